@@ -1,0 +1,123 @@
+//! Extractors for the current site and the signed-in person; no handler checks a role by hand.
+
+use std::future::{Ready, ready};
+use std::sync::Arc;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+
+use super::operators::{self, OperatorAccount, OperatorRole};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::tenancy::{Site, Tenant};
+
+fn state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::internal("application state missing"))
+}
+
+/// The token from `Authorization: Bearer …`.
+pub fn bearer(req: &HttpRequest) -> Option<String> {
+    let value = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+        .filter(|t| !t.is_empty())
+}
+
+/// The site chosen by the Host header (set by the site resolver).
+impl FromRequest for Site {
+    type Error = AppError;
+    type Future = Ready<Result<Site, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            req.extensions()
+                .get::<Site>()
+                .cloned()
+                .ok_or(AppError::NotFound),
+        )
+    }
+}
+
+/// The province of a province site, with its database door.
+#[derive(Debug, Clone)]
+pub struct Province {
+    pub tenant: Arc<Tenant>,
+    pub db: crate::db::TenantDb,
+}
+
+impl FromRequest for Province {
+    type Error = AppError;
+    type Future = Ready<Result<Province, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let result = match (req.extensions().get::<Site>(), state(req)) {
+            (Some(Site::Province(t)), Ok(state)) => Ok(Province {
+                db: state.db.tenant(t.db_ref()),
+                tenant: t.clone(),
+            }),
+            (_, Err(e)) => Err(e),
+            _ => Err(AppError::NotFound),
+        };
+        ready(result)
+    }
+}
+
+/// Signed-in operator staff of any role, on the operator site.
+#[derive(Debug, Clone)]
+pub struct OperatorUser(pub OperatorAccount);
+
+impl FromRequest for OperatorUser {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<OperatorUser, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let site = req.extensions().get::<Site>().cloned();
+        let token = bearer(req);
+        let state = state(req);
+        Box::pin(async move {
+            let state = state?;
+            if !matches!(site, Some(Site::Operator)) {
+                return Err(AppError::forbidden());
+            }
+            let token = token.ok_or_else(AppError::unauthorized)?;
+            let claims = state.jwt.verify(&token, &Site::Operator.audience())?;
+            let id = uuid::Uuid::parse_str(&claims.sub).map_err(|_| AppError::unauthorized())?;
+            // Read on every request so a deactivated account stops at once.
+            let account = state
+                .db
+                .control_async(move |conn| operators::find_active(conn, id))
+                .await?
+                .ok_or_else(AppError::unauthorized)?;
+            Ok(OperatorUser(account))
+        })
+    }
+}
+
+/// Operator staff with role `operator`: may change tenants, plans and leases.
+#[derive(Debug, Clone)]
+pub struct OperatorAdmin(pub OperatorAccount);
+
+impl FromRequest for OperatorAdmin {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<OperatorAdmin, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let user = OperatorUser::from_request(req, payload);
+        Box::pin(async move {
+            let OperatorUser(account) = user.await?;
+            if account.role != OperatorRole::Operator {
+                return Err(AppError::forbidden());
+            }
+            Ok(OperatorAdmin(account))
+        })
+    }
+}

@@ -1,0 +1,99 @@
+//! Access tokens: HS256 JWTs whose `aud` is the site that issued them.
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Claims {
+    /// The account id.
+    pub sub: String,
+    /// The site: `portal:operator`, `portal:national` or `portal:tenant:<uuid>`.
+    pub aud: String,
+    pub role: String,
+    pub iat: u64,
+    pub exp: u64,
+}
+
+#[derive(Clone)]
+pub struct Jwt {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    ttl_secs: u64,
+}
+
+impl std::fmt::Debug for Jwt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jwt")
+            .field("ttl_secs", &self.ttl_secs)
+            .finish()
+    }
+}
+
+impl Jwt {
+    pub fn new(secret: &SecretString, ttl_secs: u64) -> Jwt {
+        let key = secret.expose_secret().as_bytes();
+        Jwt {
+            encoding: EncodingKey::from_secret(key),
+            decoding: DecodingKey::from_secret(key),
+            ttl_secs,
+        }
+    }
+
+    pub fn ttl_secs(&self) -> u64 {
+        self.ttl_secs
+    }
+
+    pub fn issue(&self, sub: &str, aud: &str, role: &str) -> Result<String, AppError> {
+        let now = chrono::Utc::now().timestamp().max(0) as u64;
+        let claims = Claims {
+            sub: sub.to_string(),
+            aud: aud.to_string(),
+            role: role.to_string(),
+            iat: now,
+            exp: now + self.ttl_secs,
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| AppError::internal(format!("jwt encode: {e}")))
+    }
+
+    /// Checks signature, algorithm (HS256 only), expiry and audience.
+    pub fn verify(&self, token: &str, aud: &str) -> Result<Claims, AppError> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_audience(&[aud]);
+        validation.set_required_spec_claims(&["exp", "aud", "sub"]);
+        validation.leeway = 30;
+        decode::<Claims>(token, &self.decoding, &validation)
+            .map(|data| data.claims)
+            .map_err(|_| AppError::unauthorized())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(secret: &str) -> Jwt {
+        Jwt::new(&SecretString::from(secret.to_string()), 60)
+    }
+
+    #[test]
+    fn a_token_is_valid_only_for_its_audience_and_key() {
+        let a = jwt("0123456789abcdef0123456789abcdef");
+        let token = a.issue("u1", "portal:operator", "operator").unwrap();
+        assert_eq!(a.verify(&token, "portal:operator").unwrap().sub, "u1");
+        assert!(a.verify(&token, "portal:national").is_err());
+        let b = jwt("fedcba9876543210fedcba9876543210");
+        assert!(b.verify(&token, "portal:operator").is_err());
+    }
+
+    #[test]
+    fn alg_none_is_refused() {
+        let a = jwt("0123456789abcdef0123456789abcdef");
+        // {"alg":"none","typ":"JWT"} . {"sub":"u1","aud":"portal:operator","role":"operator","iat":0,"exp":9999999999}
+        let token = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJ1MSIsImF1ZCI6InBvcnRhbDpvcGVyYXRvciIsInJvbGUiOiJvcGVyYXRvciIsImlhdCI6MCwiZXhwIjo5OTk5OTk5OTk5fQ.";
+        assert!(a.verify(token, "portal:operator").is_err());
+    }
+}

@@ -1,0 +1,137 @@
+//! The operator's staff: role `operator` runs the platform, role `billing` closes periods.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::{Email, password};
+use crate::db::schema::operators;
+use crate::error::AppError;
+use crate::lang::Msg;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OperatorRole {
+    Operator,
+    Billing,
+}
+
+impl OperatorRole {
+    pub fn parse(s: &str) -> Result<OperatorRole, Msg> {
+        match s {
+            "operator" => Ok(OperatorRole::Operator),
+            "billing" => Ok(OperatorRole::Billing),
+            _ => Err(Msg::new(
+                "Vai trò phải là operator hoặc billing.",
+                "The role must be operator or billing.",
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OperatorRole::Operator => "operator",
+            OperatorRole::Billing => "billing",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OperatorAccount {
+    pub id: uuid::Uuid,
+    pub email: String,
+    pub full_name: String,
+    pub role: OperatorRole,
+}
+
+type Row = (uuid::Uuid, String, String, String, String, bool);
+
+fn columns() -> (
+    operators::id,
+    operators::email,
+    operators::full_name,
+    operators::role,
+    operators::password_hash,
+    operators::active,
+) {
+    (
+        operators::id,
+        operators::email,
+        operators::full_name,
+        operators::role,
+        operators::password_hash,
+        operators::active,
+    )
+}
+
+fn account(r: &Row) -> OperatorAccount {
+    OperatorAccount {
+        id: r.0,
+        email: r.1.clone(),
+        full_name: r.2.clone(),
+        role: OperatorRole::parse(&r.3).unwrap_or(OperatorRole::Billing),
+    }
+}
+
+/// Creates the account, or resets its name, role and password when the email exists.
+pub fn upsert(
+    conn: &mut PgConnection,
+    email: &Email,
+    full_name: &str,
+    role: OperatorRole,
+    password_hash: &str,
+) -> Result<OperatorAccount, AppError> {
+    let row: Row = diesel::insert_into(operators::table)
+        .values((
+            operators::id.eq(uuid::Uuid::new_v4()),
+            operators::email.eq(email.as_str()),
+            operators::full_name.eq(full_name),
+            operators::role.eq(role.as_str()),
+            operators::password_hash.eq(password_hash),
+        ))
+        .on_conflict(operators::email)
+        .do_update()
+        .set((
+            operators::full_name.eq(full_name),
+            operators::role.eq(role.as_str()),
+            operators::password_hash.eq(password_hash),
+            operators::active.eq(true),
+        ))
+        .returning(columns())
+        .get_result(conn)?;
+    Ok(account(&row))
+}
+
+/// The active account with this email and password; `None` for any mismatch, in the same time.
+pub fn authenticate(
+    conn: &mut PgConnection,
+    email: &str,
+    password_given: &str,
+) -> Result<Option<OperatorAccount>, AppError> {
+    let email = email.trim().to_lowercase();
+    let row: Option<Row> = operators::table
+        .filter(operators::email.eq(&email))
+        .select(columns())
+        .first(conn)
+        .optional()?;
+    match row {
+        Some(r) if password::verify(password_given, &r.4) && r.5 => Ok(Some(account(&r))),
+        Some(_) => Ok(None),
+        None => {
+            password::verify_dummy(password_given);
+            Ok(None)
+        }
+    }
+}
+
+pub fn find_active(
+    conn: &mut PgConnection,
+    id: uuid::Uuid,
+) -> Result<Option<OperatorAccount>, AppError> {
+    let row: Option<Row> = operators::table
+        .find(id)
+        .filter(operators::active.eq(true))
+        .select(columns())
+        .first(conn)
+        .optional()?;
+    Ok(row.as_ref().map(account))
+}

@@ -1,0 +1,58 @@
+//! `portal migrate`: public, then every tenant; non-zero when any tenant failed.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use secrecy::ExposeSecret;
+
+use super::{Failure, Outcome};
+use crate::config::Settings;
+use crate::db::Db;
+use crate::db::migrate::{TENANT_MIGRATIONS, migrate_tenants, run_public};
+
+pub fn run(settings: &Settings) -> Outcome {
+    let started = std::time::Instant::now();
+    let applied = run_public(settings.database.url.expose_secret())
+        .map_err(|e| Failure::new(1, format!("public schema: {e}")))?;
+    match applied.len() {
+        0 => println!("public: up to date"),
+        n => println!("public: applied {n} migration(s)"),
+    }
+    let db = Db::new(&settings.database);
+    let printed = AtomicUsize::new(0);
+    let progress = |done: usize, total: usize| {
+        // About ten progress lines, whatever the number of tenants.
+        let step = (total / 10).max(1);
+        if (done % step == 0 || done == total) && printed.fetch_add(1, Ordering::Relaxed) < 20 {
+            println!("tenants: {done}/{total} migrated");
+        }
+    };
+    let report = migrate_tenants(
+        &db,
+        &TENANT_MIGRATIONS,
+        settings.database.migrate_parallelism,
+        &progress,
+    )
+    .map_err(|e| Failure::new(1, format!("tenants: {e}")))?;
+    for (slug, error) in &report.failed {
+        eprintln!("tenant {slug}: FAILED: {error}");
+    }
+    println!(
+        "tenants: {} total, {} up to date, {} migrated, {} failed ({:.2}s)",
+        report.total,
+        report.up_to_date,
+        report.migrated.len(),
+        report.failed.len(),
+        started.elapsed().as_secs_f64()
+    );
+    if report.failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            1,
+            format!(
+                "{} tenant(s) failed to migrate; fix them and run `portal migrate` again",
+                report.failed.len()
+            ),
+        ))
+    }
+}

@@ -1,0 +1,137 @@
+//! `portal tenant …` and `portal tenants apply`.
+
+use std::path::Path;
+
+use super::{Failure, Outcome, cli_actor};
+use crate::audit;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::tenancy::manifest::{self, Change};
+use crate::tenancy::provision::{NewTenant, provision};
+use crate::tenancy::{TenantStatus, store};
+
+pub fn create(
+    settings: &Settings,
+    slug: &str,
+    name: &str,
+    plan: &str,
+    admin_email: Option<&str>,
+) -> Outcome {
+    let new = NewTenant::parse(slug, name, plan, &[], &settings.server.base_domain).map_err(
+        |fields| {
+            let list: Vec<String> = fields
+                .iter()
+                .map(|(k, v)| format!("{k}: {}", v.en))
+                .collect();
+            Failure::new(2, format!("invalid tenant: {}", list.join("; ")))
+        },
+    )?;
+    if let Some(email) = admin_email {
+        crate::accounts::Email::parse(email)
+            .map_err(|m| Failure::new(2, format!("--admin-email: {}", m.en)))?;
+    }
+    let db = Db::new(&settings.database);
+    let started = std::time::Instant::now();
+    let tenant = provision(&db, &new, &cli_actor())?;
+    println!(
+        "created {} ({}) in {:.0} ms: {}",
+        tenant.slug,
+        tenant.name,
+        started.elapsed().as_secs_f64() * 1000.0,
+        settings.url_for_host(&format!("{}.{}", tenant.slug, settings.server.base_domain))
+    );
+    Ok(())
+}
+
+pub fn list(settings: &Settings, json: bool) -> Outcome {
+    let db = Db::new(&settings.database);
+    let tenants = db.control(store::list)?;
+    if json {
+        let items: Vec<serde_json::Value> = tenants
+            .iter()
+            .map(|t| {
+                serde_json::json!({
+                    "slug": t.slug,
+                    "name": t.name,
+                    "status": t.status,
+                    "plan": t.plan,
+                    "url": settings.url_for_host(&format!("{}.{}", t.slug, settings.server.base_domain)),
+                    "created_at": t.created_at,
+                })
+            })
+            .collect();
+        let text =
+            serde_json::to_string_pretty(&items).map_err(|e| Failure::new(1, e.to_string()))?;
+        println!("{text}");
+        return Ok(());
+    }
+    println!("{:<16} {:<10} {:<10} NAME", "SLUG", "STATUS", "PLAN");
+    for t in &tenants {
+        println!(
+            "{:<16} {:<10} {:<10} {}",
+            t.slug,
+            t.status.as_str(),
+            t.plan,
+            t.name
+        );
+    }
+    println!("{} tenant(s)", tenants.len());
+    Ok(())
+}
+
+pub fn set_status(settings: &Settings, slug: &str, status: TenantStatus) -> Outcome {
+    let db = Db::new(&settings.database);
+    let tenant = db.control(|conn| {
+        let tenant = store::set_status(conn, slug, status)?;
+        let action = match status {
+            TenantStatus::Active => "tenant.resume",
+            TenantStatus::Suspended => "tenant.suspend",
+        };
+        audit::record(conn, &cli_actor(), action, slug, serde_json::json!({}))?;
+        Ok(tenant)
+    });
+    let tenant = match tenant {
+        Err(crate::error::AppError::NotFound) => {
+            return Err(Failure::new(1, format!("error: no tenant {slug:?}")));
+        }
+        other => other?,
+    };
+    println!("{} is now {}", tenant.slug, tenant.status.as_str());
+    Ok(())
+}
+
+pub fn apply(settings: &Settings, path: &Path, dry_run: bool) -> Outcome {
+    let manifests = manifest::load(path, &settings.server.base_domain).map_err(|errors| {
+        Failure::new(
+            2,
+            format!("invalid manifest(s):\n  {}", errors.join("\n  ")),
+        )
+    })?;
+    let db = Db::new(&settings.database);
+    let outcomes = manifest::apply(&db, &manifests, dry_run, &cli_actor())?;
+    let (mut created, mut changed, mut unchanged) = (0, 0, 0);
+    for o in &outcomes {
+        if o.changes.is_empty() {
+            unchanged += 1;
+            continue;
+        }
+        if o.changes.contains(&Change::Create) {
+            created += 1;
+        } else {
+            changed += 1;
+        }
+        let what: Vec<String> = o.changes.iter().map(ToString::to_string).collect();
+        println!("{}: {}", o.slug, what.join("; "));
+    }
+    let verb = if dry_run { "would be " } else { "" };
+    println!(
+        "{} manifest(s): {created} {verb}created, {changed} {verb}changed, {unchanged} unchanged{}",
+        outcomes.len(),
+        if dry_run {
+            " (dry run: nothing written)"
+        } else {
+            ""
+        }
+    );
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! `portal up [--demo]` and `portal serve`.
+
+use std::path::Path;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::{Failure, Outcome};
+use crate::accounts::operators::{self, OperatorRole};
+use crate::accounts::{Email, password};
+use crate::config::Settings;
+use crate::db::Db;
+use crate::db::admin::{AdminError, ensure_database};
+use crate::startup::Application;
+
+pub const DEMO_OPERATOR: &str = "operator@demo.portal.vn";
+
+pub async fn up(mut settings: Settings, demo: bool, tenants_dir: &Path) -> Outcome {
+    let url = settings.database.url.expose_secret().to_string();
+    let created = tokio::task::spawn_blocking(move || ensure_database(&url))
+        .await
+        .map_err(|e| Failure::new(1, e.to_string()))?;
+    match created {
+        Ok(true) => println!("database created"),
+        Ok(false) => {}
+        Err(AdminError::Unreachable(why)) => return Err(no_postgres(&why)),
+        Err(e) => return Err(Failure::new(1, e.to_string())),
+    }
+    let s = settings.clone();
+    let dir = tenants_dir.to_path_buf();
+    tokio::task::spawn_blocking(move || -> Outcome {
+        super::migrate::run(&s)?;
+        if dir.is_dir() {
+            super::tenant::apply(&s, &dir, false)?;
+        } else {
+            println!("no {} folder: no provinces applied", dir.display());
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|e| Failure::new(1, e.to_string()))??;
+
+    if settings.auth.jwt_secret.is_none() {
+        // Fine for a demo on one machine; production sets PORTAL__AUTH__JWT_SECRET.
+        let random: String = (0..48)
+            .map(|_| format!("{:x}", rand::random::<u8>() % 16))
+            .collect();
+        settings.auth.jwt_secret = Some(SecretString::from(random));
+        println!("note: PORTAL__AUTH__JWT_SECRET is not set; using a random key for this run");
+    }
+    let demo_password = if demo {
+        let s = settings.clone();
+        Some(
+            tokio::task::spawn_blocking(move || create_demo_operator(&s))
+                .await
+                .map_err(|e| Failure::new(1, e.to_string()))??,
+        )
+    } else {
+        None
+    };
+    let app = Application::build(settings.clone()).map_err(|e| Failure::new(1, e.to_string()))?;
+    print_urls(&settings, app.port(), demo_password.as_deref());
+    app.run_until_stopped()
+        .await
+        .map_err(|e| Failure::new(1, format!("server: {e}")))
+}
+
+pub async fn serve(settings: Settings) -> Outcome {
+    let app = Application::build(settings.clone()).map_err(|e| Failure::new(1, e.to_string()))?;
+    tracing::info!(port = app.port(), "serving");
+    app.run_until_stopped()
+        .await
+        .map_err(|e| Failure::new(1, format!("server: {e}")))
+}
+
+fn no_postgres(why: &str) -> Failure {
+    Failure::new(
+        1,
+        format!(
+            "PostgreSQL is not reachable ({why}).\n\
+             Start it, then run this again:\n  \
+             - on this machine:  pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n  \
+             - with Docker:      docker compose up -d postgres\n  \
+             - elsewhere:        set DATABASE_URL=postgres://USER@HOST:5432/portal"
+        ),
+    )
+}
+
+/// Creates (or resets) the demo operator with a fresh random password.
+fn create_demo_operator(settings: &Settings) -> Result<String, Failure> {
+    let pw: String = (0..4)
+        .map(|_| format!("{:04x}", rand::random::<u16>()))
+        .collect::<Vec<_>>()
+        .join("-");
+    let email = Email::parse(DEMO_OPERATOR).map_err(|m| Failure::new(1, m.en.to_string()))?;
+    let hash = password::hash(&pw)?;
+    let db = Db::new(&settings.database);
+    db.control(|conn| {
+        operators::upsert(conn, &email, "Demo operator", OperatorRole::Operator, &hash)
+    })?;
+    Ok(pw)
+}
+
+fn print_urls(settings: &Settings, port: u16, demo_password: Option<&str>) {
+    let base = &settings.server.base_domain;
+    let url = |host: &str| {
+        let mut s = settings.clone();
+        s.server.public_port = port.to_string();
+        s.url_for_host(host)
+    };
+    println!();
+    println!("portal is serving on {}", settings.server.bind.ip());
+    println!("  national site:  {}", url(base));
+    println!("  a province:     {}", url(&format!("ha-noi.{base}")));
+    println!("  operator:       {}", url(&format!("ops.{base}")));
+    if let Some(pw) = demo_password {
+        println!();
+        println!("demo operator:  {DEMO_OPERATOR} / {pw}");
+        println!(
+            "  token:  curl -s -H 'Host: ops.{base}' -H 'Content-Type: application/json' \\\n          -d '{{\"email\":\"{DEMO_OPERATOR}\",\"password\":\"{pw}\"}}' http://127.0.0.1:{port}/api/v1/auth/token"
+        );
+    }
+    println!();
+    println!("Ctrl-C stops the server.");
+}

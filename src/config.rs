@@ -1,0 +1,139 @@
+//! Typed settings: `config/default.toml` (compiled in) < `$PORTAL_CONFIG` < `PORTAL__…` env.
+
+use std::net::SocketAddr;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub bind: SocketAddr,
+    pub base_domain: String,
+    pub public_scheme: String,
+    pub public_port: String,
+    pub workers: usize,
+    pub json_limit_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: SecretString,
+    pub pool_size: u32,
+    pub acquire_timeout_ms: u64,
+    pub statement_timeout_ms: u64,
+    pub max_lifetime_secs: u64,
+    pub migrate_parallelism: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    /// HMAC key for access tokens. Required by `serve`; `up` makes an ephemeral one if unset.
+    pub jwt_secret: Option<SecretString>,
+    pub token_ttl_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    pub format: String,
+}
+
+/// A configuration problem, printed as one line naming the key.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+impl Settings {
+    /// Loads settings from the compiled-in defaults, `$PORTAL_CONFIG` and the environment.
+    pub fn load() -> Result<Settings, ConfigError> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        if let Ok(path) = std::env::var("PORTAL_CONFIG") {
+            builder = builder.add_source(config::File::with_name(&path).required(true));
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("PORTAL")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true),
+        );
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            builder = builder
+                .set_override("database.url", url)
+                .map_err(|e| ConfigError(e.to_string()))?;
+        }
+        let settings: Settings = builder
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| ConfigError(e.to_string()))?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, why: &str| Err(ConfigError(format!("{key}: {why}")));
+        let base = &self.server.base_domain;
+        if base.is_empty()
+            || base != &base.to_ascii_lowercase()
+            || !base
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        {
+            return bad(
+                "server.base_domain",
+                "must be a lower-case host name such as `localhost` or `dichvucong.gov.vn`",
+            );
+        }
+        if !matches!(self.server.public_scheme.as_str(), "http" | "https") {
+            return bad("server.public_scheme", "must be `http` or `https`");
+        }
+        if !self.server.public_port.is_empty() && self.server.public_port.parse::<u16>().is_err() {
+            return bad("server.public_port", "must be empty or a port number");
+        }
+        if self.database.pool_size == 0 {
+            return bad("database.pool_size", "must be at least 1");
+        }
+        if self.database.migrate_parallelism == 0 {
+            return bad("database.migrate_parallelism", "must be at least 1");
+        }
+        let url = self.database.url.expose_secret();
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return bad(
+                "database.url",
+                "must start with postgres:// (set DATABASE_URL or PORTAL__DATABASE__URL)",
+            );
+        }
+        if let Some(secret) = &self.auth.jwt_secret
+            && secret.expose_secret().len() < 32
+        {
+            return bad("auth.jwt_secret", "must be at least 32 characters");
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            return bad("log.format", "must be `text` or `json`");
+        }
+        Ok(())
+    }
+
+    /// Absolute URL of a site host, e.g. `http://ha-noi.localhost:8080`.
+    pub fn url_for_host(&self, host: &str) -> String {
+        let port = &self.server.public_port;
+        let default_port = matches!(
+            (self.server.public_scheme.as_str(), port.as_str()),
+            ("http", "80") | ("https", "443") | (_, "")
+        );
+        if default_port {
+            format!("{}://{host}", self.server.public_scheme)
+        } else {
+            format!("{}://{host}:{port}", self.server.public_scheme)
+        }
+    }
+}

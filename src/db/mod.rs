@@ -1,0 +1,141 @@
+//! The database doors. Handlers never see the pool: control-plane work goes through
+//! [`Db::control`], a province's data only through [`TenantDb::tx`].
+
+pub mod admin;
+pub mod migrate;
+pub mod schema;
+mod tenant;
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::sql_query;
+use diesel::sql_types::Text;
+use secrecy::ExposeSecret;
+
+pub use tenant::{TenantDb, TenantRef};
+
+/// Enters a tenant inside a control-plane transaction (provisioning, manifests): no timeout
+/// change, the role and path are transaction-local as in the door.
+pub fn tenant_enter(conn: &mut PgConnection, tenant: &TenantRef) -> QueryResult<()> {
+    tenant::enter(conn, tenant, "0")
+}
+
+/// Leaves the tenant entered with [`tenant_enter`], back to `public` and the login role.
+pub fn tenant_leave(conn: &mut PgConnection) -> QueryResult<()> {
+    tenant::leave(conn)
+}
+
+use crate::config::DatabaseSettings;
+use crate::error::AppError;
+
+pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+pub type PooledConn = PooledConnection<ConnectionManager<PgConnection>>;
+
+/// Runs when the pool opens a physical connection (not at each checkout): code that forgets
+/// the door finds no tables at all rather than somebody else's.
+#[derive(Debug)]
+struct FailClosed;
+
+impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for FailClosed {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        sql_query("SET search_path = pg_catalog")
+            .execute(conn)
+            .map(|_| ())
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// The process's database: a pool and the settings every transaction applies.
+#[derive(Clone)]
+pub struct Db {
+    pool: PgPool,
+    statement_timeout: String,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("state", &self.pool.state())
+            .finish()
+    }
+}
+
+impl Db {
+    /// Builds the pool without connecting: the server starts and answers 503 until the
+    /// database is reachable.
+    pub fn new(settings: &DatabaseSettings) -> Db {
+        let manager = ConnectionManager::<PgConnection>::new(settings.url.expose_secret());
+        let pool = Pool::builder()
+            .max_size(settings.pool_size)
+            .min_idle(Some(0))
+            .connection_timeout(Duration::from_millis(settings.acquire_timeout_ms))
+            .max_lifetime(Some(Duration::from_secs(settings.max_lifetime_secs)))
+            .idle_timeout(Some(Duration::from_secs(300)))
+            .test_on_check_out(false)
+            .connection_customizer(Box::new(FailClosed))
+            .build_unchecked(manager);
+        Db {
+            pool,
+            statement_timeout: format!("{}ms", settings.statement_timeout_ms),
+        }
+    }
+
+    /// A pooled connection with `search_path = pg_catalog`; for the doors and for tests.
+    pub fn checkout(&self) -> Result<PooledConn, AppError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Connections in use and idle, for `/metrics`.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let s = self.pool.state();
+        (s.connections - s.idle_connections, s.idle_connections)
+    }
+
+    /// The control-plane door: one transaction on schema `public`.
+    pub fn control<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut PgConnection) -> Result<T, AppError>,
+    {
+        let mut conn = self.checkout()?;
+        conn.transaction(|conn| {
+            sql_query(
+                "SELECT set_config('search_path', 'public', true), \
+                        set_config('statement_timeout', $1, true)",
+            )
+            .bind::<Text, _>(&self.statement_timeout)
+            .execute(conn)?;
+            f(conn)
+        })
+    }
+
+    /// [`Db::control`] on the blocking thread pool, keeping the caller's tracing span.
+    pub async fn control_async<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
+    {
+        let db = self.clone();
+        let span = tracing::Span::current();
+        actix_web::web::block(move || span.in_scope(|| db.control(f))).await?
+    }
+
+    /// The door to one province's schema. Made from a registry entry, never from user input.
+    pub fn tenant(&self, tenant: TenantRef) -> TenantDb {
+        TenantDb::new(self.clone(), tenant)
+    }
+
+    /// `SELECT 1` within the acquire timeout: the readiness probe.
+    pub fn ping(&self) -> Result<(), AppError> {
+        let mut conn = self.checkout()?;
+        sql_query("SELECT 1").execute(&mut conn)?;
+        Ok(())
+    }
+}
+
+/// Quotes an identifier for DDL, where PostgreSQL takes no parameters. Only ever called on
+/// names this program generated from a validated [`crate::tenancy::Slug`] or a UUID.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}

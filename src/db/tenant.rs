@@ -1,0 +1,85 @@
+//! The tenant transaction: the only way to reach a province's schema.
+
+use diesel::prelude::*;
+use diesel::sql_query;
+use diesel::sql_types::Text;
+
+use super::{Db, quote_ident};
+use crate::error::AppError;
+use crate::tenancy::TenantId;
+
+/// What the door needs to know of a tenant; taken from the registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantRef {
+    pub id: TenantId,
+    pub schema: String,
+    pub role: String,
+}
+
+/// A handle on one province's data. Its one door is [`TenantDb::tx`].
+#[derive(Debug, Clone)]
+pub struct TenantDb {
+    db: Db,
+    tenant: TenantRef,
+}
+
+impl TenantDb {
+    pub(super) fn new(db: Db, tenant: TenantRef) -> TenantDb {
+        TenantDb { db, tenant }
+    }
+
+    pub fn id(&self) -> TenantId {
+        self.tenant.id
+    }
+
+    /// Runs `f` in one transaction whose `search_path` and role are the tenant's own. Both are
+    /// transaction-local (`set_config(…, true)`), so they die with it: a pooled connection never
+    /// carries one province's path into another's request, also behind PgBouncer.
+    pub fn tx<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut PgConnection) -> Result<T, AppError>,
+    {
+        let mut conn = self.db.checkout()?;
+        conn.transaction(|conn| {
+            enter(conn, &self.tenant, &self.db.statement_timeout)?;
+            f(conn)
+        })
+    }
+
+    /// [`TenantDb::tx`] on the blocking thread pool, keeping the caller's tracing span.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
+    {
+        let this = self.clone();
+        let span = tracing::Span::current();
+        actix_web::web::block(move || span.in_scope(|| this.tx(f))).await?
+    }
+}
+
+/// Switches the current transaction into the tenant: path, role and statement timeout, in
+/// one round trip with every value bound as a parameter.
+pub(crate) fn enter(
+    conn: &mut PgConnection,
+    tenant: &TenantRef,
+    statement_timeout: &str,
+) -> QueryResult<()> {
+    sql_query(
+        "SELECT set_config('search_path', $1, true), \
+                set_config('role', $2, true), \
+                set_config('statement_timeout', $3, true)",
+    )
+    .bind::<Text, _>(quote_ident(&tenant.schema))
+    .bind::<Text, _>(&tenant.role)
+    .bind::<Text, _>(statement_timeout)
+    .execute(conn)
+    .map(|_| ())
+}
+
+/// Leaves the tenant within the same transaction (back to the login role and `public`).
+pub(crate) fn leave(conn: &mut PgConnection) -> QueryResult<()> {
+    sql_query("SELECT set_config('role', 'none', true), set_config('search_path', 'public', true)")
+        .execute(conn)
+        .map(|_| ())
+}

@@ -1,0 +1,322 @@
+//! The one application error type and its conversion to the contract's error envelope.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+use crate::lang::{Lang, Msg};
+
+/// Every failure a request can meet. Constructors below keep call sites short.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("bad request: {code}")]
+    BadRequest { code: &'static str, msg: Msg },
+    #[error("unauthorized")]
+    Unauthorized(Msg),
+    #[error("forbidden")]
+    Forbidden(Msg),
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("conflict: {code}")]
+    Conflict { code: &'static str, msg: Msg },
+    #[error("payload too large")]
+    TooLarge(Msg),
+    #[error("validation failed: {0:?}")]
+    Invalid(FieldErrors),
+    #[error("too many requests: {code}")]
+    TooMany {
+        code: &'static str,
+        msg: Msg,
+        retry_after_secs: u64,
+    },
+    #[error("tenant suspended")]
+    Suspended,
+    /// A dependency (database, pool) is away; the reason is logged, not shown.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// A fault of ours; the reason is logged, the body stays opaque.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Field name → why it was refused, in both languages.
+pub type FieldErrors = BTreeMap<String, Msg>;
+
+impl AppError {
+    pub fn not_found() -> AppError {
+        AppError::NotFound
+    }
+
+    pub fn bad_request(code: &'static str, msg: Msg) -> AppError {
+        AppError::BadRequest { code, msg }
+    }
+
+    pub fn conflict(code: &'static str, msg: Msg) -> AppError {
+        AppError::Conflict { code, msg }
+    }
+
+    pub fn forbidden() -> AppError {
+        AppError::Forbidden(Msg::new(
+            "Bạn không có quyền thực hiện thao tác này.",
+            "You are not allowed to do this.",
+        ))
+    }
+
+    pub fn unauthorized() -> AppError {
+        AppError::Unauthorized(Msg::new(
+            "Cần đăng nhập hoặc mã truy cập không hợp lệ.",
+            "Sign-in required or the access token is invalid.",
+        ))
+    }
+
+    /// One invalid field.
+    pub fn invalid(field: &str, msg: Msg) -> AppError {
+        AppError::Invalid(BTreeMap::from([(field.to_string(), msg)]))
+    }
+
+    pub fn internal(context: impl std::fmt::Display) -> AppError {
+        AppError::Internal(context.to_string())
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest { code, .. } => code,
+            AppError::Unauthorized(_) => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::MethodNotAllowed => "method_not_allowed",
+            AppError::Conflict { code, .. } => code,
+            AppError::TooLarge(_) => "payload_too_large",
+            AppError::Invalid(_) => "validation_failed",
+            AppError::TooMany { code, .. } => code,
+            AppError::Suspended => "tenant_suspended",
+            AppError::Unavailable(_) => "unavailable",
+            AppError::Internal(_) => "internal_error",
+        }
+    }
+
+    pub fn message(&self) -> Msg {
+        match self {
+            AppError::BadRequest { msg, .. }
+            | AppError::Unauthorized(msg)
+            | AppError::Forbidden(msg)
+            | AppError::Conflict { msg, .. }
+            | AppError::TooLarge(msg)
+            | AppError::TooMany { msg, .. } => msg.clone(),
+            AppError::NotFound => Msg::new("Không tìm thấy.", "Not found."),
+            AppError::MethodNotAllowed => Msg::new(
+                "Phương thức không được hỗ trợ ở địa chỉ này.",
+                "This method is not allowed here.",
+            ),
+            AppError::Invalid(_) => Msg::new(
+                "Dữ liệu chưa hợp lệ, vui lòng kiểm tra các trường được đánh dấu.",
+                "Some fields are not valid; please check them.",
+            ),
+            AppError::Suspended => Msg::new(
+                "Cổng dịch vụ công của tỉnh này đang tạm ngừng hoạt động.",
+                "This province's public-service portal is temporarily suspended.",
+            ),
+            AppError::Unavailable(_) => Msg::new(
+                "Hệ thống đang bận hoặc tạm gián đoạn, vui lòng thử lại sau ít phút.",
+                "The service is busy or briefly unavailable; please try again in a minute.",
+            ),
+            AppError::Internal(_) => Msg::new(
+                "Đã xảy ra lỗi hệ thống. Vui lòng thử lại sau.",
+                "Something went wrong on our side. Please try again later.",
+            ),
+        }
+    }
+
+    /// The contract's envelope: `{"error": {"code", "message", "fields"?}}`.
+    pub fn body(&self, lang: Lang) -> serde_json::Value {
+        let mut error = json!({
+            "code": self.code(),
+            "message": self.message().get(lang),
+        });
+        if let AppError::Invalid(fields) = self {
+            let fields: serde_json::Map<String, serde_json::Value> = fields
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(v.get(lang))))
+                .collect();
+            error["fields"] = serde_json::Value::Object(fields);
+        }
+        json!({ "error": error })
+    }
+
+    /// The JSON response in a given language (the middleware picks the language and format).
+    pub fn json_response(&self, lang: Lang) -> HttpResponse {
+        let mut builder = HttpResponse::build(self.status_code());
+        if let AppError::TooMany {
+            retry_after_secs, ..
+        } = self
+        {
+            builder.insert_header(("Retry-After", retry_after_secs.to_string()));
+        }
+        if matches!(self, AppError::Suspended | AppError::Unavailable(_)) {
+            builder.insert_header(("Retry-After", "30"));
+        }
+        builder.json(self.body(lang))
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Suspended | AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.json_response(Lang::Vi)
+    }
+}
+
+impl AppError {
+    /// An error actix produced itself (routing, extractors without our handler), by status.
+    pub fn from_status(status: StatusCode) -> AppError {
+        match status.as_u16() {
+            401 => AppError::unauthorized(),
+            403 => AppError::forbidden(),
+            404 => AppError::NotFound,
+            405 => AppError::MethodNotAllowed,
+            413 => AppError::TooLarge(Msg::new(
+                "Dữ liệu gửi lên quá lớn.",
+                "The request body is too large.",
+            )),
+            s if s < 500 => AppError::bad_request(
+                "malformed",
+                Msg::new("Yêu cầu không đúng định dạng.", "The request is malformed."),
+            ),
+            503 => AppError::Unavailable(status.to_string()),
+            _ => AppError::Internal(status.to_string()),
+        }
+    }
+
+    /// A JSON body that could not be read: syntax is 400, a wrong or missing field 422.
+    pub fn from_json(err: &actix_web::error::JsonPayloadError) -> AppError {
+        use actix_web::error::JsonPayloadError as J;
+        match err {
+            J::OverflowKnownLength { .. } | J::Overflow { .. } => AppError::TooLarge(Msg::new(
+                "Dữ liệu gửi lên quá lớn.",
+                "The request body is too large.",
+            )),
+            J::Deserialize(e) if e.is_data() => {
+                let text = e.to_string();
+                let field = text
+                    .split('`')
+                    .nth(1)
+                    .filter(|_| text.contains("field"))
+                    .unwrap_or("body")
+                    .to_string();
+                AppError::invalid(
+                    &field,
+                    Msg::owned(
+                        format!("Giá trị không hợp lệ: {text}"),
+                        format!("Invalid value: {text}"),
+                    ),
+                )
+            }
+            J::ContentType => AppError::bad_request(
+                "malformed",
+                Msg::new(
+                    "Cần gửi dữ liệu JSON (Content-Type: application/json).",
+                    "Send JSON (Content-Type: application/json).",
+                ),
+            ),
+            _ => AppError::bad_request(
+                "malformed",
+                Msg::new("JSON không đúng cú pháp.", "The JSON is malformed."),
+            ),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> AppError {
+        use diesel::result::{DatabaseErrorKind as K, Error as E};
+        match e {
+            E::NotFound => AppError::NotFound,
+            E::DatabaseError(K::UniqueViolation, info) => {
+                tracing::info!(constraint = ?info.constraint_name(), "unique violation");
+                AppError::conflict(
+                    "conflict",
+                    Msg::new("Dữ liệu đã tồn tại.", "This already exists."),
+                )
+            }
+            E::DatabaseError(K::ClosedConnection, _) => {
+                AppError::Unavailable("database connection closed".into())
+            }
+            E::DatabaseError(K::SerializationFailure, _) => {
+                AppError::Unavailable("serialization failure".into())
+            }
+            E::DatabaseError(_, ref info) if is_transient(info.message()) => {
+                AppError::Unavailable(info.message().to_string())
+            }
+            other => AppError::Internal(format!("database: {other}")),
+        }
+    }
+}
+
+/// Messages PostgreSQL gives for faults that pass on their own (timeouts, restarts).
+fn is_transient(message: &str) -> bool {
+    const MARKERS: [&str; 5] = [
+        "canceling statement due to statement timeout",
+        "terminating connection",
+        "server closed the connection",
+        "the database system is",
+        "no connection to the server",
+    ];
+    MARKERS.iter().any(|m| message.contains(m))
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(e: diesel::r2d2::PoolError) -> AppError {
+        AppError::Unavailable(format!("database pool: {e}"))
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(e: actix_web::error::BlockingError) -> AppError {
+        AppError::Internal(format!("blocking task: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_has_code_message_and_fields() {
+        let e = AppError::invalid("slug", Msg::new("sai", "wrong"));
+        let body = e.body(Lang::En);
+        assert_eq!(body["error"]["code"], "validation_failed");
+        assert_eq!(body["error"]["fields"]["slug"], "wrong");
+        assert_eq!(e.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    #[test]
+    fn diesel_not_found_is_404_and_others_are_500() {
+        assert!(matches!(
+            AppError::from(diesel::result::Error::NotFound),
+            AppError::NotFound
+        ));
+        assert!(matches!(
+            AppError::from(diesel::result::Error::RollbackTransaction),
+            AppError::Internal(_)
+        ));
+    }
+}

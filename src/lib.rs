@@ -1,0 +1,15 @@
+//! portal: one operator runs the public-service portal of a whole country and leases it to
+//! provinces, each a tenant with its own PostgreSQL schema and subdomain.
+
+pub mod accounts;
+pub mod audit;
+pub mod commands;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod lang;
+pub mod metrics;
+pub mod startup;
+pub mod state;
+pub mod tenancy;
+pub mod web;

@@ -1,0 +1,164 @@
+//! The `portal` command line: server, migrator and admin tool in one binary.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use portal::commands::{self, Failure, finish};
+use portal::config::Settings;
+use portal::tenancy::TenantStatus;
+
+#[derive(Parser)]
+#[command(
+    name = "portal",
+    version,
+    about = "Multi-province public-service portal"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the database if missing, migrate, apply tenants/, serve and print the URLs.
+    Up {
+        /// Also create a demo operator and print how to sign in.
+        #[arg(long)]
+        demo: bool,
+        /// Folder of province manifests.
+        #[arg(long, default_value = "tenants")]
+        tenants: PathBuf,
+    },
+    /// Serve only (expects a migrated database).
+    Serve,
+    /// Migrate the public schema, then every tenant schema.
+    Migrate,
+    /// One province.
+    Tenant {
+        #[command(subcommand)]
+        action: TenantAction,
+    },
+    /// Provinces declared in manifest files.
+    Tenants {
+        #[command(subcommand)]
+        action: TenantsAction,
+    },
+    /// The operator's staff.
+    Operator {
+        #[command(subcommand)]
+        action: OperatorAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantAction {
+    /// Provision a province: schema, role, tables and registry rows in one transaction.
+    Create {
+        slug: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "standard")]
+        plan: String,
+        #[arg(long)]
+        admin_email: Option<String>,
+    },
+    /// List provinces.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Suspend a province: its sites answer 503.
+    Suspend { slug: String },
+    /// Resume a suspended province.
+    Resume { slug: String },
+}
+
+#[derive(Subcommand)]
+enum TenantsAction {
+    /// Make the database match a manifest file or a folder of them (idempotent).
+    Apply {
+        path: PathBuf,
+        /// Print what would change and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum OperatorAction {
+    /// Create or reset an operator account; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load() {
+        Ok(s) => s,
+        Err(e) => return finish(Err(e.into())),
+    };
+    commands::init_tracing(&settings.log.format);
+    finish(run(cli.command, settings))
+}
+
+fn run(command: Command, settings: Settings) -> Result<(), Failure> {
+    match command {
+        Command::Up { demo, tenants } => {
+            server_runtime()?.block_on(commands::up::up(settings, demo, &tenants))
+        }
+        Command::Serve => {
+            if settings.auth.jwt_secret.is_none() {
+                return Err(Failure::new(
+                    2,
+                    "configuration error: auth.jwt_secret: not set (PORTAL__AUTH__JWT_SECRET)",
+                ));
+            }
+            server_runtime()?.block_on(commands::up::serve(settings))
+        }
+        Command::Migrate => commands::migrate::run(&settings),
+        Command::Tenant { action } => match action {
+            TenantAction::Create {
+                slug,
+                name,
+                plan,
+                admin_email,
+            } => commands::tenant::create(&settings, &slug, &name, &plan, admin_email.as_deref()),
+            TenantAction::List { json } => commands::tenant::list(&settings, json),
+            TenantAction::Suspend { slug } => {
+                commands::tenant::set_status(&settings, &slug, TenantStatus::Suspended)
+            }
+            TenantAction::Resume { slug } => {
+                commands::tenant::set_status(&settings, &slug, TenantStatus::Active)
+            }
+        },
+        Command::Tenants {
+            action: TenantsAction::Apply { path, dry_run },
+        } => commands::tenant::apply(&settings, &path, dry_run),
+        Command::Operator {
+            action:
+                OperatorAction::Create {
+                    email,
+                    role,
+                    name,
+                    password_stdin: _,
+                },
+        } => {
+            let pw = commands::operator::read_password_stdin()?;
+            commands::operator::create(&settings, &email, &role, name.as_deref(), &pw)
+        }
+    }
+}
+
+/// actix-web's runtime, which also answers SIGTERM/SIGINT with a graceful stop.
+fn server_runtime() -> Result<actix_web::rt::SystemRunner, Failure> {
+    Ok(actix_web::rt::System::new())
+}

@@ -1,0 +1,86 @@
+//! Builds the running application; `main` and the tests both use it.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::web;
+use secrecy::SecretString;
+
+use crate::accounts::jwt::Jwt;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::metrics::Metrics;
+use crate::state::AppState;
+use crate::tenancy::Registry;
+
+pub struct Application {
+    port: u16,
+    state: web::Data<AppState>,
+    server: Server,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("configuration error: auth.jwt_secret: not set (PORTAL__AUTH__JWT_SECRET)")]
+    NoJwtSecret,
+    #[error("server: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Application {
+    /// Binds, loads the registry (the server starts even if the database is away; requests
+    /// then get 503 until it returns) and starts serving.
+    pub fn build(settings: Settings) -> Result<Application, StartError> {
+        let addr = settings.server.bind;
+        let listener =
+            TcpListener::bind(addr).map_err(|source| StartError::Bind { addr, source })?;
+        let port = listener.local_addr()?.port();
+        let secret: SecretString = settings
+            .auth
+            .jwt_secret
+            .clone()
+            .ok_or(StartError::NoJwtSecret)?;
+        let db = Db::new(&settings.database);
+        let registry = Registry::new(db.clone(), &settings.server.base_domain);
+        if let Err(e) = registry.reload() {
+            tracing::warn!(error = %e, "registry not loaded yet; the listener will retry");
+        }
+        registry.spawn_listener(settings.database.url.clone());
+        let state = web::Data::new(AppState {
+            jwt: Jwt::new(&secret, settings.auth.token_ttl_secs),
+            settings,
+            db,
+            registry,
+            metrics: Metrics::default(),
+        });
+        let server = crate::web::serve(state.clone(), listener)?;
+        Ok(Application {
+            port,
+            state,
+            server,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> Arc<AppState> {
+        self.state.clone().into_inner()
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM/SIGINT, then drains in-flight requests (graceful shutdown).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

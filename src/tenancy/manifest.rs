@@ -1,0 +1,307 @@
+//! Declarative provinces: `tenants/*.toml` applied idempotently by `portal tenants apply`.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::branding::{self, Branding, BrandingInput};
+use super::provision::{NewTenant, provision};
+use super::store;
+use crate::audit;
+use crate::db::Db;
+use crate::error::AppError;
+
+/// One file in `tenants/`, as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManifestFile {
+    slug: String,
+    name: String,
+    #[serde(default = "default_plan")]
+    plan: String,
+    #[serde(default)]
+    domains: Vec<String>,
+    branding: Option<BrandingInput>,
+}
+
+fn default_plan() -> String {
+    "standard".into()
+}
+
+/// A manifest that passed every check.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub path: PathBuf,
+    pub tenant: NewTenant,
+}
+
+/// Reads a manifest file or every `*.toml` in a folder. Errors name the file and the field.
+pub fn load(path: &Path, base_domain: &str) -> Result<Vec<Manifest>, Vec<String>> {
+    let files = if path.is_dir() {
+        let entries =
+            std::fs::read_dir(path).map_err(|e| vec![format!("{}: {e}", path.display())])?;
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        files.sort();
+        files
+    } else {
+        vec![path.to_path_buf()]
+    };
+    let mut manifests = Vec::new();
+    let mut errors = Vec::new();
+    for file in files {
+        match parse_file(&file, base_domain) {
+            Ok(m) => manifests.push(m),
+            Err(e) => errors.extend(e),
+        }
+    }
+    let mut seen = std::collections::HashMap::new();
+    for m in &manifests {
+        if let Some(first) = seen.insert(m.tenant.slug.to_string(), m.path.clone()) {
+            errors.push(format!(
+                "{}: slug: `{}` is also declared in {}",
+                m.path.display(),
+                m.tenant.slug,
+                first.display()
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(manifests)
+    } else {
+        Err(errors)
+    }
+}
+
+pub fn parse_file(file: &Path, base_domain: &str) -> Result<Manifest, Vec<String>> {
+    let shown = file.display();
+    let text = std::fs::read_to_string(file).map_err(|e| vec![format!("{shown}: {e}")])?;
+    parse_str(&text, file, base_domain)
+}
+
+pub fn parse_str(text: &str, file: &Path, base_domain: &str) -> Result<Manifest, Vec<String>> {
+    let shown = file.display();
+    let raw: ManifestFile = toml::from_str(text).map_err(|e| {
+        vec![format!(
+            "{shown}: {}",
+            e.to_string().trim().replace('\n', " ")
+        )]
+    })?;
+    let mut errors = Vec::new();
+    let tenant = NewTenant::parse(&raw.slug, &raw.name, &raw.plan, &raw.domains, base_domain);
+    let tenant = tenant
+        .map_err(|fields| {
+            for (field, msg) in fields {
+                errors.push(format!("{shown}: {field}: {}", msg.en));
+            }
+        })
+        .ok();
+    let branding = match &raw.branding {
+        None => None,
+        Some(input) => Branding::parse(input)
+            .map_err(|fields| {
+                for (field, msg) in fields {
+                    errors.push(format!("{shown}: branding.{field}: {}", msg.en));
+                }
+            })
+            .ok(),
+    };
+    match tenant {
+        Some(mut tenant) if errors.is_empty() => {
+            if let Some(b) = branding {
+                tenant.branding = b;
+            }
+            Ok(Manifest {
+                path: file.to_path_buf(),
+                tenant,
+            })
+        }
+        _ => Err(errors),
+    }
+}
+
+/// One difference between a manifest and the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Create,
+    Name { from: String, to: String },
+    Plan { from: String, to: String },
+    AddDomain(String),
+    RemoveDomain(String),
+    Branding,
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::Create => write!(f, "create"),
+            Change::Name { from, to } => write!(f, "name {from:?} -> {to:?}"),
+            Change::Plan { from, to } => write!(f, "plan {from} -> {to}"),
+            Change::AddDomain(h) => write!(f, "add domain {h}"),
+            Change::RemoveDomain(h) => write!(f, "remove domain {h}"),
+            Change::Branding => write!(f, "update branding"),
+        }
+    }
+}
+
+/// What applying one manifest does (or would do).
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub slug: String,
+    pub changes: Vec<Change>,
+}
+
+/// Compares every manifest with the database and, unless `dry_run`, makes them equal. Each
+/// province changes in its own transactions; provinces not named by a manifest are left alone.
+pub fn apply(
+    db: &Db,
+    manifests: &[Manifest],
+    dry_run: bool,
+    actor: &str,
+) -> Result<Vec<Outcome>, AppError> {
+    let mut outcomes = Vec::with_capacity(manifests.len());
+    for m in manifests {
+        let changes = diff(db, &m.tenant)?;
+        if !dry_run && !changes.is_empty() {
+            execute(db, &m.tenant, &changes, actor)?;
+        }
+        outcomes.push(Outcome {
+            slug: m.tenant.slug.to_string(),
+            changes,
+        });
+    }
+    Ok(outcomes)
+}
+
+fn diff(db: &Db, want: &NewTenant) -> Result<Vec<Change>, AppError> {
+    let found = db.control(|conn| {
+        let Some(t) = store::find_by_slug(conn, want.slug.as_str())? else {
+            return Ok(None);
+        };
+        let domains = store::custom_domains(conn, t.id)?;
+        Ok(Some((t, domains)))
+    })?;
+    let Some((have, have_domains)) = found else {
+        return Ok(vec![Change::Create]);
+    };
+    let mut changes = Vec::new();
+    if have.name != want.name {
+        changes.push(Change::Name {
+            from: have.name.clone(),
+            to: want.name.clone(),
+        });
+    }
+    if have.plan != want.plan {
+        changes.push(Change::Plan {
+            from: have.plan.clone(),
+            to: want.plan.clone(),
+        });
+    }
+    for h in &want.custom_domains {
+        if !have_domains.contains(h) {
+            changes.push(Change::AddDomain(h.clone()));
+        }
+    }
+    for h in &have_domains {
+        if !want.custom_domains.contains(h) {
+            changes.push(Change::RemoveDomain(h.clone()));
+        }
+    }
+    let have_branding = db.tenant(have.db_ref()).tx(branding::load)?;
+    if have_branding != want.branding {
+        changes.push(Change::Branding);
+    }
+    Ok(changes)
+}
+
+fn execute(db: &Db, want: &NewTenant, changes: &[Change], actor: &str) -> Result<(), AppError> {
+    if changes.contains(&Change::Create) {
+        provision(db, want, actor)?;
+        return Ok(());
+    }
+    let tenant = db
+        .control(|conn| store::find_by_slug(conn, want.slug.as_str()))?
+        .ok_or(AppError::NotFound)?;
+    db.control(|conn| {
+        store::update_name_and_plan(conn, tenant.id, &want.name, &want.plan)?;
+        for change in changes {
+            match change {
+                Change::AddDomain(h) => store::add_domain(conn, tenant.id, h, "custom")?,
+                Change::RemoveDomain(h) => store::remove_domain(conn, tenant.id, h)?,
+                _ => {}
+            }
+        }
+        let described: Vec<String> = changes.iter().map(ToString::to_string).collect();
+        audit::record(
+            conn,
+            actor,
+            "tenant.apply",
+            want.slug.as_str(),
+            json!({ "changes": described }),
+        )
+    })?;
+    if changes.contains(&Change::Branding) {
+        db.tenant(tenant.db_ref())
+            .tx(|conn| branding::save(conn, &want.branding))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Manifest, Vec<String>> {
+        parse_str(text, Path::new("tenants/x.toml"), "localhost")
+    }
+
+    #[test]
+    fn parses_a_full_manifest() {
+        let m = parse(
+            r##"
+            slug = "ha-noi"
+            name = "Thành phố Hà Nội"
+            plan = "premium"
+            domains = ["DichVuCong.HaNoi.gov.vn"]
+            [branding]
+            display_name = "Hà Nội"
+            accent_color = "#8b0000"
+            "##,
+        )
+        .unwrap();
+        assert_eq!(m.tenant.custom_domains, vec!["dichvucong.hanoi.gov.vn"]);
+        assert_eq!(m.tenant.branding.display_name, "Hà Nội");
+    }
+
+    #[test]
+    fn errors_name_the_file_and_field() {
+        let cases = [
+            ("slug = \"Ha Noi\"\nname = \"x\"", "tenants/x.toml: slug:"),
+            ("slug = \"ha-noi\"\nname = \"\"", "tenants/x.toml: name:"),
+            (
+                "slug = \"ha-noi\"\nname = \"x\"\ncolour = 1",
+                "unknown field `colour`",
+            ),
+            (
+                "slug = \"ha-noi\"\nname = \"x\"\n[branding]\ndisplay_name = \"x\"\naccent_color = \"#ffffff\"",
+                "tenants/x.toml: branding.accent_color:",
+            ),
+            (
+                "slug = \"ha-noi\"\nname = \"x\"\ndomains = [\"ops.localhost\"]",
+                "domains:",
+            ),
+            ("slug = ", "tenants/x.toml:"),
+        ];
+        for (text, want) in cases {
+            let errors = parse(text).expect_err(text);
+            assert!(
+                errors.iter().any(|e| e.contains(want)),
+                "{text:?} → {errors:?}"
+            );
+        }
+    }
+}

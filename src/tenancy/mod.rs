@@ -1,0 +1,74 @@
+//! Provinces as tenants: identity, registry, provisioning and manifests.
+
+pub mod branding;
+pub mod host;
+pub mod manifest;
+pub mod provision;
+pub mod registry;
+mod slug;
+pub mod store;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+pub use registry::{Registry, Site};
+pub use slug::Slug;
+
+use crate::db::TenantRef;
+
+/// A tenant's stable identity; caches, jobs and logs key on it, never on the slug.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct TenantId(pub uuid::Uuid);
+
+impl std::fmt::Display for TenantId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TenantStatus {
+    Active,
+    Suspended,
+}
+
+impl TenantStatus {
+    pub fn parse(s: &str) -> TenantStatus {
+        if s == "suspended" {
+            TenantStatus::Suspended
+        } else {
+            TenantStatus::Active
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TenantStatus::Active => "active",
+            TenantStatus::Suspended => "suspended",
+        }
+    }
+}
+
+/// A province as the registry knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub slug: String,
+    pub name: String,
+    pub status: TenantStatus,
+    pub plan: String,
+    pub schema: String,
+    pub role: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Tenant {
+    pub fn db_ref(&self) -> TenantRef {
+        TenantRef {
+            id: self.id,
+            schema: self.schema.clone(),
+            role: self.role.clone(),
+        }
+    }
+}

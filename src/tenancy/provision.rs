@@ -1,0 +1,240 @@
+//! Creating a province: registry rows, role, schema, tables and seed rows in ONE transaction,
+//! so a failure at any step leaves nothing behind.
+
+use std::collections::BTreeMap;
+
+use diesel::prelude::*;
+use diesel::sql_query;
+use serde_json::json;
+
+use super::branding::{self, Branding};
+use super::host::{HostKind, classify, normalize};
+use super::{Slug, Tenant, TenantId, TenantStatus, store};
+use crate::audit;
+use crate::db::migrate::{TENANT_MIGRATIONS, apply_tenant_migrations, latest_version};
+use crate::db::schema::tenants;
+use crate::db::{Db, TenantRef, quote_ident};
+use crate::error::{AppError, FieldErrors};
+use crate::lang::Msg;
+
+/// A province to create, validated.
+#[derive(Debug, Clone)]
+pub struct NewTenant {
+    pub slug: Slug,
+    pub name: String,
+    pub plan: String,
+    pub custom_domains: Vec<String>,
+    pub branding: Branding,
+}
+
+impl NewTenant {
+    /// Validates raw input; every bad field is reported at once.
+    pub fn parse(
+        slug: &str,
+        name: &str,
+        plan: &str,
+        custom_domains: &[String],
+        base_domain: &str,
+    ) -> Result<NewTenant, FieldErrors> {
+        let mut errors = BTreeMap::new();
+        let slug = Slug::parse(slug)
+            .map_err(|m| errors.insert("slug".into(), m))
+            .ok();
+        let name = name.trim();
+        if let Err(m) = tenant_name(name) {
+            errors.insert("name".into(), m);
+        }
+        if Slug::parse(plan).is_err() {
+            errors.insert(
+                "plan".into(),
+                Msg::new(
+                    "Mã gói dịch vụ không hợp lệ.",
+                    "The plan code is not valid.",
+                ),
+            );
+        }
+        let mut domains = Vec::new();
+        for d in custom_domains {
+            match custom_domain(d, base_domain) {
+                Ok(host) => domains.push(host),
+                Err(m) => {
+                    errors.insert("domains".into(), m);
+                }
+            }
+        }
+        domains.sort();
+        domains.dedup();
+        match slug {
+            Some(slug) if errors.is_empty() => Ok(NewTenant {
+                branding: Branding::default_for(name),
+                slug,
+                name: name.to_string(),
+                plan: plan.to_string(),
+                custom_domains: domains,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+pub fn tenant_name(name: &str) -> Result<(), Msg> {
+    let len = name.chars().count();
+    if len == 0 || len > 120 {
+        return Err(Msg::new(
+            "Tên tỉnh có từ 1 đến 120 ký tự.",
+            "A province name has 1 to 120 characters.",
+        ));
+    }
+    if name.contains(['<', '>']) || name.chars().any(char::is_control) {
+        return Err(Msg::new(
+            "Tên tỉnh không được chứa mã HTML hay ký tự điều khiển.",
+            "A province name may not contain markup or control characters.",
+        ));
+    }
+    Ok(())
+}
+
+/// A custom domain is a full host outside the platform's own base domain.
+fn custom_domain(input: &str, base_domain: &str) -> Result<String, Msg> {
+    let bad = || {
+        Msg::owned(
+            format!("Tên miền \"{input}\" không hợp lệ."),
+            format!("\"{input}\" is not a valid custom domain."),
+        )
+    };
+    let host = normalize(input)
+        .filter(|h| h.contains('.'))
+        .ok_or_else(bad)?;
+    if input.contains(':') {
+        return Err(bad());
+    }
+    match classify(&host, base_domain) {
+        HostKind::Custom(h) => Ok(h),
+        _ => Err(Msg::owned(
+            format!("\"{input}\" thuộc tên miền của hệ thống; hãy dùng mã tỉnh."),
+            format!("\"{input}\" is under the platform's own domain; use the slug instead."),
+        )),
+    }
+}
+
+/// Creates the province.
+pub fn provision(db: &Db, new: &NewTenant, actor: &str) -> Result<Tenant, AppError> {
+    provision_with(db, new, actor, |_| Ok(()))
+}
+
+/// [`provision`] with a hook that runs right after the schema exists; tests inject failures
+/// there to prove that nothing is left behind.
+pub fn provision_with<F>(
+    db: &Db,
+    new: &NewTenant,
+    actor: &str,
+    after_schema: F,
+) -> Result<Tenant, AppError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<(), AppError>,
+{
+    let latest = latest_version(&TENANT_MIGRATIONS).map_err(AppError::internal)?;
+    db.control(|conn| {
+        if store::find_by_slug(conn, new.slug.as_str())?.is_some()
+            || store::domain_owner(conn, new.slug.as_str())?.is_some()
+        {
+            return Err(slug_taken());
+        }
+        for host in &new.custom_domains {
+            if store::domain_owner(conn, host)?.is_some() {
+                return Err(AppError::conflict(
+                    "domain_taken",
+                    Msg::owned(
+                        format!("Tên miền {host} đã thuộc về một tỉnh khác."),
+                        format!("The domain {host} already belongs to another province."),
+                    ),
+                ));
+            }
+        }
+        if !store::plan_exists(conn, &new.plan)? {
+            return Err(AppError::invalid(
+                "plan",
+                Msg::owned(
+                    format!("Không có gói dịch vụ \"{}\".", new.plan),
+                    format!("There is no plan \"{}\".", new.plan),
+                ),
+            ));
+        }
+
+        let id = TenantId(uuid::Uuid::new_v4());
+        let tenant = TenantRef {
+            id,
+            schema: new.slug.schema_name(),
+            // Roles are cluster-wide: a UUID keeps them unique across databases.
+            role: format!("pt_{}", id.0.simple()),
+        };
+        // The row first: its unique slug makes a concurrent twin wait here, then fail cleanly.
+        let inserted = diesel::insert_into(tenants::table)
+            .values((
+                tenants::id.eq(id.0),
+                tenants::slug.eq(new.slug.as_str()),
+                tenants::name.eq(&new.name),
+                tenants::status.eq(TenantStatus::Active.as_str()),
+                tenants::plan_code.eq(&new.plan),
+                tenants::schema_name.eq(&tenant.schema),
+                tenants::role_name.eq(&tenant.role),
+                tenants::schema_version.eq(&latest),
+            ))
+            .returning(tenants::created_at)
+            .get_result::<chrono::DateTime<chrono::Utc>>(conn);
+        let created_at = match inserted {
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => return Err(slug_taken()),
+            other => other?,
+        };
+
+        let role = quote_ident(&tenant.role);
+        let schema = quote_ident(&tenant.schema);
+        sql_query(format!("CREATE ROLE {role} NOLOGIN")).execute(conn)?;
+        // The app's login role may SET ROLE to it; it inherits nothing (see docs/operations.md).
+        sql_query(format!("GRANT {role} TO CURRENT_USER")).execute(conn)?;
+        sql_query(format!("CREATE SCHEMA {schema} AUTHORIZATION {role}")).execute(conn)?;
+        sql_query(format!("REVOKE ALL ON SCHEMA {schema} FROM PUBLIC")).execute(conn)?;
+        after_schema(conn)?;
+
+        apply_tenant_migrations(conn, &tenant, TENANT_MIGRATIONS)
+            .map_err(|e| AppError::internal(format!("tenant migrations: {e}")))?;
+        crate::db::tenant_enter(conn, &tenant)?;
+        branding::save(conn, &new.branding)?;
+        crate::db::tenant_leave(conn)?;
+
+        store::add_domain(conn, id, new.slug.as_str(), "subdomain")?;
+        for host in &new.custom_domains {
+            store::add_domain(conn, id, host, "custom")?;
+        }
+        audit::record(
+            conn,
+            actor,
+            "tenant.create",
+            new.slug.as_str(),
+            json!({ "name": new.name, "plan": new.plan, "domains": new.custom_domains }),
+        )?;
+        Ok(Tenant {
+            id,
+            slug: new.slug.to_string(),
+            name: new.name.clone(),
+            status: TenantStatus::Active,
+            plan: new.plan.clone(),
+            schema: tenant.schema,
+            role: tenant.role,
+            created_at,
+        })
+    })
+}
+
+fn slug_taken() -> AppError {
+    AppError::conflict(
+        "slug_taken",
+        Msg::new(
+            "Mã tỉnh này đã được sử dụng.",
+            "This slug is already taken.",
+        ),
+    )
+}

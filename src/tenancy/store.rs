@@ -1,0 +1,147 @@
+//! Control-plane queries on tenants and their domains. Callers hold the transaction.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use super::{Tenant, TenantId, TenantStatus};
+use crate::db::schema::{tenant_domains, tenants};
+use crate::error::AppError;
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = tenants)]
+struct TenantRow {
+    id: uuid::Uuid,
+    slug: String,
+    name: String,
+    status: String,
+    plan_code: String,
+    schema_name: String,
+    role_name: String,
+    created_at: DateTime<Utc>,
+}
+
+impl From<TenantRow> for Tenant {
+    fn from(r: TenantRow) -> Tenant {
+        Tenant {
+            id: TenantId(r.id),
+            slug: r.slug,
+            name: r.name,
+            status: TenantStatus::parse(&r.status),
+            plan: r.plan_code,
+            schema: r.schema_name,
+            role: r.role_name,
+            created_at: r.created_at,
+        }
+    }
+}
+
+pub fn list(conn: &mut PgConnection) -> Result<Vec<Tenant>, AppError> {
+    let rows: Vec<TenantRow> = tenants::table
+        .select(TenantRow::as_select())
+        .order(tenants::slug)
+        .load(conn)?;
+    Ok(rows.into_iter().map(Tenant::from).collect())
+}
+
+pub fn find_by_slug(conn: &mut PgConnection, slug: &str) -> Result<Option<Tenant>, AppError> {
+    let row: Option<TenantRow> = tenants::table
+        .select(TenantRow::as_select())
+        .filter(tenants::slug.eq(slug))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(Tenant::from))
+}
+
+pub fn set_status(
+    conn: &mut PgConnection,
+    slug: &str,
+    status: TenantStatus,
+) -> Result<Tenant, AppError> {
+    let row: TenantRow = diesel::update(tenants::table.filter(tenants::slug.eq(slug)))
+        .set((
+            tenants::status.eq(status.as_str()),
+            tenants::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(TenantRow::as_returning())
+        .get_result(conn)?;
+    Ok(row.into())
+}
+
+pub fn update_name_and_plan(
+    conn: &mut PgConnection,
+    id: TenantId,
+    name: &str,
+    plan: &str,
+) -> Result<(), AppError> {
+    diesel::update(tenants::table.find(id.0))
+        .set((
+            tenants::name.eq(name),
+            tenants::plan_code.eq(plan),
+            tenants::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// (host, kind, tenant) for every registered host.
+pub fn all_domains(conn: &mut PgConnection) -> Result<Vec<(String, String, uuid::Uuid)>, AppError> {
+    Ok(tenant_domains::table
+        .select((
+            tenant_domains::host,
+            tenant_domains::kind,
+            tenant_domains::tenant_id,
+        ))
+        .load(conn)?)
+}
+
+pub fn custom_domains(conn: &mut PgConnection, id: TenantId) -> Result<Vec<String>, AppError> {
+    Ok(tenant_domains::table
+        .filter(tenant_domains::tenant_id.eq(id.0))
+        .filter(tenant_domains::kind.eq("custom"))
+        .select(tenant_domains::host)
+        .order(tenant_domains::host)
+        .load(conn)?)
+}
+
+/// Who owns a host, if anyone.
+pub fn domain_owner(conn: &mut PgConnection, host: &str) -> Result<Option<uuid::Uuid>, AppError> {
+    Ok(tenant_domains::table
+        .filter(tenant_domains::host.eq(host))
+        .select(tenant_domains::tenant_id)
+        .first(conn)
+        .optional()?)
+}
+
+pub fn add_domain(
+    conn: &mut PgConnection,
+    id: TenantId,
+    host: &str,
+    kind: &str,
+) -> Result<(), AppError> {
+    diesel::insert_into(tenant_domains::table)
+        .values((
+            tenant_domains::host.eq(host),
+            tenant_domains::tenant_id.eq(id.0),
+            tenant_domains::kind.eq(kind),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn remove_domain(conn: &mut PgConnection, id: TenantId, host: &str) -> Result<(), AppError> {
+    diesel::delete(
+        tenant_domains::table
+            .filter(tenant_domains::tenant_id.eq(id.0))
+            .filter(tenant_domains::host.eq(host)),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+pub fn plan_exists(conn: &mut PgConnection, code: &str) -> Result<bool, AppError> {
+    use crate::db::schema::plans;
+    Ok(diesel::select(diesel::dsl::exists(
+        plans::table.filter(plans::code.eq(code)),
+    ))
+    .get_result(conn)?)
+}

@@ -1,0 +1,107 @@
+//! HTTP: one actix-web app serving every site, chosen by the Host header.
+
+mod health;
+mod middleware;
+mod national;
+mod operator;
+pub mod pages;
+mod province;
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::guard::{self, GuardContext};
+use actix_web::middleware::{Compress, DefaultHeaders, from_fn};
+use actix_web::{App, HttpServer, web};
+
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::tenancy::Site;
+
+/// Builds and starts the server on `listener` (port 0 in tests). `main` and the tests share it.
+pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result<Server> {
+    let workers = match state.settings.server.workers {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    let json_limit = state.settings.server.json_limit_bytes;
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(json_limit)
+                    .error_handler(|err, _req| AppError::from_json(&err).into()),
+            )
+            .app_data(web::QueryConfig::default().error_handler(|err, _req| {
+                AppError::bad_request(
+                    "malformed",
+                    crate::lang::Msg::owned(
+                        format!("Tham số truy vấn không hợp lệ: {err}"),
+                        format!("Invalid query parameters: {err}"),
+                    ),
+                )
+                .into()
+            }))
+            .app_data(
+                web::PathConfig::default().error_handler(|_err, _req| AppError::NotFound.into()),
+            )
+            .wrap(from_fn(middleware::resolve_site))
+            .wrap(from_fn(middleware::render_errors))
+            .wrap(security_headers())
+            .wrap(Compress::default())
+            .wrap(from_fn(middleware::observe))
+            .configure(health::routes)
+            .service(
+                web::scope("")
+                    .guard(guard::fn_guard(is_national))
+                    .configure(national::routes),
+            )
+            .service(
+                web::scope("")
+                    .guard(guard::fn_guard(is_operator))
+                    .configure(operator::routes),
+            )
+            .service(
+                web::scope("")
+                    .guard(guard::fn_guard(is_province))
+                    .configure(province::routes),
+            )
+            .default_service(web::to(middleware::not_found))
+    })
+    .workers(workers)
+    .shutdown_timeout(20)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+fn site_of(ctx: &GuardContext<'_>) -> Option<Site> {
+    ctx.req_data().get::<Site>().cloned()
+}
+
+fn is_national(ctx: &GuardContext<'_>) -> bool {
+    matches!(site_of(ctx), Some(Site::National))
+}
+
+fn is_operator(ctx: &GuardContext<'_>) -> bool {
+    matches!(site_of(ctx), Some(Site::Operator))
+}
+
+fn is_province(ctx: &GuardContext<'_>) -> bool {
+    matches!(site_of(ctx), Some(Site::Province(_)))
+}
+
+/// Headers every response carries; pages add nothing inline, so the CSP needs no
+/// `unsafe-inline`.
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "strict-origin-when-cross-origin"))
+        .add(("X-Frame-Options", "DENY"))
+        .add((
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+             frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
+        ))
+}

@@ -1,0 +1,232 @@
+//! The operator site: sign-in and the tenant API (plans, leases and billing come later).
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::accounts::extract::{OperatorAdmin, OperatorUser};
+use crate::accounts::{Email, operators};
+use crate::audit;
+use crate::error::AppError;
+use crate::lang::Msg;
+use crate::state::AppState;
+use crate::tenancy::provision::{NewTenant, provision};
+use crate::tenancy::{Site, Tenant, TenantStatus, store};
+use crate::web::pages::{self, Layout, OperatorHomePage};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(operator_home)
+        .service(issue_token)
+        .service(list_tenants)
+        .service(create_tenant)
+        .service(get_tenant)
+        .service(suspend_tenant)
+        .service(resume_tenant);
+}
+
+#[get("/")]
+async fn operator_home(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    pages::render(&OperatorHomePage {
+        layout: Layout::operator(&req),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TokenForm {
+    email: String,
+    password: String,
+}
+
+#[derive(Debug, Serialize)]
+struct TokenResponse {
+    access_token: String,
+    token_type: &'static str,
+    expires_in: u64,
+}
+
+#[post("/api/v1/auth/token")]
+async fn issue_token(
+    state: web::Data<AppState>,
+    form: web::Json<TokenForm>,
+) -> Result<HttpResponse, AppError> {
+    let TokenForm { email, password } = form.into_inner();
+    let account = state
+        .db
+        .control_async(move |conn| operators::authenticate(conn, &email, &password))
+        .await?
+        .ok_or_else(wrong_credentials)?;
+    let token = state.jwt.issue(
+        &account.id.to_string(),
+        &Site::Operator.audience(),
+        account.role.as_str(),
+    )?;
+    Ok(HttpResponse::Ok().json(TokenResponse {
+        access_token: token,
+        token_type: "Bearer",
+        expires_in: state.jwt.ttl_secs(),
+    }))
+}
+
+pub fn wrong_credentials() -> AppError {
+    AppError::Unauthorized(Msg::new(
+        "Email hoặc mật khẩu không đúng.",
+        "Wrong email or password.",
+    ))
+}
+
+/// A tenant as the operator API shows it.
+#[derive(Debug, Serialize)]
+pub struct TenantView {
+    slug: String,
+    name: String,
+    status: TenantStatus,
+    plan: String,
+    url: String,
+    created_at: DateTime<Utc>,
+}
+
+impl TenantView {
+    fn new(t: &Tenant, state: &AppState) -> TenantView {
+        let host = format!("{}.{}", t.slug, state.registry.base_domain());
+        TenantView {
+            slug: t.slug.clone(),
+            name: t.name.clone(),
+            status: t.status,
+            plan: t.plan.clone(),
+            url: state.settings.url_for_host(&host),
+            created_at: t.created_at,
+        }
+    }
+}
+
+#[get("/api/v1/tenants")]
+async fn list_tenants(
+    _user: OperatorUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let tenants = state.db.control_async(store::list).await?;
+    let views: Vec<TenantView> = tenants.iter().map(|t| TenantView::new(t, &state)).collect();
+    Ok(HttpResponse::Ok().json(views))
+}
+
+#[get("/api/v1/tenants/{slug}")]
+async fn get_tenant(
+    _user: OperatorUser,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let slug = slug.into_inner();
+    let tenant = state
+        .db
+        .control_async(move |conn| store::find_by_slug(conn, &slug))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok().json(TenantView::new(&tenant, &state)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CreateTenantForm {
+    slug: String,
+    name: String,
+    plan: String,
+    admin_email: Option<String>,
+}
+
+#[post("/api/v1/tenants")]
+async fn create_tenant(
+    OperatorAdmin(user): OperatorAdmin,
+    state: web::Data<AppState>,
+    form: web::Json<CreateTenantForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let mut new = NewTenant::parse(
+        &form.slug,
+        &form.name,
+        &form.plan,
+        &[],
+        state.registry.base_domain(),
+    );
+    let admin_email = form.admin_email.as_deref().map(Email::parse).transpose();
+    if let Err(msg) = &admin_email {
+        let errors = new.as_mut().err();
+        match errors {
+            Some(errors) => {
+                errors.insert("admin_email".into(), msg.clone());
+            }
+            None => new = Err([("admin_email".to_string(), msg.clone())].into()),
+        }
+    }
+    let new = new.map_err(AppError::Invalid)?;
+    let admin_email = admin_email.ok().flatten();
+    let st = state.clone();
+    let tenant = web::block(move || -> Result<Tenant, AppError> {
+        let actor = format!("operator:{}", user.email);
+        let tenant = provision(&st.db, &new, &actor)?;
+        if let Some(email) = admin_email {
+            // The invitation mail to the first admin arrives with staff accounts.
+            st.db.control(|conn| {
+                audit::record(
+                    conn,
+                    &actor,
+                    "tenant.admin_requested",
+                    &tenant.slug,
+                    json!({ "admin_email": email.as_str() }),
+                )
+            })?;
+        }
+        // Usable on return: this replica sees it now, the others on the notification.
+        st.registry.reload()?;
+        Ok(tenant)
+    })
+    .await??;
+    Ok(HttpResponse::Created().json(TenantView::new(&tenant, &state)))
+}
+
+async fn change_status(
+    state: web::Data<AppState>,
+    actor: String,
+    slug: String,
+    status: TenantStatus,
+) -> Result<HttpResponse, AppError> {
+    let st = state.clone();
+    let tenant = web::block(move || -> Result<Tenant, AppError> {
+        let tenant = st.db.control(|conn| {
+            let tenant = store::set_status(conn, &slug, status)?;
+            let action = format!(
+                "tenant.{}",
+                if status == TenantStatus::Active {
+                    "resume"
+                } else {
+                    "suspend"
+                }
+            );
+            audit::record(conn, &actor, &action, &slug, json!({}))?;
+            Ok(tenant)
+        })?;
+        st.registry.reload()?;
+        Ok(tenant)
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(TenantView::new(&tenant, &state)))
+}
+
+#[post("/api/v1/tenants/{slug}/suspend")]
+async fn suspend_tenant(
+    OperatorAdmin(user): OperatorAdmin,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let actor = format!("operator:{}", user.email);
+    change_status(state, actor, slug.into_inner(), TenantStatus::Suspended).await
+}
+
+#[post("/api/v1/tenants/{slug}/resume")]
+async fn resume_tenant(
+    OperatorAdmin(user): OperatorAdmin,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let actor = format!("operator:{}", user.email);
+    change_status(state, actor, slug.into_inner(), TenantStatus::Active).await
+}

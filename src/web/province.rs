@@ -1,0 +1,63 @@
+//! A province's site: its home page, its look, and public facts about it.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use serde::Serialize;
+
+use crate::accounts::extract::Province;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::tenancy::branding::{self, Branding};
+use crate::web::pages::{self, Layout, ProvinceHomePage};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(province_home)
+        .service(brand_stylesheet)
+        .service(site_info);
+}
+
+#[get("/")]
+async fn province_home(req: HttpRequest, province: Province) -> Result<HttpResponse, AppError> {
+    let branding = province.db.run(branding::load).await?;
+    let page = ProvinceHomePage {
+        layout: Layout::province(&req, &province.tenant.name, &branding),
+        branding,
+    };
+    pages::render(&page)
+}
+
+/// The province's accent colour as a stylesheet, so pages carry no inline style.
+#[get("/brand.css")]
+async fn brand_stylesheet(province: Province) -> Result<HttpResponse, AppError> {
+    let branding = province.db.run(branding::load).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=60"))
+        .body(format!(
+            ":root{{--accent:{}}}\n",
+            branding.accent_color.as_str()
+        )))
+}
+
+#[derive(Debug, Serialize)]
+struct SiteInfo {
+    slug: String,
+    name: String,
+    url: String,
+    branding: Branding,
+}
+
+/// Public facts for apps: who this province is and how it looks.
+#[get("/api/v1/site")]
+async fn site_info(
+    province: Province,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let branding = province.db.run(branding::load).await?;
+    let host = format!("{}.{}", province.tenant.slug, state.registry.base_domain());
+    Ok(HttpResponse::Ok().json(SiteInfo {
+        slug: province.tenant.slug.clone(),
+        name: province.tenant.name.clone(),
+        url: state.settings.url_for_host(&host),
+        branding,
+    }))
+}
