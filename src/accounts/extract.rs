@@ -121,3 +121,26 @@ impl FromRequest for OperatorAdmin {
         })
     }
 }
+
+/// Any valid token issued by the current site (audience checked); the basis of `/api/v1/me`.
+#[derive(Debug, Clone)]
+pub struct SiteToken(pub super::jwt::Claims);
+
+impl FromRequest for SiteToken {
+    type Error = AppError;
+    type Future = Ready<Result<SiteToken, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let result = (|| {
+            let state = state(req)?;
+            let site = req
+                .extensions()
+                .get::<Site>()
+                .cloned()
+                .ok_or(AppError::NotFound)?;
+            let token = bearer(req).ok_or_else(AppError::unauthorized)?;
+            Ok(SiteToken(state.jwt.verify(&token, &site.audience())?))
+        })();
+        ready(result)
+    }
+}

@@ -18,6 +18,7 @@ use crate::web::pages::{self, Layout, OperatorHomePage};
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(operator_home)
         .service(issue_token)
+        .service(who_am_i)
         .service(list_tenants)
         .service(create_tenant)
         .service(get_tenant)
@@ -66,6 +67,12 @@ async fn issue_token(
         token_type: "Bearer",
         expires_in: state.jwt.ttl_secs(),
     }))
+}
+
+/// The signed-in operator account.
+#[get("/api/v1/me")]
+async fn who_am_i(OperatorUser(account): OperatorUser) -> HttpResponse {
+    HttpResponse::Ok().json(account)
 }
 
 pub fn wrong_credentials() -> AppError {

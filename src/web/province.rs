@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Serialize;
 
-use crate::accounts::extract::Province;
+use crate::accounts::extract::{Province, SiteToken};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::tenancy::branding::{self, Branding};
@@ -12,7 +12,14 @@ use crate::web::pages::{self, Layout, ProvinceHomePage};
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(province_home)
         .service(brand_stylesheet)
-        .service(site_info);
+        .service(site_info)
+        .service(who_am_i);
+}
+
+/// The signed-in account as the token says; a token of another site is refused (401).
+#[get("/api/v1/me")]
+async fn who_am_i(SiteToken(claims): SiteToken) -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "id": claims.sub, "role": claims.role }))
 }
 
 #[get("/")]

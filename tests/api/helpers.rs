@@ -1,0 +1,253 @@
+//! `TestApp`: a fresh database, the app on port 0, and clean-up of both afterwards.
+
+use std::sync::Arc;
+
+use diesel::prelude::*;
+use diesel::sql_query;
+use portal::accounts::operators::{self, OperatorRole};
+use portal::accounts::{Email, password};
+use portal::config::Settings;
+use portal::db::Db;
+use portal::db::migrate::run_public;
+use portal::startup::Application;
+use portal::state::AppState;
+use portal::tenancy::provision::{NewTenant, provision};
+use portal::tenancy::{Tenant, branding};
+use secrecy::{ExposeSecret, SecretString};
+
+pub const JWT_SECRET: &str = "test-secret-0123456789abcdef0123456789";
+pub const OPERATOR_EMAIL: &str = "ops@example.vn";
+pub const OPERATOR_PASSWORD: &str = "operator-password-1";
+
+/// The PostgreSQL server the tests use (no database name).
+pub fn server_url() -> String {
+    std::env::var("TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// A database that exists for one test and is dropped, with the roles its tenants made.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    pub fn create() -> TestDb {
+        let name = format!("portal_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::establish(&format!("{}/postgres", server_url()))
+            .expect("PostgreSQL must run at TEST_PG_URL (see README)");
+        sql_query(format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut admin)
+            .expect("create test database");
+        let url = format!("{}/{name}", server_url());
+        run_public(&url).expect("public migrations");
+        TestDb { name, url }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Ok(mut conn) = PgConnection::establish(&self.url) else {
+            return;
+        };
+        #[derive(QueryableByName)]
+        struct Role {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            role_name: String,
+        }
+        let roles: Vec<Role> = sql_query("SELECT role_name FROM public.tenants")
+            .load(&mut conn)
+            .unwrap_or_default();
+        drop(conn);
+        let Ok(mut admin) = PgConnection::establish(&format!("{}/postgres", server_url())) else {
+            return;
+        };
+        let _ = sql_query(format!(
+            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+            self.name
+        ))
+        .execute(&mut admin);
+        for r in roles {
+            let _ =
+                sql_query(format!("DROP ROLE IF EXISTS \"{}\"", r.role_name)).execute(&mut admin);
+        }
+    }
+}
+
+pub fn test_settings(database_url: &str) -> Settings {
+    let mut s = Settings::load().expect("default settings");
+    s.server.bind = "127.0.0.1:0".parse().unwrap();
+    s.server.base_domain = "localhost".into();
+    s.server.workers = 2;
+    s.database.url = SecretString::from(database_url.to_string());
+    s.database.pool_size = 16;
+    s.auth.jwt_secret = Some(SecretString::from(JWT_SECRET.to_string()));
+    s
+}
+
+pub struct TestApp {
+    pub port: u16,
+    pub client: reqwest::Client,
+    pub state: Arc<AppState>,
+    pub settings: Settings,
+    // Dropped last: the server must let go of its connections first.
+    pub db: TestDb,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let db = TestDb::create();
+        let settings = test_settings(&db.url);
+        TestApp::spawn_with(db, settings).await
+    }
+
+    pub async fn spawn_with(db: TestDb, settings: Settings) -> TestApp {
+        let app = Application::build(settings.clone()).expect("build app");
+        let port = app.port();
+        let state = app.state();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            port,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .pool_max_idle_per_host(256)
+                .build()
+                .unwrap(),
+            state,
+            settings,
+            db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn database(&self) -> &Db {
+        &self.state.db
+    }
+
+    pub async fn get(&self, host: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .header("Host", host)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get_with_token(&self, host: &str, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .header("Host", host)
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_json(
+        &self,
+        host: &str,
+        path: &str,
+        token: Option<&str>,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        let mut req = self
+            .client
+            .post(self.url(path))
+            .header("Host", host)
+            .json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
+    /// Creates a province through the library and makes this replica see it at once.
+    pub async fn create_tenant(&self, slug: &str, name: &str) -> Tenant {
+        let db = self.database().clone();
+        let registry = self.state.registry.clone();
+        let (slug, name) = (slug.to_string(), name.to_string());
+        tokio::task::spawn_blocking(move || {
+            let new =
+                NewTenant::parse(&slug, &name, "standard", &[], "localhost").expect("valid tenant");
+            let t = provision(&db, &new, "test").expect("provision");
+            registry.reload().expect("reload");
+            t
+        })
+        .await
+        .unwrap()
+    }
+
+    /// Sets a province's display name, e.g. to a marker only that province has.
+    pub async fn set_display_name(&self, tenant: &Tenant, display_name: &str) {
+        let tdb = self.database().tenant(tenant.db_ref());
+        let display_name = display_name.to_string();
+        tokio::task::spawn_blocking(move || {
+            tdb.tx(|conn| {
+                let mut b = branding::load(conn)?;
+                b.display_name = display_name;
+                branding::save(conn, &b)
+            })
+            .expect("set branding")
+        })
+        .await
+        .unwrap()
+    }
+
+    pub async fn create_operator(&self, email: &str, pw: &str, role: OperatorRole) {
+        let db = self.database().clone();
+        let (email, pw) = (email.to_string(), pw.to_string());
+        tokio::task::spawn_blocking(move || {
+            let hash = password::hash(&pw).unwrap();
+            db.control(|conn| {
+                operators::upsert(conn, &Email::parse(&email).unwrap(), "Test", role, &hash)
+            })
+            .unwrap();
+        })
+        .await
+        .unwrap();
+    }
+
+    pub async fn token(&self, host: &str, email: &str, pw: &str) -> String {
+        let res = self
+            .post_json(
+                host,
+                "/api/v1/auth/token",
+                None,
+                &serde_json::json!({"email": email, "password": pw}),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "token for {email} on {host}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["token_type"], "Bearer");
+        body["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// A signed-in operator (role operator).
+    pub async fn operator_token(&self) -> String {
+        self.create_operator(OPERATOR_EMAIL, OPERATOR_PASSWORD, OperatorRole::Operator)
+            .await;
+        self.token("ops.localhost", OPERATOR_EMAIL, OPERATOR_PASSWORD)
+            .await
+    }
+
+    /// A superuser connection to this test's database, outside every door.
+    pub fn raw_connection(&self) -> PgConnection {
+        PgConnection::establish(self.settings.database.url.expose_secret()).unwrap()
+    }
+}
+
+/// Asserts the contract's error envelope and returns its code.
+pub async fn error_code(res: reqwest::Response) -> String {
+    let body: serde_json::Value = res.json().await.expect("JSON error body");
+    let code = body["error"]["code"]
+        .as_str()
+        .expect("error.code")
+        .to_string();
+    assert!(
+        body["error"]["message"].is_string(),
+        "error.message in {body}"
+    );
+    code
+}

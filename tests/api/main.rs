@@ -1,0 +1,11 @@
+//! Integration tests: the real app over real HTTP against a real PostgreSQL, one fresh
+//! database per test. One binary for all of them keeps linking fast.
+
+mod cli;
+mod helpers;
+mod hosts;
+mod isolation;
+mod manifests;
+mod migrations;
+mod operator;
+mod provisioning;

@@ -1,0 +1,252 @@
+//! Provisioning creates a whole province or nothing.
+
+use std::sync::{Arc, Mutex};
+
+use diesel::prelude::*;
+use diesel::sql_query;
+use diesel::sql_types::{BigInt, Text};
+use portal::error::AppError;
+use portal::tenancy::provision::{NewTenant, provision, provision_with};
+
+use crate::helpers::{TestApp, error_code};
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+fn count(conn: &mut PgConnection, sql: &str, arg: &str) -> i64 {
+    sql_query(sql)
+        .bind::<Text, _>(arg)
+        .get_result::<Count>(conn)
+        .unwrap()
+        .n
+}
+
+#[tokio::test]
+async fn a_failure_after_the_schema_exists_leaves_nothing_behind() {
+    let app = TestApp::spawn().await;
+    let db = app.database().clone();
+    let seen_role = Arc::new(Mutex::new(String::new()));
+    let seen = seen_role.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let new =
+            NewTenant::parse("bac-ninh", "Tỉnh Bắc Ninh", "standard", &[], "localhost").unwrap();
+        provision_with(&db, &new, "test", |conn| {
+            #[derive(QueryableByName)]
+            struct Role {
+                #[diesel(sql_type = Text)]
+                role_name: String,
+            }
+            let role: Role = sql_query("SELECT role_name FROM tenants WHERE slug = 'bac-ninh'")
+                .get_result(conn)?;
+            // Inside the transaction the schema and the role exist.
+            assert_eq!(
+                count(
+                    conn,
+                    "SELECT count(*) AS n FROM pg_namespace WHERE nspname = $1",
+                    "t_bac_ninh"
+                ),
+                1
+            );
+            *seen.lock().unwrap() = role.role_name;
+            Err(AppError::internal("injected failure"))
+        })
+    })
+    .await
+    .unwrap();
+    assert!(matches!(result, Err(AppError::Internal(_))));
+
+    let role = seen_role.lock().unwrap().clone();
+    assert!(role.starts_with("pt_"), "the hook saw the role: {role}");
+    let mut conn = app.raw_connection();
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM pg_namespace WHERE nspname = $1",
+            "t_bac_ninh"
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM pg_roles WHERE rolname = $1",
+            &role
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM public.tenants WHERE slug = $1",
+            "bac-ninh"
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM public.tenant_domains WHERE host = $1",
+            "bac-ninh"
+        ),
+        0
+    );
+    // And the slug is free again.
+    app.create_tenant("bac-ninh", "Tỉnh Bắc Ninh").await;
+}
+
+#[tokio::test]
+async fn a_custom_domain_owned_by_another_province_refuses_the_whole_tenant() {
+    let app = TestApp::spawn().await;
+    let db = app.database().clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let domains = vec!["dichvucong.quangninh.gov.vn".to_string()];
+        let a = NewTenant::parse(
+            "quang-ninh",
+            "Tỉnh Quảng Ninh",
+            "standard",
+            &domains,
+            "localhost",
+        )
+        .unwrap();
+        provision(&db, &a, "test").unwrap();
+        let b = NewTenant::parse("ha-long", "Hạ Long", "standard", &domains, "localhost").unwrap();
+        provision(&db, &b, "test")
+    })
+    .await
+    .unwrap();
+    assert!(matches!(
+        result,
+        Err(AppError::Conflict {
+            code: "domain_taken",
+            ..
+        })
+    ));
+    let mut conn = app.raw_connection();
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM pg_namespace WHERE nspname = $1",
+            "t_ha_long"
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM public.tenants WHERE slug = $1",
+            "ha-long"
+        ),
+        0
+    );
+}
+
+#[tokio::test]
+async fn the_api_creates_a_tenant_that_serves_on_return() {
+    let app = TestApp::spawn().await;
+    let token = app.operator_token().await;
+    let res = app
+        .post_json(
+            "ops.localhost",
+            "/api/v1/tenants",
+            Some(&token),
+            &serde_json::json!({"slug": "ninh-binh", "name": "Tỉnh Ninh Bình", "plan": "basic", "admin_email": "admin@ninhbinh.gov.vn"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["slug"], "ninh-binh");
+    assert_eq!(body["status"], "active");
+    assert_eq!(body["plan"], "basic");
+    assert!(
+        body["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://ninh-binh.localhost")
+    );
+    assert!(body["created_at"].is_string());
+
+    let home = app.get("ninh-binh.localhost", "/").await;
+    assert_eq!(home.status(), 200);
+    assert!(home.text().await.unwrap().contains("Tỉnh Ninh Bình"));
+
+    // Taken slug: 409; unknown plan: 422.
+    let again = app
+        .post_json(
+            "ops.localhost",
+            "/api/v1/tenants",
+            Some(&token),
+            &serde_json::json!({"slug": "ninh-binh", "name": "X", "plan": "basic"}),
+        )
+        .await;
+    assert_eq!(again.status(), 409);
+    assert_eq!(error_code(again).await, "slug_taken");
+    let no_plan = app
+        .post_json(
+            "ops.localhost",
+            "/api/v1/tenants",
+            Some(&token),
+            &serde_json::json!({"slug": "hue", "name": "Huế", "plan": "gold"}),
+        )
+        .await;
+    assert_eq!(no_plan.status(), 422);
+    let body: serde_json::Value = no_plan.json().await.unwrap();
+    assert!(body["error"]["fields"]["plan"].is_string(), "{body}");
+
+    // Every change is in the audit log.
+    let mut conn = app.raw_connection();
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM public.audit_log WHERE target = $1 AND action = 'tenant.create'",
+            "ninh-binh"
+        ),
+        1
+    );
+}
+
+#[tokio::test]
+async fn bad_slugs_are_refused_with_422() {
+    let app = TestApp::spawn().await;
+    let token = app.operator_token().await;
+    let cases = [
+        ("upper case", "Ha-noi"),
+        ("leading digit", "1ha-noi"),
+        ("pg prefix", "pg_catalog"),
+        ("pg prefix without underscore", "pgtenant"),
+        ("single quote", "ha'noi"),
+        ("double quote", "ha\"noi"),
+        ("semicolon", "ha;drop"),
+        ("space", "ha noi"),
+        ("31 characters", "a234567890123456789012345678901"),
+        ("Vietnamese letters", "hà-nội"),
+        ("empty", ""),
+        ("underscore", "ha_noi"),
+        ("reserved", "ops"),
+    ];
+    for (why, slug) in cases {
+        let res = app
+            .post_json(
+                "ops.localhost",
+                "/api/v1/tenants",
+                Some(&token),
+                &serde_json::json!({"slug": slug, "name": "Tên", "plan": "basic"}),
+            )
+            .await;
+        assert_eq!(res.status(), 422, "{why}: {slug:?}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "validation_failed", "{why}");
+        assert!(body["error"]["fields"]["slug"].is_string(), "{why}: {body}");
+    }
+    let mut conn = app.raw_connection();
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM public.tenants WHERE slug <> $1",
+            ""
+        ),
+        0
+    );
+}
