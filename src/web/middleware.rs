@@ -97,8 +97,9 @@ pub async fn render_errors(
     Ok(ServiceResponse::new(http_req, response))
 }
 
+/// The API and the probes answer JSON; everything else is a page.
 fn is_api(path: &str) -> bool {
-    path == "/api" || path.starts_with("/api/")
+    path == "/api" || path.starts_with("/api/") || matches!(path, "/healthz" | "/readyz")
 }
 
 /// `AppError` holds no handles, so rebuilding it from its parts is exact.

@@ -9,3 +9,4 @@ mod manifests;
 mod migrations;
 mod operator;
 mod provisioning;
+mod unavailable;
