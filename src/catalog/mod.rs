@@ -1,0 +1,1 @@
+//! The national procedure catalog (being written).
