@@ -13,6 +13,22 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub log: LogSettings,
+    pub mail: MailSettings,
+    pub storage: StorageSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MailSettings {
+    /// Empty: write `.eml` files; otherwise an SMTP URL (may hold a password).
+    pub smtp_url: SecretString,
+    pub from: String,
+    pub retry_base_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StorageSettings {
+    pub data_dir: std::path::PathBuf,
+    pub max_upload_bytes: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -116,6 +132,22 @@ impl Settings {
             && secret.expose_secret().len() < 32
         {
             return bad("auth.jwt_secret", "must be at least 32 characters");
+        }
+        if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            return bad(
+                "mail.from",
+                "must be a mailbox such as `Portal <no-reply@example.vn>`",
+            );
+        }
+        let smtp = self.mail.smtp_url.expose_secret();
+        if !(smtp.is_empty() || smtp.starts_with("smtp://") || smtp.starts_with("smtps://")) {
+            return bad(
+                "mail.smtp_url",
+                "must be empty or start with smtp:// or smtps://",
+            );
+        }
+        if self.storage.max_upload_bytes == 0 {
+            return bad("storage.max_upload_bytes", "must be at least 1");
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return bad("log.format", "must be `text` or `json`");

@@ -106,6 +106,16 @@ impl Msg {
     }
 }
 
+/// The request's language as an extractor.
+impl actix_web::FromRequest for Lang {
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<Lang, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(Ok(Lang::of(req)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

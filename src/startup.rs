@@ -11,6 +11,8 @@ use crate::accounts::jwt::Jwt;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::metrics::Metrics;
+use crate::notify::mailer::LettreMailer;
+use crate::notify::worker::MailWorker;
 use crate::state::AppState;
 use crate::tenancy::Registry;
 
@@ -29,6 +31,8 @@ pub enum StartError {
     },
     #[error("configuration error: auth.jwt_secret: not set (PORTAL__AUTH__JWT_SECRET)")]
     NoJwtSecret,
+    #[error("mail: {0}")]
+    Mail(String),
     #[error("server: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -52,6 +56,15 @@ impl Application {
             tracing::warn!(error = %e, "registry not loaded yet; the listener will retry");
         }
         registry.spawn_listener(settings.database.url.clone());
+        let mailer = LettreMailer::from_settings(&settings).map_err(StartError::Mail)?;
+        MailWorker {
+            db: db.clone(),
+            registry: Arc::downgrade(&registry),
+            mailer: Arc::new(mailer),
+            database_url: settings.database.url.clone(),
+            retry_base_ms: settings.mail.retry_base_ms,
+        }
+        .spawn();
         let state = web::Data::new(AppState {
             jwt: Jwt::new(&secret, settings.auth.token_ttl_secs),
             settings,

@@ -144,3 +144,31 @@ impl FromRequest for SiteToken {
         ready(result)
     }
 }
+
+/// A signed-in citizen (national account) on the current site.
+#[derive(Debug, Clone)]
+pub struct CitizenUser(pub super::citizens::Citizen);
+
+impl FromRequest for CitizenUser {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<CitizenUser, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let token = SiteToken::from_request(req, payload).into_inner();
+        let state = state(req);
+        Box::pin(async move {
+            let SiteToken(claims) = token?;
+            let state = state?;
+            if claims.role != "citizen" {
+                return Err(AppError::forbidden());
+            }
+            let id = uuid::Uuid::parse_str(&claims.sub).map_err(|_| AppError::unauthorized())?;
+            let citizen = state
+                .db
+                .control_async(move |conn| super::citizens::find_active(conn, id))
+                .await?
+                .ok_or_else(AppError::unauthorized)?;
+            Ok(CitizenUser(citizen))
+        })
+    }
+}

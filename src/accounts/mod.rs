@@ -1,9 +1,12 @@
-//! People who sign in: operator staff now; citizens and province staff build on the same parts.
+//! People who sign in: citizens (national accounts), operator staff, and province staff.
 
+pub mod citizens;
+mod common_passwords;
 pub mod email;
 pub mod extract;
 pub mod jwt;
 pub mod operators;
 pub mod password;
+pub mod throttle;
 
 pub use email::Email;

@@ -23,6 +23,7 @@ diesel::table! {
         schema_name -> Text,
         role_name -> Text,
         schema_version -> Text,
+        code -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
     }
@@ -74,5 +75,111 @@ diesel::table! {
         address -> Text,
         banner -> Text,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    procedure_settings (code) {
+        code -> Text,
+        enabled -> Bool,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    dossiers (id) {
+        id -> Int8,
+        tracking_code -> Text,
+        procedure_code -> Text,
+        citizen_id -> Nullable<Uuid>,
+        applicant_name -> Text,
+        applicant_id_number -> Text,
+        contact_email -> Nullable<Text>,
+        channel -> Text,
+        status -> Text,
+        answers -> Jsonb,
+        lang -> Text,
+        fee_vnd -> Int8,
+        due_on -> Nullable<Date>,
+        clock_stopped_on -> Nullable<Date>,
+        submitted_at -> Timestamptz,
+        decided_at -> Nullable<Timestamptz>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    dossier_events (id) {
+        id -> Int8,
+        dossier_id -> Int8,
+        at -> Timestamptz,
+        action -> Text,
+        status -> Text,
+        note -> Nullable<Text>,
+        actor -> Text,
+    }
+}
+
+diesel::table! {
+    blobs (id) {
+        id -> Uuid,
+        data -> Bytea,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> Uuid,
+        dossier_id -> Int8,
+        field -> Nullable<Text>,
+        name -> Text,
+        content_type -> Text,
+        size -> Int8,
+        sha256 -> Text,
+        blob_id -> Uuid,
+        uploaded_by -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Int8,
+        kind -> Text,
+        dossier_id -> Nullable<Int8>,
+        to_email -> Text,
+        subject -> Text,
+        body -> Text,
+        created_at -> Timestamptz,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        claimed_until -> Nullable<Timestamptz>,
+        sent_at -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(dossier_events -> dossiers (dossier_id));
+diesel::joinable!(attachments -> dossiers (dossier_id));
+diesel::allow_tables_to_appear_in_same_query!(dossiers, dossier_events, attachments, blobs);
+
+// National accounts (schema `identity`), reached through the control-plane door.
+diesel::table! {
+    identity.citizens (id) {
+        id -> Uuid,
+        email -> Text,
+        full_name -> Text,
+        password_hash -> Text,
+        active -> Bool,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    identity.sign_in_failures (id) {
+        id -> Int8,
+        key -> Text,
+        at -> Timestamptz,
     }
 }

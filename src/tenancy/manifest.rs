@@ -23,6 +23,8 @@ struct ManifestFile {
     plan: String,
     #[serde(default)]
     domains: Vec<String>,
+    /// Tracking-code prefix, 2–4 capital letters (official abbreviation, e.g. HNI).
+    code: Option<String>,
     branding: Option<BrandingInput>,
 }
 
@@ -110,11 +112,19 @@ pub fn parse_str(text: &str, file: &Path, base_domain: &str) -> Result<Manifest,
             })
             .ok(),
     };
+    if let Some(code) = &raw.code
+        && !super::valid_code(code)
+    {
+        errors.push(format!(
+            "{shown}: code: must be 2 to 4 capital letters, e.g. HNI"
+        ));
+    }
     match tenant {
         Some(mut tenant) if errors.is_empty() => {
             if let Some(b) = branding {
                 tenant.branding = b;
             }
+            tenant.code = raw.code.clone();
             Ok(Manifest {
                 path: file.to_path_buf(),
                 tenant,
@@ -130,6 +140,7 @@ pub enum Change {
     Create,
     Name { from: String, to: String },
     Plan { from: String, to: String },
+    Code { from: String, to: String },
     AddDomain(String),
     RemoveDomain(String),
     Branding,
@@ -141,6 +152,7 @@ impl fmt::Display for Change {
             Change::Create => write!(f, "create"),
             Change::Name { from, to } => write!(f, "name {from:?} -> {to:?}"),
             Change::Plan { from, to } => write!(f, "plan {from} -> {to}"),
+            Change::Code { from, to } => write!(f, "code {from} -> {to}"),
             Change::AddDomain(h) => write!(f, "add domain {h}"),
             Change::RemoveDomain(h) => write!(f, "remove domain {h}"),
             Change::Branding => write!(f, "update branding"),
@@ -201,6 +213,14 @@ fn diff(db: &Db, want: &NewTenant) -> Result<Vec<Change>, AppError> {
             to: want.plan.clone(),
         });
     }
+    if let Some(code) = &want.code
+        && code != &have.code
+    {
+        changes.push(Change::Code {
+            from: have.code.clone(),
+            to: code.clone(),
+        });
+    }
     for h in &want.custom_domains {
         if !have_domains.contains(h) {
             changes.push(Change::AddDomain(h.clone()));
@@ -227,7 +247,8 @@ fn execute(db: &Db, want: &NewTenant, changes: &[Change], actor: &str) -> Result
         .control(|conn| store::find_by_slug(conn, want.slug.as_str()))?
         .ok_or(AppError::NotFound)?;
     db.control(|conn| {
-        store::update_name_and_plan(conn, tenant.id, &want.name, &want.plan)?;
+        let code = want.code.as_deref().unwrap_or(&tenant.code);
+        store::update_name_plan_code(conn, tenant.id, &want.name, &want.plan, code)?;
         for change in changes {
             match change {
                 Change::AddDomain(h) => store::add_domain(conn, tenant.id, h, "custom")?,

@@ -60,7 +60,36 @@ pub struct Tenant {
     pub plan: String,
     pub schema: String,
     pub role: String,
+    /// Prefix of the province's tracking codes, e.g. `HNI`.
+    pub code: String,
     pub created_at: DateTime<Utc>,
+}
+
+/// A province code from its slug: initials, then letters of the last word (`ha-noi` → `HNO`,
+/// `ho-chi-minh` → `HCM`, `hue` → `HUE`). Manifests may set the official one instead.
+pub fn derive_code(slug: &str) -> String {
+    let parts: Vec<&str> = slug.split('-').filter(|p| !p.is_empty()).collect();
+    let mut code: String = parts
+        .iter()
+        .filter_map(|p| p.chars().find(char::is_ascii_alphabetic))
+        .take(4)
+        .collect();
+    let last = parts.last().copied().unwrap_or("");
+    for c in last.chars().skip(1).filter(char::is_ascii_alphabetic) {
+        if code.len() >= 3 {
+            break;
+        }
+        code.push(c);
+    }
+    while code.len() < 2 {
+        code.push('X');
+    }
+    code.to_ascii_uppercase()
+}
+
+/// A valid province code: 2–4 capital ASCII letters.
+pub fn valid_code(code: &str) -> bool {
+    (2..=4).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_uppercase())
 }
 
 impl Tenant {

@@ -25,6 +25,8 @@ pub struct NewTenant {
     pub plan: String,
     pub custom_domains: Vec<String>,
     pub branding: Branding,
+    /// The tracking-code prefix; derived from the slug when not given.
+    pub code: Option<String>,
 }
 
 impl NewTenant {
@@ -71,6 +73,7 @@ impl NewTenant {
                 name: name.to_string(),
                 plan: plan.to_string(),
                 custom_domains: domains,
+                code: None,
             }),
             _ => Err(errors),
         }
@@ -161,6 +164,19 @@ where
             ));
         }
 
+        let code = match &new.code {
+            Some(code) if store::code_taken(conn, code)? => {
+                return Err(AppError::conflict(
+                    "code_taken",
+                    Msg::owned(
+                        format!("Mã viết tắt {code} đã thuộc về một tỉnh khác."),
+                        format!("The code {code} already belongs to another province."),
+                    ),
+                ));
+            }
+            Some(code) => code.clone(),
+            None => free_code(conn, new.slug.as_str())?,
+        };
         let id = TenantId(uuid::Uuid::new_v4());
         let tenant = TenantRef {
             id,
@@ -179,6 +195,7 @@ where
                 tenants::schema_name.eq(&tenant.schema),
                 tenants::role_name.eq(&tenant.role),
                 tenants::schema_version.eq(&latest),
+                tenants::code.eq(&code),
             ))
             .returning(tenants::created_at)
             .get_result::<chrono::DateTime<chrono::Utc>>(conn);
@@ -224,9 +241,45 @@ where
             plan: new.plan.clone(),
             schema: tenant.schema,
             role: tenant.role,
+            code,
             created_at,
         })
     })
+}
+
+/// The derived code if free; else the first free four-letter code that starts like it (one
+/// query for every taken code, then a search in memory: thousands of communes stay fast).
+fn free_code(conn: &mut PgConnection, slug: &str) -> Result<String, AppError> {
+    let base = super::derive_code(slug);
+    let taken: std::collections::HashSet<String> = store::all_codes(conn)?.into_iter().collect();
+    let stems = [
+        base.chars().take(3).collect::<String>(),
+        base.chars().take(2).collect(),
+        base.chars().take(1).collect(),
+    ];
+    let candidates = std::iter::once(base.clone()).chain(stems.into_iter().flat_map(move |stem| {
+        let fill = 4 - stem.len();
+        (0..26usize.pow(fill as u32)).map(move |mut n| {
+            let mut code = stem.clone();
+            for _ in 0..fill {
+                code.push((b'A' + (n % 26) as u8) as char);
+                n /= 26;
+            }
+            code
+        })
+    }));
+    candidates
+        .into_iter()
+        .find(|c| super::valid_code(c) && !taken.contains(c))
+        .ok_or_else(|| {
+            AppError::conflict(
+                "code_taken",
+                Msg::new(
+                    "Không tìm được mã viết tắt còn trống; hãy đặt mã trong tệp khai báo.",
+                    "No free province code; set one in the manifest.",
+                ),
+            )
+        })
 }
 
 fn slug_taken() -> AppError {

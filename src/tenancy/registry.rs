@@ -143,7 +143,12 @@ impl Registry {
             .cloned()
     }
 
-    /// Active tenants ordered by name, for the national site.
+    /// Every tenant, suspended or not (background jobs).
+    pub fn all(&self) -> Vec<Arc<Tenant>> {
+        self.current().by_id.values().cloned().collect()
+    }
+
+    /// Active tenants ordered by slug, for the national site.
     pub fn active(&self) -> Vec<Arc<Tenant>> {
         let mut list: Vec<_> = self
             .current()

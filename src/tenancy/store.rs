@@ -17,11 +17,13 @@ struct TenantRow {
     plan_code: String,
     schema_name: String,
     role_name: String,
+    code: Option<String>,
     created_at: DateTime<Utc>,
 }
 
 impl From<TenantRow> for Tenant {
     fn from(r: TenantRow) -> Tenant {
+        let code = r.code.unwrap_or_else(|| super::derive_code(&r.slug));
         Tenant {
             id: TenantId(r.id),
             slug: r.slug,
@@ -30,6 +32,7 @@ impl From<TenantRow> for Tenant {
             plan: r.plan_code,
             schema: r.schema_name,
             role: r.role_name,
+            code,
             created_at: r.created_at,
         }
     }
@@ -67,16 +70,18 @@ pub fn set_status(
     Ok(row.into())
 }
 
-pub fn update_name_and_plan(
+pub fn update_name_plan_code(
     conn: &mut PgConnection,
     id: TenantId,
     name: &str,
     plan: &str,
+    code: &str,
 ) -> Result<(), AppError> {
     diesel::update(tenants::table.find(id.0))
         .set((
             tenants::name.eq(name),
             tenants::plan_code.eq(plan),
+            tenants::code.eq(code),
             tenants::updated_at.eq(diesel::dsl::now),
         ))
         .execute(conn)?;
@@ -136,6 +141,20 @@ pub fn remove_domain(conn: &mut PgConnection, id: TenantId, host: &str) -> Resul
     )
     .execute(conn)?;
     Ok(())
+}
+
+pub fn all_codes(conn: &mut PgConnection) -> Result<Vec<String>, AppError> {
+    Ok(tenants::table
+        .filter(tenants::code.is_not_null())
+        .select(tenants::code.assume_not_null())
+        .load(conn)?)
+}
+
+pub fn code_taken(conn: &mut PgConnection, code: &str) -> Result<bool, AppError> {
+    Ok(diesel::select(diesel::dsl::exists(
+        tenants::table.filter(tenants::code.eq(code)),
+    ))
+    .get_result(conn)?)
 }
 
 pub fn plan_exists(conn: &mut PgConnection, code: &str) -> Result<bool, AppError> {

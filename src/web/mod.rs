@@ -1,9 +1,10 @@
 //! HTTP: one actix-web app serving every site, chosen by the Host header.
 
+pub mod citizen_auth;
 mod health;
 mod middleware;
 mod national;
-mod operator;
+pub mod operator;
 pub mod pages;
 mod province;
 

@@ -8,7 +8,13 @@ use crate::state::AppState;
 use crate::web::pages::{self, Layout, NationalHomePage, ProvinceLink};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(national_home).service(list_provinces);
+    cfg.service(national_home)
+        .service(list_provinces)
+        .service(crate::web::citizen_auth::register_citizen)
+        .route(
+            "/api/v1/auth/token",
+            web::post().to(crate::web::citizen_auth::citizen_token),
+        );
 }
 
 #[derive(Debug, Serialize)]

@@ -18,6 +18,24 @@ use secrecy::{ExposeSecret, SecretString};
 pub const JWT_SECRET: &str = "test-secret-0123456789abcdef0123456789";
 pub const OPERATOR_EMAIL: &str = "ops@example.vn";
 pub const OPERATOR_PASSWORD: &str = "operator-password-1";
+pub const CITIZEN_PASSWORD: &str = "mat-khau-rat-dai-2026";
+pub const CITIZEN_ID: &str = "001090012345";
+
+/// A complete, valid application to renew a driving licence.
+pub fn licence_renewal() -> serde_json::Value {
+    serde_json::json!({
+        "procedure_code": "GPLX-001",
+        "fields": {
+            "full_name": "Nguyễn Thị Minh Khai",
+            "id_number": CITIZEN_ID,
+            "licence_number": "790123456789",
+            "licence_class": "B2",
+            "expiry_date": "2026-12-31",
+            "delivery_address": "12 Phố Huế, phường Hai Bà Trưng, Hà Nội",
+            "phone": "0912 345 678"
+        }
+    })
+}
 
 /// The PostgreSQL server the tests use (no database name).
 pub fn server_url() -> String {
@@ -81,6 +99,11 @@ pub fn test_settings(database_url: &str) -> Settings {
     s.database.url = SecretString::from(database_url.to_string());
     s.database.pool_size = 16;
     s.auth.jwt_secret = Some(SecretString::from(JWT_SECRET.to_string()));
+    s.storage.data_dir = std::env::temp_dir().join(format!(
+        "portal-test-data-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    s.mail.retry_base_ms = 200;
     s
 }
 
@@ -222,6 +245,35 @@ impl TestApp {
         let body: serde_json::Value = res.json().await.unwrap();
         assert_eq!(body["token_type"], "Bearer");
         body["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// Registers a national account (through the API of `host`) and signs in on `host`.
+    pub async fn citizen_token(&self, host: &str, email: &str) -> String {
+        let res = self
+            .post_json(
+                host,
+                "/api/v1/auth/register",
+                None,
+                &serde_json::json!({"email": email, "password": CITIZEN_PASSWORD, "full_name": "Nguyễn Thị Minh Khai"}),
+            )
+            .await;
+        assert!(
+            res.status() == 201 || res.status() == 409,
+            "register {email}: {}",
+            res.status()
+        );
+        self.token(host, email, CITIZEN_PASSWORD).await
+    }
+
+    /// Files a valid "Đổi giấy phép lái xe" dossier; returns its tracking code.
+    pub async fn submit_licence_renewal(&self, host: &str, token: &str) -> String {
+        let res = self
+            .post_json(host, "/api/v1/dossiers", Some(token), &licence_renewal())
+            .await;
+        assert_eq!(res.status(), 201, "submit on {host}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["status"], "submitted");
+        body["tracking_code"].as_str().unwrap().to_string()
     }
 
     /// A signed-in operator (role operator).

@@ -1,10 +1,14 @@
 //! Integration tests: the real app over real HTTP against a real PostgreSQL, one fresh
 //! database per test. One binary for all of them keeps linking fast.
 
+mod attachments;
 mod cli;
+mod dossiers;
 mod helpers;
 mod hosts;
 mod isolation;
+mod mail;
+mod mail_sink;
 mod manifests;
 mod migrations;
 mod operator;

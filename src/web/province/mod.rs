@@ -1,4 +1,6 @@
-//! A province's site: its home page, its look, and public facts about it.
+//! A province's site: its home page, its look, public facts, and the citizen's API.
+
+pub mod dossier_api;
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Serialize;
@@ -13,7 +15,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(province_home)
         .service(brand_stylesheet)
         .service(site_info)
-        .service(who_am_i);
+        .service(who_am_i)
+        .service(crate::web::citizen_auth::register_citizen)
+        .route(
+            "/api/v1/auth/token",
+            web::post().to(crate::web::citizen_auth::citizen_token),
+        )
+        .configure(dossier_api::routes);
 }
 
 /// The signed-in account as the token says; a token of another site is refused (401).

@@ -1,0 +1,2 @@
+ALTER TABLE tenants DROP COLUMN code;
+DROP SCHEMA identity CASCADE;

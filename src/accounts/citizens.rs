@@ -1,0 +1,170 @@
+//! National citizen accounts (schema `identity`): one account for every province's site.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::{Email, password, throttle};
+use crate::db::schema::citizens;
+use crate::error::AppError;
+use crate::lang::Msg;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Citizen {
+    pub id: uuid::Uuid,
+    pub email: String,
+    pub full_name: String,
+}
+
+/// Registration input, validated.
+#[derive(Debug)]
+pub struct NewCitizen {
+    pub email: Email,
+    pub full_name: String,
+    pub password: String,
+}
+
+impl NewCitizen {
+    pub fn parse(email: &str, password: &str, full_name: &str) -> Result<NewCitizen, AppError> {
+        let mut errors = std::collections::BTreeMap::new();
+        let email = Email::parse(email)
+            .map_err(|m| errors.insert("email".into(), m))
+            .ok();
+        if let Err(m) = check_password(password, email.as_ref()) {
+            errors.insert("password".into(), m);
+        }
+        let full_name = full_name.trim();
+        let len = full_name.chars().count();
+        if len == 0
+            || len > 120
+            || full_name.chars().any(char::is_control)
+            || full_name.contains(['<', '>'])
+        {
+            errors.insert(
+                "full_name".into(),
+                Msg::new(
+                    "Họ và tên có từ 1 đến 120 ký tự, không chứa ký tự đặc biệt < >.",
+                    "A full name has 1 to 120 characters, without < or >.",
+                ),
+            );
+        }
+        match email {
+            Some(email) if errors.is_empty() => Ok(NewCitizen {
+                email,
+                full_name: full_name.to_string(),
+                password: password.to_string(),
+            }),
+            _ => Err(AppError::Invalid(errors)),
+        }
+    }
+}
+
+/// At least 10 characters, not a common password, not the email itself.
+pub fn check_password(password: &str, email: Option<&Email>) -> Result<(), Msg> {
+    if password.chars().count() < 10 {
+        return Err(Msg::new(
+            "Mật khẩu cần ít nhất 10 ký tự.",
+            "A password needs at least 10 characters.",
+        ));
+    }
+    if password.chars().count() > 200 {
+        return Err(Msg::new(
+            "Mật khẩu quá dài (tối đa 200 ký tự).",
+            "The password is too long (200 characters at most).",
+        ));
+    }
+    let lower = password.to_lowercase();
+    let same_as_email =
+        email.is_some_and(|e| lower == e.as_str() || e.as_str().starts_with(&format!("{lower}@")));
+    if super::common_passwords::is_common(&lower) || same_as_email {
+        return Err(Msg::new(
+            "Mật khẩu này quá phổ biến, dễ bị đoán. Hãy chọn mật khẩu khác.",
+            "This password is too common and easy to guess. Please choose another.",
+        ));
+    }
+    Ok(())
+}
+
+pub fn register(
+    conn: &mut PgConnection,
+    new: &NewCitizen,
+    hash: &str,
+) -> Result<Citizen, AppError> {
+    let inserted = diesel::insert_into(citizens::table)
+        .values((
+            citizens::id.eq(uuid::Uuid::new_v4()),
+            citizens::email.eq(new.email.as_str()),
+            citizens::full_name.eq(&new.full_name),
+            citizens::password_hash.eq(hash),
+        ))
+        .on_conflict_do_nothing()
+        .returning((citizens::id, citizens::email, citizens::full_name))
+        .get_result::<(uuid::Uuid, String, String)>(conn)
+        .optional()?;
+    let (id, email, full_name) = inserted.ok_or_else(|| {
+        AppError::conflict(
+            "email_taken",
+            Msg::new(
+                "Email này đã được đăng ký. Hãy đăng nhập hoặc dùng email khác.",
+                "This email is already registered. Sign in or use another email.",
+            ),
+        )
+    })?;
+    Ok(Citizen {
+        id,
+        email,
+        full_name,
+    })
+}
+
+/// Checks the password, counting failures: after 5 in 15 minutes for the address tried, the
+/// answer is 429 until the window passes, whether or not the account exists.
+pub fn authenticate(
+    conn: &mut PgConnection,
+    email: &str,
+    given: &str,
+) -> Result<Option<Citizen>, AppError> {
+    let email = email.trim().to_lowercase();
+    let key = format!("citizen:{email}");
+    throttle::check(conn, &key)?;
+    let row: Option<(uuid::Uuid, String, String, String, bool)> = citizens::table
+        .filter(citizens::email.eq(&email))
+        .select((
+            citizens::id,
+            citizens::email,
+            citizens::full_name,
+            citizens::password_hash,
+            citizens::active,
+        ))
+        .first(conn)
+        .optional()?;
+    let found = match row {
+        Some((id, email, full_name, hash, active)) => (password::verify(given, &hash) && active)
+            .then_some(Citizen {
+                id,
+                email,
+                full_name,
+            }),
+        None => {
+            password::verify_dummy(given);
+            None
+        }
+    };
+    if found.is_none() {
+        throttle::record_failure(conn, &key)?;
+    }
+    Ok(found)
+}
+
+pub fn find_active(conn: &mut PgConnection, id: uuid::Uuid) -> Result<Option<Citizen>, AppError> {
+    let row: Option<(uuid::Uuid, String, String)> = citizens::table
+        .find(id)
+        .filter(citizens::active.eq(true))
+        .select((citizens::id, citizens::email, citizens::full_name))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(id, email, full_name)| Citizen {
+        id,
+        email,
+        full_name,
+    }))
+}

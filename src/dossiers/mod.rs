@@ -1,0 +1,10 @@
+//! Dossiers: submission, the national state machine, history, attachments, tracking.
+
+pub mod attachments;
+pub mod moves;
+pub mod sniff;
+pub mod status;
+pub mod store;
+pub mod submit;
+pub mod tracking;
+pub mod view;

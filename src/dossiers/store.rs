@@ -1,0 +1,197 @@
+//! Dossier queries inside a tenant transaction. The caller holds the door.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+
+use super::status::Status;
+use crate::db::schema::{dossier_events, dossiers, procedure_settings};
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = dossiers)]
+pub struct DossierRow {
+    pub id: i64,
+    pub tracking_code: String,
+    pub procedure_code: String,
+    pub citizen_id: Option<uuid::Uuid>,
+    pub applicant_name: String,
+    pub applicant_id_number: String,
+    pub contact_email: Option<String>,
+    pub channel: String,
+    pub status: String,
+    pub answers: serde_json::Value,
+    pub lang: String,
+    pub fee_vnd: i64,
+    pub due_on: Option<NaiveDate>,
+    pub clock_stopped_on: Option<NaiveDate>,
+    pub submitted_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+impl DossierRow {
+    pub fn status(&self) -> Status {
+        Status::parse(&self.status).unwrap_or(Status::Submitted)
+    }
+
+    pub fn lang(&self) -> crate::lang::Lang {
+        crate::lang::Lang::parse(&self.lang).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = dossiers)]
+pub struct NewDossier<'a> {
+    pub tracking_code: &'a str,
+    pub procedure_code: &'a str,
+    pub citizen_id: Option<uuid::Uuid>,
+    pub applicant_name: &'a str,
+    pub applicant_id_number: &'a str,
+    pub contact_email: Option<&'a str>,
+    pub channel: &'a str,
+    pub status: &'a str,
+    pub answers: &'a serde_json::Value,
+    pub lang: &'a str,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = dossier_events)]
+pub struct EventRow {
+    pub at: DateTime<Utc>,
+    pub action: String,
+    pub status: String,
+    pub note: Option<String>,
+    pub actor: String,
+}
+
+/// Inserts unless the tracking code is taken (then `None`, and the caller draws another).
+pub fn insert(
+    conn: &mut PgConnection,
+    new: &NewDossier<'_>,
+) -> Result<Option<DossierRow>, AppError> {
+    Ok(diesel::insert_into(dossiers::table)
+        .values(new)
+        .on_conflict(dossiers::tracking_code)
+        .do_nothing()
+        .returning(DossierRow::as_returning())
+        .get_result(conn)
+        .optional()?)
+}
+
+pub fn find_by_code(conn: &mut PgConnection, code: &str) -> Result<Option<DossierRow>, AppError> {
+    Ok(dossiers::table
+        .filter(dossiers::tracking_code.eq(code))
+        .select(DossierRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The same, locked for a move: two moves on one dossier never interleave.
+pub fn lock_by_code(conn: &mut PgConnection, code: &str) -> Result<Option<DossierRow>, AppError> {
+    Ok(dossiers::table
+        .filter(dossiers::tracking_code.eq(code))
+        .select(DossierRow::as_select())
+        .for_update()
+        .first(conn)
+        .optional()?)
+}
+
+pub fn list_for_citizen(
+    conn: &mut PgConnection,
+    citizen: uuid::Uuid,
+) -> Result<Vec<DossierRow>, AppError> {
+    Ok(dossiers::table
+        .filter(dossiers::citizen_id.eq(citizen))
+        .order(dossiers::submitted_at.desc())
+        .limit(200)
+        .select(DossierRow::as_select())
+        .load(conn)?)
+}
+
+pub fn events(conn: &mut PgConnection, dossier_id: i64) -> Result<Vec<EventRow>, AppError> {
+    Ok(dossier_events::table
+        .filter(dossier_events::dossier_id.eq(dossier_id))
+        .order(dossier_events::id.asc())
+        .select(EventRow::as_select())
+        .load(conn)?)
+}
+
+pub fn append_event(
+    conn: &mut PgConnection,
+    dossier_id: i64,
+    action: &str,
+    status: Status,
+    note: Option<&str>,
+    actor: &str,
+) -> Result<(), AppError> {
+    diesel::insert_into(dossier_events::table)
+        .values((
+            dossier_events::dossier_id.eq(dossier_id),
+            dossier_events::action.eq(action),
+            dossier_events::status.eq(status.as_str()),
+            dossier_events::note.eq(note),
+            dossier_events::actor.eq(actor),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// What a move changes on the dossier row.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = dossiers)]
+pub struct DossierChanges {
+    pub status: Option<String>,
+    pub answers: Option<serde_json::Value>,
+    pub due_on: Option<Option<NaiveDate>>,
+    pub clock_stopped_on: Option<Option<NaiveDate>>,
+    pub fee_vnd: Option<i64>,
+    pub decided_at: Option<Option<DateTime<Utc>>>,
+}
+
+pub fn update(
+    conn: &mut PgConnection,
+    id: i64,
+    changes: &DossierChanges,
+) -> Result<DossierRow, AppError> {
+    Ok(diesel::update(dossiers::table.find(id))
+        .set((changes, dossiers::updated_at.eq(diesel::dsl::now)))
+        .returning(DossierRow::as_returning())
+        .get_result(conn)?)
+}
+
+/// Enabled unless the province switched it off.
+pub fn procedure_enabled(conn: &mut PgConnection, code: &str) -> Result<bool, AppError> {
+    let enabled: Option<bool> = procedure_settings::table
+        .find(code)
+        .select(procedure_settings::enabled)
+        .first(conn)
+        .optional()?;
+    Ok(enabled.unwrap_or(true))
+}
+
+/// Codes this province switched off.
+pub fn disabled_procedures(conn: &mut PgConnection) -> Result<Vec<String>, AppError> {
+    Ok(procedure_settings::table
+        .filter(procedure_settings::enabled.eq(false))
+        .select(procedure_settings::code)
+        .load(conn)?)
+}
+
+pub fn set_procedure_enabled(
+    conn: &mut PgConnection,
+    code: &str,
+    enabled: bool,
+) -> Result<(), AppError> {
+    diesel::insert_into(procedure_settings::table)
+        .values((
+            procedure_settings::code.eq(code),
+            procedure_settings::enabled.eq(enabled),
+        ))
+        .on_conflict(procedure_settings::code)
+        .do_update()
+        .set((
+            procedure_settings::enabled.eq(enabled),
+            procedure_settings::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

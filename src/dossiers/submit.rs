@@ -1,0 +1,152 @@
+//! Submitting a dossier: validate against the catalog form, store it with its first history
+//! row and the "received" mail, all in the caller's tenant transaction.
+
+use diesel::prelude::*;
+
+use super::status::{Action, Status};
+use super::store::{self, DossierRow, NewDossier};
+use super::tracking;
+use crate::catalog::{self, Procedure};
+use crate::error::AppError;
+use crate::lang::{Lang, Msg};
+use crate::notify::messages::{MailContext, MailKind, dossier_mail};
+use crate::notify::outbox::{self, NewMail};
+use crate::tenancy::Tenant;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Online,
+    Counter,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Online => "online",
+            Channel::Counter => "counter",
+        }
+    }
+}
+
+/// A dossier about to be filed.
+#[derive(Debug)]
+pub struct Submission {
+    pub procedure_code: String,
+    pub answers: serde_json::Map<String, serde_json::Value>,
+    pub channel: Channel,
+    /// The national account that files it (none for some counter dossiers).
+    pub citizen_id: Option<uuid::Uuid>,
+    pub contact_email: Option<String>,
+    pub lang: Lang,
+    /// Who, for the history: `citizen:<id>` or `staff:<id>`.
+    pub actor: String,
+}
+
+/// The procedure, if the national catalog has it and this province offers it; else 422.
+pub fn offered_procedure(
+    conn: &mut PgConnection,
+    code: &str,
+) -> Result<&'static Procedure, AppError> {
+    let unknown = || {
+        AppError::invalid(
+            "procedure_code",
+            Msg::new("Không có thủ tục này.", "There is no such procedure."),
+        )
+    };
+    let procedure = catalog::national().get(code).ok_or_else(unknown)?;
+    if !store::procedure_enabled(conn, code)? {
+        return Err(AppError::invalid(
+            "procedure_code",
+            Msg::new(
+                "Tỉnh này hiện không cung cấp thủ tục này trực tuyến.",
+                "This province does not offer this procedure online at the moment.",
+            ),
+        ));
+    }
+    Ok(procedure)
+}
+
+pub fn submit(
+    conn: &mut PgConnection,
+    tenant: &Tenant,
+    mail: &MailContext,
+    sub: &Submission,
+) -> Result<DossierRow, AppError> {
+    let procedure = offered_procedure(conn, &sub.procedure_code)?;
+    let answers = procedure
+        .validate(&sub.answers)
+        .map_err(AppError::Invalid)?;
+    let text = |key: &str| {
+        answers
+            .get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (name, id_number) = (text("full_name"), text("id_number"));
+    let answers = serde_json::Value::Object(answers);
+    let today = chrono::Utc::now().date_naive();
+    // 30^6 codes a month per province: a clash is rare, and simply draws again.
+    let mut dossier = None;
+    for _ in 0..5 {
+        let code = tracking::generate(&tenant.code, today);
+        let new = NewDossier {
+            tracking_code: &code,
+            procedure_code: &procedure.code,
+            citizen_id: sub.citizen_id,
+            applicant_name: &name,
+            applicant_id_number: &id_number,
+            contact_email: sub.contact_email.as_deref(),
+            channel: sub.channel.as_str(),
+            status: Status::Submitted.as_str(),
+            answers: &answers,
+            lang: sub.lang.code(),
+        };
+        if let Some(row) = store::insert(conn, &new)? {
+            dossier = Some(row);
+            break;
+        }
+    }
+    let dossier =
+        dossier.ok_or_else(|| AppError::internal("no free tracking code after 5 draws"))?;
+    store::append_event(
+        conn,
+        dossier.id,
+        &Action::Submit.as_str(),
+        Status::Submitted,
+        None,
+        &sub.actor,
+    )?;
+    notify_citizen(conn, tenant, mail, &dossier, MailKind::Received, None)?;
+    Ok(dossier)
+}
+
+/// Queues the mail for a dossier event, if the dossier has a contact address.
+pub fn notify_citizen(
+    conn: &mut PgConnection,
+    tenant: &Tenant,
+    ctx: &MailContext,
+    dossier: &DossierRow,
+    kind: MailKind,
+    note: Option<&str>,
+) -> Result<(), AppError> {
+    let Some(to) = dossier.contact_email.as_deref() else {
+        return Ok(());
+    };
+    let procedure_name = catalog::national()
+        .get(&dossier.procedure_code)
+        .map(|p| p.name.get(dossier.lang()).to_string())
+        .unwrap_or_else(|| dossier.procedure_code.clone());
+    let (subject, body) = dossier_mail(kind, dossier, &procedure_name, note, ctx);
+    outbox::enqueue(
+        conn,
+        tenant.id,
+        &NewMail {
+            kind: kind.as_str(),
+            dossier_id: Some(dossier.id),
+            to,
+            subject: &subject,
+            body: &body,
+        },
+    )
+}

@@ -1,0 +1,6 @@
+//! Mail through a transactional outbox in each province's schema.
+
+pub mod mailer;
+pub mod messages;
+pub mod outbox;
+pub mod worker;

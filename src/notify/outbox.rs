@@ -1,0 +1,121 @@
+//! The outbox table: written with the event it announces, drained by the worker.
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use diesel::sql_query;
+use diesel::sql_types::{Integer, Text};
+
+use crate::db::schema::outbox;
+use crate::error::AppError;
+use crate::tenancy::TenantId;
+
+/// The channel that wakes the mail worker; the payload is the tenant id.
+pub const CHANNEL: &str = "portal_outbox";
+
+#[derive(Debug)]
+pub struct NewMail<'a> {
+    pub kind: &'a str,
+    pub dossier_id: Option<i64>,
+    pub to: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+}
+
+/// Queues a mail in the caller's transaction and wakes the worker when it commits.
+pub fn enqueue(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    mail: &NewMail<'_>,
+) -> Result<(), AppError> {
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::kind.eq(mail.kind),
+            outbox::dossier_id.eq(mail.dossier_id),
+            outbox::to_email.eq(mail.to),
+            outbox::subject.eq(mail.subject),
+            outbox::body.eq(mail.body),
+        ))
+        .execute(conn)?;
+    sql_query("SELECT pg_notify($1, $2)")
+        .bind::<Text, _>(CHANNEL)
+        .bind::<Text, _>(tenant.to_string())
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct ClaimedMail {
+    #[diesel(sql_type = diesel::sql_types::Int8)]
+    pub id: i64,
+    #[diesel(sql_type = Text)]
+    pub to_email: String,
+    #[diesel(sql_type = Text)]
+    pub subject: String,
+    #[diesel(sql_type = Text)]
+    pub body: String,
+    #[diesel(sql_type = Integer)]
+    pub attempts: i32,
+}
+
+/// Claims up to `limit` due mails for `lease_secs`; other workers skip them meanwhile. The
+/// claim commits before any mail is sent, so no transaction stays open during SMTP.
+pub fn claim_due(
+    conn: &mut PgConnection,
+    limit: i64,
+    lease_secs: i32,
+) -> Result<Vec<ClaimedMail>, AppError> {
+    Ok(sql_query(
+        "UPDATE outbox SET claimed_until = now() + make_interval(secs => $2) \
+         WHERE id IN (SELECT id FROM outbox \
+                      WHERE sent_at IS NULL AND next_attempt_at <= now() \
+                        AND (claimed_until IS NULL OR claimed_until < now()) \
+                      ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) \
+         RETURNING id, to_email, subject, body, attempts",
+    )
+    .bind::<diesel::sql_types::Int8, _>(limit)
+    .bind::<Integer, _>(lease_secs)
+    .load(conn)?)
+}
+
+pub fn mark_sent(conn: &mut PgConnection, id: i64) -> Result<(), AppError> {
+    diesel::update(outbox::table.find(id).filter(outbox::sent_at.is_null()))
+        .set((
+            outbox::sent_at.eq(diesel::dsl::now),
+            outbox::claimed_until.eq(None::<DateTime<Utc>>),
+            outbox::attempts.eq(outbox::attempts + 1),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn mark_failed(
+    conn: &mut PgConnection,
+    id: i64,
+    error: &str,
+    retry_in: Duration,
+) -> Result<(), AppError> {
+    let error: String = error.chars().take(500).collect();
+    diesel::update(outbox::table.find(id).filter(outbox::sent_at.is_null()))
+        .set((
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::next_attempt_at.eq(Utc::now() + retry_in),
+            outbox::claimed_until.eq(None::<DateTime<Utc>>),
+            outbox::last_error.eq(error),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// When the next unsent mail is due (`None`: nothing left to send).
+pub fn next_due(conn: &mut PgConnection) -> Result<Option<DateTime<Utc>>, AppError> {
+    Ok(outbox::table
+        .filter(outbox::sent_at.is_null())
+        .select(diesel::dsl::min(outbox::next_attempt_at))
+        .first::<Option<DateTime<Utc>>>(conn)?)
+}
+
+/// Exponential backoff from `base_ms`, at most an hour.
+pub fn backoff(base_ms: u64, attempts: i32) -> Duration {
+    let factor = 1u64 << attempts.clamp(0, 20);
+    Duration::milliseconds(base_ms.saturating_mul(factor).min(3_600_000) as i64)
+}

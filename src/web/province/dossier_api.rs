@@ -1,0 +1,472 @@
+//! The citizen's dossier API on a province site, and tracking without sign-in.
+
+use actix_multipart::Multipart;
+use actix_web::{HttpResponse, get, post, web};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::accounts::extract::{CitizenUser, Province};
+use crate::catalog;
+use crate::dossiers::attachments::{self, SchemaBlobs};
+use crate::dossiers::moves::{self, Move};
+use crate::dossiers::status::{Action, Actor, Status};
+use crate::dossiers::store::{self, DossierRow};
+use crate::dossiers::submit::{Channel, Submission, submit};
+use crate::dossiers::tracking;
+use crate::dossiers::view::{DossierSummary, DossierView, TrackingView};
+use crate::error::AppError;
+use crate::lang::{Lang, Msg};
+use crate::notify::messages::MailContext;
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(list_procedures)
+        .service(get_procedure)
+        .service(submit_dossier)
+        .service(list_my_dossiers)
+        .service(get_dossier)
+        .service(upload_attachment)
+        .service(download_attachment)
+        .service(withdraw_dossier)
+        .service(supplement_dossier)
+        .service(pay_dossier)
+        .service(track_dossier);
+}
+
+/// The province's name and site address, for mails.
+pub fn mail_context(province: &Province, state: &AppState) -> MailContext {
+    let host = format!("{}.{}", province.tenant.slug, state.registry.base_domain());
+    MailContext {
+        province: province.tenant.name.clone(),
+        site_url: state.settings.url_for_host(&host),
+    }
+}
+
+/// `GET /api/v1/procedures`: the enabled procedures, in the request's language.
+#[get("/api/v1/procedures")]
+async fn list_procedures(province: Province, lang: Lang) -> Result<HttpResponse, AppError> {
+    let disabled = province.db.run(store::disabled_procedures).await?;
+    let list: Vec<_> = catalog::national()
+        .all()
+        .iter()
+        .filter(|p| !disabled.contains(&p.code))
+        .map(|p| {
+            json!({
+                "code": p.code,
+                "name": p.name.get(lang),
+                "level": p.level,
+                "fee_vnd": p.fee_vnd,
+                "processing_days": p.processing_days,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// One enabled procedure with its form and required documents.
+#[get("/api/v1/procedures/{code}")]
+async fn get_procedure(
+    province: Province,
+    code: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let code = code.into_inner();
+    let c = code.clone();
+    let enabled = province
+        .db
+        .run(move |conn| store::procedure_enabled(conn, &c))
+        .await?;
+    let p = catalog::national()
+        .get(&code)
+        .filter(|_| enabled)
+        .ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok().json(p))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SubmitForm {
+    procedure_code: String,
+    fields: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `POST /api/v1/dossiers` → 201 `{tracking_code, status}`.
+#[post("/api/v1/dossiers")]
+async fn submit_dossier(
+    CitizenUser(citizen): CitizenUser,
+    province: Province,
+    state: web::Data<AppState>,
+    lang: Lang,
+    form: web::Json<SubmitForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let ctx = mail_context(&province, &state);
+    let tenant = province.tenant.clone();
+    let sub = Submission {
+        procedure_code: form.procedure_code,
+        answers: form.fields,
+        channel: Channel::Online,
+        citizen_id: Some(citizen.id),
+        contact_email: Some(citizen.email.clone()),
+        lang,
+        actor: format!("citizen:{}", citizen.id),
+    };
+    let dossier = province
+        .db
+        .run(move |conn| submit(conn, &tenant, &ctx, &sub))
+        .await?;
+    Ok(HttpResponse::Created().json(json!({
+        "tracking_code": dossier.tracking_code,
+        "status": dossier.status,
+    })))
+}
+
+#[get("/api/v1/dossiers")]
+async fn list_my_dossiers(
+    CitizenUser(citizen): CitizenUser,
+    province: Province,
+    lang: Lang,
+) -> Result<HttpResponse, AppError> {
+    let rows = province
+        .db
+        .run(move |conn| store::list_for_citizen(conn, citizen.id))
+        .await?;
+    let list: Vec<DossierSummary> = rows
+        .into_iter()
+        .map(|d| DossierSummary::new(d, lang))
+        .collect();
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// The dossier if this citizen owns it; 404 otherwise (never "forbidden": no probing).
+fn owned(d: Option<DossierRow>, citizen: uuid::Uuid) -> Result<DossierRow, AppError> {
+    d.filter(|d| d.citizen_id == Some(citizen))
+        .ok_or(AppError::NotFound)
+}
+
+#[get("/api/v1/dossiers/{code}")]
+async fn get_dossier(
+    CitizenUser(citizen): CitizenUser,
+    province: Province,
+    lang: Lang,
+    code: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let code = tracking::normalize(&code);
+    let view = province
+        .db
+        .run(move |conn| {
+            let d = owned(store::find_by_code(conn, &code)?, citizen.id)?;
+            let events = store::events(conn, d.id)?;
+            let files = attachments::list(conn, d.id)?;
+            Ok(DossierView::new(d, events, files, lang))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Reads the `file` part (and an optional `field` part naming the form's document), stopping
+/// as soon as the size limit is passed.
+async fn read_upload(
+    mut payload: Multipart,
+    max: u64,
+) -> Result<(String, Vec<u8>, Option<String>), AppError> {
+    let malformed = || {
+        AppError::bad_request(
+            "malformed",
+            Msg::new("Dữ liệu tải lên không hợp lệ.", "The upload is malformed."),
+        )
+    };
+    let mut file = None;
+    let mut field_name = None;
+    while let Some(part) = payload.next().await {
+        let mut part = part.map_err(|_| malformed())?;
+        match part.name() {
+            Some("file") => {
+                let name = part
+                    .content_disposition()
+                    .and_then(|cd| cd.get_filename())
+                    .unwrap_or_default()
+                    .to_string();
+                let mut bytes = Vec::new();
+                while let Some(chunk) = part.next().await {
+                    let chunk = chunk.map_err(|_| malformed())?;
+                    if (bytes.len() + chunk.len()) as u64 > max {
+                        return Err(AppError::TooLarge(Msg::owned(
+                            format!("Tệp quá lớn: tối đa {} MB.", max / 1_048_576),
+                            format!("The file is too large: {} MB at most.", max / 1_048_576),
+                        )));
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                file = Some((name, bytes));
+            }
+            Some("field") => {
+                let mut text = Vec::new();
+                while let Some(chunk) = part.next().await {
+                    text.extend_from_slice(&chunk.map_err(|_| malformed())?);
+                    if text.len() > 64 {
+                        return Err(malformed());
+                    }
+                }
+                field_name = Some(String::from_utf8(text).map_err(|_| malformed())?);
+            }
+            _ => while part.next().await.is_some() {},
+        }
+    }
+    let (name, bytes) = file.ok_or_else(|| {
+        AppError::invalid("file", Msg::new("Chưa chọn tệp.", "No file was sent."))
+    })?;
+    if bytes.is_empty() {
+        return Err(AppError::invalid(
+            "file",
+            Msg::new("Tệp rỗng.", "The file is empty."),
+        ));
+    }
+    Ok((name, bytes, field_name))
+}
+
+/// `POST /api/v1/dossiers/{code}/attachments` (multipart `file`) → 201 `{id, name, size}`.
+#[post("/api/v1/dossiers/{code}/attachments")]
+async fn upload_attachment(
+    CitizenUser(citizen): CitizenUser,
+    province: Province,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+    payload: Multipart,
+) -> Result<HttpResponse, AppError> {
+    let (name, bytes, field) =
+        read_upload(payload, state.settings.storage.max_upload_bytes).await?;
+    let code = tracking::normalize(&code);
+    let meta = province
+        .db
+        .run(move |conn| {
+            let d = owned(store::lock_by_code(conn, &code)?, citizen.id)?;
+            if !matches!(d.status(), Status::Submitted | Status::SupplementRequested) {
+                return Err(AppError::conflict(
+                    "invalid_transition",
+                    Msg::new(
+                        "Chỉ bổ sung tệp khi hồ sơ vừa nộp hoặc đang được yêu cầu bổ sung.",
+                        "Files can be added only to a new dossier or when a supplement is requested.",
+                    ),
+                ));
+            }
+            let procedure = catalog::national().get(&d.procedure_code);
+            let accept = match (&field, procedure) {
+                (Some(f), Some(p)) => Some(
+                    p.file_fields()
+                        .find(|ff| &ff.name == f)
+                        .and_then(|ff| match &ff.kind {
+                            crate::catalog::FieldKind::File { accept, .. } => Some(accept.clone()),
+                            _ => None,
+                        })
+                        .ok_or_else(|| AppError::invalid("field", Msg::new("Không có mục tài liệu này.", "No such document in this form.")))?,
+                ),
+                _ => None,
+            };
+            let kind = attachments::check_type(&bytes, accept.as_deref())?;
+            attachments::add(
+                conn,
+                &SchemaBlobs,
+                d.id,
+                &attachments::Upload {
+                    field: field.as_deref(),
+                    given_name: &name,
+                    content_type: kind,
+                    bytes: &bytes,
+                    uploaded_by: &format!("citizen:{}", citizen.id),
+                },
+            )
+        })
+        .await?;
+    Ok(
+        HttpResponse::Created()
+            .json(json!({ "id": meta.id, "name": meta.name, "size": meta.size })),
+    )
+}
+
+#[get("/api/v1/dossiers/{code}/attachments/{id}")]
+async fn download_attachment(
+    CitizenUser(citizen): CitizenUser,
+    province: Province,
+    path: web::Path<(String, uuid::Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    let (code, id) = path.into_inner();
+    let code = tracking::normalize(&code);
+    let (meta, bytes) = province
+        .db
+        .run(move |conn| {
+            let d = owned(store::find_by_code(conn, &code)?, citizen.id)?;
+            let meta = attachments::find(conn, d.id, id)?.ok_or(AppError::NotFound)?;
+            let bytes = attachments::BlobStore::get(&SchemaBlobs, conn, meta.blob_id)?;
+            Ok((meta, bytes))
+        })
+        .await?;
+    Ok(file_response(&meta, bytes))
+}
+
+/// A stored file, always as a download, never rendered by the browser.
+pub fn file_response(meta: &attachments::AttachmentMeta, bytes: Vec<u8>) -> HttpResponse {
+    let ascii: String = meta
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = meta
+        .name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    HttpResponse::Ok()
+        .content_type(meta.content_type.as_str())
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
+        ))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header(("Cache-Control", "private, no-store"))
+        .body(bytes)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CitizenMoveForm {
+    note: Option<String>,
+    fields: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// A citizen's move (withdraw, supplement, pay) on their own dossier.
+async fn citizen_move(
+    citizen: crate::accounts::citizens::Citizen,
+    province: Province,
+    state: web::Data<AppState>,
+    lang: Lang,
+    code: String,
+    action: Action,
+    form: CitizenMoveForm,
+) -> Result<HttpResponse, AppError> {
+    let ctx = mail_context(&province, &state);
+    let tenant = province.tenant.clone();
+    let code = tracking::normalize(&code);
+    let view = province
+        .db
+        .run(move |conn| {
+            let d = owned(store::lock_by_code(conn, &code)?, citizen.id)?;
+            let mv = Move {
+                action,
+                actor: Actor::Citizen,
+                by: format!("citizen:{}", citizen.id),
+                note: form.note,
+                answers: form.fields,
+            };
+            let d = moves::apply(conn, &tenant, &ctx, &d, &mv)?;
+            let events = store::events(conn, d.id)?;
+            let files = attachments::list(conn, d.id)?;
+            Ok(DossierView::new(d, events, files, lang))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[post("/api/v1/dossiers/{code}/withdraw")]
+async fn withdraw_dossier(
+    CitizenUser(citizen): CitizenUser,
+    province: Province,
+    state: web::Data<AppState>,
+    lang: Lang,
+    code: web::Path<String>,
+    form: Option<web::Json<CitizenMoveForm>>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.map(web::Json::into_inner).unwrap_or_default();
+    citizen_move(
+        citizen,
+        province,
+        state,
+        lang,
+        code.into_inner(),
+        Action::Withdraw,
+        form,
+    )
+    .await
+}
+
+#[post("/api/v1/dossiers/{code}/supplement")]
+async fn supplement_dossier(
+    CitizenUser(citizen): CitizenUser,
+    province: Province,
+    state: web::Data<AppState>,
+    lang: Lang,
+    code: web::Path<String>,
+    form: web::Json<CitizenMoveForm>,
+) -> Result<HttpResponse, AppError> {
+    citizen_move(
+        citizen,
+        province,
+        state,
+        lang,
+        code.into_inner(),
+        Action::Supplement,
+        form.into_inner(),
+    )
+    .await
+}
+
+#[post("/api/v1/dossiers/{code}/pay")]
+async fn pay_dossier(
+    CitizenUser(citizen): CitizenUser,
+    province: Province,
+    state: web::Data<AppState>,
+    lang: Lang,
+    code: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    citizen_move(
+        citizen,
+        province,
+        state,
+        lang,
+        code.into_inner(),
+        Action::Pay,
+        CitizenMoveForm::default(),
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TrackingQuery {
+    id_number: String,
+}
+
+/// `GET /api/v1/tracking/{code}?id_number=…`: no sign-in, no personal data; 404 unless the
+/// citizen ID matches the applicant's.
+#[get("/api/v1/tracking/{code}")]
+async fn track_dossier(
+    province: Province,
+    code: web::Path<String>,
+    query: web::Query<TrackingQuery>,
+) -> Result<HttpResponse, AppError> {
+    let code = tracking::normalize(&code);
+    let id_number: String = query
+        .id_number
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    let view = province
+        .db
+        .run(move |conn| {
+            let d = store::find_by_code(conn, &code)?
+                .filter(|d| id_number.len() == 12 && d.applicant_id_number == id_number)
+                .ok_or(AppError::NotFound)?;
+            Ok(TrackingView::from(d))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
