@@ -1,6 +1,7 @@
 //! A province's site: its home page, its look, public facts, and the citizen's API.
 
 pub mod dossier_api;
+pub mod citizen_pages;
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Serialize;
@@ -21,7 +22,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/api/v1/auth/token",
             web::post().to(crate::web::citizen_auth::citizen_token),
         )
-        .configure(dossier_api::routes);
+        .configure(dossier_api::routes)
+        .configure(citizen_pages::routes);
 }
 
 /// The signed-in account as the token says; a token of another site is refused (401).
