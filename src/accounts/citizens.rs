@@ -168,3 +168,24 @@ pub fn find_active(conn: &mut PgConnection, id: uuid::Uuid) -> Result<Option<Cit
         full_name,
     }))
 }
+
+/// Creates the account or resets its name and password (demo and support tooling).
+pub fn upsert(conn: &mut PgConnection, email: &Email, full_name: &str, hash: &str) -> Result<Citizen, AppError> {
+    let (id, email, full_name) = diesel::insert_into(citizens::table)
+        .values((
+            citizens::id.eq(uuid::Uuid::new_v4()),
+            citizens::email.eq(email.as_str()),
+            citizens::full_name.eq(full_name),
+            citizens::password_hash.eq(hash),
+        ))
+        .on_conflict(citizens::email)
+        .do_update()
+        .set((
+            citizens::full_name.eq(full_name),
+            citizens::password_hash.eq(hash),
+            citizens::active.eq(true),
+        ))
+        .returning((citizens::id, citizens::email, citizens::full_name))
+        .get_result::<(uuid::Uuid, String, String)>(conn)?;
+    Ok(Citizen { id, email, full_name })
+}

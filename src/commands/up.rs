@@ -5,14 +5,11 @@ use std::path::Path;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{Failure, Outcome};
-use crate::accounts::operators::{self, OperatorRole};
-use crate::accounts::{Email, password};
+use super::demo::{DEMO_CITIZEN, DEMO_OPERATOR, DemoAccounts};
 use crate::config::Settings;
-use crate::db::Db;
 use crate::db::admin::{AdminError, ensure_database};
 use crate::startup::Application;
 
-pub const DEMO_OPERATOR: &str = "operator@demo.portal.vn";
 
 pub async fn up(mut settings: Settings, demo: bool, tenants_dir: &Path) -> Outcome {
     let url = settings.database.url.expose_secret().to_string();
@@ -47,10 +44,10 @@ pub async fn up(mut settings: Settings, demo: bool, tenants_dir: &Path) -> Outco
         settings.auth.jwt_secret = Some(SecretString::from(random));
         println!("note: PORTAL__AUTH__JWT_SECRET is not set; using a random key for this run");
     }
-    let demo_password = if demo {
+    let demo_accounts = if demo {
         let s = settings.clone();
         Some(
-            tokio::task::spawn_blocking(move || create_demo_operator(&s))
+            tokio::task::spawn_blocking(move || super::demo::seed(&s))
                 .await
                 .map_err(|e| Failure::new(1, e.to_string()))??,
         )
@@ -58,7 +55,7 @@ pub async fn up(mut settings: Settings, demo: bool, tenants_dir: &Path) -> Outco
         None
     };
     let app = Application::build(settings.clone()).map_err(|e| Failure::new(1, e.to_string()))?;
-    print_urls(&settings, app.port(), demo_password.as_deref());
+    print_urls(&settings, app.port(), demo_accounts.as_ref());
     app.run_until_stopped()
         .await
         .map_err(|e| Failure::new(1, format!("server: {e}")))
@@ -85,22 +82,7 @@ fn no_postgres(why: &str) -> Failure {
     )
 }
 
-/// Creates (or resets) the demo operator with a fresh random password.
-fn create_demo_operator(settings: &Settings) -> Result<String, Failure> {
-    let pw: String = (0..4)
-        .map(|_| format!("{:04x}", rand::random::<u16>()))
-        .collect::<Vec<_>>()
-        .join("-");
-    let email = Email::parse(DEMO_OPERATOR).map_err(|m| Failure::new(1, m.en.to_string()))?;
-    let hash = password::hash(&pw)?;
-    let db = Db::new(&settings.database);
-    db.control(|conn| {
-        operators::upsert(conn, &email, "Demo operator", OperatorRole::Operator, &hash)
-    })?;
-    Ok(pw)
-}
-
-fn print_urls(settings: &Settings, port: u16, demo_password: Option<&str>) {
+fn print_urls(settings: &Settings, port: u16, demo: Option<&DemoAccounts>) {
     let base = &settings.server.base_domain;
     let url = |host: &str| {
         let mut s = settings.clone();
@@ -112,8 +94,12 @@ fn print_urls(settings: &Settings, port: u16, demo_password: Option<&str>) {
     println!("  national site:  {}", url(base));
     println!("  a province:     {}", url(&format!("ha-noi.{base}")));
     println!("  operator:       {}", url(&format!("ops.{base}")));
-    if let Some(pw) = demo_password {
+    if let Some(demo) = demo {
+        let pw = &demo.operator_password;
         println!();
+        println!("demo citizen:   {DEMO_CITIZEN} / {}", demo.citizen_password);
+        println!("  sign in at {}/sign-in (dossiers filed in Hà Nội, TP Hồ Chí Minh, Quảng Ninh)", url(&format!("ha-noi.{base}")));
+        println!("  mails are written to {}", settings.storage.data_dir.join("mail").display());
         println!("demo operator:  {DEMO_OPERATOR} / {pw}");
         println!(
             "  token:  curl -s -H 'Host: ops.{base}' -H 'Content-Type: application/json' \\\n          -d '{{\"email\":\"{DEMO_OPERATOR}\",\"password\":\"{pw}\"}}' http://127.0.0.1:{port}/api/v1/auth/token"

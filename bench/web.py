@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""HTTP benchmarks (issue 3): province home pages and dossier submissions rotated over N
+provinces, against the same binary's trivial route as the ceiling. Uses wrk with Lua scripts.
+
+    bench/web.py [--provinces 63] [--duration 10] [--runs 3] [--append]
+
+Seeds a fresh database `portal_bench_web` (63 provinces, one citizen each), starts
+`target/release/portal serve` on 127.0.0.1:18080, runs each scenario `--runs` times and prints
+the median requests/s, p50, p99 and errors. `--append` adds the table to BENCHMARKS.md.
+"""
+import argparse, json, os, re, shutil, statistics, subprocess, sys, time, urllib.request, urllib.error
+from datetime import datetime, timezone
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "bench", "out")
+PG = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
+DB = "portal_bench_web"
+PORT = 18080
+BIN = os.path.join(ROOT, "target", "release", "portal")
+SECRET = "bench-secret-0123456789abcdef0123456789"
+
+def sh(*args, env=None, check=True, **kw):
+    return subprocess.run(args, env=env, check=check, text=True, capture_output=True, **kw)
+
+def psql(sql, db="postgres"):
+    return sh("psql", f"{PG}/{db}", "-Atqc", sql).stdout
+
+def env():
+    e = dict(os.environ)
+    e.update({
+        "DATABASE_URL": f"{PG}/{DB}", "RUST_LOG": "warn", "PORTAL__AUTH__JWT_SECRET": SECRET,
+        "PORTAL__SERVER__BIND": f"127.0.0.1:{PORT}", "PORTAL__SERVER__PUBLIC_PORT": str(PORT),
+        "PORTAL__STORAGE__DATA_DIR": os.path.join(OUT, "data"),
+    })
+    return e
+
+def http(method, host, path, body=None, token=None):
+    req = urllib.request.Request(f"http://127.0.0.1:{PORT}{path}", method=method,
+                                 data=json.dumps(body).encode() if body is not None else None)
+    req.add_header("Host", host)
+    if body is not None:
+        req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+def seed(n):
+    roles = psql(f"SELECT string_agg(role_name, ' ') FROM public.tenants", DB).strip() if \
+        psql(f"SELECT 1 FROM pg_database WHERE datname = '{DB}'").strip() else ""
+    psql(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
+    for r in roles.split():
+        psql(f'DROP ROLE IF EXISTS "{r}"')
+    psql(f'CREATE DATABASE "{DB}"')
+    sh(BIN, "migrate", env=env())
+    for i in range(n):
+        sh(BIN, "tenant", "create", f"tinh-{i:02d}", "--name", f"Tỉnh thử nghiệm {i:02d}", "--plan", "premium", env=env())
+
+def start_server():
+    shutil.rmtree(os.path.join(OUT, "data"), ignore_errors=True)
+    proc = subprocess.Popen([BIN, "serve"], env=env(), stdout=subprocess.DEVNULL, stderr=open(os.path.join(OUT, "server.log"), "w"))
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1)
+            return proc
+        except Exception:
+            time.sleep(0.1)
+    proc.kill()
+    sys.exit("server did not start; see bench/out/server.log")
+
+def citizens(n):
+    hosts, tokens = [], []
+    for i in range(n):
+        host = f"tinh-{i:02d}.localhost"
+        email = f"citizen{i:02d}@bench.vn"
+        st, _ = http("POST", host, "/api/v1/auth/register", {"email": email, "password": "bench-password-2026", "full_name": "Người Thử"})
+        assert st in (201, 409), st
+        st, body = http("POST", host, "/api/v1/auth/token", {"email": email, "password": "bench-password-2026"})
+        assert st == 200, (st, body)
+        hosts.append(host)
+        tokens.append(body["access_token"])
+    return hosts, tokens
+
+DOSSIER = {"procedure_code": "GPLX-001", "fields": {
+    "full_name": "Nguyễn Văn Thử", "id_number": "001090012345", "licence_number": "790123456789",
+    "licence_class": "B2", "expiry_date": "2026-12-31", "delivery_address": "1 Tràng Tiền, Hà Nội", "phone": "0912345678"}}
+
+def lua(name, hosts, tokens=None, method="GET", path="/", body=None):
+    lines = ["local hosts = {" + ",".join(json.dumps(h) for h in hosts) + "}"]
+    if tokens:
+        lines.append("local tokens = {" + ",".join(json.dumps(t) for t in tokens) + "}")
+    lines.append("local i = 0")
+    lines.append("request = function()")
+    lines.append("  i = i + 1")
+    lines.append("  local k = (i % #hosts) + 1")
+    headers = '["Host"] = hosts[k]'
+    if tokens:
+        headers += ', ["Authorization"] = "Bearer " .. tokens[k]'
+    if body is not None:
+        headers += ', ["Content-Type"] = "application/json"'
+        lines.append(f"  return wrk.format({json.dumps(method)}, {json.dumps(path)}, {{{headers}}}, {json.dumps(json.dumps(body, ensure_ascii=False))})")
+    else:
+        lines.append(f"  return wrk.format({json.dumps(method)}, {json.dumps(path)}, {{{headers}}})")
+    lines.append("end")
+    path_ = os.path.join(OUT, f"{name}.lua")
+    with open(path_, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path_
+
+def to_ms(v):
+    m = re.match(r"([\d.]+)(us|ms|s)", v)
+    n, u = float(m.group(1)), m.group(2)
+    return n / 1000 if u == "us" else n * 1000 if u == "s" else n
+
+def wrk(script, conns, duration):
+    out = sh("wrk", "-t2", f"-c{conns}", f"-d{duration}s", "--latency", "-s", script, f"http://127.0.0.1:{PORT}").stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = to_ms(re.search(r"\s50%\s+(\S+)", out).group(1))
+    p99 = to_ms(re.search(r"\s99%\s+(\S+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    non2xx = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
+    sock = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", out)) if "Socket errors" in out else 0
+    return {"rps": rps, "p50": p50, "p99": p99, "errors": non2xx + sock, "total": total}
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--provinces", type=int, default=63)
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--append", action="store_true")
+    a = ap.parse_args()
+    os.makedirs(OUT, exist_ok=True)
+    if not shutil.which("wrk"):
+        sh("apt-get", "install", "-y", "-qq", "wrk")
+    sh("cargo", "build", "--release", "--quiet", cwd=ROOT)
+    seed(a.provinces)
+    server = start_server()
+    try:
+        hosts, tokens = citizens(a.provinces)
+        scenarios = [
+            ("trivial route GET /healthz", lua("trivial", hosts, path="/healthz"), 32),
+            (f"province home GET / over {a.provinces} provinces", lua("home", hosts), 32),
+            (f"POST /api/v1/dossiers over {a.provinces} provinces", lua("submit", hosts, tokens, "POST", "/api/v1/dossiers", DOSSIER), 16),
+        ]
+        rows = []
+        for name, script, conns in scenarios:
+            runs = [wrk(script, conns, a.duration) for _ in range(a.runs)]
+            med = {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50", "p99")}
+            errors = sum(r["errors"] for r in runs)
+            total = sum(r["total"] for r in runs)
+            rows.append((name, conns, med, errors, total))
+            print(f"{name:55} c={conns:<3} {med['rps']:9.0f} req/s  p50 {med['p50']:7.2f} ms  p99 {med['p99']:7.2f} ms  errors {errors}/{total}", flush=True)
+        rss = int(open(f"/proc/{server.pid}/status").read().split("VmRSS:")[1].split()[0]) // 1024
+        dossiers = sum(int(psql(f"SELECT count(*) FROM t_tinh_{i:02d}.dossiers", DB) or 0) for i in range(a.provinces))
+        print(f"server RSS after the runs: {rss} MB; dossiers stored: {dossiers}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    if a.append:
+        commit = sh("git", "rev-parse", "--short", "HEAD", cwd=ROOT).stdout.strip()
+        ceiling = rows[0][2]["rps"]
+        with open(os.path.join(ROOT, "BENCHMARKS.md"), "a") as f:
+            f.write(f"\n### HTTP — {datetime.now(timezone.utc):%Y-%m-%d} — commit {commit} — {os.cpu_count()} cores, wrk on the same machine\n\n")
+            f.write(f"Command: `bench/web.py --provinces {a.provinces} --duration {a.duration} --runs {a.runs} --append` "
+                    f"(release build; medians of {a.runs} runs of {a.duration} s; wrk -t2)\n\n")
+            f.write("| scenario | connections | requests/s | vs trivial | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|---|\n")
+            for name, conns, med, errors, total in rows:
+                f.write(f"| {name} | {conns} | {med['rps']:.0f} | {med['rps'] / ceiling:.0%} | {med['p50']:.2f} | {med['p99']:.2f} | {errors} of {total} |\n")
+            f.write(f"\nServer RSS after the runs: {rss} MB; dossiers stored by the POST runs: {dossiers}.\n")
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+//! `portal up --demo`: an operator, a citizen and a few dossiers to look at.
+
+use rand::Rng;
+
+use super::Failure;
+use crate::accounts::operators::{self, OperatorRole};
+use crate::accounts::{Email, citizens, password};
+use crate::config::Settings;
+use crate::db::Db;
+use crate::dossiers::store;
+use crate::dossiers::submit::{Channel, Submission, submit};
+use crate::lang::Lang;
+use crate::notify::messages::MailContext;
+use crate::tenancy::store as tenants;
+
+pub const DEMO_OPERATOR: &str = "operator@demo.portal.vn";
+pub const DEMO_CITIZEN: &str = "citizen@demo.portal.vn";
+const DEMO_PROVINCES: [&str; 3] = ["ha-noi", "ho-chi-minh", "quang-ninh"];
+
+/// Printed at start so a person can sign in.
+pub struct DemoAccounts {
+    pub operator_password: String,
+    pub citizen_password: String,
+}
+
+fn random_password() -> String {
+    let mut rng = rand::rng();
+    (0..4).map(|_| format!("{:04x}", rng.random::<u16>())).collect::<Vec<_>>().join("-")
+}
+
+/// Resets the demo accounts with fresh passwords, and files sample dossiers once.
+pub fn seed(settings: &Settings) -> Result<DemoAccounts, Failure> {
+    let db = Db::new(&settings.database);
+    let accounts = DemoAccounts {
+        operator_password: random_password(),
+        citizen_password: random_password(),
+    };
+    let op_email = Email::parse(DEMO_OPERATOR).map_err(|m| Failure::new(1, m.en.to_string()))?;
+    let op_hash = password::hash(&accounts.operator_password)?;
+    db.control(|conn| operators::upsert(conn, &op_email, "Demo operator", OperatorRole::Operator, &op_hash))?;
+    let email = Email::parse(DEMO_CITIZEN).map_err(|m| Failure::new(1, m.en.to_string()))?;
+    let hash = password::hash(&accounts.citizen_password)?;
+    let citizen = db.control(|conn| citizens::upsert(conn, &email, "Nguyễn Văn Dân", &hash))?;
+
+    for slug in DEMO_PROVINCES {
+        let Some(tenant) = db.control(|conn| tenants::find_by_slug(conn, slug))? else {
+            continue;
+        };
+        let ctx = MailContext {
+            province: tenant.name.clone(),
+            site_url: settings.url_for_host(&format!("{slug}.{}", settings.server.base_domain)),
+        };
+        db.tenant(tenant.db_ref()).tx(|conn| {
+            if !store::list_for_citizen(conn, citizen.id)?.is_empty() {
+                return Ok(());
+            }
+            for (code, fields) in sample_dossiers() {
+                let sub = Submission {
+                    procedure_code: code.to_string(),
+                    answers: fields,
+                    channel: Channel::Online,
+                    citizen_id: Some(citizen.id),
+                    contact_email: Some(citizen.email.clone()),
+                    lang: Lang::Vi,
+                    actor: format!("citizen:{}", citizen.id),
+                };
+                submit(conn, &tenant, &ctx, &sub)?;
+            }
+            Ok(())
+        })?;
+    }
+    Ok(accounts)
+}
+
+fn sample_dossiers() -> Vec<(&'static str, serde_json::Map<String, serde_json::Value>)> {
+    let obj = |v: serde_json::Value| v.as_object().cloned().unwrap_or_default();
+    vec![
+        (
+            "GPLX-001",
+            obj(serde_json::json!({
+                "full_name": "Nguyễn Văn Dân",
+                "id_number": "001090012345",
+                "licence_number": "790123456789",
+                "licence_class": "B2",
+                "expiry_date": "2026-12-31",
+                "delivery_address": "12 Phố Huế, phường Hai Bà Trưng",
+                "phone": "0912345678"
+            })),
+        ),
+        (
+            "LLTP-001",
+            obj(serde_json::json!({
+                "full_name": "Nguyễn Văn Dân",
+                "id_number": "001090012345"
+            })),
+        ),
+    ]
+}
