@@ -12,6 +12,7 @@ pub mod error;
 pub mod lang;
 pub mod metrics;
 pub mod notify;
+pub mod payments;
 pub mod startup;
 pub mod state;
 pub mod tenancy;

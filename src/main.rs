@@ -44,6 +44,11 @@ enum Command {
         #[command(subcommand)]
         action: TenantsAction,
     },
+    /// Accounts of a province: officials and admins (its own), or citizens (national).
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
     /// The operator's staff.
     Operator {
         #[command(subcommand)]
@@ -82,6 +87,24 @@ enum TenantsAction {
         /// Print what would change and change nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Create or reset an account; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+        /// citizen, official or admin
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, required = true)]
+        password_stdin: bool,
     },
 }
 
@@ -143,6 +166,19 @@ fn run(command: Command, settings: Settings) -> Result<(), Failure> {
         Command::Tenants {
             action: TenantsAction::Apply { path, dry_run },
         } => commands::tenant::apply(&settings, &path, dry_run),
+        Command::User {
+            action:
+                UserAction::Create {
+                    tenant,
+                    email,
+                    role,
+                    name,
+                    password_stdin: _,
+                },
+        } => {
+            let pw = commands::operator::read_password_stdin()?;
+            commands::user::create(&settings, &tenant, &email, &role, name.as_deref(), &pw)
+        }
         Command::Operator {
             action:
                 OperatorAction::Create {

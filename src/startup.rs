@@ -71,6 +71,7 @@ impl Application {
             db,
             registry,
             metrics: Metrics::default(),
+            fees: Arc::new(crate::payments::Sandbox),
         });
         let server = crate::web::serve(state.clone(), listener)?;
         Ok(Application {

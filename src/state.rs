@@ -8,11 +8,21 @@ use crate::db::Db;
 use crate::metrics::Metrics;
 use crate::tenancy::Registry;
 
-#[derive(Debug)]
 pub struct AppState {
     pub settings: Settings,
     pub db: Db,
     pub registry: Arc<Registry>,
     pub jwt: Jwt,
     pub metrics: Metrics,
+    /// Takes dossier fees (the citizen's `pay` move).
+    pub fees: std::sync::Arc<dyn crate::payments::FeeProvider>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("db", &self.db)
+            .field("registry", &self.registry)
+            .finish()
+    }
 }

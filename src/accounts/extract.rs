@@ -172,3 +172,62 @@ impl FromRequest for CitizenUser {
         })
     }
 }
+
+/// A signed-in official or admin of the current province, checked active on every request.
+#[derive(Debug, Clone)]
+pub struct StaffUser {
+    pub account: super::staff::StaffAccount,
+    pub province: Province,
+}
+
+impl StaffUser {
+    /// For the history: `staff:<id>`.
+    pub fn label(&self) -> String {
+        format!("staff:{}", self.account.id)
+    }
+}
+
+impl FromRequest for StaffUser {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<StaffUser, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let token = SiteToken::from_request(req, payload).into_inner();
+        let province = Province::from_request(req, payload).into_inner();
+        Box::pin(async move {
+            let SiteToken(claims) = token?;
+            let province = province?;
+            if claims.role != "official" && claims.role != "admin" {
+                return Err(AppError::forbidden());
+            }
+            let id = uuid::Uuid::parse_str(&claims.sub).map_err(|_| AppError::unauthorized())?;
+            // Deactivation takes effect on the very next request.
+            let account = province
+                .db
+                .run(move |conn| super::staff::find_active(conn, id))
+                .await?
+                .ok_or_else(AppError::unauthorized)?;
+            Ok(StaffUser { account, province })
+        })
+    }
+}
+
+/// A province admin: branding, procedures, staff.
+#[derive(Debug, Clone)]
+pub struct AdminUser(pub StaffUser);
+
+impl FromRequest for AdminUser {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<AdminUser, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let staff = StaffUser::from_request(req, payload);
+        Box::pin(async move {
+            let staff = staff.await?;
+            if staff.account.role != super::staff::StaffRole::Admin {
+                return Err(AppError::forbidden());
+            }
+            Ok(AdminUser(staff))
+        })
+    }
+}

@@ -7,6 +7,7 @@ pub mod extract;
 pub mod jwt;
 pub mod operators;
 pub mod password;
+pub mod staff;
 pub mod throttle;
 
 pub use email::Email;

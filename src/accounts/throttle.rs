@@ -10,6 +10,11 @@ use crate::lang::Msg;
 pub const MAX_FAILURES: i64 = 5;
 pub const WINDOW_MINUTES: i64 = 15;
 
+/// The key for sign-ins with an email on province and national sites (staff or citizen).
+pub fn sign_in_key(email: &str) -> String {
+    format!("signin:{}", email.trim().to_lowercase())
+}
+
 /// Refuses when `key` failed too often recently.
 pub fn check(conn: &mut PgConnection, key: &str) -> Result<(), AppError> {
     let since = Utc::now() - Duration::minutes(WINDOW_MINUTES);

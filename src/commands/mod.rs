@@ -5,6 +5,7 @@ pub mod migrate;
 pub mod operator;
 pub mod tenant;
 pub mod up;
+pub mod user;
 
 use std::process::ExitCode;
 

@@ -105,6 +105,8 @@ diesel::table! {
         submitted_at -> Timestamptz,
         decided_at -> Nullable<Timestamptz>,
         updated_at -> Timestamptz,
+        handler_id -> Nullable<Uuid>,
+        due_flag -> Nullable<Text>,
     }
 }
 
@@ -157,6 +159,49 @@ diesel::table! {
         claimed_until -> Nullable<Timestamptz>,
         sent_at -> Nullable<Timestamptz>,
         last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    staff (id) {
+        id -> Uuid,
+        email -> Text,
+        full_name -> Text,
+        role -> Text,
+        password_hash -> Nullable<Text>,
+        active -> Bool,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    staff_invitations (token_hash) {
+        token_hash -> Text,
+        staff_id -> Uuid,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> Uuid,
+        dossier_id -> Int8,
+        amount_vnd -> Int8,
+        provider -> Text,
+        reference -> Text,
+        status -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ratings (dossier_id) {
+        dossier_id -> Int8,
+        score -> Int2,
+        comment -> Nullable<Text>,
+        created_at -> Timestamptz,
     }
 }
 

@@ -1,7 +1,10 @@
 //! Dossiers: submission, the national state machine, history, attachments, tracking.
 
 pub mod attachments;
+pub mod deadlines;
 pub mod moves;
+pub mod queue;
+pub mod ratings;
 pub mod sniff;
 pub mod status;
 pub mod store;

@@ -2,6 +2,7 @@
 
 use diesel::prelude::*;
 
+use super::deadlines::{WorkingDays, due_after_pause, due_on_acceptance, today_vn};
 use super::status::{Action, Actor, MoveError, Status, next};
 use super::store::{self, DossierChanges, DossierRow};
 use super::submit::notify_citizen;
@@ -20,6 +21,27 @@ pub struct Move {
     pub note: Option<String>,
     /// New answers, for `supplement`.
     pub answers: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The new, later due date, for `extend`.
+    pub due_on: Option<chrono::NaiveDate>,
+    /// The fee asked, for `request_payment`.
+    pub fee_vnd: Option<i64>,
+    /// The staff member, for `accept` (they answer for the deadline).
+    pub staff_id: Option<uuid::Uuid>,
+}
+
+impl Move {
+    pub fn new(action: Action, actor: Actor, by: String) -> Move {
+        Move {
+            action,
+            actor,
+            by,
+            note: None,
+            answers: None,
+            due_on: None,
+            fee_vnd: None,
+            staff_id: None,
+        }
+    }
 }
 
 /// Applies the move to the (locked) dossier.
@@ -27,6 +49,7 @@ pub fn apply(
     conn: &mut PgConnection,
     tenant: &Tenant,
     ctx: &MailContext,
+    cal: &dyn WorkingDays,
     dossier: &DossierRow,
     mv: &Move,
 ) -> Result<DossierRow, AppError> {
@@ -62,6 +85,7 @@ pub fn apply(
     if action == Action::Supplement {
         changes.answers = Some(merged_answers(dossier, mv.answers.as_ref())?);
     }
+    deadline_changes(&mut changes, cal, dossier, mv)?;
     if to.is_final() {
         changes.decided_at = Some(Some(chrono::Utc::now()));
     }
@@ -74,6 +98,74 @@ pub fn apply(
     };
     notify_citizen(conn, tenant, ctx, &updated, kind, note)?;
     Ok(updated)
+}
+
+/// How the move changes the legal clock (see the contract's table).
+fn deadline_changes(
+    changes: &mut DossierChanges,
+    cal: &dyn WorkingDays,
+    d: &DossierRow,
+    mv: &Move,
+) -> Result<(), AppError> {
+    let today = today_vn();
+    match mv.action {
+        Action::Accept => {
+            let procedure = crate::catalog::national()
+                .get(&d.procedure_code)
+                .ok_or_else(|| AppError::internal("procedure left the catalog"))?;
+            changes.due_on = Some(Some(due_on_acceptance(
+                cal,
+                today,
+                procedure.processing_days,
+            )));
+            changes.handler_id = Some(mv.staff_id);
+        }
+        Action::RequestSupplement => changes.clock_stopped_on = Some(Some(today)),
+        Action::RequestPayment => {
+            let fee = mv.fee_vnd.ok_or_else(|| {
+                AppError::invalid(
+                    "fee_vnd",
+                    Msg::new(
+                        "Cần nhập số tiền phí, lệ phí (đồng).",
+                        "The fee in VND is required.",
+                    ),
+                )
+            })?;
+            if !(0..=10_000_000_000).contains(&fee) {
+                return Err(AppError::invalid(
+                    "fee_vnd",
+                    Msg::new("Số tiền không hợp lệ.", "The amount is not valid."),
+                ));
+            }
+            changes.fee_vnd = Some(fee);
+            changes.clock_stopped_on = Some(Some(today));
+        }
+        Action::Supplement | Action::Pay => {
+            if let (Some(stopped), Some(due)) = (d.clock_stopped_on, d.due_on) {
+                changes.due_on = Some(Some(due_after_pause(cal, due, stopped, today)));
+            }
+            changes.clock_stopped_on = Some(None);
+            changes.due_flag = Some(None);
+        }
+        Action::Extend => {
+            let later = mv
+                .due_on
+                .filter(|new| d.due_on.is_none_or(|due| *new > due) && *new > today);
+            let later = later.ok_or_else(|| {
+                AppError::invalid(
+                    "due_on",
+                    Msg::new(
+                        "Ngày hẹn mới phải sau ngày hẹn hiện tại.",
+                        "The new due date must be later than the current one.",
+                    ),
+                )
+            })?;
+            changes.due_on = Some(Some(later));
+            changes.due_flag = Some(None);
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 pub fn invalid_transition(from: Status, action: Action) -> AppError {

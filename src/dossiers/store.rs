@@ -26,6 +26,8 @@ pub struct DossierRow {
     pub clock_stopped_on: Option<NaiveDate>,
     pub submitted_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
+    pub handler_id: Option<uuid::Uuid>,
+    pub due_flag: Option<String>,
 }
 
 impl DossierRow {
@@ -145,6 +147,8 @@ pub struct DossierChanges {
     pub clock_stopped_on: Option<Option<NaiveDate>>,
     pub fee_vnd: Option<i64>,
     pub decided_at: Option<Option<DateTime<Utc>>>,
+    pub handler_id: Option<Option<uuid::Uuid>>,
+    pub due_flag: Option<Option<String>>,
 }
 
 pub fn update(

@@ -4,7 +4,8 @@ use actix_web::{HttpResponse, post, web};
 use serde::Deserialize;
 
 use crate::accounts::citizens::{self, NewCitizen};
-use crate::accounts::password;
+use crate::accounts::staff::{self, SignIn};
+use crate::accounts::{password, throttle};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::tenancy::Site;
@@ -40,21 +41,72 @@ pub struct TokenForm {
     password: String,
 }
 
-/// `POST /api/v1/auth/token` for citizens; the token is valid on this site only.
+/// Who signed in: the account id and the role the token carries.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub id: uuid::Uuid,
+    pub role: &'static str,
+}
+
+/// Signs in on a site. On a province site the province's staff come first, then national
+/// citizen accounts; one throttle counts failures per address for both.
+pub async fn sign_in(
+    state: &AppState,
+    site: &Site,
+    email: String,
+    password: String,
+) -> Result<SignedIn, AppError> {
+    if let Site::Province(tenant) = site {
+        let key = throttle::sign_in_key(&email);
+        let k = key.clone();
+        state
+            .db
+            .control_async(move |conn| throttle::check(conn, &k))
+            .await?;
+        let door = state.db.tenant(tenant.db_ref());
+        let (e, p) = (email.clone(), password.clone());
+        match door
+            .run(move |conn| staff::authenticate(conn, &e, &p))
+            .await?
+        {
+            SignIn::Accepted(account) => {
+                return Ok(SignedIn {
+                    id: account.id,
+                    role: account.role.as_str(),
+                });
+            }
+            SignIn::Refused => {
+                state
+                    .db
+                    .control_async(move |conn| throttle::record_failure(conn, &key))
+                    .await?;
+                return Err(wrong_credentials());
+            }
+            SignIn::NotStaff => {}
+        }
+    }
+    let citizen = state
+        .db
+        .control_async(move |conn| citizens::authenticate(conn, &email, &password))
+        .await?
+        .ok_or_else(wrong_credentials)?;
+    Ok(SignedIn {
+        id: citizen.id,
+        role: "citizen",
+    })
+}
+
+/// `POST /api/v1/auth/token` on the national and province sites; valid on this site only.
 pub async fn citizen_token(
     site: Site,
     state: web::Data<AppState>,
     form: web::Json<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
     let TokenForm { email, password } = form.into_inner();
-    let citizen = state
-        .db
-        .control_async(move |conn| citizens::authenticate(conn, &email, &password))
-        .await?
-        .ok_or_else(wrong_credentials)?;
+    let who = sign_in(&state, &site, email, password).await?;
     let token = state
         .jwt
-        .issue(&citizen.id.to_string(), &site.audience(), "citizen")?;
+        .issue(&who.id.to_string(), &site.audience(), who.role)?;
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "access_token": token,
         "token_type": "Bearer",

@@ -20,6 +20,7 @@ pub const OPERATOR_EMAIL: &str = "ops@example.vn";
 pub const OPERATOR_PASSWORD: &str = "operator-password-1";
 pub const CITIZEN_PASSWORD: &str = "mat-khau-rat-dai-2026";
 pub const CITIZEN_ID: &str = "001090012345";
+pub const STAFF_PASSWORD: &str = "can-bo-mat-khau-2026";
 
 /// A complete, valid application to renew a driving licence.
 pub fn licence_renewal() -> serde_json::Value {
@@ -274,6 +275,52 @@ impl TestApp {
         let body: serde_json::Value = res.json().await.unwrap();
         assert_eq!(body["status"], "submitted");
         body["tracking_code"].as_str().unwrap().to_string()
+    }
+
+    /// A staff account of a province with a password, signed in on its site.
+    pub async fn staff_token(
+        &self,
+        slug: &str,
+        email: &str,
+        role: portal::accounts::staff::StaffRole,
+    ) -> String {
+        let t = self.state.registry.by_slug(slug).expect("tenant");
+        let door = self.database().tenant(t.db_ref());
+        let e = email.to_string();
+        tokio::task::spawn_blocking(move || {
+            let hash = password::hash(STAFF_PASSWORD).unwrap();
+            door.tx(|conn| {
+                portal::accounts::staff::upsert_with_password(
+                    conn,
+                    &Email::parse(&e).unwrap(),
+                    "Cán bộ Thử",
+                    role,
+                    &hash,
+                )
+            })
+            .unwrap();
+        })
+        .await
+        .unwrap();
+        self.token(&format!("{slug}.localhost"), email, STAFF_PASSWORD)
+            .await
+    }
+
+    /// A staff move through the API; returns the response.
+    pub async fn act(
+        &self,
+        host: &str,
+        token: &str,
+        code: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        self.post_json(
+            host,
+            &format!("/api/v1/manage/dossiers/{code}/actions"),
+            Some(token),
+            &body,
+        )
+        .await
     }
 
     /// A signed-in operator (role operator).

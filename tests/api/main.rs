@@ -13,4 +13,5 @@ mod manifests;
 mod migrations;
 mod operator;
 mod provisioning;
+mod staff;
 mod unavailable;

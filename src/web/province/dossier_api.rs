@@ -9,7 +9,9 @@ use serde_json::json;
 use crate::accounts::extract::{CitizenUser, Province};
 use crate::catalog;
 use crate::dossiers::attachments::{self, SchemaBlobs};
+use crate::dossiers::deadlines::load_calendar;
 use crate::dossiers::moves::{self, Move};
+use crate::dossiers::ratings;
 use crate::dossiers::status::{Action, Actor, Status};
 use crate::dossiers::store::{self, DossierRow};
 use crate::dossiers::submit::{Channel, Submission, submit};
@@ -18,6 +20,7 @@ use crate::dossiers::view::{DossierSummary, DossierView, TrackingView};
 use crate::error::AppError;
 use crate::lang::{Lang, Msg};
 use crate::notify::messages::MailContext;
+use crate::payments::{self, FeeProvider, PaymentStart};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -31,6 +34,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(withdraw_dossier)
         .service(supplement_dossier)
         .service(pay_dossier)
+        .service(rate_dossier)
         .service(track_dossier);
 }
 
@@ -357,18 +361,19 @@ async fn citizen_move(
     let ctx = mail_context(&province, &state);
     let tenant = province.tenant.clone();
     let code = tracking::normalize(&code);
+    let provider = state.fees.clone();
     let view = province
         .db
         .run(move |conn| {
             let d = owned(store::lock_by_code(conn, &code)?, citizen.id)?;
-            let mv = Move {
-                action,
-                actor: Actor::Citizen,
-                by: format!("citizen:{}", citizen.id),
-                note: form.note,
-                answers: form.fields,
-            };
-            let d = moves::apply(conn, &tenant, &ctx, &d, &mv)?;
+            let mut mv = Move::new(action, Actor::Citizen, format!("citizen:{}", citizen.id));
+            mv.note = form.note;
+            mv.answers = form.fields;
+            if action == Action::Pay {
+                pay_fee(conn, &d, provider.as_ref())?;
+            }
+            let cal = load_calendar(conn)?;
+            let d = moves::apply(conn, &tenant, &ctx, cal.as_ref(), &d, &mv)?;
             let events = store::events(conn, d.id)?;
             let files = attachments::list(conn, d.id)?;
             Ok(DossierView::new(d, events, files, lang))
@@ -438,6 +443,74 @@ async fn pay_dossier(
         CitizenMoveForm::default(),
     )
     .await
+}
+
+/// Takes the fee through the provider. The sandbox confirms at once; a provider that sends the
+/// citizen to its own page answers 409 here until its webhook confirms.
+fn pay_fee(
+    conn: &mut diesel::PgConnection,
+    d: &DossierRow,
+    provider: &dyn FeeProvider,
+) -> Result<(), AppError> {
+    if d.status() != Status::PaymentRequested {
+        return Err(moves::invalid_transition(d.status(), Action::Pay));
+    }
+    match provider.start(&d.tracking_code, d.fee_vnd)? {
+        PaymentStart::Confirmed { reference } => {
+            payments::record(
+                conn,
+                d.id,
+                d.fee_vnd,
+                provider.name(),
+                &reference,
+                "confirmed",
+            )?;
+            Ok(())
+        }
+        PaymentStart::Redirect { reference, url } => {
+            payments::record(
+                conn,
+                d.id,
+                d.fee_vnd,
+                provider.name(),
+                &reference,
+                "pending",
+            )?;
+            Err(AppError::conflict(
+                "payment_pending",
+                Msg::owned(
+                    format!("Mời thanh toán tại: {url}"),
+                    format!("Please pay at: {url}"),
+                ),
+            ))
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RatingForm {
+    score: i64,
+    comment: Option<String>,
+}
+
+/// `POST /api/v1/dossiers/{code}/rating` → 201, once, when returned, refused or stopped.
+#[post("/api/v1/dossiers/{code}/rating")]
+async fn rate_dossier(
+    CitizenUser(citizen): CitizenUser,
+    province: Province,
+    code: web::Path<String>,
+    form: web::Json<RatingForm>,
+) -> Result<HttpResponse, AppError> {
+    let code = tracking::normalize(&code);
+    let RatingForm { score, comment } = form.into_inner();
+    province
+        .db
+        .run(move |conn| {
+            let d = owned(store::lock_by_code(conn, &code)?, citizen.id)?;
+            ratings::rate(conn, &d, score, comment.as_deref())
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(json!({ "score": score })))
 }
 
 #[derive(Debug, Deserialize)]

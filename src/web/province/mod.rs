@@ -1,7 +1,9 @@
 //! A province's site: its home page, its look, public facts, and the citizen's API.
 
-pub mod dossier_api;
+pub mod admin_api;
 pub mod citizen_pages;
+pub mod dossier_api;
+pub mod manage_api;
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Serialize;
@@ -23,6 +25,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(crate::web::citizen_auth::citizen_token),
         )
         .configure(dossier_api::routes)
+        .configure(manage_api::routes)
+        .configure(admin_api::routes)
         .configure(citizen_pages::routes);
 }
 

@@ -1,0 +1,284 @@
+//! A province's officials and admins (in its own schema), invited by email.
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use rand::Rng;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::{Email, password};
+use crate::db::schema::{staff, staff_invitations};
+use crate::error::AppError;
+use crate::lang::Msg;
+
+/// How long an invitation link works.
+pub const INVITATION_HOURS: i64 = 72;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StaffRole {
+    Official,
+    Admin,
+}
+
+impl StaffRole {
+    pub fn parse(s: &str) -> Result<StaffRole, Msg> {
+        match s {
+            "official" => Ok(StaffRole::Official),
+            "admin" => Ok(StaffRole::Admin),
+            _ => Err(Msg::new(
+                "Vai trò phải là official hoặc admin.",
+                "The role must be official or admin.",
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StaffRole::Official => "official",
+            StaffRole::Admin => "admin",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StaffAccount {
+    pub id: uuid::Uuid,
+    pub email: String,
+    pub full_name: String,
+    pub role: StaffRole,
+    pub active: bool,
+    /// False until the invitation was accepted.
+    pub has_password: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+type Row = (
+    uuid::Uuid,
+    String,
+    String,
+    String,
+    Option<String>,
+    bool,
+    DateTime<Utc>,
+);
+
+fn columns() -> (
+    staff::id,
+    staff::email,
+    staff::full_name,
+    staff::role,
+    staff::password_hash,
+    staff::active,
+    staff::created_at,
+) {
+    (
+        staff::id,
+        staff::email,
+        staff::full_name,
+        staff::role,
+        staff::password_hash,
+        staff::active,
+        staff::created_at,
+    )
+}
+
+fn account(r: &Row) -> StaffAccount {
+    StaffAccount {
+        id: r.0,
+        email: r.1.clone(),
+        full_name: r.2.clone(),
+        role: StaffRole::parse(&r.3).unwrap_or(StaffRole::Official),
+        has_password: r.4.is_some(),
+        active: r.5,
+        created_at: r.6,
+    }
+}
+
+fn hash_token(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Creates an account without a password and an invitation; returns the one-time token.
+pub fn invite(
+    conn: &mut PgConnection,
+    email: &Email,
+    full_name: &str,
+    role: StaffRole,
+) -> Result<(StaffAccount, String), AppError> {
+    let full_name = full_name.trim();
+    if full_name.is_empty() || full_name.chars().count() > 120 || full_name.contains(['<', '>']) {
+        return Err(AppError::invalid(
+            "full_name",
+            Msg::new(
+                "Họ và tên có từ 1 đến 120 ký tự.",
+                "A full name has 1 to 120 characters.",
+            ),
+        ));
+    }
+    let row: Option<Row> = diesel::insert_into(staff::table)
+        .values((
+            staff::id.eq(uuid::Uuid::new_v4()),
+            staff::email.eq(email.as_str()),
+            staff::full_name.eq(full_name),
+            staff::role.eq(role.as_str()),
+        ))
+        .on_conflict_do_nothing()
+        .returning(columns())
+        .get_result(conn)
+        .optional()?;
+    let row = row.ok_or_else(|| {
+        AppError::conflict(
+            "email_taken",
+            Msg::new(
+                "Email này đã là tài khoản cán bộ của tỉnh.",
+                "This email already has a staff account here.",
+            ),
+        )
+    })?;
+    let token = new_invitation(conn, row.0)?;
+    Ok((account(&row), token))
+}
+
+fn new_invitation(conn: &mut PgConnection, staff_id: uuid::Uuid) -> Result<String, AppError> {
+    let bytes: [u8; 32] = rand::rng().random();
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    diesel::insert_into(staff_invitations::table)
+        .values((
+            staff_invitations::token_hash.eq(hash_token(&token)),
+            staff_invitations::staff_id.eq(staff_id),
+            staff_invitations::expires_at.eq(Utc::now() + Duration::hours(INVITATION_HOURS)),
+        ))
+        .execute(conn)?;
+    Ok(token)
+}
+
+/// Sets the password of an invited account; the link works once and for 72 hours. Unknown,
+/// used and expired links all answer 404, so a link says nothing once it is spent.
+pub fn accept_invitation(
+    conn: &mut PgConnection,
+    token: &str,
+    password_hash: &str,
+) -> Result<StaffAccount, AppError> {
+    let staff_id: uuid::Uuid = diesel::update(
+        staff_invitations::table
+            .filter(staff_invitations::token_hash.eq(hash_token(token)))
+            .filter(staff_invitations::used_at.is_null())
+            .filter(staff_invitations::expires_at.gt(Utc::now())),
+    )
+    .set(staff_invitations::used_at.eq(Utc::now()))
+    .returning(staff_invitations::staff_id)
+    .get_result(conn)
+    .optional()?
+    .ok_or(AppError::NotFound)?;
+    let row: Row = diesel::update(staff::table.find(staff_id).filter(staff::active.eq(true)))
+        .set(staff::password_hash.eq(password_hash))
+        .returning(columns())
+        .get_result(conn)
+        .optional()?
+        .ok_or(AppError::NotFound)?;
+    Ok(account(&row))
+}
+
+/// Creates or resets an account with a password (`portal user create`).
+pub fn upsert_with_password(
+    conn: &mut PgConnection,
+    email: &Email,
+    full_name: &str,
+    role: StaffRole,
+    password_hash: &str,
+) -> Result<StaffAccount, AppError> {
+    let row: Row = diesel::insert_into(staff::table)
+        .values((
+            staff::id.eq(uuid::Uuid::new_v4()),
+            staff::email.eq(email.as_str()),
+            staff::full_name.eq(full_name),
+            staff::role.eq(role.as_str()),
+            staff::password_hash.eq(password_hash),
+        ))
+        .on_conflict(staff::email)
+        .do_update()
+        .set((
+            staff::full_name.eq(full_name),
+            staff::role.eq(role.as_str()),
+            staff::password_hash.eq(password_hash),
+            staff::active.eq(true),
+        ))
+        .returning(columns())
+        .get_result(conn)?;
+    Ok(account(&row))
+}
+
+/// The staff account for an email, if this province has one (active or not).
+pub enum SignIn {
+    NotStaff,
+    Refused,
+    Accepted(StaffAccount),
+}
+
+pub fn authenticate(conn: &mut PgConnection, email: &str, given: &str) -> Result<SignIn, AppError> {
+    let row: Option<Row> = staff::table
+        .filter(staff::email.eq(email.trim().to_lowercase()))
+        .select(columns())
+        .first(conn)
+        .optional()?;
+    let Some(row) = row else {
+        return Ok(SignIn::NotStaff);
+    };
+    let ok = row.5 && row.4.as_deref().is_some_and(|h| password::verify(given, h));
+    if row.4.is_none() {
+        password::verify_dummy(given);
+    }
+    Ok(if ok {
+        SignIn::Accepted(account(&row))
+    } else {
+        SignIn::Refused
+    })
+}
+
+pub fn find_active(
+    conn: &mut PgConnection,
+    id: uuid::Uuid,
+) -> Result<Option<StaffAccount>, AppError> {
+    let row: Option<Row> = staff::table
+        .find(id)
+        .filter(staff::active.eq(true))
+        .select(columns())
+        .first(conn)
+        .optional()?;
+    Ok(row.as_ref().map(account))
+}
+
+pub fn list(conn: &mut PgConnection) -> Result<Vec<StaffAccount>, AppError> {
+    let rows: Vec<Row> = staff::table
+        .order(staff::email)
+        .select(columns())
+        .load(conn)?;
+    Ok(rows.iter().map(account).collect())
+}
+
+pub fn set_active(
+    conn: &mut PgConnection,
+    id: uuid::Uuid,
+    active: bool,
+) -> Result<StaffAccount, AppError> {
+    let row: Row = diesel::update(staff::table.find(id))
+        .set(staff::active.eq(active))
+        .returning(columns())
+        .get_result(conn)?;
+    Ok(account(&row))
+}
+
+/// Active staff with a password, e.g. for the overdue mails.
+pub fn active_emails(
+    conn: &mut PgConnection,
+) -> Result<Vec<(uuid::Uuid, String, String)>, AppError> {
+    Ok(staff::table
+        .filter(staff::active.eq(true))
+        .filter(staff::password_hash.is_not_null())
+        .select((staff::id, staff::email, staff::role))
+        .load(conn)?)
+}

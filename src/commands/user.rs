@@ -1,0 +1,46 @@
+//! `portal user create`: bootstrap accounts of a province (staff) or national (citizen).
+
+use super::{Failure, Outcome};
+use crate::accounts::staff::{self, StaffRole};
+use crate::accounts::{Email, citizens, password};
+use crate::config::Settings;
+use crate::db::Db;
+use crate::tenancy::store;
+
+pub fn create(
+    settings: &Settings,
+    tenant: &str,
+    email: &str,
+    role: &str,
+    name: Option<&str>,
+    pw: &str,
+) -> Outcome {
+    let email = Email::parse(email).map_err(|m| Failure::new(2, format!("--email: {}", m.en)))?;
+    citizens::check_password(pw, Some(&email))
+        .map_err(|m| Failure::new(2, format!("password: {}", m.en)))?;
+    let name = name.unwrap_or(email.as_str()).trim().to_string();
+    let db = Db::new(&settings.database);
+    let t = db
+        .control(|conn| store::find_by_slug(conn, tenant))?
+        .ok_or_else(|| Failure::new(1, format!("error: no tenant {tenant:?}")))?;
+    let hash = password::hash(pw)?;
+    match role {
+        "citizen" => {
+            // Citizens hold national accounts: usable on every province's site.
+            let c = db.control(|conn| citizens::upsert(conn, &email, &name, &hash))?;
+            println!(
+                "citizen {} ready (national account, usable on {} and every other province)",
+                c.email, t.slug
+            );
+        }
+        other => {
+            let role = StaffRole::parse(other)
+                .map_err(|_| Failure::new(2, "--role: must be citizen, official or admin"))?;
+            let s = db
+                .tenant(t.db_ref())
+                .tx(|conn| staff::upsert_with_password(conn, &email, &name, role, &hash))?;
+            println!("{} {} ready in {}", s.role.as_str(), s.email, t.slug);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,236 @@
+//! The province admin's API: branding, procedures on and off, staff; and accepting an
+//! invitation (public: the one-time token is the credential).
+
+use actix_web::{HttpResponse, get, post, put, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::dossier_api::mail_context;
+use crate::accounts::citizens::check_password;
+use crate::accounts::extract::{AdminUser, Province};
+use crate::accounts::staff::{self, INVITATION_HOURS, StaffRole};
+use crate::accounts::{Email, password};
+use crate::catalog;
+use crate::dossiers::store;
+use crate::error::AppError;
+use crate::lang::{Lang, Msg};
+use crate::notify::outbox::{self, NewMail};
+use crate::state::AppState;
+use crate::tenancy::branding::{self, Branding, BrandingInput};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(get_branding)
+        .service(update_branding)
+        .service(list_managed_procedures)
+        .service(toggle_procedure)
+        .service(list_staff)
+        .service(invite_staff)
+        .service(deactivate_staff)
+        .service(activate_staff)
+        .service(accept_invitation);
+}
+
+#[get("/api/v1/manage/branding")]
+async fn get_branding(AdminUser(admin): AdminUser) -> Result<HttpResponse, AppError> {
+    let b = admin.province.db.run(branding::load).await?;
+    Ok(HttpResponse::Ok().json(b))
+}
+
+/// `PUT /api/v1/manage/branding`: every field checked (colour contrast, length, no markup).
+#[put("/api/v1/manage/branding")]
+async fn update_branding(
+    AdminUser(admin): AdminUser,
+    form: web::Json<BrandingInput>,
+) -> Result<HttpResponse, AppError> {
+    let b = Branding::parse(&form.into_inner()).map_err(AppError::Invalid)?;
+    let saved = b.clone();
+    admin
+        .province
+        .db
+        .run(move |conn| branding::save(conn, &saved))
+        .await?;
+    Ok(HttpResponse::Ok().json(b))
+}
+
+/// Every catalog procedure with this province's switch.
+#[get("/api/v1/manage/procedures")]
+async fn list_managed_procedures(
+    AdminUser(admin): AdminUser,
+    lang: Lang,
+) -> Result<HttpResponse, AppError> {
+    let disabled = admin.province.db.run(store::disabled_procedures).await?;
+    let list: Vec<_> = catalog::national()
+        .all()
+        .iter()
+        .map(|p| json!({ "code": p.code, "name": p.name.get(lang), "level": p.level, "enabled": !disabled.contains(&p.code) }))
+        .collect();
+    Ok(HttpResponse::Ok().json(list))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ToggleForm {
+    enabled: bool,
+}
+
+/// `PUT /api/v1/manage/procedures/{code}` `{enabled}`.
+#[put("/api/v1/manage/procedures/{code}")]
+async fn toggle_procedure(
+    AdminUser(admin): AdminUser,
+    code: web::Path<String>,
+    form: web::Json<ToggleForm>,
+) -> Result<HttpResponse, AppError> {
+    let code = code.into_inner();
+    catalog::national().get(&code).ok_or(AppError::NotFound)?;
+    let enabled = form.enabled;
+    let c = code.clone();
+    admin
+        .province
+        .db
+        .run(move |conn| store::set_procedure_enabled(conn, &c, enabled))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "code": code, "enabled": enabled })))
+}
+
+#[get("/api/v1/manage/users")]
+async fn list_staff(AdminUser(admin): AdminUser) -> Result<HttpResponse, AppError> {
+    let list = admin.province.db.run(staff::list).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InviteForm {
+    email: String,
+    full_name: String,
+    role: String,
+}
+
+/// `POST /api/v1/manage/users` `{email, full_name, role}` → 201; the invitation is mailed in
+/// the same transaction (outbox).
+#[post("/api/v1/manage/users")]
+async fn invite_staff(
+    AdminUser(admin): AdminUser,
+    state: web::Data<AppState>,
+    form: web::Json<InviteForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let mut errors = std::collections::BTreeMap::new();
+    let email = Email::parse(&form.email)
+        .map_err(|m| errors.insert("email".into(), m))
+        .ok();
+    let role = StaffRole::parse(&form.role)
+        .map_err(|m| errors.insert("role".into(), m))
+        .ok();
+    let (Some(email), Some(role)) = (email, role) else {
+        return Err(AppError::Invalid(errors));
+    };
+    let ctx = mail_context(&admin.province, &state);
+    let tenant = admin.province.tenant.clone();
+    let inviter = admin.account.full_name.clone();
+    let account = admin
+        .province
+        .db
+        .run(move |conn| {
+            let (account, token) = staff::invite(conn, &email, &form.full_name, role)?;
+            let link = format!("{}/invitations/{token}", ctx.site_url);
+            let (subject, body) =
+                invitation_mail(&ctx.province, &inviter, &account.full_name, role, &link);
+            outbox::enqueue(
+                conn,
+                tenant.id,
+                &NewMail {
+                    kind: "staff_invitation",
+                    dossier_id: None,
+                    to: &account.email,
+                    subject: &subject,
+                    body: &body,
+                },
+            )?;
+            Ok(account)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(account))
+}
+
+fn invitation_mail(
+    province: &str,
+    inviter: &str,
+    name: &str,
+    role: StaffRole,
+    link: &str,
+) -> (String, String) {
+    let (role_vi, role_en) = match role {
+        StaffRole::Official => ("cán bộ", "official"),
+        StaffRole::Admin => ("quản trị viên", "administrator"),
+    };
+    (
+        format!("[{province}] Lời mời tham gia Cổng Dịch vụ công / Invitation"),
+        format!(
+            "Kính gửi {name},\n\n{inviter} mời Ông/Bà làm {role_vi} trên Cổng Dịch vụ công của {province}.\n\
+             Đặt mật khẩu tại đường dẫn sau (dùng một lần, hiệu lực {INVITATION_HOURS} giờ):\n{link}\n\n\
+             ---\n\nDear {name},\n\n{inviter} invites you to work as {role_en} on the public-service portal of {province}.\n\
+             Set your password here (one use, valid for {INVITATION_HOURS} hours):\n{link}\n"
+        ),
+    )
+}
+
+async fn set_staff_active(
+    admin: AdminUser,
+    id: uuid::Uuid,
+    active: bool,
+) -> Result<HttpResponse, AppError> {
+    let AdminUser(admin) = admin;
+    if id == admin.account.id && !active {
+        return Err(AppError::conflict(
+            "self_deactivation",
+            Msg::new(
+                "Không thể tự khóa tài khoản của mình.",
+                "You cannot deactivate yourself.",
+            ),
+        ));
+    }
+    let account = admin
+        .province
+        .db
+        .run(move |conn| staff::set_active(conn, id, active))
+        .await?;
+    Ok(HttpResponse::Ok().json(account))
+}
+
+#[post("/api/v1/manage/users/{id}/deactivate")]
+async fn deactivate_staff(
+    admin: AdminUser,
+    id: web::Path<uuid::Uuid>,
+) -> Result<HttpResponse, AppError> {
+    set_staff_active(admin, id.into_inner(), false).await
+}
+
+#[post("/api/v1/manage/users/{id}/activate")]
+async fn activate_staff(
+    admin: AdminUser,
+    id: web::Path<uuid::Uuid>,
+) -> Result<HttpResponse, AppError> {
+    set_staff_active(admin, id.into_inner(), true).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AcceptForm {
+    password: String,
+}
+
+/// `POST /api/v1/auth/invitations/{token}` `{password}`: sets the password once.
+#[post("/api/v1/auth/invitations/{token}")]
+async fn accept_invitation(
+    province: Province,
+    token: web::Path<String>,
+    form: web::Json<AcceptForm>,
+) -> Result<HttpResponse, AppError> {
+    let pw = form.into_inner().password;
+    check_password(&pw, None).map_err(|m| AppError::invalid("password", m))?;
+    let token = token.into_inner();
+    let hash = web::block(move || password::hash(&pw)).await??;
+    let account = province
+        .db
+        .run(move |conn| staff::accept_invitation(conn, &token, &hash))
+        .await?;
+    Ok(HttpResponse::Ok().json(account))
+}
