@@ -13,6 +13,7 @@ pub mod lang;
 pub mod metrics;
 pub mod notify;
 pub mod payments;
+pub mod period;
 pub mod startup;
 pub mod state;
 pub mod tenancy;

@@ -61,6 +61,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    province_stats (tenant_id, period) {
+        tenant_id -> Uuid,
+        period -> Text,
+        received -> Int4,
+        received_online -> Int4,
+        informed -> Int4,
+        decided -> Int4,
+        decided_on_time -> Int4,
+        fee_requested -> Int4,
+        paid_online -> Int4,
+        rated -> Int4,
+        satisfied -> Int4,
+        computed_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(tenants -> plans (plan_code));
 diesel::joinable!(tenant_domains -> tenants (tenant_id));
 diesel::allow_tables_to_appear_in_same_query!(plans, tenants, tenant_domains);
@@ -159,6 +176,7 @@ diesel::table! {
         claimed_until -> Nullable<Timestamptz>,
         sent_at -> Nullable<Timestamptz>,
         last_error -> Nullable<Text>,
+        dedup_key -> Nullable<Text>,
     }
 }
 

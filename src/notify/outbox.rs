@@ -21,6 +21,35 @@ pub struct NewMail<'a> {
     pub body: &'a str,
 }
 
+/// Queues a mail that must go at most once: a second call with the same key does nothing.
+/// Returns whether it was queued now.
+pub fn enqueue_once(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    key: &str,
+    mail: &NewMail<'_>,
+) -> Result<bool, AppError> {
+    let inserted = diesel::insert_into(outbox::table)
+        .values((
+            outbox::kind.eq(mail.kind),
+            outbox::dossier_id.eq(mail.dossier_id),
+            outbox::to_email.eq(mail.to),
+            outbox::subject.eq(mail.subject),
+            outbox::body.eq(mail.body),
+            outbox::dedup_key.eq(key),
+        ))
+        .on_conflict(outbox::dedup_key)
+        .do_nothing()
+        .execute(conn)?;
+    if inserted == 1 {
+        sql_query("SELECT pg_notify($1, $2)")
+            .bind::<Text, _>(CHANNEL)
+            .bind::<Text, _>(tenant.to_string())
+            .execute(conn)?;
+    }
+    Ok(inserted == 1)
+}
+
 /// Queues a mail in the caller's transaction and wakes the worker when it commits.
 pub fn enqueue(
     conn: &mut PgConnection,
