@@ -54,6 +54,17 @@ enum Command {
         #[command(subcommand)]
         action: OperatorAction,
     },
+    /// The working-day calendar's yearly Government decisions.
+    Calendar {
+        #[command(subcommand)]
+        action: CalendarAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum CalendarAction {
+    /// Upsert the days of a calendar file (TOML [[day]] entries; see calendar/README.md).
+    Import { path: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -191,6 +202,9 @@ fn run(command: Command, settings: Settings) -> Result<(), Failure> {
             let pw = commands::operator::read_password_stdin()?;
             commands::operator::create(&settings, &email, &role, name.as_deref(), &pw)
         }
+        Command::Calendar {
+            action: CalendarAction::Import { path },
+        } => commands::calendar::import(&settings, &path),
     }
 }
 

@@ -246,3 +246,13 @@ diesel::table! {
         at -> Timestamptz,
     }
 }
+
+// The working-day calendar's overrides (schema `public`), through the control-plane door.
+diesel::table! {
+    calendar_days (day) {
+        day -> Date,
+        kind -> Text,
+        note -> Text,
+        updated_at -> Timestamptz,
+    }
+}
