@@ -72,6 +72,7 @@ impl Application {
             registry,
             metrics: Metrics::default(),
             fees: Arc::new(crate::payments::Sandbox),
+            calendar: Default::default(),
         });
         let server = crate::web::serve(state.clone(), listener)?;
         Ok(Application {

@@ -14,6 +14,8 @@ pub struct AppState {
     pub registry: Arc<Registry>,
     pub jwt: Jwt,
     pub metrics: Metrics,
+    /// The working-day calendar, cached.
+    pub calendar: crate::dossiers::deadlines::CalendarCache,
     /// Takes dossier fees (the citizen's `pay` move).
     pub fees: std::sync::Arc<dyn crate::payments::FeeProvider>,
 }

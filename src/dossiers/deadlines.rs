@@ -64,11 +64,55 @@ impl WorkingDays for WeekdaysOnly {
     }
 }
 
-/// The calendar deadlines are counted with (inside a door: it reads the operator's overrides).
-pub fn load_calendar(
-    _conn: &mut diesel::PgConnection,
-) -> Result<Box<dyn WorkingDays + Send>, crate::error::AppError> {
-    Ok(Box::new(WeekdaysOnly))
+/// The legal calendar (weekends, statutory holidays, the operator's overrides).
+impl WorkingDays for crate::calendar::Calendar {
+    fn add_working_days(&self, start: NaiveDate, n: u32) -> NaiveDate {
+        crate::calendar::Calendar::add_working_days(self, start, n)
+    }
+
+    fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> u32 {
+        crate::calendar::Calendar::working_days_between(self, from, to)
+    }
+}
+
+/// The calendar, read through the control-plane door (tenant roles cannot read `public`) at
+/// most once a minute per process, then handed into tenant transactions.
+#[derive(Debug, Default)]
+pub struct CalendarCache {
+    cached: std::sync::RwLock<
+        Option<(
+            std::time::Instant,
+            std::sync::Arc<crate::calendar::Calendar>,
+        )>,
+    >,
+}
+
+impl CalendarCache {
+    const TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+    pub async fn get(
+        &self,
+        db: &crate::db::Db,
+    ) -> Result<std::sync::Arc<crate::calendar::Calendar>, crate::error::AppError> {
+        if let Some((at, cal)) = self
+            .cached
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            && at.elapsed() < Self::TTL
+        {
+            return Ok(cal.clone());
+        }
+        let cal = std::sync::Arc::new(db.control_async(crate::calendar::load).await?);
+        *self.cached.write().unwrap_or_else(|p| p.into_inner()) =
+            Some((std::time::Instant::now(), cal.clone()));
+        Ok(cal)
+    }
+
+    /// Forget the cached copy (after an import in this process).
+    pub fn invalidate(&self) {
+        *self.cached.write().unwrap_or_else(|p| p.into_inner()) = None;
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@ use serde_json::json;
 use crate::accounts::extract::{CitizenUser, Province};
 use crate::catalog;
 use crate::dossiers::attachments::{self, SchemaBlobs};
-use crate::dossiers::deadlines::load_calendar;
 use crate::dossiers::moves::{self, Move};
 use crate::dossiers::ratings;
 use crate::dossiers::status::{Action, Actor, Status};
@@ -362,6 +361,7 @@ async fn citizen_move(
     let tenant = province.tenant.clone();
     let code = tracking::normalize(&code);
     let provider = state.fees.clone();
+    let cal = state.calendar.get(&state.db).await?;
     let view = province
         .db
         .run(move |conn| {
@@ -372,7 +372,6 @@ async fn citizen_move(
             if action == Action::Pay {
                 pay_fee(conn, &d, provider.as_ref())?;
             }
-            let cal = load_calendar(conn)?;
             let d = moves::apply(conn, &tenant, &ctx, cal.as_ref(), &d, &mv)?;
             let events = store::events(conn, d.id)?;
             let files = attachments::list(conn, d.id)?;

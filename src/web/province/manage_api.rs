@@ -8,7 +8,6 @@ use serde_json::json;
 use super::dossier_api::{file_response, mail_context};
 use crate::accounts::extract::StaffUser;
 use crate::dossiers::attachments::{self, BlobStore, SchemaBlobs};
-use crate::dossiers::deadlines::load_calendar;
 use crate::dossiers::moves::{self, Move};
 use crate::dossiers::queue::{self, QueueFilter};
 use crate::dossiers::status::{Action, Actor, Status};
@@ -213,12 +212,12 @@ async fn act_on_dossier(
     mv.due_on = form.due_on;
     mv.fee_vnd = form.fee_vnd;
     mv.staff_id = Some(staff.account.id);
+    let cal = state.calendar.get(&state.db).await?;
     let view = staff
         .province
         .db
         .run(move |conn| {
             let d = store::lock_by_code(conn, &code)?.ok_or(AppError::NotFound)?;
-            let cal = load_calendar(conn)?;
             let d = moves::apply(conn, &tenant, &ctx, cal.as_ref(), &d, &mv)?;
             let events = store::events(conn, d.id)?;
             let files = attachments::list(conn, d.id)?;
