@@ -1,0 +1,66 @@
+//! Background jobs: each on its own thread, each run under a PostgreSQL advisory lock so that
+//! with N replicas exactly one runs it at a time.
+
+pub mod overdue;
+
+use std::sync::Weak;
+use std::time::Duration;
+
+use diesel::prelude::*;
+use diesel::sql_query;
+
+use crate::db::Db;
+use crate::error::AppError;
+use crate::tenancy::Registry;
+
+/// Lock keys, one per job (arbitrary constants, stable across releases).
+pub const INDEX_REFRESH: i64 = 0x706f_7274_0002;
+pub const OVERDUE_WATCH: i64 = 0x706f_7274_0003;
+
+/// Runs `f` if this process wins the lock `key`; `Ok(None)` when another holds it. The lock is
+/// transaction-scoped on its own connection, so it works behind PgBouncer in transaction
+/// mode and dies with the connection if the process does.
+pub fn with_lock<T>(db: &Db, key: i64, f: impl FnOnce() -> Result<T, AppError>) -> Result<Option<T>, AppError> {
+    let mut conn = db.checkout()?;
+    conn.transaction(|conn| {
+        #[derive(QueryableByName)]
+        struct Got {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            locked: bool,
+        }
+        let got: Got = sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
+            .bind::<diesel::sql_types::Int8, _>(key)
+            .get_result(conn)?;
+        if !got.locked {
+            return Ok(None);
+        }
+        f().map(Some)
+    })
+}
+
+/// Calls `tick` every `every` until the registry (the application) is gone. A failing tick
+/// is logged and retried at the next interval.
+pub fn every(name: &'static str, every: Duration, registry: Weak<Registry>, mut tick: impl FnMut(&Registry) -> Result<(), AppError> + Send + 'static) {
+    let spawned = std::thread::Builder::new().name(name.into()).spawn(move || {
+        loop {
+            {
+                let Some(registry) = registry.upgrade() else { return };
+                if let Err(e) = tick(&registry) {
+                    tracing::warn!(job = name, error = %e, "job failed; retrying at the next interval");
+                }
+            }
+            // Sleep in short steps so a stopped application ends its jobs promptly.
+            let mut slept = Duration::ZERO;
+            while slept < every {
+                std::thread::sleep(Duration::from_millis(200));
+                slept += Duration::from_millis(200);
+                if registry.strong_count() == 0 {
+                    return;
+                }
+            }
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::error!(job = name, error = %e, "could not start job");
+    }
+}
