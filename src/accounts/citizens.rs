@@ -170,7 +170,12 @@ pub fn find_active(conn: &mut PgConnection, id: uuid::Uuid) -> Result<Option<Cit
 }
 
 /// Creates the account or resets its name and password (demo and support tooling).
-pub fn upsert(conn: &mut PgConnection, email: &Email, full_name: &str, hash: &str) -> Result<Citizen, AppError> {
+pub fn upsert(
+    conn: &mut PgConnection,
+    email: &Email,
+    full_name: &str,
+    hash: &str,
+) -> Result<Citizen, AppError> {
     let (id, email, full_name) = diesel::insert_into(citizens::table)
         .values((
             citizens::id.eq(uuid::Uuid::new_v4()),
@@ -187,5 +192,9 @@ pub fn upsert(conn: &mut PgConnection, email: &Email, full_name: &str, hash: &st
         ))
         .returning((citizens::id, citizens::email, citizens::full_name))
         .get_result::<(uuid::Uuid, String, String)>(conn)?;
-    Ok(Citizen { id, email, full_name })
+    Ok(Citizen {
+        id,
+        email,
+        full_name,
+    })
 }

@@ -25,7 +25,10 @@ pub struct DemoAccounts {
 
 fn random_password() -> String {
     let mut rng = rand::rng();
-    (0..4).map(|_| format!("{:04x}", rng.random::<u16>())).collect::<Vec<_>>().join("-")
+    (0..4)
+        .map(|_| format!("{:04x}", rng.random::<u16>()))
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// Resets the demo accounts with fresh passwords, and files sample dossiers once.
@@ -37,7 +40,15 @@ pub fn seed(settings: &Settings) -> Result<DemoAccounts, Failure> {
     };
     let op_email = Email::parse(DEMO_OPERATOR).map_err(|m| Failure::new(1, m.en.to_string()))?;
     let op_hash = password::hash(&accounts.operator_password)?;
-    db.control(|conn| operators::upsert(conn, &op_email, "Demo operator", OperatorRole::Operator, &op_hash))?;
+    db.control(|conn| {
+        operators::upsert(
+            conn,
+            &op_email,
+            "Demo operator",
+            OperatorRole::Operator,
+            &op_hash,
+        )
+    })?;
     let email = Email::parse(DEMO_CITIZEN).map_err(|m| Failure::new(1, m.en.to_string()))?;
     let hash = password::hash(&accounts.citizen_password)?;
     let citizen = db.control(|conn| citizens::upsert(conn, &email, "Nguyễn Văn Dân", &hash))?;

@@ -4,12 +4,11 @@ use std::path::Path;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{Failure, Outcome};
 use super::demo::{DEMO_CITIZEN, DEMO_OPERATOR, DemoAccounts};
+use super::{Failure, Outcome};
 use crate::config::Settings;
 use crate::db::admin::{AdminError, ensure_database};
 use crate::startup::Application;
-
 
 pub async fn up(mut settings: Settings, demo: bool, tenants_dir: &Path) -> Outcome {
     let url = settings.database.url.expose_secret().to_string();
@@ -98,8 +97,14 @@ fn print_urls(settings: &Settings, port: u16, demo: Option<&DemoAccounts>) {
         let pw = &demo.operator_password;
         println!();
         println!("demo citizen:   {DEMO_CITIZEN} / {}", demo.citizen_password);
-        println!("  sign in at {}/sign-in (dossiers filed in Hà Nội, TP Hồ Chí Minh, Quảng Ninh)", url(&format!("ha-noi.{base}")));
-        println!("  mails are written to {}", settings.storage.data_dir.join("mail").display());
+        println!(
+            "  sign in at {}/sign-in (dossiers filed in Hà Nội, TP Hồ Chí Minh, Quảng Ninh)",
+            url(&format!("ha-noi.{base}"))
+        );
+        println!(
+            "  mails are written to {}",
+            settings.storage.data_dir.join("mail").display()
+        );
         println!("demo operator:  {DEMO_OPERATOR} / {pw}");
         println!(
             "  token:  curl -s -H 'Host: ops.{base}' -H 'Content-Type: application/json' \\\n          -d '{{\"email\":\"{DEMO_OPERATOR}\",\"password\":\"{pw}\"}}' http://127.0.0.1:{port}/api/v1/auth/token"

@@ -1,6 +1,7 @@
 //! Dossiers: submission, the national state machine, history, attachments, tracking.
 
 pub mod attachments;
+pub mod drafts;
 pub mod moves;
 pub mod sniff;
 pub mod status;

@@ -13,5 +13,6 @@ mod mail_sink;
 mod manifests;
 mod migrations;
 mod operator;
+mod pages;
 mod provisioning;
 mod unavailable;
