@@ -13,7 +13,12 @@ pub fn refresh(db: &Db, registry: &Registry, periods: &[Period]) -> Result<usize
     let mut written = 0;
     for tenant in registry.all() {
         let door = db.tenant(tenant.db_ref());
-        let counts: Vec<(Period, super::Counts)> = door.tx(|conn| periods.iter().map(|p| Ok((*p, super::compute(conn, *p)?))).collect())?;
+        let counts: Vec<(Period, super::Counts)> = door.tx(|conn| {
+            periods
+                .iter()
+                .map(|p| Ok((*p, super::compute(conn, *p)?)))
+                .collect()
+        })?;
         db.control(|conn| {
             for (p, c) in &counts {
                 super::store(conn, tenant.id, *p, c)?;
@@ -28,6 +33,10 @@ pub fn refresh(db: &Db, registry: &Registry, periods: &[Period]) -> Result<usize
 /// One run of the job, under its lock (another replica may be running it).
 pub fn run_once(db: &Db, registry: &Registry, backfill: bool) -> Result<Option<usize>, AppError> {
     let now = Period::of(deadlines_today());
-    let periods = if backfill { now.last(12) } else { vec![now.prev(), now] };
+    let periods = if backfill {
+        now.last(12)
+    } else {
+        vec![now.prev(), now]
+    };
     with_lock(db, INDEX_REFRESH, || refresh(db, registry, &periods))
 }

@@ -76,7 +76,12 @@ pub fn compute(conn: &mut PgConnection, period: Period) -> Result<Counts, AppErr
 }
 
 /// Stores the counts (control-plane door).
-pub fn store(conn: &mut PgConnection, tenant: TenantId, period: Period, c: &Counts) -> Result<(), AppError> {
+pub fn store(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    period: Period,
+    c: &Counts,
+) -> Result<(), AppError> {
     use province_stats as ps;
     let values = (
         ps::received.eq(c.received),
@@ -91,7 +96,11 @@ pub fn store(conn: &mut PgConnection, tenant: TenantId, period: Period, c: &Coun
         ps::computed_at.eq(diesel::dsl::now),
     );
     diesel::insert_into(ps::table)
-        .values((ps::tenant_id.eq(tenant.0), ps::period.eq(period.to_string()), values))
+        .values((
+            ps::tenant_id.eq(tenant.0),
+            ps::period.eq(period.to_string()),
+            values,
+        ))
         .on_conflict((ps::tenant_id, ps::period))
         .do_update()
         .set(values)
@@ -100,19 +109,36 @@ pub fn store(conn: &mut PgConnection, tenant: TenantId, period: Period, c: &Coun
 }
 
 /// Every stored month of one period: (tenant, counts).
-pub fn load_period(conn: &mut PgConnection, period: Period) -> Result<Vec<(uuid::Uuid, Counts)>, AppError> {
+pub fn load_period(
+    conn: &mut PgConnection,
+    period: Period,
+) -> Result<Vec<(uuid::Uuid, Counts)>, AppError> {
     use province_stats as ps;
     Ok(ps::table
         .filter(ps::period.eq(period.to_string()))
         .select((
             ps::tenant_id,
-            (ps::received, ps::received_online, ps::informed, ps::decided, ps::decided_on_time, ps::fee_requested, ps::paid_online, ps::rated, ps::satisfied),
+            (
+                ps::received,
+                ps::received_online,
+                ps::informed,
+                ps::decided,
+                ps::decided_on_time,
+                ps::fee_requested,
+                ps::paid_online,
+                ps::rated,
+                ps::satisfied,
+            ),
         ))
         .load(conn)?)
 }
 
 /// One province's months, oldest first.
-pub fn load_trend(conn: &mut PgConnection, tenant: TenantId, periods: &[Period]) -> Result<Vec<(Period, Counts)>, AppError> {
+pub fn load_trend(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    periods: &[Period],
+) -> Result<Vec<(Period, Counts)>, AppError> {
     use province_stats as ps;
     let names: Vec<String> = periods.iter().map(ToString::to_string).collect();
     let rows: Vec<(String, Counts)> = ps::table
@@ -120,13 +146,27 @@ pub fn load_trend(conn: &mut PgConnection, tenant: TenantId, periods: &[Period])
         .filter(ps::period.eq_any(&names))
         .select((
             ps::period,
-            (ps::received, ps::received_online, ps::informed, ps::decided, ps::decided_on_time, ps::fee_requested, ps::paid_online, ps::rated, ps::satisfied),
+            (
+                ps::received,
+                ps::received_online,
+                ps::informed,
+                ps::decided,
+                ps::decided_on_time,
+                ps::fee_requested,
+                ps::paid_online,
+                ps::rated,
+                ps::satisfied,
+            ),
         ))
         .load(conn)?;
     Ok(periods
         .iter()
         .map(|p| {
-            let c = rows.iter().find(|(name, _)| *name == p.to_string()).map(|(_, c)| *c).unwrap_or_default();
+            let c = rows
+                .iter()
+                .find(|(name, _)| *name == p.to_string())
+                .map(|(_, c)| *c)
+                .unwrap_or_default();
             (*p, c)
         })
         .collect())
@@ -194,10 +234,25 @@ mod tests {
 
     #[test]
     fn score_rescales_over_what_can_be_measured() {
-        let all = Counts { received: 10, received_online: 5, informed: 10, decided: 4, decided_on_time: 3, fee_requested: 2, paid_online: 1, rated: 4, satisfied: 2 };
+        let all = Counts {
+            received: 10,
+            received_online: 5,
+            informed: 10,
+            decided: 4,
+            decided_on_time: 3,
+            fee_requested: 2,
+            paid_online: 1,
+            rated: 4,
+            satisfied: 2,
+        };
         // 10·1 + 30·0.75 + 20·0.5 + 10·0.5 + 30·0.5 = 62.5
         assert_eq!(all.rates().score(), Some(62.5));
-        let few = Counts { received: 2, received_online: 2, informed: 2, ..Counts::default() };
+        let few = Counts {
+            received: 2,
+            received_online: 2,
+            informed: 2,
+            ..Counts::default()
+        };
         // Only transparency and online: (10·1 + 20·1) / 30 = 100.
         assert_eq!(few.rates().score(), Some(100.0));
         assert_eq!(Counts::default().rates().score(), None);

@@ -20,7 +20,11 @@ pub const OVERDUE_WATCH: i64 = 0x706f_7274_0003;
 /// Runs `f` if this process wins the lock `key`; `Ok(None)` when another holds it. The lock is
 /// transaction-scoped on its own connection, so it works behind PgBouncer in transaction
 /// mode and dies with the connection if the process does.
-pub fn with_lock<T>(db: &Db, key: i64, f: impl FnOnce() -> Result<T, AppError>) -> Result<Option<T>, AppError> {
+pub fn with_lock<T>(
+    db: &Db,
+    key: i64,
+    f: impl FnOnce() -> Result<T, AppError>,
+) -> Result<Option<T>, AppError> {
     let mut conn = db.checkout()?;
     conn.transaction(|conn| {
         #[derive(QueryableByName)]
@@ -40,7 +44,12 @@ pub fn with_lock<T>(db: &Db, key: i64, f: impl FnOnce() -> Result<T, AppError>) 
 
 /// Calls `tick` every `every` until the registry (the application) is gone. A failing tick
 /// is logged and retried at the next interval.
-pub fn every(name: &'static str, every: Duration, registry: Weak<Registry>, mut tick: impl FnMut(&Registry) -> Result<(), AppError> + Send + 'static) {
+pub fn every(
+    name: &'static str,
+    every: Duration,
+    registry: Weak<Registry>,
+    mut tick: impl FnMut(&Registry) -> Result<(), AppError> + Send + 'static,
+) {
     let spawned = std::thread::Builder::new().name(name.into()).spawn(move || {
         loop {
             {

@@ -13,8 +13,16 @@ use crate::jobs::{OVERDUE_WATCH, with_lock};
 use crate::notify::outbox::{self, NewMail};
 use crate::tenancy::{Registry, Tenant};
 
+/// A marked dossier: tracking code, due date, mark, responsible official.
+type Flagged = (String, Option<NaiveDate>, Option<String>, Option<uuid::Uuid>);
+
 /// One run over every province, under the job's lock. Returns the digests queued.
-pub fn run_once(db: &Db, registry: &Registry, cal: &dyn WorkingDays, today: NaiveDate) -> Result<Option<usize>, AppError> {
+pub fn run_once(
+    db: &Db,
+    registry: &Registry,
+    cal: &dyn WorkingDays,
+    today: NaiveDate,
+) -> Result<Option<usize>, AppError> {
     with_lock(db, OVERDUE_WATCH, || {
         let mut queued = 0;
         for tenant in registry.all() {
@@ -24,13 +32,22 @@ pub fn run_once(db: &Db, registry: &Registry, cal: &dyn WorkingDays, today: Naiv
     })
 }
 
-fn watch_province(db: &Db, tenant: &Tenant, cal: &dyn WorkingDays, today: NaiveDate) -> Result<usize, AppError> {
+fn watch_province(
+    db: &Db,
+    tenant: &Tenant,
+    cal: &dyn WorkingDays,
+    today: NaiveDate,
+) -> Result<usize, AppError> {
     let next_working_day = cal.add_working_days(today, 1);
     db.tenant(tenant.db_ref()).tx(|conn| {
         let running = || dossiers::status.eq_any(["accepted", "processing"]);
-        diesel::update(dossiers::table.filter(running()).filter(dossiers::due_on.lt(today)))
-            .set(dossiers::due_flag.eq("overdue"))
-            .execute(conn)?;
+        diesel::update(
+            dossiers::table
+                .filter(running())
+                .filter(dossiers::due_on.lt(today)),
+        )
+        .set(dossiers::due_flag.eq("overdue"))
+        .execute(conn)?;
         diesel::update(
             dossiers::table
                 .filter(running())
@@ -43,15 +60,24 @@ fn watch_province(db: &Db, tenant: &Tenant, cal: &dyn WorkingDays, today: NaiveD
         diesel::update(
             dossiers::table
                 .filter(dossiers::due_flag.is_not_null())
-                .filter(dossiers::status.ne_all(["accepted", "processing"]).or(dossiers::due_on.gt(next_working_day))),
+                .filter(
+                    dossiers::status
+                        .ne_all(["accepted", "processing"])
+                        .or(dossiers::due_on.gt(next_working_day)),
+                ),
         )
         .set(dossiers::due_flag.eq(None::<String>))
         .execute(conn)?;
 
-        let flagged: Vec<(String, Option<NaiveDate>, Option<String>, Option<uuid::Uuid>)> = dossiers::table
+        let flagged: Vec<Flagged> = dossiers::table
             .filter(dossiers::due_flag.is_not_null())
             .order(dossiers::due_on.asc())
-            .select((dossiers::tracking_code, dossiers::due_on, dossiers::due_flag, dossiers::handler_id))
+            .select((
+                dossiers::tracking_code,
+                dossiers::due_on,
+                dossiers::due_flag,
+                dossiers::handler_id,
+            ))
             .load(conn)?;
         if flagged.is_empty() {
             return Ok(0);
@@ -66,7 +92,9 @@ fn watch_province(db: &Db, tenant: &Tenant, cal: &dyn WorkingDays, today: NaiveD
                     // Unassigned, or the official has left: the admins answer for it.
                     None => role == "admin",
                 })
-                .chain(flagged.iter().filter(|(_, _, _, h)| role == "admin" && h.is_some_and(|h| !people.iter().any(|(p, _, _)| *p == h))))
+                .chain(flagged.iter().filter(|(_, _, _, h)| {
+                    role == "admin" && h.is_some_and(|h| !people.iter().any(|(p, _, _)| *p == h))
+                }))
                 .collect();
             if mine.is_empty() {
                 continue;
@@ -74,19 +102,36 @@ fn watch_province(db: &Db, tenant: &Tenant, cal: &dyn WorkingDays, today: NaiveD
             let lines: Vec<String> = mine
                 .iter()
                 .map(|(code, due, flag, _)| {
-                    let due = due.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default();
-                    let what = if flag.as_deref() == Some("overdue") { "QUÁ HẠN / OVERDUE" } else { "sắp đến hạn / due soon" };
+                    let due = due
+                        .map(|d| d.format("%d/%m/%Y").to_string())
+                        .unwrap_or_default();
+                    let what = if flag.as_deref() == Some("overdue") {
+                        "QUÁ HẠN / OVERDUE"
+                    } else {
+                        "sắp đến hạn / due soon"
+                    };
                     format!("- {code}: {due} ({what})")
                 })
                 .collect();
-            let subject = format!("[{}] {} hồ sơ cần xử lý / dossiers need attention ({})", tenant.name, mine.len(), today.format("%d/%m/%Y"));
+            let subject = format!(
+                "[{}] {} hồ sơ cần xử lý / dossiers need attention ({})",
+                tenant.name,
+                mine.len(),
+                today.format("%d/%m/%Y")
+            );
             let body = format!(
                 "Các hồ sơ sau đã quá hạn hoặc đến hạn trong ngày làm việc tới:\n\
                  The following dossiers are overdue or due by the next working day:\n\n{}\n",
                 lines.join("\n")
             );
             let key = format!("overdue:{today}:{id}");
-            let mail = NewMail { kind: "overdue_digest", dossier_id: None, to: email, subject: &subject, body: &body };
+            let mail = NewMail {
+                kind: "overdue_digest",
+                dossier_id: None,
+                to: email,
+                subject: &subject,
+                body: &body,
+            };
             if outbox::enqueue_once(conn, tenant.id, &key, &mail)? {
                 queued += 1;
             }

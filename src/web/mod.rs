@@ -7,6 +7,7 @@ mod national;
 pub mod operator;
 pub mod pages;
 mod province;
+pub mod session;
 
 use std::net::TcpListener;
 

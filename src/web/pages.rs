@@ -1,5 +1,7 @@
 //! Server-rendered pages in the one national layout (askama, checked at compile time).
 
+mod strings;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
@@ -14,10 +16,15 @@ pub struct Layout {
     pub lang: Lang,
     /// Shown in the masthead under the national name.
     pub site_name: String,
-    /// Province pages load `/brand.css` for their accent colour.
+    /// Province pages load `/brand.css` for their accent colour and show the citizen's menu.
     pub branded: bool,
     /// The current path, for the language switch.
     pub path: String,
+    /// The CSRF token for the page's forms (the header's sign-out among them); empty when the
+    /// page has no form.
+    pub csrf: String,
+    /// The signed-in citizen's name, for the province menu; `None` shows sign in / register.
+    pub account: Option<String>,
 }
 
 impl Layout {
@@ -27,6 +34,8 @@ impl Layout {
             site_name,
             branded,
             path: req.path().to_string(),
+            csrf: String::new(),
+            account: None,
         }
     }
 
@@ -44,6 +53,13 @@ impl Layout {
         Layout::new(req, branding.display_name.clone(), true)
     }
 
+    /// Adds the visitor's form token and name (citizen pages of a province).
+    pub fn with_session(mut self, csrf: &str, account: Option<&str>) -> Layout {
+        self.csrf = csrf.to_string();
+        self.account = account.map(str::to_string);
+        self
+    }
+
     /// A UI string in the page's language.
     pub fn t(&self, key: &str) -> &'static str {
         tr(self.lang, key)
@@ -58,44 +74,10 @@ impl Layout {
     }
 }
 
-/// The UI's strings. Vietnamese first; a missing key shows itself rather than panicking.
+/// The UI's strings (the table is in `pages/strings.rs`). Vietnamese first; an unknown key
+/// renders as nothing rather than panicking, and a unit test checks every key the templates use.
 pub fn tr(lang: Lang, key: &str) -> &'static str {
-    let (vi, en) = match key {
-        "portal" => ("Cổng Dịch vụ công", "Public Service Portal"),
-        "national" => (
-            "Cổng Dịch vụ công quốc gia",
-            "National Public Service Portal",
-        ),
-        "operator" => ("Trang quản trị nhà vận hành", "Operator console"),
-        "skip" => ("Bỏ qua, đến nội dung chính", "Skip to main content"),
-        "switch" => ("English", "Tiếng Việt"),
-        "provinces" => ("Tỉnh, thành phố", "Provinces and cities"),
-        "provinces_lead" => (
-            "Chọn tỉnh, thành phố nơi bạn muốn nộp hồ sơ thủ tục hành chính.",
-            "Choose the province or city where you want to apply.",
-        ),
-        "no_provinces" => ("Chưa có tỉnh nào hoạt động.", "No province is active yet."),
-        "hotline" => ("Đường dây nóng", "Hotline"),
-        "address" => ("Địa chỉ", "Address"),
-        "welcome" => (
-            "Nộp hồ sơ, theo dõi tiến độ và nhận kết quả thủ tục hành chính trực tuyến.",
-            "Apply, follow your dossier and receive results of administrative procedures online.",
-        ),
-        "national_link" => (
-            "Về Cổng Dịch vụ công quốc gia",
-            "Back to the national portal",
-        ),
-        "operator_lead" => (
-            "Quản lý tỉnh thuê dịch vụ, gói dịch vụ, mức sử dụng và hoá đơn qua API /api/v1.",
-            "Manage provinces, plans, usage and invoices through the /api/v1 API.",
-        ),
-        "error" => ("Đã có lỗi", "Something went wrong"),
-        "footer" => (
-            "Giao diện thống nhất toàn quốc. Mọi tỉnh, thành phố dùng chung một bố cục.",
-            "One nationally uniform interface for every province and city.",
-        ),
-        _ => ("", ""),
-    };
+    let (vi, en) = strings::lookup(key);
     match lang {
         Lang::Vi => vi,
         Lang::En => en,
@@ -107,6 +89,8 @@ pub fn tr(lang: Lang, key: &str) -> &'static str {
 pub struct NationalHomePage {
     pub layout: Layout,
     pub provinces: Vec<ProvinceLink>,
+    /// The search box's text (`?q=`); empty shows every province.
+    pub query: String,
 }
 
 pub struct ProvinceLink {
@@ -114,11 +98,35 @@ pub struct ProvinceLink {
     pub url: String,
 }
 
+/// A province's home: its catalog by group, or the hits of a search.
 #[derive(Template)]
 #[template(path = "province_home.html")]
 pub struct ProvinceHomePage {
     pub layout: Layout,
     pub branding: Branding,
+    /// The search box's text (`?q=`).
+    pub query: String,
+    pub groups: Vec<ProcedureGroup>,
+    /// `Some` when a search was made (maybe empty).
+    pub results: Option<Vec<ProcedureCard>>,
+}
+
+pub struct ProcedureGroup {
+    pub name: String,
+    pub procedures: Vec<ProcedureCard>,
+}
+
+/// One enabled procedure as the home page lists it.
+#[derive(Debug, Clone)]
+pub struct ProcedureCard {
+    pub code: String,
+    pub name: String,
+    /// 4 = wholly online, 3 = partly online.
+    pub level: u8,
+    /// Already formatted, e.g. `135.000 đ`.
+    pub fee: String,
+    /// Working days.
+    pub days: u32,
 }
 
 #[derive(Template)]

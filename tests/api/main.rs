@@ -13,6 +13,7 @@ mod mail_sink;
 mod manifests;
 mod migrations;
 mod operator;
+mod pages;
 mod provisioning;
 mod staff;
 mod unavailable;

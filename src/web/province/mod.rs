@@ -5,18 +5,17 @@ pub mod citizen_pages;
 pub mod dossier_api;
 pub mod manage_api;
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 
 use crate::accounts::extract::{Province, SiteToken};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::tenancy::branding::{self, Branding};
-use crate::web::pages::{self, Layout, ProvinceHomePage};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(province_home)
-        .service(brand_stylesheet)
+    // The home page (`/`) is the catalog, among the citizen's pages.
+    cfg.service(brand_stylesheet)
         .service(site_info)
         .service(who_am_i)
         .service(crate::web::citizen_auth::register_citizen)
@@ -34,16 +33,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[get("/api/v1/me")]
 async fn who_am_i(SiteToken(claims): SiteToken) -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "id": claims.sub, "role": claims.role }))
-}
-
-#[get("/")]
-async fn province_home(req: HttpRequest, province: Province) -> Result<HttpResponse, AppError> {
-    let branding = province.db.run(branding::load).await?;
-    let page = ProvinceHomePage {
-        layout: Layout::province(&req, &province.tenant.name, &branding),
-        branding,
-    };
-    pages::render(&page)
 }
 
 /// The province's accent colour as a stylesheet, so pages carry no inline style.

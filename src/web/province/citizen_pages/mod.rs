@@ -1,5 +1,67 @@
-//! The citizen's pages on a province site (being written).
+//! The citizen's pages on a province site: server-rendered, working without JavaScript, in the
+//! national layout. They mirror the JSON API (same doors, same domain functions).
 
-use actix_web::web;
+mod account;
+mod apply;
+mod documents;
+mod dossiers;
+mod home;
+mod review;
+mod tracking;
+pub mod view;
 
-pub fn routes(_cfg: &mut web::ServiceConfig) {}
+use actix_web::{HttpRequest, web};
+use diesel::PgConnection;
+
+use crate::accounts::citizens::Citizen;
+use crate::catalog::{self, Procedure};
+use crate::dossiers::store;
+use crate::error::AppError;
+use crate::tenancy::branding::Branding;
+use crate::web::pages::Layout;
+use crate::web::session::Csrf;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(home::show_home)
+        .service(home::show_procedure)
+        .service(account::show_sign_in)
+        .service(account::sign_in_citizen)
+        .service(account::show_register)
+        .service(account::register_account)
+        .service(account::sign_out_citizen)
+        .service(apply::start_application)
+        .service(apply::show_step)
+        .service(apply::save_step)
+        .service(documents::show_documents)
+        .service(documents::upload_documents)
+        .service(review::show_check)
+        .service(review::submit_application)
+        .service(dossiers::list_dossiers)
+        .service(dossiers::show_confirmation)
+        .service(dossiers::show_dossier)
+        .service(dossiers::withdraw_dossier)
+        .service(dossiers::download_file)
+        .service(tracking::show_tracking);
+}
+
+/// A form that carries nothing but its CSRF token (sign out, withdraw, submit).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct CsrfForm {
+    csrf: Option<String>,
+}
+
+/// The province layout with the visitor's form token and name.
+fn layout(req: &HttpRequest, branding: &Branding, csrf: &Csrf, who: Option<&Citizen>) -> Layout {
+    Layout::province(req, &branding.display_name, branding)
+        .with_session(csrf.token(), who.map(|c| c.full_name.as_str()))
+}
+
+/// A procedure this province offers; anything else is a plain 404 for pages.
+fn offered(conn: &mut PgConnection, code: &str) -> Result<&'static Procedure, AppError> {
+    let procedure = catalog::national().get(code).ok_or(AppError::NotFound)?;
+    if !store::procedure_enabled(conn, code)? {
+        return Err(AppError::NotFound);
+    }
+    Ok(procedure)
+}

@@ -1,0 +1,267 @@
+//! The UI's words, Vietnamese then English: plain, polite, short (a citizen on a small phone).
+
+/// `(vi, en)` for a key; `("", "")` when unknown (the unit test below keeps that from happening).
+pub(super) fn lookup(key: &str) -> (&'static str, &'static str) {
+    match key {
+        // The layout.
+        "portal" => ("Cổng Dịch vụ công", "Public Service Portal"),
+        "national" => (
+            "Cổng Dịch vụ công quốc gia",
+            "National Public Service Portal",
+        ),
+        "operator" => ("Trang quản trị nhà vận hành", "Operator console"),
+        "skip" => ("Bỏ qua, đến nội dung chính", "Skip to main content"),
+        "switch" => ("English", "Tiếng Việt"),
+        "menu" => ("Trình đơn chính", "Main menu"),
+        "footer" => (
+            "Giao diện thống nhất toàn quốc. Mọi tỉnh, thành phố dùng chung một bố cục.",
+            "One nationally uniform interface for every province and city.",
+        ),
+        "error" => ("Đã có lỗi", "Something went wrong"),
+        "back" => ("Quay lại", "Back"),
+        // The national home.
+        "provinces" => ("Tỉnh, thành phố", "Provinces and cities"),
+        "provinces_lead" => (
+            "Chọn tỉnh, thành phố nơi bạn muốn nộp hồ sơ thủ tục hành chính.",
+            "Choose the province or city where you want to apply.",
+        ),
+        "no_provinces" => ("Chưa có tỉnh nào hoạt động.", "No province is active yet."),
+        "province_search" => ("Tìm tỉnh, thành phố", "Find a province or city"),
+        "province_matches" => ("kết quả phù hợp.", "matching results."),
+        "no_province_match" => (
+            "Không tìm thấy tỉnh, thành phố nào phù hợp.",
+            "No province or city matches.",
+        ),
+        "all_provinces" => ("Xem tất cả", "See them all"),
+        "operator_lead" => (
+            "Quản lý tỉnh thuê dịch vụ, gói dịch vụ, mức sử dụng và hoá đơn qua API /api/v1.",
+            "Manage provinces, plans, usage and invoices through the /api/v1 API.",
+        ),
+        // A province's home and catalog.
+        "hotline" => ("Đường dây nóng", "Hotline"),
+        "address" => ("Địa chỉ", "Address"),
+        "contact" => ("Liên hệ", "Contact"),
+        "welcome" => (
+            "Nộp hồ sơ, theo dõi tiến độ và nhận kết quả thủ tục hành chính trực tuyến.",
+            "Apply, follow your dossier and receive results of administrative procedures online.",
+        ),
+        "national_link" => (
+            "Về Cổng Dịch vụ công quốc gia",
+            "Back to the national portal",
+        ),
+        "procedures" => ("Thủ tục", "Procedures"),
+        "procedure" => ("Thủ tục", "Procedure"),
+        "search" => ("Tìm kiếm", "Search"),
+        "search_label" => ("Tìm thủ tục", "Find a procedure"),
+        "search_hint" => (
+            "Ví dụ: đổi giấy phép lái xe, hoặc mã thủ tục GPLX-001.",
+            "For example: driving licence, or the code GPLX-001.",
+        ),
+        "search_results" => ("Kết quả cho", "Results for"),
+        "no_results" => ("Không tìm thấy thủ tục phù hợp.", "No procedure matches."),
+        "all_procedures" => ("Xem tất cả thủ tục", "See all procedures"),
+        "level" => ("Mức độ", "Level"),
+        "level_3" => ("Mức độ 3", "Level 3"),
+        "level_4" => ("Mức độ 4", "Level 4"),
+        "level_3_means" => (
+            "Nộp hồ sơ trực tuyến, nhận kết quả tại cơ quan.",
+            "Apply online, collect the result in person.",
+        ),
+        "level_4_means" => (
+            "Toàn bộ thủ tục thực hiện trực tuyến.",
+            "The whole procedure is done online.",
+        ),
+        "fee" => ("Lệ phí", "Fee"),
+        "free" => ("Miễn phí", "Free"),
+        "time" => ("Thời hạn giải quyết", "Processing time"),
+        "working_days" => ("ngày làm việc", "working days"),
+        "agency" => ("Cơ quan thực hiện", "Agency"),
+        "what_you_need" => ("Bạn cần chuẩn bị", "What you need"),
+        "files_to_upload" => ("Tệp cần tải lên", "Files to upload"),
+        "at_most" => ("tối đa", "at most"),
+        "start_note" => (
+            "Bạn cần đăng nhập để nộp hồ sơ. Câu trả lời được lưu lại sau mỗi trang.",
+            "You need to sign in to apply. Your answers are saved after each page.",
+        ),
+        "start" => ("Bắt đầu", "Start now"),
+        // The menu and accounts.
+        "tracking" => ("Tra cứu hồ sơ", "Track a dossier"),
+        "my_dossiers" => ("Hồ sơ của tôi", "My dossiers"),
+        "sign_in" => ("Đăng nhập", "Sign in"),
+        "sign_out" => ("Đăng xuất", "Sign out"),
+        "register" => ("Đăng ký tài khoản", "Create an account"),
+        "sign_in_lead" => (
+            "Dùng tài khoản Cổng Dịch vụ công: một tài khoản cho mọi tỉnh, thành phố.",
+            "Use your Public Service Portal account: one account for every province and city.",
+        ),
+        "register_lead" => (
+            "Một tài khoản dùng được ở mọi tỉnh, thành phố.",
+            "One account works in every province and city.",
+        ),
+        "no_account" => ("Chưa có tài khoản?", "No account yet?"),
+        "have_account" => ("Đã có tài khoản?", "Already have an account?"),
+        "create_account" => ("Tạo tài khoản", "Create account"),
+        "full_name" => ("Họ và tên", "Full name"),
+        "email" => ("Email", "Email address"),
+        "password" => ("Mật khẩu", "Password"),
+        "password_hint" => (
+            "Ít nhất 10 ký tự. Nên dùng một cụm từ dễ nhớ với bạn nhưng khó đoán với người khác.",
+            "At least 10 characters. A phrase easy for you to remember but hard to guess is best.",
+        ),
+        // Forms.
+        "error_summary" => ("Có thông tin cần sửa", "There is a problem"),
+        "error_prefix" => ("Lỗi:", "Error:"),
+        "optional" => ("không bắt buộc", "optional"),
+        "choose" => ("Chọn một mục", "Choose one"),
+        "date_hint" => (
+            "Chọn ngày, hoặc nhập theo dạng năm-tháng-ngày, ví dụ 2027-03-31.",
+            "Pick a date, or type it as year-month-day, for example 2027-03-31.",
+        ),
+        "continue" => ("Tiếp tục", "Continue"),
+        "step" => ("Bước", "Step"),
+        "applicant" => ("Thông tin người nộp hồ sơ", "About the applicant"),
+        "application" => ("Thông tin hồ sơ", "About the application"),
+        "documents" => ("Giấy tờ đính kèm", "Documents"),
+        "documents_lead" => (
+            "Chụp ảnh rõ nét hoặc quét giấy tờ. Mỗi mục một tệp; chọn tệp mới sẽ thay tệp cũ.",
+            "Take a clear photo or scan. One file per document; a new file replaces the old one.",
+        ),
+        "file_types" => ("Nhận tệp", "Accepted:"),
+        "uploaded" => ("Đã tải lên", "Uploaded"),
+        "replace_hint" => (
+            "Chọn tệp khác nếu muốn thay.",
+            "Choose another file to replace it.",
+        ),
+        "upload_continue" => ("Tải lên và tiếp tục", "Upload and continue"),
+        "check_answers" => (
+            "Kiểm tra lại trước khi nộp",
+            "Check your answers before submitting",
+        ),
+        "your_answers" => ("Thông tin đã khai", "Your answers"),
+        "change" => ("Sửa", "Change"),
+        "not_answered" => ("Chưa trả lời", "Not answered"),
+        "not_uploaded" => ("Chưa tải lên", "Not uploaded"),
+        "declaration" => ("Cam kết", "Declaration"),
+        "declaration_text" => (
+            "Khi nộp hồ sơ, tôi cam đoan các thông tin trên là đúng sự thật.",
+            "By submitting, I confirm that the information above is true.",
+        ),
+        "submit" => ("Nộp hồ sơ", "Submit application"),
+        // After submitting.
+        "submitted_title" => ("Đã nộp hồ sơ", "Application submitted"),
+        "your_code" => ("Mã hồ sơ của bạn", "Your tracking code"),
+        "email_sent" => (
+            "Chúng tôi đã gửi email xác nhận tới",
+            "We have sent a confirmation email to",
+        ),
+        "what_next" => ("Tiếp theo là gì", "What happens next"),
+        "next_review" => (
+            "sẽ xem xét hồ sơ và giải quyết trong",
+            "will review your application and decide within",
+        ),
+        "next_review_end" => (
+            "kể từ khi tiếp nhận. Nếu cần bổ sung, chúng tôi sẽ báo cho bạn qua email.",
+            "of accepting it. If anything more is needed, we will email you.",
+        ),
+        "next_track" => (
+            "Hãy ghi lại mã hồ sơ để tra cứu tiến độ bất cứ lúc nào.",
+            "Keep the tracking code to follow your application at any time.",
+        ),
+        "view_dossier" => ("Xem hồ sơ", "View the dossier"),
+        // Dossiers.
+        "dossier" => ("Hồ sơ", "Dossier"),
+        "no_dossiers" => (
+            "Bạn chưa nộp hồ sơ nào ở tỉnh này.",
+            "You have no dossier in this province yet.",
+        ),
+        "status" => ("Trạng thái", "Status"),
+        "submitted_at" => ("Ngày nộp", "Submitted"),
+        "due_on" => ("Hạn trả kết quả", "Due"),
+        "not_yet" => ("Chưa có", "Not set yet"),
+        "history" => ("Quá trình xử lý", "History"),
+        "withdraw_title" => ("Rút hồ sơ", "Withdraw the application"),
+        "withdraw" => ("Rút hồ sơ", "Withdraw"),
+        "warning" => ("Lưu ý", "Warning"),
+        "withdraw_warning" => (
+            "Sau khi rút, hồ sơ sẽ dừng xử lý và không thể khôi phục.",
+            "Once withdrawn, the application stops and cannot be restored.",
+        ),
+        // Tracking.
+        "tracking_lead" => (
+            "Nhập mã hồ sơ và số định danh cá nhân của người nộp. Không cần đăng nhập.",
+            "Enter the tracking code and the applicant's citizen ID number. No sign-in needed.",
+        ),
+        "tracking_code" => ("Mã hồ sơ", "Tracking code"),
+        "tracking_code_hint" => ("Ví dụ: HNO-2611-4F7K2Q", "For example: HNO-2611-4F7K2Q"),
+        "id_number" => ("Số định danh cá nhân", "Citizen ID number"),
+        "look_up" => ("Tra cứu", "Look up"),
+        "not_found_title" => ("Không tìm thấy hồ sơ", "No dossier found"),
+        "not_found_text" => (
+            "Vui lòng kiểm tra lại mã hồ sơ và số định danh cá nhân rồi thử lại.",
+            "Please check the tracking code and the citizen ID number and try again.",
+        ),
+        _ => ("", ""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lookup;
+
+    /// Every `t("key")` in the templates and every key the code passes has both languages.
+    #[test]
+    fn every_key_the_pages_use_exists() {
+        let sources = [
+            include_str!("../../../templates/base.html"),
+            include_str!("../../../templates/error.html"),
+            include_str!("../../../templates/national_home.html"),
+            include_str!("../../../templates/operator_home.html"),
+            include_str!("../../../templates/province_home.html"),
+            include_str!("../../../templates/citizen/_error_summary.html"),
+            include_str!("../../../templates/citizen/_field.html"),
+            include_str!("../../../templates/citizen/_procedure_card.html"),
+            include_str!("../../../templates/citizen/apply_step.html"),
+            include_str!("../../../templates/citizen/check_answers.html"),
+            include_str!("../../../templates/citizen/confirmation.html"),
+            include_str!("../../../templates/citizen/documents.html"),
+            include_str!("../../../templates/citizen/dossier.html"),
+            include_str!("../../../templates/citizen/my_dossiers.html"),
+            include_str!("../../../templates/citizen/procedure.html"),
+            include_str!("../../../templates/citizen/register.html"),
+            include_str!("../../../templates/citizen/sign_in.html"),
+            include_str!("../../../templates/citizen/tracking.html"),
+        ];
+        let mut keys: Vec<&str> = sources
+            .iter()
+            .flat_map(|s| s.split("t(\"").skip(1))
+            .filter_map(|rest| rest.split('"').next())
+            .collect();
+        // Keys chosen in code rather than written in a template.
+        keys.extend([
+            "applicant",
+            "application",
+            "at_most",
+            "date_hint",
+            "email",
+            "file_types",
+            "free",
+            "full_name",
+            "id_number",
+            "national",
+            "not_answered",
+            "not_uploaded",
+            "not_yet",
+            "password",
+            "password_hint",
+            "tracking_code",
+            "tracking_code_hint",
+        ]);
+        for key in keys {
+            let (vi, en) = lookup(key);
+            assert!(
+                !vi.is_empty() && !en.is_empty(),
+                "missing UI string {key:?}"
+            );
+        }
+    }
+}

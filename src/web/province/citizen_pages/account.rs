@@ -1,0 +1,341 @@
+//! Sign in, register and sign out with the national account; the session is a cookie that
+//! holds a token for this province's site only.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderValue, RETRY_AFTER};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::view::{ErrorLink, FieldView, error_links, field_errors};
+use super::{CsrfForm, layout};
+use crate::accounts::citizens::{self, Citizen, NewCitizen};
+use crate::accounts::extract::Province;
+use crate::accounts::password;
+use crate::error::{AppError, FieldErrors};
+use crate::lang::{Lang, Msg};
+use crate::state::AppState;
+use crate::tenancy::Site;
+use crate::tenancy::branding;
+use crate::web::pages::{Layout, tr};
+use crate::web::session::{
+    self, Csrf, PageCitizen, clear_session_cookie, percent_encode, safe_next, session_cookie,
+};
+
+#[derive(Template)]
+#[template(path = "citizen/sign_in.html")]
+struct SignInPage {
+    layout: Layout,
+    errors: Vec<ErrorLink>,
+    fields: Vec<FieldView>,
+    next: String,
+    /// `next`, encoded for the link to the other form.
+    next_query: String,
+}
+
+#[derive(Template)]
+#[template(path = "citizen/register.html")]
+struct RegisterPage {
+    layout: Layout,
+    errors: Vec<ErrorLink>,
+    fields: Vec<FieldView>,
+    next: String,
+    next_query: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AccountForm {
+    csrf: Option<String>,
+    full_name: String,
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+/// What a sign-in or registration page shows: the fields, their errors, the way back.
+struct FormState<'a> {
+    form: &'a AccountForm,
+    errors: FieldErrors,
+    status: StatusCode,
+}
+
+fn sign_in_fields(lang: Lang, s: &FormState<'_>) -> Vec<FieldView> {
+    let err = |k: &str| s.errors.get(k).map(|m| m.get(lang).to_string());
+    vec![
+        FieldView::plain(
+            "email",
+            tr(lang, "email"),
+            "email",
+            "email",
+            &s.form.email,
+            err("email").as_deref(),
+        ),
+        FieldView::plain(
+            "password",
+            tr(lang, "password"),
+            "password",
+            "current-password",
+            "",
+            err("password").as_deref(),
+        ),
+    ]
+}
+
+fn register_fields(lang: Lang, s: &FormState<'_>) -> Vec<FieldView> {
+    let err = |k: &str| s.errors.get(k).map(|m| m.get(lang).to_string());
+    vec![
+        FieldView::plain(
+            "full_name",
+            tr(lang, "full_name"),
+            "text",
+            "name",
+            &s.form.full_name,
+            err("full_name").as_deref(),
+        ),
+        FieldView::plain(
+            "email",
+            tr(lang, "email"),
+            "email",
+            "email",
+            &s.form.email,
+            err("email").as_deref(),
+        ),
+        FieldView::plain(
+            "password",
+            tr(lang, "password"),
+            "password",
+            "new-password",
+            "",
+            err("password").as_deref(),
+        )
+        .with_hint(tr(lang, "password_hint")),
+    ]
+}
+
+/// Renders the registration page when `registering`, else the sign-in page.
+async fn account_page(
+    req: &HttpRequest,
+    province: &Province,
+    who: Option<&Citizen>,
+    csrf: &Csrf,
+    lang: Lang,
+    s: FormState<'_>,
+    registering: bool,
+) -> Result<HttpResponse, AppError> {
+    let branding = province.db.run(branding::load).await?;
+    let next = safe_next(s.form.next.as_deref()).to_string();
+    let next_query = percent_encode(&next);
+    let layout = layout(req, &branding, csrf, who);
+    let html = if registering {
+        let page = RegisterPage {
+            errors: error_links(&["full_name", "email", "password"], &s.errors, lang),
+            fields: register_fields(lang, &s),
+            layout,
+            next,
+            next_query,
+        };
+        session::page(req, s.status, &page, csrf)?
+    } else {
+        let page = SignInPage {
+            errors: error_links(&["email", "password"], &s.errors, lang),
+            fields: sign_in_fields(lang, &s),
+            layout,
+            next,
+            next_query,
+        };
+        session::page(req, s.status, &page, csrf)?
+    };
+    Ok(html)
+}
+
+#[get("/sign-in")]
+pub async fn show_sign_in(
+    req: HttpRequest,
+    province: Province,
+    who: PageCitizen,
+    csrf: Csrf,
+    lang: Lang,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    let form = AccountForm {
+        next: query.into_inner().next,
+        ..AccountForm::default()
+    };
+    let s = FormState {
+        form: &form,
+        errors: FieldErrors::new(),
+        status: StatusCode::OK,
+    };
+    account_page(&req, &province, who.0.as_ref(), &csrf, lang, s, false).await
+}
+
+/// Signs in and returns to `next` (a local path only). Wrong credentials say so without
+/// telling whether the email has an account; the lockout is shown with its 429.
+#[post("/sign-in")]
+pub async fn sign_in_citizen(
+    req: HttpRequest,
+    province: Province,
+    site: Site,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    lang: Lang,
+    form: web::Form<AccountForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    csrf.verify(form.csrf.as_deref())?;
+    let mut errors = FieldErrors::new();
+    if form.email.trim().is_empty() {
+        errors.insert(
+            "email".into(),
+            Msg::new("Vui lòng nhập email.", "Enter your email address."),
+        );
+    }
+    if form.password.is_empty() {
+        errors.insert(
+            "password".into(),
+            Msg::new("Vui lòng nhập mật khẩu.", "Enter your password."),
+        );
+    }
+    let mut status = StatusCode::UNPROCESSABLE_ENTITY;
+    let mut retry_after = None;
+    if errors.is_empty() {
+        let (email, given) = (form.email.clone(), form.password.clone());
+        let found = state
+            .db
+            .control_async(move |conn| citizens::authenticate(conn, &email, &given))
+            .await;
+        match found {
+            Ok(Some(citizen)) => return signed_in(&state, &site, &citizen, form.next.as_deref()),
+            Ok(None) => {
+                status = StatusCode::UNAUTHORIZED;
+                errors.insert(
+                    "email".into(),
+                    Msg::new(
+                        "Email hoặc mật khẩu không đúng.",
+                        "The email or the password is not right.",
+                    ),
+                );
+            }
+            Err(AppError::TooMany {
+                msg,
+                retry_after_secs,
+                ..
+            }) => {
+                status = StatusCode::TOO_MANY_REQUESTS;
+                retry_after = Some(retry_after_secs);
+                errors.insert("email".into(), msg);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let s = FormState {
+        form: &form,
+        errors,
+        status,
+    };
+    let mut res = account_page(&req, &province, None, &csrf, lang, s, false).await?;
+    if let Some(secs) = retry_after {
+        res.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(secs));
+    }
+    Ok(res)
+}
+
+/// The session cookie and the way back.
+fn signed_in(
+    state: &AppState,
+    site: &Site,
+    citizen: &Citizen,
+    next: Option<&str>,
+) -> Result<HttpResponse, AppError> {
+    let token = state
+        .jwt
+        .issue(&citizen.id.to_string(), &site.audience(), "citizen")?;
+    let mut res = session::see_other(safe_next(next));
+    res.add_cookie(&session_cookie(state, token))
+        .map_err(|e| AppError::internal(format!("cookie: {e}")))?;
+    Ok(res)
+}
+
+#[get("/register")]
+pub async fn show_register(
+    req: HttpRequest,
+    province: Province,
+    who: PageCitizen,
+    csrf: Csrf,
+    lang: Lang,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    let form = AccountForm {
+        next: query.into_inner().next,
+        ..AccountForm::default()
+    };
+    let s = FormState {
+        form: &form,
+        errors: FieldErrors::new(),
+        status: StatusCode::OK,
+    };
+    account_page(&req, &province, who.0.as_ref(), &csrf, lang, s, true).await
+}
+
+/// Creates the national account, signs in and returns to `next`.
+#[post("/register")]
+pub async fn register_account(
+    req: HttpRequest,
+    province: Province,
+    site: Site,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    lang: Lang,
+    form: web::Form<AccountForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    csrf.verify(form.csrf.as_deref())?;
+    let outcome = match NewCitizen::parse(&form.email, &form.password, &form.full_name) {
+        Ok(new) => {
+            let db = state.db.clone();
+            web::block(move || -> Result<Citizen, AppError> {
+                let hash = password::hash(&new.password)?;
+                db.control(|conn| citizens::register(conn, &new, &hash))
+            })
+            .await?
+        }
+        Err(e) => Err(e),
+    };
+    let (status, errors) = match outcome {
+        Ok(citizen) => return signed_in(&state, &site, &citizen, form.next.as_deref()),
+        // The API answers 409 for a taken email too; the page says it where the email is.
+        Err(AppError::Conflict { msg, .. }) => (
+            StatusCode::CONFLICT,
+            FieldErrors::from([("email".to_string(), msg)]),
+        ),
+        Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, field_errors(e)?),
+    };
+    let s = FormState {
+        form: &form,
+        errors,
+        status,
+    };
+    account_page(&req, &province, None, &csrf, lang, s, true).await
+}
+
+/// Forgets the session in this browser and goes home.
+#[post("/sign-out")]
+pub async fn sign_out_citizen(
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf.verify(form.csrf.as_deref())?;
+    let mut res = session::see_other("/");
+    res.add_cookie(&clear_session_cookie(&state))
+        .map_err(|e| AppError::internal(format!("cookie: {e}")))?;
+    Ok(res)
+}

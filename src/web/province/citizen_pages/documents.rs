@@ -1,0 +1,355 @@
+//! The upload page: the form's documents, checked by their bytes and size, kept with the draft
+//! until the dossier is submitted.
+
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use askama::Template;
+use futures_util::StreamExt;
+
+use super::apply::{question_pages, total_steps};
+use super::view::{self, ErrorLink};
+use super::{layout, offered};
+use crate::accounts::citizens::Citizen;
+use crate::accounts::extract::Province;
+use crate::catalog::{self, Field, FieldKind, Procedure};
+use crate::dossiers::attachments::check_type;
+use crate::dossiers::drafts::{self, DraftFile, DraftFileMeta};
+use crate::dossiers::sniff;
+use crate::error::AppError;
+use crate::lang::{Lang, Msg};
+use crate::state::AppState;
+use crate::tenancy::branding;
+use crate::web::pages::{Layout, tr};
+use crate::web::session::{self, CSRF_FIELD, Csrf, PageCitizen};
+
+/// One document of the form, with what is already uploaded for it.
+struct FileFieldView {
+    name: String,
+    label: String,
+    hint: String,
+    error: String,
+    accept: String,
+    uploaded: Option<String>,
+    required: bool,
+}
+
+#[derive(Template)]
+#[template(path = "citizen/documents.html")]
+struct DocumentsPage {
+    layout: Layout,
+    errors: Vec<ErrorLink>,
+    fields: Vec<FileFieldView>,
+    procedure_name: String,
+    step: usize,
+    total: usize,
+    action: String,
+    back: String,
+}
+
+/// The smaller of the document's own limit and the site's.
+fn limit(field: &Field, state: &AppState) -> u64 {
+    let site = state.settings.storage.max_upload_bytes;
+    match &field.kind {
+        FieldKind::File { max_bytes, .. } => (*max_bytes).min(site),
+        _ => site,
+    }
+}
+
+fn accepted(field: &Field) -> &[String] {
+    match &field.kind {
+        FieldKind::File { accept, .. } => accept,
+        _ => &[],
+    }
+}
+
+/// Field name → message, in form order.
+type Problems = Vec<(String, Msg)>;
+
+struct PageInput<'a> {
+    procedure: &'a Procedure,
+    citizen: &'a Citizen,
+    files: &'a [DraftFileMeta],
+    problems: &'a Problems,
+}
+
+fn documents_page(
+    req: &HttpRequest,
+    state: &AppState,
+    csrf: &Csrf,
+    lang: Lang,
+    status: StatusCode,
+    branding: &branding::Branding,
+    input: PageInput<'_>,
+) -> Result<HttpResponse, AppError> {
+    let p = input.procedure;
+    let message = |name: &str| {
+        input
+            .problems
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, m)| m.get(lang).to_string())
+    };
+    let fields = p
+        .file_fields()
+        .map(|f| FileFieldView {
+            name: f.name.clone(),
+            label: f.label.get(lang).to_string(),
+            hint: format!(
+                "{} {}, {} {}.",
+                tr(lang, "file_types"),
+                view::type_names(accepted(f)),
+                tr(lang, "at_most"),
+                view::human_size(limit(f, state))
+            ),
+            error: message(&f.name).unwrap_or_default(),
+            accept: accepted(f).join(","),
+            uploaded: input
+                .files
+                .iter()
+                .find(|u| u.field == f.name)
+                .map(|u| format!("{} ({})", u.name, view::human_size(u.size.unsigned_abs()))),
+            required: f.required,
+        })
+        .collect();
+    let errors = input
+        .problems
+        .iter()
+        .map(|(n, m)| ErrorLink {
+            href: format!("#{n}"),
+            message: m.get(lang).to_string(),
+        })
+        .collect();
+    let pages = question_pages(p).len();
+    let page = DocumentsPage {
+        layout: layout(req, branding, csrf, Some(input.citizen)),
+        errors,
+        fields,
+        procedure_name: p.name.get(lang).to_string(),
+        step: pages + 1,
+        total: total_steps(p),
+        action: req.path().to_string(),
+        back: format!("/procedures/{}/apply/{pages}", p.code),
+    };
+    session::page(req, status, &page, csrf)
+}
+
+#[get("/procedures/{code}/apply/documents")]
+pub async fn show_documents(
+    req: HttpRequest,
+    province: Province,
+    state: web::Data<AppState>,
+    who: PageCitizen,
+    csrf: Csrf,
+    lang: Lang,
+    code: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let Some(citizen) = who.0 else {
+        return Ok(session::to_sign_in(&req));
+    };
+    let code = code.into_inner();
+    let id = citizen.id;
+    let (branding, procedure, files) = province
+        .db
+        .run(move |conn| {
+            let procedure = offered(conn, &code)?;
+            let files = match drafts::find(conn, id, &code)? {
+                Some(d) => drafts::files(conn, d.id)?,
+                None => Vec::new(),
+            };
+            Ok((branding::load(conn)?, procedure, files))
+        })
+        .await?;
+    let input = PageInput {
+        procedure,
+        citizen: &citizen,
+        files: &files,
+        problems: &Vec::new(),
+    };
+    documents_page(&req, &state, &csrf, lang, StatusCode::OK, &branding, input)
+}
+
+/// What the multipart body held: the form token, the chosen files, and the first file that
+/// passed its limit (reading stops there).
+#[derive(Default)]
+struct Parts {
+    csrf: Option<String>,
+    files: Vec<(String, String, Vec<u8>)>,
+    too_large: Option<String>,
+}
+
+async fn read_parts(
+    mut payload: Multipart,
+    procedure: &Procedure,
+    state: &AppState,
+) -> Result<Parts, AppError> {
+    let malformed = || {
+        AppError::bad_request(
+            "malformed",
+            Msg::new("Dữ liệu tải lên không hợp lệ.", "The upload is malformed."),
+        )
+    };
+    let mut parts = Parts::default();
+    while let Some(part) = payload.next().await {
+        let mut part = part.map_err(|_| malformed())?;
+        let name = part.name().unwrap_or_default().to_string();
+        if name == CSRF_FIELD {
+            let mut text = Vec::new();
+            while let Some(chunk) = part.next().await {
+                text.extend_from_slice(&chunk.map_err(|_| malformed())?);
+                if text.len() > 128 {
+                    return Err(malformed());
+                }
+            }
+            parts.csrf = String::from_utf8(text).ok();
+            continue;
+        }
+        let Some(field) = procedure.file_fields().find(|f| f.name == name) else {
+            while part.next().await.is_some() {}
+            continue;
+        };
+        let max = limit(field, state);
+        let given = part
+            .content_disposition()
+            .and_then(|cd| cd.get_filename())
+            .unwrap_or_default()
+            .to_string();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = part.next().await {
+            let chunk = chunk.map_err(|_| malformed())?;
+            if (bytes.len() + chunk.len()) as u64 > max {
+                parts.too_large = Some(name);
+                return Ok(parts);
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        // A file input left empty still sends a part, without name or bytes.
+        if !(given.is_empty() && bytes.is_empty()) {
+            parts.files.push((name, given, bytes));
+        }
+    }
+    Ok(parts)
+}
+
+/// Takes the chosen files: oversize → 413, wrong type or empty → 422, each explained on the
+/// page; then the check page once every required document is there.
+#[post("/procedures/{code}/apply/documents")]
+pub async fn upload_documents(
+    req: HttpRequest,
+    province: Province,
+    state: web::Data<AppState>,
+    who: PageCitizen,
+    csrf: Csrf,
+    code: web::Path<String>,
+    payload: Multipart,
+) -> Result<HttpResponse, AppError> {
+    // The language from the request itself keeps the handler within seven arguments.
+    let lang = Lang::of(&req);
+    let code = code.into_inner();
+    let procedure = catalog::national().get(&code).ok_or(AppError::NotFound)?;
+    let parts = read_parts(payload, procedure, &state).await?;
+    // An oversize file may stop reading before the token arrives; nothing is written then.
+    if parts.too_large.is_none() || parts.csrf.is_some() {
+        csrf.verify(parts.csrf.as_deref())?;
+    }
+    let Some(citizen) = who.0 else {
+        return Ok(session::to_sign_in(&req));
+    };
+    let mut problems: Problems = Vec::new();
+    let mut checked = Vec::new();
+    if let Some(name) = &parts.too_large {
+        let field = procedure.file_fields().find(|f| &f.name == name);
+        let max = view::human_size(field.map_or(0, |f| limit(f, &state)));
+        problems.push((
+            name.clone(),
+            Msg::owned(
+                format!("Tệp quá lớn. Vui lòng chọn tệp không quá {max}."),
+                format!("The file is too large. Please choose a file of {max} or less."),
+            ),
+        ));
+    }
+    for (name, given, bytes) in &parts.files {
+        let Some(field) = procedure.file_fields().find(|f| &f.name == name) else {
+            continue;
+        };
+        let kind = if bytes.is_empty() {
+            None
+        } else {
+            check_type(bytes, Some(accepted(field))).ok()
+        };
+        match kind {
+            Some(kind) => checked.push(DraftFile {
+                field: name.clone(),
+                name: sniff::safe_name(given, kind),
+                content_type: kind.to_string(),
+                data: bytes.clone(),
+            }),
+            None => {
+                let types = view::type_names(accepted(field));
+                problems.push((
+                    name.clone(),
+                    Msg::owned(
+                        format!("Tệp phải là {types} (kiểm tra theo nội dung tệp, không theo tên) và không được rỗng."),
+                        format!("The file must be {types} (checked by its content, not its name) and not empty."),
+                    ),
+                ));
+            }
+        }
+    }
+    let status = if parts.too_large.is_some() {
+        StatusCode::PAYLOAD_TOO_LARGE
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    // Nothing is stored from a request with a bad file: the page explains, the citizen retries.
+    let store = problems.is_empty();
+    let id = citizen.id;
+    let c = code.clone();
+    let (branding, files) = province
+        .db
+        .run(move |conn| {
+            offered(conn, &c)?;
+            let draft = if store {
+                let draft = drafts::ensure(conn, id, &c)?;
+                for file in &checked {
+                    drafts::put_file(conn, draft.id, file)?;
+                }
+                Some(draft)
+            } else {
+                drafts::find(conn, id, &c)?
+            };
+            let files = match draft {
+                Some(d) => drafts::files(conn, d.id)?,
+                None => Vec::new(),
+            };
+            Ok((branding::load(conn)?, files))
+        })
+        .await?;
+    if problems.is_empty() {
+        for f in procedure.file_fields().filter(|f| f.required) {
+            if !files.iter().any(|u| u.field == f.name) {
+                let label = f.label.get(Lang::Vi);
+                let label_en = f.label.get(Lang::En);
+                problems.push((
+                    f.name.clone(),
+                    Msg::owned(
+                        format!("Vui lòng chọn tệp: {label}."),
+                        format!("Please choose a file: {label_en}."),
+                    ),
+                ));
+            }
+        }
+    }
+    if problems.is_empty() {
+        return Ok(session::see_other(&format!(
+            "/procedures/{code}/apply/check"
+        )));
+    }
+    let input = PageInput {
+        procedure,
+        citizen: &citizen,
+        files: &files,
+        problems: &problems,
+    };
+    documents_page(&req, &state, &csrf, lang, status, &branding, input)
+}

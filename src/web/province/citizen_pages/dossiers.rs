@@ -1,0 +1,300 @@
+//! My dossiers: the list, the confirmation after submitting, one dossier with its history and
+//! files, withdrawing, and downloading a file. Owner only; anyone else gets 404.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use askama::Template;
+
+use super::apply::answer_str;
+use super::view::{self, date, local_time};
+use super::{CsrfForm, layout};
+use crate::accounts::extract::Province;
+use crate::catalog;
+use crate::dossiers::attachments::{self, BlobStore, SchemaBlobs};
+use crate::dossiers::moves::{self, Move};
+use crate::dossiers::status::{Action, Actor, next};
+use crate::dossiers::store::{self, DossierRow};
+use crate::dossiers::tracking;
+use crate::dossiers::view::procedure_name;
+use crate::error::AppError;
+use crate::lang::Lang;
+use crate::state::AppState;
+use crate::tenancy::branding;
+use crate::web::pages::{Layout, tr};
+use crate::web::province::dossier_api::{file_response, mail_context};
+use crate::web::session::{self, Csrf, PageCitizen};
+
+/// The dossier if this citizen owns it; 404 otherwise (never "forbidden": no probing).
+fn owned(d: Option<DossierRow>, citizen: uuid::Uuid) -> Result<DossierRow, AppError> {
+    d.filter(|d| d.citizen_id == Some(citizen))
+        .ok_or(AppError::NotFound)
+}
+
+struct DossierLine {
+    code: String,
+    procedure: String,
+    status: String,
+    status_key: String,
+    submitted: String,
+    due: String,
+}
+
+#[derive(Template)]
+#[template(path = "citizen/my_dossiers.html")]
+struct MyDossiersPage {
+    layout: Layout,
+    dossiers: Vec<DossierLine>,
+}
+
+#[get("/dossiers")]
+pub async fn list_dossiers(
+    req: HttpRequest,
+    province: Province,
+    who: PageCitizen,
+    csrf: Csrf,
+    lang: Lang,
+) -> Result<HttpResponse, AppError> {
+    let Some(citizen) = who.0 else {
+        return Ok(session::to_sign_in(&req));
+    };
+    let id = citizen.id;
+    let (branding, rows) = province
+        .db
+        .run(move |conn| Ok((branding::load(conn)?, store::list_for_citizen(conn, id)?)))
+        .await?;
+    let dossiers = rows
+        .into_iter()
+        .map(|d| DossierLine {
+            procedure: procedure_name(&d.procedure_code, lang),
+            status: d.status().label(lang).to_string(),
+            submitted: local_time(d.submitted_at),
+            due: d.due_on.map(date).unwrap_or_default(),
+            status_key: d.status,
+            code: d.tracking_code,
+        })
+        .collect();
+    let page = MyDossiersPage {
+        layout: layout(&req, &branding, &csrf, Some(&citizen)),
+        dossiers,
+    };
+    session::page(&req, StatusCode::OK, &page, &csrf)
+}
+
+#[derive(Template)]
+#[template(path = "citizen/confirmation.html")]
+struct ConfirmationPage {
+    layout: Layout,
+    code: String,
+    procedure_name: String,
+    email: String,
+    agency: String,
+    days: u32,
+}
+
+/// After submitting: the tracking code, large, and what happens next.
+#[get("/dossiers/{code}/confirmation")]
+pub async fn show_confirmation(
+    req: HttpRequest,
+    province: Province,
+    who: PageCitizen,
+    csrf: Csrf,
+    lang: Lang,
+    code: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let Some(citizen) = who.0 else {
+        return Ok(session::to_sign_in(&req));
+    };
+    let code = tracking::normalize(&code);
+    let id = citizen.id;
+    let (branding, d) = province
+        .db
+        .run(move |conn| {
+            let d = owned(store::find_by_code(conn, &code)?, id)?;
+            Ok((branding::load(conn)?, d))
+        })
+        .await?;
+    let procedure = catalog::national().get(&d.procedure_code);
+    let page = ConfirmationPage {
+        layout: layout(&req, &branding, &csrf, Some(&citizen)),
+        procedure_name: procedure_name(&d.procedure_code, lang),
+        email: d.contact_email.clone().unwrap_or_default(),
+        agency: procedure
+            .map(|p| p.agency.get(lang).to_string())
+            .unwrap_or_default(),
+        days: procedure.map_or(0, |p| p.processing_days),
+        code: d.tracking_code,
+    };
+    session::page(&req, StatusCode::OK, &page, &csrf)
+}
+
+struct EventLine {
+    status: String,
+    at: String,
+    at_iso: String,
+    note: String,
+}
+
+struct FileLine {
+    name: String,
+    size: String,
+    href: String,
+}
+
+#[derive(Template)]
+#[template(path = "citizen/dossier.html")]
+struct DossierPage {
+    layout: Layout,
+    code: String,
+    procedure_name: String,
+    status: String,
+    status_key: String,
+    submitted: String,
+    due: String,
+    fee: String,
+    answers: Vec<(String, String)>,
+    history: Vec<EventLine>,
+    files: Vec<FileLine>,
+    can_withdraw: bool,
+}
+
+#[get("/dossiers/{code}")]
+pub async fn show_dossier(
+    req: HttpRequest,
+    province: Province,
+    who: PageCitizen,
+    csrf: Csrf,
+    lang: Lang,
+    code: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let Some(citizen) = who.0 else {
+        return Ok(session::to_sign_in(&req));
+    };
+    let code = tracking::normalize(&code);
+    let id = citizen.id;
+    let (branding, d, events, files) = province
+        .db
+        .run(move |conn| {
+            let d = owned(store::find_by_code(conn, &code)?, id)?;
+            let events = store::events(conn, d.id)?;
+            let files = attachments::list(conn, d.id)?;
+            Ok((branding::load(conn)?, d, events, files))
+        })
+        .await?;
+    let status = d.status();
+    let procedure = catalog::national().get(&d.procedure_code);
+    // The dossier's own amount once staff asked for payment; until then the catalog's fee.
+    let fee = match (d.fee_vnd, procedure) {
+        (0, Some(p)) => p.fee_vnd,
+        (amount, _) => amount,
+    };
+    let answers_map = d.answers.as_object().cloned().unwrap_or_default();
+    let answers = procedure
+        .map(|p| {
+            p.fields
+                .iter()
+                .filter(|f| answers_map.contains_key(&f.name))
+                .map(|f| {
+                    let raw = answer_str(&answers_map, &f.name);
+                    (
+                        f.label.get(lang).to_string(),
+                        view::answer_text(f, &raw, lang),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let history = events
+        .into_iter()
+        .map(|e| EventLine {
+            status: crate::dossiers::status::Status::parse(&e.status)
+                .map_or_else(|| e.status.clone(), |s| s.label(lang).to_string()),
+            at: local_time(e.at),
+            at_iso: e.at.to_rfc3339(),
+            note: e.note.unwrap_or_default(),
+        })
+        .collect();
+    let files = files
+        .into_iter()
+        .map(|f| FileLine {
+            href: format!("/dossiers/{}/files/{}", d.tracking_code, f.id),
+            size: view::human_size(f.size.unsigned_abs()),
+            name: f.name,
+        })
+        .collect();
+    let page = DossierPage {
+        layout: layout(&req, &branding, &csrf, Some(&citizen)),
+        procedure_name: procedure_name(&d.procedure_code, lang),
+        status: status.label(lang).to_string(),
+        status_key: status.as_str().to_string(),
+        submitted: local_time(d.submitted_at),
+        due: d
+            .due_on
+            .map_or_else(|| tr(lang, "not_yet").to_string(), date),
+        fee: view::vnd(fee, lang),
+        answers,
+        history,
+        files,
+        can_withdraw: next(status, Action::Withdraw, Actor::Citizen).is_ok(),
+        code: d.tracking_code,
+    };
+    session::page(&req, StatusCode::OK, &page, &csrf)
+}
+
+/// Withdraws the dossier (the state machine decides whether it still may be), then shows it.
+#[post("/dossiers/{code}/withdraw")]
+pub async fn withdraw_dossier(
+    province: Province,
+    state: web::Data<AppState>,
+    who: PageCitizen,
+    csrf: Csrf,
+    code: web::Path<String>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf.verify(form.csrf.as_deref())?;
+    let code = tracking::normalize(&code);
+    let Some(citizen) = who.0 else {
+        return Ok(session::sign_in_then(&format!("/dossiers/{code}")));
+    };
+    let ctx = mail_context(&province, &state);
+    let tenant = province.tenant.clone();
+    let c = code.clone();
+    let cal = state.calendar.get(&state.db).await?;
+    province
+        .db
+        .run(move |conn| {
+            let d = owned(store::lock_by_code(conn, &c)?, citizen.id)?;
+            let mv = Move::new(
+                Action::Withdraw,
+                Actor::Citizen,
+                format!("citizen:{}", citizen.id),
+            );
+            moves::apply(conn, &tenant, &ctx, cal.as_ref(), &d, &mv).map(|_| ())
+        })
+        .await?;
+    Ok(session::see_other(&format!("/dossiers/{code}")))
+}
+
+/// A file of the citizen's own dossier, always as a download (`nosniff`, no caching).
+#[get("/dossiers/{code}/files/{id}")]
+pub async fn download_file(
+    req: HttpRequest,
+    province: Province,
+    who: PageCitizen,
+    path: web::Path<(String, uuid::Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    let Some(citizen) = who.0 else {
+        return Ok(session::to_sign_in(&req));
+    };
+    let (code, id) = path.into_inner();
+    let code = tracking::normalize(&code);
+    let (meta, bytes) = province
+        .db
+        .run(move |conn| {
+            let d = owned(store::find_by_code(conn, &code)?, citizen.id)?;
+            let meta = attachments::find(conn, d.id, id)?.ok_or(AppError::NotFound)?;
+            let bytes = SchemaBlobs.get(conn, meta.blob_id)?;
+            Ok((meta, bytes))
+        })
+        .await?;
+    Ok(file_response(&meta, bytes))
+}

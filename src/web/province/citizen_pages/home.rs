@@ -1,0 +1,140 @@
+//! The province's home (its catalog, with search) and one procedure's page.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::view::{self, procedure_card};
+use super::{layout, offered};
+use crate::accounts::extract::Province;
+use crate::catalog;
+use crate::dossiers::store;
+use crate::error::AppError;
+use crate::lang::Lang;
+use crate::state::AppState;
+use crate::tenancy::branding;
+use crate::web::pages::{Layout, ProcedureGroup, ProvinceHomePage};
+use crate::web::session::{self, Csrf, PageCitizen};
+
+#[derive(Debug, Deserialize)]
+pub struct SearchQuery {
+    q: Option<String>,
+}
+
+/// `GET /` (`?q=` searches): the enabled procedures, by group.
+#[get("/")]
+pub async fn show_home(
+    req: HttpRequest,
+    province: Province,
+    who: PageCitizen,
+    csrf: Csrf,
+    lang: Lang,
+    query: web::Query<SearchQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (branding, disabled) = province
+        .db
+        .run(|conn| Ok((branding::load(conn)?, store::disabled_procedures(conn)?)))
+        .await?;
+    let query: String = query
+        .into_inner()
+        .q
+        .unwrap_or_default()
+        .trim()
+        .chars()
+        .take(100)
+        .collect();
+    let national = catalog::national();
+    let enabled = |code: &str| !disabled.iter().any(|d| d == code);
+    let results = (!query.is_empty()).then(|| {
+        national
+            .search(&query, lang)
+            .into_iter()
+            .filter(|p| enabled(&p.code))
+            .map(|p| procedure_card(p, lang))
+            .collect()
+    });
+    let groups = national
+        .groups()
+        .into_iter()
+        .map(|(group, procedures)| ProcedureGroup {
+            name: group.get(lang).to_string(),
+            procedures: procedures
+                .into_iter()
+                .filter(|p| enabled(&p.code))
+                .map(|p| procedure_card(p, lang))
+                .collect(),
+        })
+        .filter(|g| !g.procedures.is_empty())
+        .collect();
+    let page = ProvinceHomePage {
+        layout: layout(&req, &branding, &csrf, who.0.as_ref()),
+        branding,
+        query,
+        groups,
+        results,
+    };
+    session::page(&req, StatusCode::OK, &page, &csrf)
+}
+
+#[derive(Template)]
+#[template(path = "citizen/procedure.html")]
+struct ProcedurePage {
+    layout: Layout,
+    code: String,
+    name: String,
+    level: u8,
+    fee: String,
+    days: u32,
+    agency: String,
+    documents: Vec<String>,
+    /// The files the form asks for, with their limits.
+    uploads: Vec<String>,
+}
+
+/// `GET /procedures/{code}`: what the citizen needs before starting.
+#[get("/procedures/{code}")]
+pub async fn show_procedure(
+    req: HttpRequest,
+    province: Province,
+    who: PageCitizen,
+    csrf: Csrf,
+    lang: Lang,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let code = code.into_inner();
+    let (branding, p) = province
+        .db
+        .run(move |conn| Ok((branding::load(conn)?, offered(conn, &code)?)))
+        .await?;
+    let uploads = p
+        .file_fields()
+        .map(|f| match &f.kind {
+            catalog::FieldKind::File { accept, max_bytes } => format!(
+                "{} ({}, {} {})",
+                f.label.get(lang),
+                view::type_names(accept),
+                crate::web::pages::tr(lang, "at_most"),
+                view::human_size((*max_bytes).min(state.settings.storage.max_upload_bytes))
+            ),
+            _ => f.label.get(lang).to_string(),
+        })
+        .collect();
+    let page = ProcedurePage {
+        layout: layout(&req, &branding, &csrf, who.0.as_ref()),
+        code: p.code.clone(),
+        name: p.name.get(lang).to_string(),
+        level: p.level,
+        fee: view::vnd(p.fee_vnd, lang),
+        days: p.processing_days,
+        agency: p.agency.get(lang).to_string(),
+        documents: p
+            .documents
+            .iter()
+            .map(|d| d.get(lang).to_string())
+            .collect(),
+        uploads,
+    };
+    session::page(&req, StatusCode::OK, &page, &csrf)
+}

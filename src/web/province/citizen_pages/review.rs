@@ -1,0 +1,260 @@
+//! Check your answers, then submit: the dossier, its files and the draft's removal in one
+//! tenant transaction, exactly as the JSON API submits.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use askama::Template;
+use serde_json::{Map, Value};
+
+use super::apply::{answer_str, page_of, question_pages, total_steps};
+use super::view::{self, ErrorLink};
+use super::{CsrfForm, layout, offered};
+use crate::accounts::citizens::Citizen;
+use crate::accounts::extract::Province;
+use crate::catalog::Procedure;
+use crate::dossiers::attachments::{self, SchemaBlobs, Upload};
+use crate::dossiers::drafts::{self, DraftFileMeta};
+use crate::dossiers::submit::{Channel, Submission, submit};
+use crate::error::{AppError, FieldErrors};
+use crate::lang::{Lang, Msg};
+use crate::state::AppState;
+use crate::tenancy::branding::{self, Branding};
+use crate::web::pages::{Layout, tr};
+use crate::web::province::dossier_api::mail_context;
+use crate::web::session::{self, Csrf, PageCitizen};
+
+/// One line of the summary list, with its "Change" link.
+struct AnswerRow {
+    label: String,
+    value: String,
+    change: String,
+}
+
+#[derive(Template)]
+#[template(path = "citizen/check_answers.html")]
+struct CheckPage {
+    layout: Layout,
+    errors: Vec<ErrorLink>,
+    procedure_name: String,
+    answers: Vec<AnswerRow>,
+    files: Vec<AnswerRow>,
+    step: usize,
+    total: usize,
+    back: String,
+    action: String,
+}
+
+/// Where a field is answered: its question page, or the upload page.
+fn change_link(p: &Procedure, field: &str) -> String {
+    if p.file_fields().any(|f| f.name == field) {
+        format!("/procedures/{}/apply/documents#{field}", p.code)
+    } else {
+        format!(
+            "/procedures/{}/apply/{}?change=1#{field}",
+            p.code,
+            page_of(p, field)
+        )
+    }
+}
+
+struct Draft {
+    branding: Branding,
+    procedure: &'static Procedure,
+    answers: Map<String, Value>,
+    files: Vec<DraftFileMeta>,
+}
+
+/// The draft to review; `None` when there is none (the journey starts again).
+async fn load(
+    province: &Province,
+    citizen: uuid::Uuid,
+    code: String,
+) -> Result<Option<Draft>, AppError> {
+    province
+        .db
+        .run(move |conn| {
+            let procedure = offered(conn, &code)?;
+            let Some(draft) = drafts::find(conn, citizen, &code)? else {
+                return Ok(None);
+            };
+            Ok(Some(Draft {
+                branding: branding::load(conn)?,
+                procedure,
+                files: drafts::files(conn, draft.id)?,
+                answers: draft.answers,
+            }))
+        })
+        .await
+}
+
+fn check_page(
+    req: &HttpRequest,
+    csrf: &Csrf,
+    citizen: &Citizen,
+    lang: Lang,
+    d: &Draft,
+    errors: &FieldErrors,
+) -> CheckPage {
+    let p = d.procedure;
+    let answers = p
+        .fields
+        .iter()
+        .filter(|f| !f.is_file())
+        .map(|f| {
+            let raw = answer_str(&d.answers, &f.name);
+            AnswerRow {
+                label: f.label.get(lang).to_string(),
+                value: if raw.is_empty() {
+                    tr(lang, "not_answered").to_string()
+                } else {
+                    view::answer_text(f, &raw, lang)
+                },
+                change: change_link(p, &f.name),
+            }
+        })
+        .collect();
+    let files = p
+        .file_fields()
+        .map(|f| AnswerRow {
+            label: f.label.get(lang).to_string(),
+            value: d
+                .files
+                .iter()
+                .find(|u| u.field == f.name)
+                .map_or_else(|| tr(lang, "not_uploaded").to_string(), |u| u.name.clone()),
+            change: change_link(p, &f.name),
+        })
+        .collect();
+    // Errors link to where they can be fixed, in form order.
+    let errors = p
+        .fields
+        .iter()
+        .filter_map(|f| {
+            errors.get(&f.name).map(|m| ErrorLink {
+                href: change_link(p, &f.name),
+                message: format!("{}: {}", f.label.get(lang), m.get(lang)),
+            })
+        })
+        .collect();
+    let total = total_steps(p);
+    let back = if p.file_fields().next().is_some() {
+        format!("/procedures/{}/apply/documents", p.code)
+    } else {
+        format!("/procedures/{}/apply/{}", p.code, question_pages(p).len())
+    };
+    CheckPage {
+        layout: layout(req, &d.branding, csrf, Some(citizen)),
+        errors,
+        procedure_name: p.name.get(lang).to_string(),
+        answers,
+        files,
+        step: total,
+        total,
+        back,
+        action: req.path().to_string(),
+    }
+}
+
+#[get("/procedures/{code}/apply/check")]
+pub async fn show_check(
+    req: HttpRequest,
+    province: Province,
+    who: PageCitizen,
+    csrf: Csrf,
+    lang: Lang,
+    code: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let Some(citizen) = who.0 else {
+        return Ok(session::to_sign_in(&req));
+    };
+    let code = code.into_inner();
+    let Some(draft) = load(&province, citizen.id, code.clone()).await? else {
+        return Ok(session::see_other(&format!("/procedures/{code}/apply")));
+    };
+    let page = check_page(&req, &csrf, &citizen, lang, &draft, &FieldErrors::new());
+    session::page(&req, StatusCode::OK, &page, &csrf)
+}
+
+/// Submits the draft: dossier, attachments from the draft's files, draft removed, all in one
+/// transaction; then the confirmation. Invalid answers come back on the check page.
+#[post("/procedures/{code}/apply/check")]
+pub async fn submit_application(
+    req: HttpRequest,
+    province: Province,
+    state: web::Data<AppState>,
+    who: PageCitizen,
+    csrf: Csrf,
+    code: web::Path<String>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AppError> {
+    // The language from the request itself keeps the handler within seven arguments.
+    let lang = Lang::of(&req);
+    csrf.verify(form.csrf.as_deref())?;
+    let Some(citizen) = who.0 else {
+        return Ok(session::to_sign_in(&req));
+    };
+    let code = code.into_inner();
+    let ctx = mail_context(&province, &state);
+    let tenant = province.tenant.clone();
+    let (c, who_id, email) = (code.clone(), citizen.id, citizen.email.clone());
+    let outcome = province
+        .db
+        .run(move |conn| {
+            let procedure = offered(conn, &c)?;
+            // Locked: a double click submits once; the second finds no draft.
+            let Some(draft) = drafts::lock(conn, who_id, &c)? else {
+                return Ok(None);
+            };
+            let files = drafts::file_contents(conn, draft.id)?;
+            let missing: FieldErrors = procedure
+                .file_fields()
+                .filter(|f| f.required && !files.iter().any(|u| u.field == f.name))
+                .map(|f| {
+                    let msg = Msg::new("Chưa tải lên tệp này.", "This file is not uploaded yet.");
+                    (f.name.clone(), msg)
+                })
+                .collect();
+            if !missing.is_empty() {
+                return Err(AppError::Invalid(missing));
+            }
+            let by = format!("citizen:{who_id}");
+            let sub = Submission {
+                procedure_code: c,
+                answers: draft.answers,
+                channel: Channel::Online,
+                citizen_id: Some(who_id),
+                contact_email: Some(email),
+                lang,
+                actor: by.clone(),
+            };
+            let dossier = submit(conn, &tenant, &ctx, &sub)?;
+            for f in &files {
+                let upload = Upload {
+                    field: Some(&f.field),
+                    given_name: &f.name,
+                    content_type: &f.content_type,
+                    bytes: &f.data,
+                    uploaded_by: &by,
+                };
+                attachments::add(conn, &SchemaBlobs, dossier.id, &upload)?;
+            }
+            drafts::delete(conn, draft.id)?;
+            Ok(Some(dossier.tracking_code))
+        })
+        .await;
+    let errors = match outcome {
+        Ok(Some(tracking)) => {
+            return Ok(session::see_other(&format!(
+                "/dossiers/{tracking}/confirmation"
+            )));
+        }
+        Ok(None) => return Ok(session::see_other("/dossiers")),
+        Err(AppError::Invalid(errors)) => errors,
+        Err(e) => return Err(e),
+    };
+    let Some(draft) = load(&province, citizen.id, code.clone()).await? else {
+        return Ok(session::see_other(&format!("/procedures/{code}/apply")));
+    };
+    let page = check_page(&req, &csrf, &citizen, lang, &draft, &errors);
+    session::page(&req, StatusCode::UNPROCESSABLE_ENTITY, &page, &csrf)
+}

@@ -1,0 +1,140 @@
+//! Tracking without sign-in: a tracking code and the applicant's citizen ID give the status
+//! and the due date, nothing personal; a wrong pair is a friendly 404.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::layout;
+use super::view::{ErrorLink, FieldView, date, error_links};
+use crate::accounts::extract::Province;
+use crate::dossiers::store;
+use crate::dossiers::tracking;
+use crate::dossiers::view::procedure_name;
+use crate::error::{AppError, FieldErrors};
+use crate::lang::{Lang, Msg};
+use crate::tenancy::branding;
+use crate::web::pages::{Layout, tr};
+use crate::web::session::{self, Csrf, PageCitizen};
+
+/// What a successful lookup shows.
+struct TrackingResult {
+    code: String,
+    procedure: String,
+    status: String,
+    status_key: String,
+    due: String,
+}
+
+#[derive(Template)]
+#[template(path = "citizen/tracking.html")]
+struct TrackingPage {
+    layout: Layout,
+    errors: Vec<ErrorLink>,
+    fields: Vec<FieldView>,
+    result: Option<TrackingResult>,
+    not_found: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TrackingQuery {
+    code: Option<String>,
+    id_number: Option<String>,
+}
+
+#[get("/tracking")]
+pub async fn show_tracking(
+    req: HttpRequest,
+    province: Province,
+    who: PageCitizen,
+    csrf: Csrf,
+    lang: Lang,
+    query: web::Query<TrackingQuery>,
+) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
+    let asked = query.code.is_some() || query.id_number.is_some();
+    let code = tracking::normalize(query.code.as_deref().unwrap_or_default());
+    let id_number: String = query
+        .id_number
+        .as_deref()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let mut errors = FieldErrors::new();
+    if asked && code.is_empty() {
+        errors.insert(
+            "code".into(),
+            Msg::new("Vui lòng nhập mã hồ sơ.", "Enter the tracking code."),
+        );
+    }
+    if asked && (id_number.len() != 12 || !id_number.bytes().all(|b| b.is_ascii_digit())) {
+        errors.insert(
+            "id_number".into(),
+            Msg::new(
+                "Số định danh cá nhân gồm đúng 12 chữ số.",
+                "A citizen ID number has exactly 12 digits.",
+            ),
+        );
+    }
+    let lookup = asked && errors.is_empty();
+    let c = code.clone();
+    let (branding, found) = province
+        .db
+        .run(move |conn| {
+            let found = if lookup {
+                store::find_by_code(conn, &c)?.filter(|d| d.applicant_id_number == id_number)
+            } else {
+                None
+            };
+            Ok((branding::load(conn)?, found))
+        })
+        .await?;
+    let not_found = lookup && found.is_none();
+    let status = match (&found, not_found, errors.is_empty()) {
+        (_, _, false) => StatusCode::UNPROCESSABLE_ENTITY,
+        (_, true, _) => StatusCode::NOT_FOUND,
+        _ => StatusCode::OK,
+    };
+    let err = |k: &str| errors.get(k).map(|m| m.get(lang).to_string());
+    // The citizen ID is never echoed back: the page may be read over someone's shoulder.
+    let fields = vec![
+        FieldView::plain(
+            "code",
+            tr(lang, "tracking_code"),
+            "text",
+            "off",
+            &code,
+            err("code").as_deref(),
+        )
+        .with_hint(tr(lang, "tracking_code_hint")),
+        FieldView::plain(
+            "id_number",
+            tr(lang, "id_number"),
+            "text",
+            "off",
+            "",
+            err("id_number").as_deref(),
+        )
+        .numeric(12),
+    ];
+    let result = found.map(|d| TrackingResult {
+        procedure: procedure_name(&d.procedure_code, lang),
+        status: d.status().label(lang).to_string(),
+        due: d
+            .due_on
+            .map_or_else(|| tr(lang, "not_yet").to_string(), date),
+        status_key: d.status,
+        code: d.tracking_code,
+    });
+    let page = TrackingPage {
+        layout: layout(&req, &branding, &csrf, who.0.as_ref()),
+        errors: error_links(&["code", "id_number"], &errors, lang),
+        fields,
+        result,
+        not_found,
+    };
+    session::page(&req, status, &page, &csrf)
+}

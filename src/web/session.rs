@@ -1,0 +1,307 @@
+//! Browser sessions for the HTML pages: the `session` cookie (a site-bound JWT), the
+//! double-submit CSRF token, safe return paths, and the response that carries the cookies.
+
+use std::future::{Ready, ready};
+
+use actix_web::cookie::{Cookie, SameSite, time::Duration};
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CACHE_CONTROL, LOCATION};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
+use askama::Template;
+use futures_util::future::LocalBoxFuture;
+use rand::Rng;
+
+use crate::accounts::citizens::{self, Citizen};
+use crate::error::AppError;
+use crate::lang::{Lang, Msg};
+use crate::state::AppState;
+use crate::tenancy::Site;
+
+pub const SESSION_COOKIE: &str = "session";
+pub const CSRF_COOKIE: &str = "csrf";
+pub const LANG_COOKIE: &str = "lang";
+/// The name of the hidden form field that must repeat the CSRF cookie.
+pub const CSRF_FIELD: &str = "csrf";
+
+fn state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::internal("application state missing"))
+}
+
+fn secure(state: &AppState) -> bool {
+    state.settings.server.public_scheme == "https"
+}
+
+/// The signed-in citizen of the `session` cookie, if any. A missing, expired, foreign or
+/// revoked session is simply "not signed in": pages that need one answer [`to_sign_in`]
+/// (a redirect is a response, not an error).
+#[derive(Debug, Clone)]
+pub struct PageCitizen(pub Option<Citizen>);
+
+impl FromRequest for PageCitizen {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<PageCitizen, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
+        let site = req.extensions().get::<Site>().cloned();
+        let state = state(req);
+        Box::pin(async move {
+            let (Some(token), Some(site)) = (token, site) else {
+                return Ok(PageCitizen(None));
+            };
+            let state = state?;
+            let Ok(claims) = state.jwt.verify(&token, &site.audience()) else {
+                return Ok(PageCitizen(None));
+            };
+            let id = match uuid::Uuid::parse_str(&claims.sub) {
+                Ok(id) if claims.role == "citizen" => id,
+                _ => return Ok(PageCitizen(None)),
+            };
+            // Read on every request so a deactivated account stops at once.
+            let citizen = state
+                .db
+                .control_async(move |conn| citizens::find_active(conn, id))
+                .await?;
+            Ok(PageCitizen(citizen))
+        })
+    }
+}
+
+/// The cookie that signs a citizen in on this site only (the token's audience is the site).
+pub fn session_cookie(state: &AppState, token: String) -> Cookie<'static> {
+    let max_age = i64::try_from(state.jwt.ttl_secs()).unwrap_or(i64::MAX);
+    Cookie::build(SESSION_COOKIE, token)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure(state))
+        .max_age(Duration::seconds(max_age))
+        .finish()
+}
+
+/// Expires the session cookie (sign out). The token itself stays valid until it expires,
+/// so its lifetime is kept short by configuration.
+pub fn clear_session_cookie(state: &AppState) -> Cookie<'static> {
+    let mut cookie = session_cookie(state, String::new());
+    cookie.make_removal();
+    cookie
+}
+
+/// The visitor's CSRF token: the cookie's, or a fresh one that the response will set.
+#[derive(Debug, Clone)]
+pub struct Csrf {
+    token: String,
+    fresh: bool,
+}
+
+impl Csrf {
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// Double-submit check: the form's field must equal the cookie, compared in constant
+    /// time. No cookie (a fresh token) always fails: the form cannot have come from us.
+    pub fn verify(&self, sent: Option<&str>) -> Result<(), AppError> {
+        let ok = !self.fresh
+            && sent.is_some_and(|s| constant_time_eq(s.as_bytes(), self.token.as_bytes()));
+        if ok {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(Msg::new(
+                "Biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng quay lại, tải lại trang rồi gửi lại.",
+                "This form has expired or is not valid. Please go back, reload the page and send it again.",
+            )))
+        }
+    }
+
+    fn cookie(&self, state: &AppState) -> Option<Cookie<'static>> {
+        self.fresh.then(|| {
+            Cookie::build(CSRF_COOKIE, self.token.clone())
+                .path("/")
+                .http_only(true)
+                .same_site(SameSite::Strict)
+                .secure(secure(state))
+                .finish()
+        })
+    }
+}
+
+impl FromRequest for Csrf {
+    type Error = std::convert::Infallible;
+    type Future = Ready<Result<Csrf, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let existing = req
+            .cookie(CSRF_COOKIE)
+            .map(|c| c.value().to_string())
+            .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()));
+        let csrf = match existing {
+            Some(token) => Csrf {
+                token,
+                fresh: false,
+            },
+            None => {
+                let bytes: [u8; 32] = rand::rng().random();
+                Csrf {
+                    token: bytes.iter().map(|b| format!("{b:02x}")).collect(),
+                    fresh: true,
+                }
+            }
+        };
+        ready(Ok(csrf))
+    }
+}
+
+/// Equal contents, in time that depends only on the length.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Renders a page with its status, the CSRF cookie when the token is new, the `lang` cookie
+/// when `?lang=` chose the language (so the choice sticks), and no caching: pages carry
+/// personal data or a form token.
+pub fn page<T: Template>(
+    req: &HttpRequest,
+    status: StatusCode,
+    page: &T,
+    csrf: &Csrf,
+) -> Result<HttpResponse, AppError> {
+    respond(req, status, page, Some(csrf))
+}
+
+/// [`page`] for a page without a POST form: no CSRF cookie.
+pub fn page_without_form<T: Template>(
+    req: &HttpRequest,
+    status: StatusCode,
+    page: &T,
+) -> Result<HttpResponse, AppError> {
+    respond(req, status, page, None)
+}
+
+fn respond<T: Template>(
+    req: &HttpRequest,
+    status: StatusCode,
+    page: &T,
+    csrf: Option<&Csrf>,
+) -> Result<HttpResponse, AppError> {
+    let html = page
+        .render()
+        .map_err(|e| AppError::internal(format!("template: {e}")))?;
+    let state = state(req)?;
+    let mut res = HttpResponse::build(status);
+    res.content_type("text/html; charset=utf-8")
+        .insert_header((CACHE_CONTROL, "private, no-store"));
+    if let Some(cookie) = csrf.and_then(|c| c.cookie(&state)) {
+        res.cookie(cookie);
+    }
+    if let Some(cookie) = lang_cookie(req, &state) {
+        res.cookie(cookie);
+    }
+    Ok(res.body(html))
+}
+
+/// `lang=<code>` for a year when the query asked for a language.
+pub fn lang_cookie(req: &HttpRequest, state: &AppState) -> Option<Cookie<'static>> {
+    let lang = req.query_string().split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == "lang").then(|| Lang::parse(v)).flatten()
+    })?;
+    Some(
+        Cookie::build(LANG_COOKIE, lang.code())
+            .path("/")
+            .same_site(SameSite::Lax)
+            .secure(secure(state))
+            .max_age(Duration::days(365))
+            .finish(),
+    )
+}
+
+/// A 303 "see other" to a local path (after a POST, or to the next step).
+pub fn see_other(path: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((LOCATION, safe_next(Some(path))))
+        .finish()
+}
+
+/// The sign-in page, with the current path and query as the way back.
+pub fn to_sign_in(req: &HttpRequest) -> HttpResponse {
+    let here = match req.query_string() {
+        "" => req.path().to_string(),
+        q => format!("{}?{q}", req.path()),
+    };
+    sign_in_then(&here)
+}
+
+/// The sign-in page, coming back to `next` (for a POST whose path cannot be reopened).
+pub fn sign_in_then(next: &str) -> HttpResponse {
+    let location = format!("/sign-in?next={}", percent_encode(safe_next(Some(next))));
+    HttpResponse::SeeOther()
+        .insert_header((LOCATION, location))
+        .finish()
+}
+
+/// A return path that stays on this site: one leading `/`, not `//` or `/\` (which browsers
+/// read as another host), printable ASCII only, bounded. Anything else becomes `/`.
+pub fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && n.len() <= 1000
+                && n.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            n
+        }
+        _ => "/",
+    }
+}
+
+/// Percent-encodes everything but unreserved characters, for a query value.
+pub fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "/\tx",
+            "evil",
+            "",
+            "/a b",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+        assert_eq!(
+            safe_next(Some("/procedures/GPLX-001/apply?x=1")),
+            "/procedures/GPLX-001/apply?x=1"
+        );
+    }
+
+    #[test]
+    fn tokens_compare_by_content() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+        assert_eq!(percent_encode("/a?b=c&d"), "/a%3Fb%3Dc%26d");
+    }
+}
