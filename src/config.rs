@@ -15,6 +15,13 @@ pub struct Settings {
     pub log: LogSettings,
     pub mail: MailSettings,
     pub storage: StorageSettings,
+    pub jobs: JobSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct JobSettings {
+    pub index_refresh_secs: u64,
+    pub overdue_watch_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -145,6 +152,9 @@ impl Settings {
                 "mail.smtp_url",
                 "must be empty or start with smtp:// or smtps://",
             );
+        }
+        if self.jobs.index_refresh_secs == 0 || self.jobs.overdue_watch_secs == 0 {
+            return bad("jobs", "intervals must be at least 1 second");
         }
         if self.storage.max_upload_bytes == 0 {
             return bad("storage.max_upload_bytes", "must be at least 1");

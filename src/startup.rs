@@ -2,6 +2,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::web;
@@ -35,6 +36,37 @@ pub enum StartError {
     Mail(String),
     #[error("server: {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// The background jobs of this replica; each takes its advisory lock per run.
+fn spawn_jobs(state: &web::Data<AppState>) {
+    let registry = Arc::downgrade(&state.registry);
+    let jobs = &state.settings.jobs;
+    let db = state.db.clone();
+    let mut backfilled = false;
+    crate::jobs::every(
+        "index-refresh",
+        Duration::from_secs(jobs.index_refresh_secs),
+        registry.clone(),
+        move |reg| {
+            // The first run of a process fills the last 12 months (trend pages need them).
+            if crate::index::job::run_once(&db, reg, !backfilled)?.is_some() {
+                backfilled = true;
+            }
+            Ok(())
+        },
+    );
+    let db = state.db.clone();
+    crate::jobs::every(
+        "overdue-watch",
+        Duration::from_secs(jobs.overdue_watch_secs),
+        registry,
+        move |reg| {
+            let cal = db.control(crate::calendar::load)?;
+            crate::jobs::overdue::run_once(&db, reg, &cal, crate::dossiers::deadlines::today_vn())?;
+            Ok(())
+        },
+    );
 }
 
 impl Application {
@@ -74,6 +106,7 @@ impl Application {
             fees: Arc::new(crate::payments::Sandbox),
             calendar: Default::default(),
         });
+        spawn_jobs(&state);
         let server = crate::web::serve(state.clone(), listener)?;
         Ok(Application {
             port,

@@ -14,7 +14,12 @@ use crate::notify::outbox::{self, NewMail};
 use crate::tenancy::{Registry, Tenant};
 
 /// A marked dossier: tracking code, due date, mark, responsible official.
-type Flagged = (String, Option<NaiveDate>, Option<String>, Option<uuid::Uuid>);
+type Flagged = (
+    String,
+    Option<NaiveDate>,
+    Option<String>,
+    Option<uuid::Uuid>,
+);
 
 /// One run over every province, under the job's lock. Returns the digests queued.
 pub fn run_once(

@@ -4,6 +4,7 @@ pub mod citizen_auth;
 mod health;
 mod middleware;
 mod national;
+pub mod national_index;
 pub mod operator;
 pub mod pages;
 mod province;
@@ -57,7 +58,8 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
             .service(
                 web::scope("")
                     .guard(guard::fn_guard(is_national))
-                    .configure(national::routes),
+                    .configure(national::routes)
+                    .configure(national_index::routes),
             )
             .service(
                 web::scope("")

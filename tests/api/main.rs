@@ -7,6 +7,7 @@ mod cli;
 mod dossiers;
 mod helpers;
 mod hosts;
+mod index;
 mod isolation;
 mod mail;
 mod mail_sink;

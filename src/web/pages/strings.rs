@@ -200,6 +200,39 @@ pub(super) fn lookup(key: &str) -> (&'static str, &'static str) {
             "Vui lòng kiểm tra lại mã hồ sơ và số định danh cá nhân rồi thử lại.",
             "Please check the tracking code and the citizen ID number and try again.",
         ),
+        // The national evaluation index.
+        "index_title" => (
+            "Chỉ số đánh giá chất lượng phục vụ",
+            "Service quality index",
+        ),
+        "index_lead" => (
+            "Xếp hạng các tỉnh, thành phố theo kết quả giải quyết hồ sơ thực tế trong tháng: công khai, đúng hạn, trực tuyến, thanh toán trực tuyến và mức độ hài lòng.",
+            "Provinces ranked by what actually happened to dossiers in the month: transparency, timeliness, online service, online payment and satisfaction.",
+        ),
+        "index_link" => (
+            "Xem chỉ số đánh giá các tỉnh",
+            "See the provinces' service index",
+        ),
+        "index_period" => ("Tháng", "Month"),
+        "index_prev" => ("Tháng trước", "Previous month"),
+        "index_next" => ("Tháng sau", "Next month"),
+        "index_rank" => ("Hạng", "Rank"),
+        "index_province" => ("Tỉnh, thành phố", "Province"),
+        "index_received" => ("Tiếp nhận", "Received"),
+        "index_decided" => ("Đã giải quyết", "Decided"),
+        "index_on_time" => ("Đúng hạn", "On time"),
+        "index_online" => ("Trực tuyến", "Online"),
+        "index_payment" => ("Thanh toán trực tuyến", "Paid online"),
+        "index_satisfaction" => ("Hài lòng", "Satisfied"),
+        "index_score" => ("Điểm (0–100)", "Score (0–100)"),
+        "index_chart" => ("Biểu đồ điểm theo tỉnh", "Score by province"),
+        "index_trend" => ("Diễn biến 12 tháng gần nhất", "The last 12 months"),
+        "index_trend_chart" => ("Biểu đồ điểm theo tháng", "Score by month"),
+        "index_method" => (
+            "Điểm tính tự động từ lịch sử hồ sơ, không nhập tay. Trọng số: công khai 10, đúng hạn 30, trực tuyến 20, thanh toán 10, hài lòng 30; nhóm chưa có dữ liệu không tính.",
+            "Computed from dossier history only, never typed in. Weights: transparency 10, on time 30, online 20, payment 10, satisfaction 30; a group without data is left out.",
+        ),
+        "index_all" => ("Về bảng xếp hạng", "Back to the ranking"),
         _ => ("", ""),
     }
 }
@@ -214,6 +247,8 @@ mod tests {
         let sources = [
             include_str!("../../../templates/base.html"),
             include_str!("../../../templates/error.html"),
+            include_str!("../../../templates/index.html"),
+            include_str!("../../../templates/index_province.html"),
             include_str!("../../../templates/national_home.html"),
             include_str!("../../../templates/operator_home.html"),
             include_str!("../../../templates/province_home.html"),

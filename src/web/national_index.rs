@@ -1,0 +1,204 @@
+//! The national evaluation index: the API of the contract, a ranked page with a bar chart,
+//! and a page per province with its last 12 months. Read from `province_stats` only.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use serde::{Deserialize, Serialize};
+
+use crate::dossiers::deadlines::today_vn;
+use crate::error::AppError;
+use crate::index::{self, Counts};
+use crate::period::Period;
+use crate::state::AppState;
+use crate::web::pages::{self, IndexPage, IndexTrendPage, Layout};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(index_api)
+        .service(show_index)
+        .service(show_province_trend);
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PeriodQuery {
+    period: Option<String>,
+}
+
+fn period_of(q: &PeriodQuery) -> Result<Period, AppError> {
+    match q.period.as_deref().filter(|p| !p.is_empty()) {
+        Some(p) => Period::parse(p).map_err(|m| AppError::invalid("period", m)),
+        None => Ok(Period::of(today_vn())),
+    }
+}
+
+/// One province's line: the contract's shape.
+#[derive(Debug, Clone, Serialize)]
+pub struct IndexRow {
+    pub slug: String,
+    pub name: String,
+    pub received: i32,
+    pub decided: i32,
+    pub on_time_rate: Option<f64>,
+    pub online_rate: Option<f64>,
+    pub online_payment_rate: Option<f64>,
+    pub satisfaction_rate: Option<f64>,
+    pub score: Option<f64>,
+}
+
+/// Every active province, best score first (provinces with nothing to rate last).
+async fn ranked(state: &AppState, period: Period) -> Result<Vec<IndexRow>, AppError> {
+    let stats = state
+        .db
+        .control_async(move |conn| index::load_period(conn, period))
+        .await?;
+    let mut rows: Vec<IndexRow> = state
+        .registry
+        .active()
+        .iter()
+        .map(|t| {
+            let c = stats
+                .iter()
+                .find(|(id, _)| *id == t.id.0)
+                .map(|(_, c)| *c)
+                .unwrap_or_default();
+            let r = c.rates();
+            IndexRow {
+                slug: t.slug.clone(),
+                name: t.name.clone(),
+                received: c.received,
+                decided: c.decided,
+                on_time_rate: r.on_time_rate,
+                online_rate: r.online_rate,
+                online_payment_rate: r.online_payment_rate,
+                satisfaction_rate: r.satisfaction_rate,
+                score: r.score(),
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.score
+            .unwrap_or(-1.0)
+            .total_cmp(&a.score.unwrap_or(-1.0))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    Ok(rows)
+}
+
+/// `GET /api/v1/index?period=YYYY-MM` (default: this month).
+#[get("/api/v1/index")]
+async fn index_api(
+    state: web::Data<AppState>,
+    query: web::Query<PeriodQuery>,
+) -> Result<HttpResponse, AppError> {
+    let period = period_of(&query)?;
+    Ok(HttpResponse::Ok().json(ranked(&state, period).await?))
+}
+
+/// A rate as "87%" or "–".
+pub fn percent(rate: Option<f64>) -> String {
+    rate.map(|r| format!("{:.0}%", r * 100.0))
+        .unwrap_or_else(|| "–".into())
+}
+
+/// A bar of a server-rendered SVG chart.
+#[derive(Debug, Clone)]
+pub struct Bar {
+    pub label: String,
+    pub value: String,
+    /// Bar length in chart units (0..=100).
+    pub length: f64,
+    pub y: u32,
+}
+
+#[get("/index")]
+async fn show_index(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<PeriodQuery>,
+) -> Result<HttpResponse, AppError> {
+    let period = period_of(&query)?;
+    let rows = ranked(&state, period).await?;
+    let bars = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| Bar {
+            label: r.name.clone(),
+            value: r
+                .score
+                .map(|s| format!("{s:.1}"))
+                .unwrap_or_else(|| "–".into()),
+            length: r.score.unwrap_or(0.0).clamp(0.0, 100.0),
+            y: i as u32 * 22,
+        })
+        .collect::<Vec<_>>();
+    let page = IndexPage {
+        layout: Layout::national(&req),
+        period: period.to_string(),
+        prev: period.prev().to_string(),
+        next: (period < Period::of(today_vn())).then(|| period.next().to_string()),
+        chart_height: bars.len() as u32 * 22,
+        bars,
+        rows,
+    };
+    pages::render(&page)
+}
+
+#[get("/index/{slug}")]
+async fn show_province_trend(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let tenant = state
+        .registry
+        .active()
+        .into_iter()
+        .find(|t| t.slug == *slug)
+        .ok_or(AppError::NotFound)?;
+    let periods = Period::of(today_vn()).last(12);
+    let id = tenant.id;
+    let p = periods.clone();
+    let trend: Vec<(Period, Counts)> = state
+        .db
+        .control_async(move |conn| index::load_trend(conn, id, &p))
+        .await?;
+    let months: Vec<TrendMonth> = trend
+        .iter()
+        .map(|(p, c)| {
+            let r = c.rates();
+            TrendMonth {
+                period: p.to_string(),
+                received: c.received,
+                decided: c.decided,
+                on_time: percent(r.on_time_rate),
+                online: percent(r.online_rate),
+                payment: percent(r.online_payment_rate),
+                satisfaction: percent(r.satisfaction_rate),
+                score: r
+                    .score()
+                    .map(|s| format!("{s:.1}"))
+                    .unwrap_or_else(|| "–".into()),
+                height: r.score().unwrap_or(0.0).clamp(0.0, 100.0),
+            }
+        })
+        .collect();
+    let page = IndexTrendPage {
+        layout: Layout::national(&req),
+        name: tenant.name.clone(),
+        months,
+    };
+    pages::render(&page)
+}
+
+/// One month of a province's trend.
+#[derive(Debug, Clone)]
+pub struct TrendMonth {
+    pub period: String,
+    pub received: i32,
+    pub decided: i32,
+    pub on_time: String,
+    pub online: String,
+    pub payment: String,
+    pub satisfaction: String,
+    pub score: String,
+    /// Bar height in chart units (0..=100).
+    pub height: f64,
+}
