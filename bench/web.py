@@ -101,7 +101,8 @@ def lua(name, hosts, tokens=None, method="GET", path="/", body=None):
         headers += ', ["Authorization"] = "Bearer " .. tokens[k]'
     if body is not None:
         headers += ', ["Content-Type"] = "application/json"'
-        lines.append(f"  return wrk.format({json.dumps(method)}, {json.dumps(path)}, {{{headers}}}, {json.dumps(json.dumps(body, ensure_ascii=False))})")
+        # A long-bracket string: raw UTF-8 JSON, no escapes for Lua to misread.
+        lines.append(f"  return wrk.format({json.dumps(method)}, {json.dumps(path)}, {{{headers}}}, [==[{json.dumps(body, ensure_ascii=False)}]==])")
     else:
         lines.append(f"  return wrk.format({json.dumps(method)}, {json.dumps(path)}, {{{headers}}})")
     lines.append("end")
@@ -116,7 +117,10 @@ def to_ms(v):
     return n / 1000 if u == "us" else n * 1000 if u == "s" else n
 
 def wrk(script, conns, duration):
-    out = sh("wrk", "-t2", f"-c{conns}", f"-d{duration}s", "--latency", "-s", script, f"http://127.0.0.1:{PORT}").stdout
+    run = sh("wrk", "-t2", f"-c{conns}", f"-d{duration}s", "--latency", "-s", script, f"http://127.0.0.1:{PORT}")
+    if script in run.stderr or "error" in run.stderr.lower():
+        sys.exit(f"wrk could not run {script}: {run.stderr.strip()}")
+    out = run.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p50 = to_ms(re.search(r"\s50%\s+(\S+)", out).group(1))
     p99 = to_ms(re.search(r"\s99%\s+(\S+)", out).group(1))
