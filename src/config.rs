@@ -22,6 +22,8 @@ pub struct Settings {
 pub struct JobSettings {
     pub index_refresh_secs: u64,
     pub overdue_watch_secs: u64,
+    pub usage_flush_secs: u64,
+    pub usage_sample_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -45,6 +47,7 @@ pub struct ServerSettings {
     pub public_scheme: String,
     pub public_port: String,
     pub workers: usize,
+    pub request_head_timeout_secs: u64,
     pub json_limit_bytes: usize,
 }
 
@@ -153,7 +156,14 @@ impl Settings {
                 "must be empty or start with smtp:// or smtps://",
             );
         }
-        if self.jobs.index_refresh_secs == 0 || self.jobs.overdue_watch_secs == 0 {
+        if [
+            self.jobs.index_refresh_secs,
+            self.jobs.overdue_watch_secs,
+            self.jobs.usage_flush_secs,
+            self.jobs.usage_sample_secs,
+        ]
+        .contains(&0)
+        {
             return bad("jobs", "intervals must be at least 1 second");
         }
         if self.storage.max_upload_bytes == 0 {

@@ -13,6 +13,8 @@ pub mod error;
 pub mod index;
 pub mod jobs;
 pub mod lang;
+pub mod leasing;
+pub mod metering;
 pub mod metrics;
 pub mod notify;
 pub mod payments;

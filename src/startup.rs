@@ -56,6 +56,20 @@ fn spawn_jobs(state: &web::Data<AppState>) {
             Ok(())
         },
     );
+    let st = state.clone();
+    crate::jobs::every(
+        "usage-flush",
+        Duration::from_secs(jobs.usage_flush_secs),
+        registry.clone(),
+        move |reg| st.api_calls.flush(&st.db, reg).map(|_| ()),
+    );
+    let db = state.db.clone();
+    crate::jobs::every(
+        "usage-sampling",
+        Duration::from_secs(jobs.usage_sample_secs),
+        registry.clone(),
+        move |reg| crate::metering::sampling::run_once(&db, reg).map(|_| ()),
+    );
     let db = state.db.clone();
     crate::jobs::every(
         "overdue-watch",
@@ -105,6 +119,8 @@ impl Application {
             metrics: Metrics::default(),
             fees: Arc::new(crate::payments::Sandbox),
             calendar: Default::default(),
+            limiter: Default::default(),
+            api_calls: Default::default(),
         });
         spawn_jobs(&state);
         let server = crate::web::serve(state.clone(), listener)?;
@@ -127,8 +143,18 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until SIGTERM/SIGINT, then drains in-flight requests (graceful shutdown).
+    /// Serves until SIGTERM/SIGINT, then drains in-flight requests (graceful shutdown) and
+    /// flushes the API calls counted since the last flush, so a graceful stop loses none.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        let state = self.state.clone();
+        let flushed =
+            actix_web::web::block(move || state.api_calls.flush(&state.db, &state.registry)).await;
+        match flushed {
+            Ok(Ok(n)) => tracing::info!(calls = n, "final usage flush"),
+            Ok(Err(e)) => tracing::error!(error = %e, "final usage flush failed"),
+            Err(e) => tracing::error!(error = %e, "final usage flush did not run"),
+        }
+        result
     }
 }

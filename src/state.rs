@@ -14,6 +14,10 @@ pub struct AppState {
     pub registry: Arc<Registry>,
     pub jwt: Jwt,
     pub metrics: Metrics,
+    /// Each province's token bucket at its leased rate.
+    pub limiter: crate::metering::limiter::RateLimiter,
+    /// API calls counted in memory until the next flush.
+    pub api_calls: crate::metering::api_calls::ApiCallCounter,
     /// The working-day calendar, cached.
     pub calendar: crate::dossiers::deadlines::CalendarCache,
     /// Takes dossier fees (the citizen's `pay` move).

@@ -36,9 +36,11 @@ pub fn create(
         other => {
             let role = StaffRole::parse(other)
                 .map_err(|_| Failure::new(2, "--role: must be citizen, official or admin"))?;
-            let s = db
-                .tenant(t.db_ref())
-                .tx(|conn| staff::upsert_with_password(conn, &email, &name, role, &hash))?;
+            let s = db.tenant(t.db_ref()).tx(|conn| {
+                let s = staff::upsert_with_password(conn, &email, &name, role, &hash)?;
+                crate::metering::record_seats(conn, &t, &format!("staff:{}:granted", s.id))?;
+                Ok(s)
+            })?;
             println!("{} {} ready in {}", s.role.as_str(), s.email, t.slug);
         }
     }

@@ -256,3 +256,75 @@ diesel::table! {
         updated_at -> Timestamptz,
     }
 }
+
+// Leasing and metering (schema `public`).
+diesel::table! {
+    plan_metrics (plan_code, metric) {
+        plan_code -> Text,
+        metric -> Text,
+        included -> Int8,
+        unit_price_vnd -> Int8,
+        hard_cap -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    leases (id) {
+        id -> Int8,
+        tenant_id -> Uuid,
+        plan_code -> Text,
+        starts_on -> Date,
+        created_at -> Timestamptz,
+        created_by -> Text,
+    }
+}
+
+diesel::table! {
+    subscription_requests (id) {
+        id -> Uuid,
+        province_name -> Text,
+        slug -> Text,
+        contact_email -> Text,
+        plan_code -> Text,
+        status -> Text,
+        reason -> Nullable<Text>,
+        created_at -> Timestamptz,
+        decided_at -> Nullable<Timestamptz>,
+        decided_by -> Nullable<Text>,
+        tenant_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    usage_events (id) {
+        id -> Int8,
+        tenant_id -> Uuid,
+        metric -> Text,
+        quantity -> Int8,
+        occurred_at -> Timestamptz,
+        received_at -> Timestamptz,
+        idempotency_key -> Text,
+    }
+}
+
+diesel::table! {
+    usage_daily (tenant_id, metric, day) {
+        tenant_id -> Uuid,
+        metric -> Text,
+        day -> Date,
+        quantity -> Int8,
+    }
+}
+
+diesel::table! {
+    usage_period (tenant_id, metric, period) {
+        tenant_id -> Uuid,
+        metric -> Text,
+        period -> Text,
+        quantity -> Int8,
+        notified -> Int4,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(plan_metrics, tenants);
+diesel::allow_tables_to_appear_in_same_query!(plan_metrics, plans);

@@ -118,6 +118,29 @@ pub fn add(
         .get_result(conn)?)
 }
 
+/// [`add`], then the province's stored bytes as a usage gauge (the plan's storage cap refuses
+/// the upload: the whole transaction rolls back).
+pub fn add_metered(
+    conn: &mut PgConnection,
+    tenant: &crate::tenancy::Tenant,
+    store: &dyn BlobStore,
+    dossier_id: i64,
+    upload: &Upload<'_>,
+) -> Result<AttachmentMeta, AppError> {
+    let meta = add(conn, store, dossier_id, upload)?;
+    let bytes = crate::metering::sampling::storage_bytes(conn)?;
+    let key = format!("upload:{}", meta.id);
+    crate::metering::record(
+        conn,
+        tenant,
+        crate::metering::Metric::StorageBytes,
+        bytes,
+        &key,
+        meta.created_at,
+    )?;
+    Ok(meta)
+}
+
 pub fn list(conn: &mut PgConnection, dossier_id: i64) -> Result<Vec<AttachmentMeta>, AppError> {
     Ok(attachments::table
         .filter(attachments::dossier_id.eq(dossier_id))

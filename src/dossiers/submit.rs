@@ -9,6 +9,7 @@ use super::tracking;
 use crate::catalog::{self, Procedure};
 use crate::error::AppError;
 use crate::lang::{Lang, Msg};
+use crate::metering::{self, Metric};
 use crate::notify::messages::{MailContext, MailKind, dossier_mail};
 use crate::notify::outbox::{self, NewMail};
 use crate::tenancy::Tenant;
@@ -116,6 +117,16 @@ pub fn submit(
         Status::Submitted,
         None,
         &sub.actor,
+    )?;
+    // Counted in the same transaction: a hard cap refuses the dossier itself.
+    let key = format!("dossier:{}:submitted", dossier.id);
+    metering::record(
+        conn,
+        tenant,
+        Metric::Dossiers,
+        1,
+        &key,
+        dossier.submitted_at,
     )?;
     notify_citizen(conn, tenant, mail, &dossier, MailKind::Received, None)?;
     Ok(dossier)

@@ -15,6 +15,9 @@ use crate::db::Db;
 use crate::error::AppError;
 use crate::tenancy::{Registry, TenantId};
 
+/// The pseudo-tenant of the control plane's outbox (NOTIFY payload and worker key).
+pub const NATIONAL: TenantId = TenantId(uuid::Uuid::nil());
+
 pub struct MailWorker {
     pub db: Db,
     pub registry: Weak<Registry>,
@@ -45,6 +48,7 @@ impl MailWorker {
             // A full sweep at start and every minute catches anything a lost NOTIFY missed.
             if last_sweep.elapsed() > Duration::from_secs(60) {
                 last_sweep = Instant::now();
+                due.entry(NATIONAL).or_insert_with(Instant::now);
                 for t in registry.all() {
                     due.entry(t.id).or_insert_with(Instant::now);
                 }
@@ -101,6 +105,27 @@ impl MailWorker {
         }
     }
 
+    /// The control plane's own outbox (`public.outbox`): same table shape, no metering.
+    fn drain_national(&self) -> Result<Option<chrono::DateTime<Utc>>, AppError> {
+        loop {
+            let batch = self.db.control(|conn| outbox::claim_due(conn, 20, 120))?;
+            if batch.is_empty() {
+                break;
+            }
+            for mail in batch {
+                match self.mailer.send(&mail.to_email, &mail.subject, &mail.body) {
+                    Ok(()) => self.db.control(|conn| outbox::mark_sent(conn, mail.id))?,
+                    Err(error) => {
+                        let retry_in = outbox::backoff(self.retry_base_ms, mail.attempts);
+                        self.db
+                            .control(|conn| outbox::mark_failed(conn, mail.id, &error, retry_in))?;
+                    }
+                }
+            }
+        }
+        self.db.control(outbox::next_due)
+    }
+
     fn listen(&self) -> Result<PgConnection, String> {
         let mut conn = PgConnection::establish(self.database_url.expose_secret())
             .map_err(|e| e.to_string())?;
@@ -116,8 +141,12 @@ impl MailWorker {
         registry: &Registry,
         tenant: TenantId,
     ) -> Result<Option<chrono::DateTime<Utc>>, AppError> {
+        if tenant == NATIONAL {
+            return self.drain_national();
+        }
         let Some(t) = registry.get(tenant) else {
-            return Ok(None);
+            // A province provisioned a moment ago may not be in this replica's registry yet.
+            return Ok(Some(Utc::now() + chrono::Duration::seconds(1)));
         };
         let door = self.db.tenant(t.db_ref());
         loop {
@@ -127,7 +156,19 @@ impl MailWorker {
             }
             for mail in batch {
                 match self.mailer.send(&mail.to_email, &mail.subject, &mail.body) {
-                    Ok(()) => door.tx(|conn| outbox::mark_sent(conn, mail.id))?,
+                    Ok(()) => door.tx(|conn| {
+                        outbox::mark_sent(conn, mail.id)?;
+                        let key = format!("mail:{}:sent", mail.id);
+                        crate::metering::record(
+                            conn,
+                            &t,
+                            crate::metering::Metric::Emails,
+                            1,
+                            &key,
+                            Utc::now(),
+                        )
+                        .map(|_| ())
+                    })?,
                     Err(error) => {
                         tracing::warn!(tenant = %t.slug, mail = mail.id, %error, "mail not sent; will retry");
                         let retry_in = outbox::backoff(self.retry_base_ms, mail.attempts);

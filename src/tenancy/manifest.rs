@@ -250,6 +250,15 @@ fn execute(db: &Db, want: &NewTenant, changes: &[Change], actor: &str) -> Result
         let code = want.code.as_deref().unwrap_or(&tenant.code);
         store::update_name_plan_code(conn, tenant.id, &want.name, &want.plan, code)?;
         for change in changes {
+            if let Change::Plan { to, .. } = change {
+                crate::leasing::start_lease(
+                    conn,
+                    tenant.id,
+                    to,
+                    crate::dossiers::deadlines::today_vn(),
+                    actor,
+                )?;
+            }
             match change {
                 Change::AddDomain(h) => store::add_domain(conn, tenant.id, h, "custom")?,
                 Change::RemoveDomain(h) => store::remove_domain(conn, tenant.id, h)?,

@@ -62,6 +62,9 @@ pub struct Tenant {
     pub role: String,
     /// Prefix of the province's tracking codes, e.g. `HNI`.
     pub code: String,
+    /// The leased request rate (requests/s) and burst, from its plan.
+    pub rate_limit_rps: i32,
+    pub rate_burst: i32,
     pub created_at: DateTime<Utc>,
 }
 

@@ -136,8 +136,22 @@ pub fn provision_with<F>(
 where
     F: FnOnce(&mut PgConnection) -> Result<(), AppError>,
 {
+    db.control(|conn| provision_in(conn, new, actor, after_schema))
+}
+
+/// Provisioning inside the caller's control-plane transaction (a subscription's approval
+/// provisions, leases and invites in one transaction).
+pub fn provision_in<F>(
+    conn: &mut PgConnection,
+    new: &NewTenant,
+    actor: &str,
+    after_schema: F,
+) -> Result<Tenant, AppError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<(), AppError>,
+{
     let latest = latest_version(&TENANT_MIGRATIONS).map_err(AppError::internal)?;
-    db.control(|conn| {
+    {
         if store::find_by_slug(conn, new.slug.as_str())?.is_some()
             || store::domain_owner(conn, new.slug.as_str())?.is_some()
         {
@@ -197,9 +211,8 @@ where
                 tenants::schema_version.eq(&latest),
                 tenants::code.eq(&code),
             ))
-            .returning(tenants::created_at)
-            .get_result::<chrono::DateTime<chrono::Utc>>(conn);
-        let created_at = match inserted {
+            .execute(conn);
+        match inserted {
             Err(diesel::result::Error::DatabaseError(
                 diesel::result::DatabaseErrorKind::UniqueViolation,
                 _,
@@ -214,6 +227,16 @@ where
         sql_query(format!("GRANT {role} TO CURRENT_USER")).execute(conn)?;
         sql_query(format!("CREATE SCHEMA {schema} AUTHORIZATION {role}")).execute(conn)?;
         sql_query(format!("REVOKE ALL ON SCHEMA {schema} FROM PUBLIC")).execute(conn)?;
+        // Its one way to count usage: for itself only (see the leasing migration).
+        for function in [
+            "record_usage(text, bigint, text, timestamptz)",
+            "usage_threshold(text, timestamptz)",
+        ] {
+            sql_query(format!(
+                "GRANT EXECUTE ON FUNCTION public.{function} TO {role}"
+            ))
+            .execute(conn)?;
+        }
         after_schema(conn)?;
 
         apply_tenant_migrations(conn, &tenant, TENANT_MIGRATIONS)
@@ -222,6 +245,13 @@ where
         branding::save(conn, &new.branding)?;
         crate::db::tenant_leave(conn)?;
 
+        crate::leasing::start_lease(
+            conn,
+            id,
+            &new.plan,
+            crate::dossiers::deadlines::today_vn(),
+            actor,
+        )?;
         store::add_domain(conn, id, new.slug.as_str(), "subdomain")?;
         for host in &new.custom_domains {
             store::add_domain(conn, id, host, "custom")?;
@@ -233,18 +263,9 @@ where
             new.slug.as_str(),
             json!({ "name": new.name, "plan": new.plan, "domains": new.custom_domains }),
         )?;
-        Ok(Tenant {
-            id,
-            slug: new.slug.to_string(),
-            name: new.name.clone(),
-            status: TenantStatus::Active,
-            plan: new.plan.clone(),
-            schema: tenant.schema,
-            role: tenant.role,
-            code,
-            created_at,
-        })
-    })
+        store::find_by_slug(conn, new.slug.as_str())?
+            .ok_or_else(|| AppError::internal("provisioned tenant vanished"))
+    }
 }
 
 /// The derived code if free; else the first free four-letter code that starts like it (one

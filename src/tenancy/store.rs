@@ -21,8 +21,8 @@ struct TenantRow {
     created_at: DateTime<Utc>,
 }
 
-impl From<TenantRow> for Tenant {
-    fn from(r: TenantRow) -> Tenant {
+impl From<(TenantRow, i32, i32)> for Tenant {
+    fn from((r, rate_limit_rps, rate_burst): (TenantRow, i32, i32)) -> Tenant {
         let code = r.code.unwrap_or_else(|| super::derive_code(&r.slug));
         Tenant {
             id: TenantId(r.id),
@@ -33,22 +33,39 @@ impl From<TenantRow> for Tenant {
             schema: r.schema_name,
             role: r.role_name,
             code,
+            rate_limit_rps,
+            rate_burst,
             created_at: r.created_at,
         }
     }
 }
 
+type WithPlan = diesel::dsl::Select<
+    diesel::dsl::InnerJoin<tenants::table, crate::db::schema::plans::table>,
+    (
+        diesel::dsl::AsSelect<TenantRow, diesel::pg::Pg>,
+        crate::db::schema::plans::rate_limit_rps,
+        crate::db::schema::plans::rate_burst,
+    ),
+>;
+
+/// Tenants with their plan's rate: what the registry and the API show.
+fn with_plan() -> WithPlan {
+    use crate::db::schema::plans;
+    tenants::table.inner_join(plans::table).select((
+        TenantRow::as_select(),
+        plans::rate_limit_rps,
+        plans::rate_burst,
+    ))
+}
+
 pub fn list(conn: &mut PgConnection) -> Result<Vec<Tenant>, AppError> {
-    let rows: Vec<TenantRow> = tenants::table
-        .select(TenantRow::as_select())
-        .order(tenants::slug)
-        .load(conn)?;
+    let rows: Vec<(TenantRow, i32, i32)> = with_plan().order(tenants::slug).load(conn)?;
     Ok(rows.into_iter().map(Tenant::from).collect())
 }
 
 pub fn find_by_slug(conn: &mut PgConnection, slug: &str) -> Result<Option<Tenant>, AppError> {
-    let row: Option<TenantRow> = tenants::table
-        .select(TenantRow::as_select())
+    let row: Option<(TenantRow, i32, i32)> = with_plan()
         .filter(tenants::slug.eq(slug))
         .first(conn)
         .optional()?;
@@ -60,14 +77,13 @@ pub fn set_status(
     slug: &str,
     status: TenantStatus,
 ) -> Result<Tenant, AppError> {
-    let row: TenantRow = diesel::update(tenants::table.filter(tenants::slug.eq(slug)))
+    diesel::update(tenants::table.filter(tenants::slug.eq(slug)))
         .set((
             tenants::status.eq(status.as_str()),
             tenants::updated_at.eq(diesel::dsl::now),
         ))
-        .returning(TenantRow::as_returning())
-        .get_result(conn)?;
-    Ok(row.into())
+        .execute(conn)?;
+    find_by_slug(conn, slug)?.ok_or(AppError::NotFound)
 }
 
 pub fn update_name_plan_code(

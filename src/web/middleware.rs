@@ -167,6 +167,24 @@ pub async fn resolve_site(
             span.record("site", site.kind());
             if let Site::Province(t) = &site {
                 span.record("province", t.slug.as_str());
+                // Fair sharing: the province's own bucket, at its leased rate.
+                let admitted =
+                    state
+                        .limiter
+                        .admit(t.id, f64::from(t.rate_limit_rps), f64::from(t.rate_burst));
+                if let Err(wait) = admitted {
+                    return Ok(req.error_response(AppError::TooMany {
+                        code: "rate_limited",
+                        msg: crate::lang::Msg::new(
+                            "Tỉnh đang nhận quá nhiều yêu cầu. Vui lòng thử lại sau giây lát.",
+                            "This province is receiving too many requests. Please try again in a moment.",
+                        ),
+                        retry_after_secs: wait.as_secs().max(1),
+                    }));
+                }
+                if is_api(req.path()) {
+                    state.api_calls.hit(t.id);
+                }
             }
             req.extensions_mut().insert(site);
             next.call(req)

@@ -2,6 +2,7 @@
 
 pub mod citizen_auth;
 mod health;
+pub mod leasing_api;
 mod middleware;
 mod national;
 pub mod national_index;
@@ -28,6 +29,7 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
         n => n,
     };
     let json_limit = state.settings.server.json_limit_bytes;
+    let head_timeout = state.settings.server.request_head_timeout_secs;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -59,12 +61,14 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
                 web::scope("")
                     .guard(guard::fn_guard(is_national))
                     .configure(national::routes)
-                    .configure(national_index::routes),
+                    .configure(national_index::routes)
+                    .configure(leasing_api::national_routes),
             )
             .service(
                 web::scope("")
                     .guard(guard::fn_guard(is_operator))
-                    .configure(operator::routes),
+                    .configure(operator::routes)
+                    .configure(leasing_api::operator_routes),
             )
             .service(
                 web::scope("")
@@ -74,6 +78,7 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
             .default_service(web::to(middleware::not_found))
     })
     .workers(workers)
+    .client_request_timeout(std::time::Duration::from_secs(head_timeout))
     .shutdown_timeout(20)
     .listen(listener)?
     .run();

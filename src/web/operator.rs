@@ -94,7 +94,7 @@ pub struct TenantView {
 }
 
 impl TenantView {
-    fn new(t: &Tenant, state: &AppState) -> TenantView {
+    pub fn new(t: &Tenant, state: &AppState) -> TenantView {
         let host = format!("{}.{}", t.slug, state.registry.base_domain());
         TenantView {
             slug: t.slug.clone(),

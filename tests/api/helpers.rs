@@ -97,6 +97,8 @@ pub fn test_settings(database_url: &str) -> Settings {
     s.server.bind = "127.0.0.1:0".parse().unwrap();
     s.server.base_domain = "localhost".into();
     s.server.workers = 2;
+    // A loaded 2-core test machine may take a while to read a request; never reset it.
+    s.server.request_head_timeout_secs = 60;
     s.database.url = SecretString::from(database_url.to_string());
     s.database.pool_size = 16;
     s.auth.jwt_secret = Some(SecretString::from(JWT_SECRET.to_string()));
@@ -134,6 +136,8 @@ impl TestApp {
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .pool_max_idle_per_host(256)
+                // Shorter than the server's 5 s keep-alive: never reuse a connection it closed.
+                .pool_idle_timeout(std::time::Duration::from_secs(2))
                 .build()
                 .unwrap(),
             state,

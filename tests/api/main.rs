@@ -12,6 +12,7 @@ mod isolation;
 mod mail;
 mod mail_sink;
 mod manifests;
+mod metering;
 mod migrations;
 mod operator;
 mod pages;

@@ -27,7 +27,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(invite_staff)
         .service(deactivate_staff)
         .service(activate_staff)
-        .service(accept_invitation);
+        .service(accept_invitation)
+        .service(get_own_usage);
 }
 
 #[get("/api/v1/manage/branding")]
@@ -131,6 +132,7 @@ async fn invite_staff(
         .db
         .run(move |conn| {
             let (account, token) = staff::invite(conn, &email, &form.full_name, role)?;
+            crate::metering::record_seats(conn, &tenant, &format!("staff:{}:granted", account.id))?;
             let link = format!("{}/invitations/{token}", ctx.site_url);
             let (subject, body) =
                 invitation_mail(&ctx.province, &inviter, &account.full_name, role, &link);
@@ -151,7 +153,7 @@ async fn invite_staff(
     Ok(HttpResponse::Created().json(account))
 }
 
-fn invitation_mail(
+pub fn invitation_mail(
     province: &str,
     inviter: &str,
     name: &str,
@@ -188,10 +190,21 @@ async fn set_staff_active(
             ),
         ));
     }
+    let tenant = admin.province.tenant.clone();
     let account = admin
         .province
         .db
-        .run(move |conn| staff::set_active(conn, id, active))
+        .run(move |conn| {
+            let account = staff::set_active(conn, id, active)?;
+            if active {
+                let key = format!(
+                    "staff:{id}:activated:{}",
+                    chrono::Utc::now().timestamp_millis()
+                );
+                crate::metering::record_seats(conn, &tenant, &key)?;
+            }
+            Ok(account)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(account))
 }
@@ -233,4 +246,20 @@ async fn accept_invitation(
         .run(move |conn| staff::accept_invitation(conn, &token, &hash))
         .await?;
     Ok(HttpResponse::Ok().json(account))
+}
+
+/// `GET /api/v1/manage/usage?period=`: the operator's shape, for this province only.
+#[get("/api/v1/manage/usage")]
+async fn get_own_usage(
+    AdminUser(admin): AdminUser,
+    state: web::Data<AppState>,
+    query: web::Query<crate::web::leasing_api::PeriodQuery>,
+) -> Result<HttpResponse, AppError> {
+    let period = crate::web::leasing_api::period_or_now(&query)?;
+    let id = admin.province.tenant.id;
+    let usage = state
+        .db
+        .control_async(move |conn| crate::metering::usage::for_period(conn, id, period))
+        .await?;
+    Ok(HttpResponse::Ok().json(usage))
 }

@@ -239,6 +239,7 @@ async fn upload_attachment(
     let (name, bytes, field) =
         read_upload(payload, state.settings.storage.max_upload_bytes).await?;
     let code = tracking::normalize(&code);
+    let tenant = province.tenant.clone();
     let meta = province
         .db
         .run(move |conn| {
@@ -266,8 +267,9 @@ async fn upload_attachment(
                 _ => None,
             };
             let kind = attachments::check_type(&bytes, accept.as_deref())?;
-            attachments::add(
+            attachments::add_metered(
                 conn,
+                &tenant,
                 &SchemaBlobs,
                 d.id,
                 &attachments::Upload {

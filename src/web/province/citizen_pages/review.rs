@@ -236,7 +236,7 @@ pub async fn submit_application(
                     bytes: &f.data,
                     uploaded_by: &by,
                 };
-                attachments::add(conn, &SchemaBlobs, dossier.id, &upload)?;
+                attachments::add_metered(conn, &tenant, &SchemaBlobs, dossier.id, &upload)?;
             }
             drafts::delete(conn, draft.id)?;
             Ok(Some(dossier.tracking_code))

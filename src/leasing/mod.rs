@@ -1,0 +1,87 @@
+//! Leasing capacity: plans, a province's leases over time, and subscription requests.
+
+pub mod plans;
+pub mod subscriptions;
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+
+use crate::db::schema::{leases, tenants};
+use crate::error::AppError;
+use crate::tenancy::TenantId;
+
+/// Records that `plan` is leased from `starts_on` (control-plane door). A lease runs until the
+/// next one starts; history is kept for proration. A lease starting today or earlier also
+/// becomes the tenant's current plan (which the rate limit and hard caps read).
+pub fn start_lease(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    plan: &str,
+    starts_on: NaiveDate,
+    actor: &str,
+) -> Result<(), AppError> {
+    diesel::insert_into(leases::table)
+        .values((
+            leases::tenant_id.eq(tenant.0),
+            leases::plan_code.eq(plan),
+            leases::starts_on.eq(starts_on),
+            leases::created_by.eq(actor),
+        ))
+        .on_conflict((leases::tenant_id, leases::starts_on))
+        .do_update()
+        .set((
+            leases::plan_code.eq(plan),
+            leases::created_by.eq(actor),
+            leases::created_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)?;
+    sync_current_plan(conn, tenant, crate::dossiers::deadlines::today_vn())
+}
+
+/// Sets `tenants.plan_code` to the lease in force on `today` (leases starting later wait).
+pub fn sync_current_plan(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    today: NaiveDate,
+) -> Result<(), AppError> {
+    let current: Option<String> = leases::table
+        .filter(leases::tenant_id.eq(tenant.0))
+        .filter(leases::starts_on.le(today))
+        .order(leases::starts_on.desc())
+        .select(leases::plan_code)
+        .first(conn)
+        .optional()?;
+    if let Some(plan) = current {
+        diesel::update(tenants::table.find(tenant.0))
+            .set((
+                tenants::plan_code.eq(plan),
+                tenants::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LeaseView {
+    pub plan: String,
+    pub starts_on: NaiveDate,
+    pub created_by: String,
+}
+
+/// A tenant's leases, oldest first.
+pub fn history(conn: &mut PgConnection, tenant: TenantId) -> Result<Vec<LeaseView>, AppError> {
+    let rows: Vec<(String, NaiveDate, String)> = leases::table
+        .filter(leases::tenant_id.eq(tenant.0))
+        .order(leases::starts_on.asc())
+        .select((leases::plan_code, leases::starts_on, leases::created_by))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(plan, starts_on, created_by)| LeaseView {
+            plan,
+            starts_on,
+            created_by,
+        })
+        .collect())
+}
