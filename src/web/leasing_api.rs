@@ -204,8 +204,17 @@ async fn approve_subscription(
     state: web::Data<AppState>,
     id: web::Path<uuid::Uuid>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    let actor = format!("operator:{}", user.email);
+    let tenant = approve(&state, id.into_inner(), format!("operator:{}", user.email)).await?;
+    Ok(HttpResponse::Created().json(TenantView::new(&tenant, &state)))
+}
+
+/// Approves a pending request: the province is provisioned, leased, and its first admin
+/// invited by mail, all in one transaction; this replica serves it on return.
+pub async fn approve(
+    state: &web::Data<AppState>,
+    id: uuid::Uuid,
+    actor: String,
+) -> Result<crate::tenancy::Tenant, AppError> {
     let base = state.registry.base_domain().to_string();
     let settings = state.settings.clone();
     let tenant = state
@@ -252,7 +261,7 @@ async fn approve_subscription(
         .await?;
     let registry = state.registry.clone();
     web::block(move || registry.reload()).await??;
-    Ok(HttpResponse::Created().json(TenantView::new(&tenant, &state)))
+    Ok(tenant)
 }
 
 #[derive(Debug, Deserialize)]
@@ -268,8 +277,24 @@ async fn decline_subscription(
     id: web::Path<uuid::Uuid>,
     form: web::Json<DeclineForm>,
 ) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    let reason = form.into_inner().reason.trim().to_string();
+    let r = decline(
+        &state,
+        id.into_inner(),
+        form.into_inner().reason,
+        format!("operator:{}", user.email),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(r))
+}
+
+/// Declines a pending request with a reason, mailed from the national outbox.
+pub async fn decline(
+    state: &web::Data<AppState>,
+    id: uuid::Uuid,
+    reason: String,
+    actor: String,
+) -> Result<subscriptions::Request, AppError> {
+    let reason = reason.trim().to_string();
     if reason.is_empty() || reason.chars().count() > 1000 {
         return Err(AppError::invalid(
             "reason",
@@ -279,8 +304,7 @@ async fn decline_subscription(
             ),
         ));
     }
-    let actor = format!("operator:{}", user.email);
-    let r = state
+    state
         .db
         .control_async(move |conn| {
             subscriptions::lock_pending(conn, id)?;
@@ -294,6 +318,5 @@ async fn decline_subscription(
             audit::record(conn, &actor, "subscription.decline", &r.slug, json!({ "request": id, "reason": reason }))?;
             Ok(r)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(r))
+        .await
 }

@@ -6,7 +6,9 @@ pub mod leasing_api;
 mod middleware;
 mod national;
 pub mod national_index;
+mod national_subscribe;
 pub mod operator;
+mod operator_pages;
 pub mod pages;
 mod province;
 pub mod session;
@@ -62,13 +64,15 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
                     .guard(guard::fn_guard(is_national))
                     .configure(national::routes)
                     .configure(national_index::routes)
-                    .configure(leasing_api::national_routes),
+                    .configure(leasing_api::national_routes)
+                    .configure(national_subscribe::routes),
             )
             .service(
                 web::scope("")
                     .guard(guard::fn_guard(is_operator))
                     .configure(operator::routes)
-                    .configure(leasing_api::operator_routes),
+                    .configure(leasing_api::operator_routes)
+                    .configure(operator_pages::routes),
             )
             .service(
                 web::scope("")

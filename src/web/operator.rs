@@ -1,6 +1,6 @@
 //! The operator site: sign-in and the tenant API (plans, leases and billing come later).
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -13,24 +13,15 @@ use crate::lang::Msg;
 use crate::state::AppState;
 use crate::tenancy::provision::{NewTenant, provision};
 use crate::tenancy::{Site, Tenant, TenantStatus, store};
-use crate::web::pages::{self, Layout, OperatorHomePage};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(operator_home)
-        .service(issue_token)
+    cfg.service(issue_token)
         .service(who_am_i)
         .service(list_tenants)
         .service(create_tenant)
         .service(get_tenant)
         .service(suspend_tenant)
         .service(resume_tenant);
-}
-
-#[get("/")]
-async fn operator_home(req: HttpRequest) -> Result<HttpResponse, AppError> {
-    pages::render(&OperatorHomePage {
-        layout: Layout::operator(&req),
-    })
 }
 
 #[derive(Debug, Deserialize)]

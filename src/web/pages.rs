@@ -130,12 +130,6 @@ pub struct ProcedureCard {
 }
 
 #[derive(Template)]
-#[template(path = "operator_home.html")]
-pub struct OperatorHomePage {
-    pub layout: Layout,
-}
-
-#[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage {
     pub layout: Layout,

@@ -15,6 +15,7 @@ mod manifests;
 mod metering;
 mod migrations;
 mod operator;
+mod operator_pages;
 mod pages;
 mod provisioning;
 mod staff;

@@ -15,22 +15,22 @@ const PDF: &[u8] =
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0";
 
 /// One browser on one site: its cookies, no redirects followed.
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     app: &'a TestApp,
     host: String,
-    cookies: BTreeMap<String, String>,
+    pub(crate) cookies: BTreeMap<String, String>,
 }
 
 /// A response read whole: status, headers and body.
-struct Page {
-    status: u16,
-    location: String,
-    headers: reqwest::header::HeaderMap,
-    body: String,
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) location: String,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) body: String,
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp, host: &str) -> Browser<'a> {
+    pub(crate) fn new(app: &'a TestApp, host: &str) -> Browser<'a> {
         Browser {
             app,
             host: host.to_string(),
@@ -70,7 +70,7 @@ impl<'a> Browser<'a> {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
         let res = self
             .app
             .client
@@ -83,7 +83,7 @@ impl<'a> Browser<'a> {
         self.read(res).await
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let res = self
             .app
             .client
@@ -98,7 +98,7 @@ impl<'a> Browser<'a> {
         self.read(res).await
     }
 
-    async fn post_multipart(&mut self, path: &str, form: Form) -> Page {
+    pub(crate) async fn post_multipart(&mut self, path: &str, form: Form) -> Page {
         let res = self
             .app
             .client
@@ -113,7 +113,7 @@ impl<'a> Browser<'a> {
     }
 
     /// The page's CSRF token, which must equal the cookie (double submit).
-    fn csrf(&self, page: &Page) -> String {
+    pub(crate) fn csrf(&self, page: &Page) -> String {
         let token = page
             .body
             .split("name=\"csrf\" value=\"")
@@ -126,7 +126,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Signs in through the form; returns where the site sent us.
-    async fn sign_in(&mut self, email: &str, next: &str) -> Page {
+    pub(crate) async fn sign_in(&mut self, email: &str, next: &str) -> Page {
         let page = self.get(&format!("/sign-in?next={next}")).await;
         assert_eq!(page.status, 200);
         let csrf = self.csrf(&page);

@@ -1,0 +1,484 @@
+//! The operator console in the browser: sign in, every province with this month's usage,
+//! a province's usage and leases, plans, and subscription requests to decide.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, post, web};
+use askama::Template;
+use futures_util::future::LocalBoxFuture;
+use serde::Deserialize;
+
+use crate::accounts::operators::{self, OperatorAccount, OperatorRole};
+use crate::accounts::throttle;
+use crate::error::AppError;
+use crate::lang::{Lang, Msg};
+use crate::leasing::plans::{self, Plan};
+use crate::leasing::subscriptions::{self, Request};
+use crate::metering::Metric;
+use crate::metering::usage::{self, Usage};
+use crate::period::Period;
+use crate::state::AppState;
+use crate::tenancy::{Site, Tenant, TenantStatus, store};
+use crate::web::pages::Layout;
+use crate::web::session::{self, Csrf, SESSION_COOKIE};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(show_console)
+        .service(show_operator_sign_in)
+        .service(sign_in_operator)
+        .service(sign_out_operator)
+        .service(show_tenant_usage)
+        .service(change_tenant_status)
+        .service(show_plans)
+        .service(show_subscriptions)
+        .service(decide_subscription);
+}
+
+/// The signed-in operator of the `session` cookie on the operator site, if any.
+pub struct PageOperator(pub Option<OperatorAccount>);
+
+impl actix_web::FromRequest for PageOperator {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<PageOperator, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
+        let on_ops = matches!(req.extensions().get::<Site>(), Some(Site::Operator));
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let (Some(token), true, Some(state)) = (token, on_ops, state) else {
+                return Ok(PageOperator(None));
+            };
+            let Ok(claims) = state.jwt.verify(&token, &Site::Operator.audience()) else {
+                return Ok(PageOperator(None));
+            };
+            let Ok(id) = uuid::Uuid::parse_str(&claims.sub) else {
+                return Ok(PageOperator(None));
+            };
+            Ok(PageOperator(
+                state
+                    .db
+                    .control_async(move |conn| operators::find_active(conn, id))
+                    .await?,
+            ))
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "operator/sign_in.html")]
+struct SignInPage {
+    layout: Layout,
+    email: String,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SignInForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[get("/sign-in")]
+async fn show_operator_sign_in(req: HttpRequest, csrf: Csrf) -> Result<HttpResponse, AppError> {
+    let layout = Layout::operator(&req).with_session(csrf.token(), None);
+    session::page(
+        &req,
+        StatusCode::OK,
+        &SignInPage {
+            layout,
+            email: String::new(),
+            error: None,
+        },
+        &csrf,
+    )
+}
+
+#[post("/sign-in")]
+async fn sign_in_operator(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    lang: Lang,
+    form: web::Form<SignInForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    csrf.verify(form.csrf.as_deref())?;
+    let (email, given) = (form.email.clone(), form.password.clone());
+    let found = state
+        .db
+        .control_async(move |conn| {
+            let key = format!("operator:{}", email.trim().to_lowercase());
+            throttle::check(conn, &key)?;
+            let found = operators::authenticate(conn, &email, &given)?;
+            if found.is_none() {
+                throttle::record_failure(conn, &key)?;
+            }
+            Ok(found)
+        })
+        .await;
+    let (status, error) = match found {
+        Ok(Some(account)) => {
+            let token = state.jwt.issue(
+                &account.id.to_string(),
+                &Site::Operator.audience(),
+                account.role.as_str(),
+            )?;
+            let mut res = session::see_other("/");
+            res.add_cookie(&session::session_cookie(&state, token))
+                .map_err(AppError::internal)?;
+            return Ok(res);
+        }
+        Ok(None) => (
+            StatusCode::UNAUTHORIZED,
+            Msg::new(
+                "Email hoặc mật khẩu không đúng.",
+                "Wrong email or password.",
+            ),
+        ),
+        Err(AppError::TooMany { msg, .. }) => (StatusCode::TOO_MANY_REQUESTS, msg),
+        Err(e) => return Err(e),
+    };
+    let layout = Layout::operator(&req).with_session(csrf.token(), None);
+    let page = SignInPage {
+        layout,
+        email: form.email,
+        error: Some(error.get(lang).to_string()),
+    };
+    session::page(&req, status, &page, &csrf)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CsrfOnly {
+    csrf: Option<String>,
+}
+
+#[post("/sign-out")]
+async fn sign_out_operator(
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, AppError> {
+    csrf.verify(form.csrf.as_deref())?;
+    let mut res = session::see_other("/sign-in");
+    res.add_cookie(&session::clear_session_cookie(&state))
+        .map_err(AppError::internal)?;
+    Ok(res)
+}
+
+/// One province on the dashboard.
+struct ConsoleRow {
+    tenant: Tenant,
+    dossiers: i64,
+    included: i64,
+}
+
+#[derive(Template)]
+#[template(path = "operator/console.html")]
+struct ConsolePage {
+    layout: Layout,
+    period: String,
+    rows: Vec<ConsoleRow>,
+    pending: usize,
+}
+
+#[get("/")]
+async fn show_console(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: PageOperator,
+    csrf: Csrf,
+) -> Result<HttpResponse, AppError> {
+    let Some(user) = who.0 else {
+        return Ok(session::see_other("/sign-in"));
+    };
+    let period = Period::of(crate::dossiers::deadlines::today_vn());
+    let (tenants, usages, pending) = state
+        .db
+        .control_async(move |conn| {
+            let tenants = store::list(conn)?;
+            let mut usages = Vec::with_capacity(tenants.len());
+            for t in &tenants {
+                usages.push(usage::for_period(conn, t.id, period)?);
+            }
+            let pending = subscriptions::list(conn)?
+                .into_iter()
+                .filter(|r| r.status == "pending")
+                .count();
+            Ok((tenants, usages, pending))
+        })
+        .await?;
+    let rows = tenants
+        .into_iter()
+        .zip(usages)
+        .map(|(tenant, u)| {
+            let d = u
+                .metrics
+                .get("dossiers")
+                .copied()
+                .unwrap_or(usage::MetricUsage {
+                    used: 0,
+                    included: 0,
+                });
+            ConsoleRow {
+                tenant,
+                dossiers: d.used,
+                included: d.included,
+            }
+        })
+        .collect();
+    let layout = Layout::operator(&req).with_session(csrf.token(), Some(&user.email));
+    session::page(
+        &req,
+        StatusCode::OK,
+        &ConsolePage {
+            layout,
+            period: period.to_string(),
+            rows,
+            pending,
+        },
+        &csrf,
+    )
+}
+
+/// A metric's bar on the province page.
+struct UsageBar {
+    label: String,
+    used: i64,
+    included: i64,
+    /// Share of the allowance used, 0..=100 (capped for drawing).
+    percent: u32,
+}
+
+#[derive(Template)]
+#[template(path = "operator/tenant.html")]
+struct TenantPage {
+    layout: Layout,
+    tenant: Tenant,
+    period: String,
+    prev: String,
+    bars: Vec<UsageBar>,
+    leases: Vec<crate::leasing::LeaseView>,
+    can_change: bool,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PeriodQuery {
+    period: Option<String>,
+}
+
+#[get("/tenants/{slug}")]
+async fn show_tenant_usage(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: PageOperator,
+    csrf: Csrf,
+    lang: Lang,
+    slug: web::Path<String>,
+    query: web::Query<PeriodQuery>,
+) -> Result<HttpResponse, AppError> {
+    let Some(user) = who.0 else {
+        return Ok(session::see_other("/sign-in"));
+    };
+    let period = match query.period.as_deref().filter(|p| !p.is_empty()) {
+        Some(p) => Period::parse(p).map_err(|m| AppError::invalid("period", m))?,
+        None => Period::of(crate::dossiers::deadlines::today_vn()),
+    };
+    let slug = slug.into_inner();
+    let (tenant, u, leases): (Tenant, Usage, _) = state
+        .db
+        .control_async(move |conn| {
+            let t = store::find_by_slug(conn, &slug)?.ok_or(AppError::NotFound)?;
+            let u = usage::for_period(conn, t.id, period)?;
+            let leases = crate::leasing::history(conn, t.id)?;
+            Ok((t, u, leases))
+        })
+        .await?;
+    let bars = Metric::ALL
+        .iter()
+        .map(|m| {
+            let mu = u
+                .metrics
+                .get(m.as_str())
+                .copied()
+                .unwrap_or(usage::MetricUsage {
+                    used: 0,
+                    included: 0,
+                });
+            let percent = if mu.included > 0 {
+                ((mu.used as f64 / mu.included as f64) * 100.0).min(100.0) as u32
+            } else {
+                0
+            };
+            UsageBar {
+                label: m.label(lang).to_string(),
+                used: mu.used,
+                included: mu.included,
+                percent,
+            }
+        })
+        .collect();
+    let layout = Layout::operator(&req).with_session(csrf.token(), Some(&user.email));
+    let page = TenantPage {
+        layout,
+        tenant,
+        period: period.to_string(),
+        prev: period.prev().to_string(),
+        bars,
+        leases,
+        can_change: user.role == OperatorRole::Operator,
+    };
+    session::page(&req, StatusCode::OK, &page, &csrf)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StatusForm {
+    csrf: Option<String>,
+    status: String,
+}
+
+#[post("/tenants/{slug}/status")]
+async fn change_tenant_status(
+    state: web::Data<AppState>,
+    who: PageOperator,
+    csrf: Csrf,
+    slug: web::Path<String>,
+    form: web::Form<StatusForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf.verify(form.csrf.as_deref())?;
+    let user = who.0.ok_or_else(AppError::unauthorized)?;
+    if user.role != OperatorRole::Operator {
+        return Err(AppError::forbidden());
+    }
+    let status = match form.status.as_str() {
+        "suspended" => TenantStatus::Suspended,
+        "active" => TenantStatus::Active,
+        _ => {
+            return Err(AppError::invalid(
+                "status",
+                Msg::new("Trạng thái không hợp lệ.", "Unknown status."),
+            ));
+        }
+    };
+    let slug = slug.into_inner();
+    let actor = format!("operator:{}", user.email);
+    let s = slug.clone();
+    state
+        .db
+        .control_async(move |conn| {
+            store::set_status(conn, &s, status)?;
+            crate::audit::record(
+                conn,
+                &actor,
+                &format!("tenant.{}", status.as_str()),
+                &s,
+                serde_json::json!({}),
+            )
+        })
+        .await?;
+    let registry = state.registry.clone();
+    web::block(move || registry.reload()).await??;
+    Ok(session::see_other(&format!("/tenants/{slug}")))
+}
+
+#[derive(Template)]
+#[template(path = "operator/plans.html")]
+struct PlansPage {
+    layout: Layout,
+    plans: Vec<Plan>,
+}
+
+impl PlansPage {
+    fn terms(&self, plan: &Plan, metric: &str) -> String {
+        plan.metrics
+            .get(metric)
+            .map(|t| match t.hard_cap {
+                Some(cap) => format!("{} · {} đ · ≤ {cap}", t.included, t.unit_price_vnd),
+                None => format!("{} · {} đ", t.included, t.unit_price_vnd),
+            })
+            .unwrap_or_default()
+    }
+}
+
+#[get("/plans")]
+async fn show_plans(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: PageOperator,
+    csrf: Csrf,
+) -> Result<HttpResponse, AppError> {
+    let Some(user) = who.0 else {
+        return Ok(session::see_other("/sign-in"));
+    };
+    let plans = state.db.control_async(plans::list).await?;
+    let layout = Layout::operator(&req).with_session(csrf.token(), Some(&user.email));
+    session::page(&req, StatusCode::OK, &PlansPage { layout, plans }, &csrf)
+}
+
+#[derive(Template)]
+#[template(path = "operator/subscriptions.html")]
+struct SubscriptionsPage {
+    layout: Layout,
+    requests: Vec<Request>,
+}
+
+#[get("/subscriptions")]
+async fn show_subscriptions(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: PageOperator,
+    csrf: Csrf,
+) -> Result<HttpResponse, AppError> {
+    let Some(user) = who.0 else {
+        return Ok(session::see_other("/sign-in"));
+    };
+    let requests = state.db.control_async(subscriptions::list).await?;
+    let layout = Layout::operator(&req).with_session(csrf.token(), Some(&user.email));
+    session::page(
+        &req,
+        StatusCode::OK,
+        &SubscriptionsPage { layout, requests },
+        &csrf,
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DecisionForm {
+    csrf: Option<String>,
+    decision: String,
+    #[serde(default)]
+    reason: String,
+}
+
+#[post("/subscriptions/{id}")]
+async fn decide_subscription(
+    state: web::Data<AppState>,
+    who: PageOperator,
+    csrf: Csrf,
+    id: web::Path<uuid::Uuid>,
+    form: web::Form<DecisionForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf.verify(form.csrf.as_deref())?;
+    let user = who.0.ok_or_else(AppError::unauthorized)?;
+    if user.role != OperatorRole::Operator {
+        return Err(AppError::forbidden());
+    }
+    let form = form.into_inner();
+    let actor = format!("operator:{}", user.email);
+    match form.decision.as_str() {
+        "approve" => {
+            let tenant = crate::web::leasing_api::approve(&state, id.into_inner(), actor).await?;
+            Ok(session::see_other(&format!("/tenants/{}", tenant.slug)))
+        }
+        "decline" => {
+            crate::web::leasing_api::decline(&state, id.into_inner(), form.reason, actor).await?;
+            Ok(session::see_other("/subscriptions"))
+        }
+        _ => Err(AppError::invalid(
+            "decision",
+            Msg::new("Quyết định không hợp lệ.", "Unknown decision."),
+        )),
+    }
+}
