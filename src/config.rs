@@ -24,6 +24,7 @@ pub struct JobSettings {
     pub overdue_watch_secs: u64,
     pub usage_flush_secs: u64,
     pub usage_sample_secs: u64,
+    pub billing_close_grace_hours: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

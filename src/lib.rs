@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod billing;
 pub mod calendar;
 pub mod catalog;
 pub mod commands;

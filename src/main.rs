@@ -49,6 +49,11 @@ enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// Monthly invoices.
+    Billing {
+        #[command(subcommand)]
+        action: BillingAction,
+    },
     /// The operator's staff.
     Operator {
         #[command(subcommand)]
@@ -116,6 +121,15 @@ enum UserAction {
         name: Option<String>,
         #[arg(long, required = true)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum BillingAction {
+    /// Close a period: one invoice per province with a lease in it (repeatable: same result).
+    Close {
+        #[arg(long)]
+        period: String,
     },
 }
 
@@ -190,6 +204,9 @@ fn run(command: Command, settings: Settings) -> Result<(), Failure> {
             let pw = commands::operator::read_password_stdin()?;
             commands::user::create(&settings, &tenant, &email, &role, name.as_deref(), &pw)
         }
+        Command::Billing {
+            action: BillingAction::Close { period },
+        } => commands::billing::close_period(&settings, &period),
         Command::Operator {
             action:
                 OperatorAction::Create {

@@ -71,6 +71,14 @@ fn spawn_jobs(state: &web::Data<AppState>) {
         move |reg| crate::metering::sampling::run_once(&db, reg).map(|_| ()),
     );
     let db = state.db.clone();
+    let grace = jobs.billing_close_grace_hours;
+    crate::jobs::every(
+        "billing-close",
+        Duration::from_secs(600),
+        registry.clone(),
+        move |_| crate::jobs::billing::close_due(&db, grace, chrono::Utc::now()).map(|_| ()),
+    );
+    let db = state.db.clone();
     crate::jobs::every(
         "overdue-watch",
         Duration::from_secs(jobs.overdue_watch_secs),

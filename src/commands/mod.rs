@@ -1,5 +1,6 @@
 //! What each CLI command does; `main.rs` only parses arguments and calls these.
 
+pub mod billing;
 pub mod calendar;
 pub mod demo;
 pub mod migrate;

@@ -328,3 +328,85 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(plan_metrics, tenants);
 diesel::allow_tables_to_appear_in_same_query!(plan_metrics, plans);
+
+// Billing (schema `public`).
+diesel::table! {
+    vat_rates (effective_from) {
+        effective_from -> Date,
+        rate_bp -> Int4,
+        note -> Text,
+    }
+}
+
+diesel::table! {
+    invoice_counters (year) {
+        year -> Int4,
+        last_number -> Int4,
+    }
+}
+
+diesel::table! {
+    invoices (id) {
+        id -> Uuid,
+        number -> Text,
+        tenant_id -> Uuid,
+        period -> Text,
+        status -> Text,
+        subtotal_vnd -> Int8,
+        vat_rate_bp -> Int4,
+        vat_vnd -> Int8,
+        total_vnd -> Int8,
+        issued_at -> Timestamptz,
+        paid_at -> Nullable<Timestamptz>,
+        payment_reference -> Nullable<Text>,
+        voided_at -> Nullable<Timestamptz>,
+        void_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    invoice_lines (invoice_id, position) {
+        invoice_id -> Uuid,
+        position -> Int4,
+        description -> Text,
+        metric -> Nullable<Text>,
+        quantity -> Int8,
+        unit_price_vnd -> Int8,
+        amount_vnd -> Int8,
+    }
+}
+
+diesel::table! {
+    billed_usage (invoice_id, period, metric) {
+        invoice_id -> Uuid,
+        tenant_id -> Uuid,
+        period -> Text,
+        metric -> Text,
+        quantity -> Int8,
+    }
+}
+
+diesel::table! {
+    credit_notes (id) {
+        id -> Uuid,
+        number -> Text,
+        invoice_id -> Uuid,
+        amount_vnd -> Int8,
+        reason -> Text,
+        created_at -> Timestamptz,
+        created_by -> Text,
+    }
+}
+
+diesel::table! {
+    period_closes (period) {
+        period -> Text,
+        closed_at -> Timestamptz,
+        closed_by -> Text,
+    }
+}
+
+diesel::joinable!(invoice_lines -> invoices (invoice_id));
+diesel::allow_tables_to_appear_in_same_query!(invoices, invoice_lines, tenants);
+diesel::allow_tables_to_appear_in_same_query!(leases, plans);
+diesel::joinable!(invoices -> tenants (tenant_id));

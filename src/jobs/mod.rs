@@ -1,6 +1,7 @@
 //! Background jobs: each on its own thread, each run under a PostgreSQL advisory lock so that
 //! with N replicas exactly one runs it at a time.
 
+pub mod billing;
 pub mod overdue;
 
 use std::sync::Weak;

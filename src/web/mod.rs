@@ -1,5 +1,6 @@
 //! HTTP: one actix-web app serving every site, chosen by the Host header.
 
+pub mod billing_api;
 pub mod citizen_auth;
 mod health;
 pub mod leasing_api;
@@ -72,6 +73,7 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
                     .guard(guard::fn_guard(is_operator))
                     .configure(operator::routes)
                     .configure(leasing_api::operator_routes)
+                    .configure(billing_api::operator_routes)
                     .configure(operator_pages::routes),
             )
             .service(

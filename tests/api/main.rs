@@ -2,6 +2,7 @@
 //! database per test. One binary for all of them keeps linking fast.
 
 mod attachments;
+mod billing;
 mod calendar;
 mod cli;
 mod dossiers;

@@ -26,6 +26,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(dossier_api::routes)
         .configure(manage_api::routes)
         .configure(admin_api::routes)
+        .configure(crate::web::billing_api::province_routes)
         .configure(citizen_pages::routes);
 }
 

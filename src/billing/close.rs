@@ -1,0 +1,334 @@
+//! Closing a period: one invoice per province with a lease in it, numbered without gaps.
+//! Closing again returns the same invoices and takes no new numbers.
+
+use chrono::{Datelike, NaiveDate};
+use diesel::prelude::*;
+use diesel::sql_query;
+
+use super::invoice::{self, Invoice};
+use super::money::{Segment, Vnd, overage_units, prorate, vat};
+use crate::db::schema::{
+    billed_usage, invoice_counters, invoice_lines, invoices, leases, period_closes, plan_metrics,
+    plans, usage_period, vat_rates,
+};
+use crate::error::AppError;
+use crate::metering::Metric;
+use crate::period::Period;
+
+/// Serialises closes across replicas (held for the close's transaction).
+const CLOSE_LOCK: i64 = 0x706f_7274_0005;
+
+/// Closes `period` in one transaction (control-plane door) and returns its invoices.
+pub fn close(
+    conn: &mut PgConnection,
+    period: Period,
+    actor: &str,
+    today: NaiveDate,
+) -> Result<Vec<Invoice>, AppError> {
+    sql_query("SELECT pg_advisory_xact_lock($1)")
+        .bind::<diesel::sql_types::Int8, _>(CLOSE_LOCK)
+        .execute(conn)?;
+    if period.first_day() > today {
+        return Err(AppError::invalid(
+            "period",
+            crate::lang::Msg::new(
+                "Không thể chốt kỳ chưa bắt đầu.",
+                "A period that has not started cannot be closed.",
+            ),
+        ));
+    }
+    let tenant_ids: Vec<uuid::Uuid> = leases::table
+        .filter(leases::starts_on.lt(period.end()))
+        .select(leases::tenant_id)
+        .distinct()
+        .load(conn)?;
+    let already: Vec<uuid::Uuid> = invoices::table
+        .filter(invoices::period.eq(period.to_string()))
+        .select(invoices::tenant_id)
+        .load(conn)?;
+    let mut ids: Vec<uuid::Uuid> = tenant_ids
+        .into_iter()
+        .filter(|id| !already.contains(id))
+        .collect();
+    ids.sort();
+    for tenant in ids {
+        bill_tenant(conn, tenant, period, today)?;
+    }
+    diesel::insert_into(period_closes::table)
+        .values((
+            period_closes::period.eq(period.to_string()),
+            period_closes::closed_by.eq(actor),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)?;
+    invoice::for_period(conn, &period.to_string())
+}
+
+/// The lease segments of a tenant inside the period (each plan over its days).
+fn segments(
+    conn: &mut PgConnection,
+    tenant: uuid::Uuid,
+    period: Period,
+) -> Result<Vec<Segment>, AppError> {
+    let rows: Vec<(NaiveDate, String, i64)> = leases::table
+        .inner_join(plans::table.on(plans::code.eq(leases::plan_code)))
+        .filter(leases::tenant_id.eq(tenant))
+        .order(leases::starts_on.asc())
+        .select((leases::starts_on, leases::plan_code, plans::monthly_fee_vnd))
+        .load(conn)?;
+    let mut out = Vec::new();
+    for (i, (starts, plan, fee)) in rows.iter().enumerate() {
+        let ends = rows.get(i + 1).map(|r| r.0).unwrap_or(period.end());
+        let from = (*starts).max(period.first_day());
+        let until = ends.min(period.end());
+        if until > from {
+            out.push(Segment {
+                plan: plan.clone(),
+                monthly_fee: Vnd(*fee),
+                from,
+                until,
+            });
+        }
+    }
+    Ok(out)
+}
+
+pub fn vat_rate(conn: &mut PgConnection, on: NaiveDate) -> Result<i32, AppError> {
+    Ok(vat_rates::table
+        .filter(vat_rates::effective_from.le(on))
+        .order(vat_rates::effective_from.desc())
+        .select(vat_rates::rate_bp)
+        .first::<i32>(conn)
+        .optional()?
+        .unwrap_or(1000))
+}
+
+/// (included, unit price) of a plan for a metric.
+fn terms(conn: &mut PgConnection, plan: &str, metric: Metric) -> Result<(i64, i64), AppError> {
+    Ok(plan_metrics::table
+        .filter(plan_metrics::plan_code.eq(plan))
+        .filter(plan_metrics::metric.eq(metric.as_str()))
+        .select((plan_metrics::included, plan_metrics::unit_price_vnd))
+        .first(conn)
+        .optional()?
+        .unwrap_or((0, 0)))
+}
+
+fn used(
+    conn: &mut PgConnection,
+    tenant: uuid::Uuid,
+    period: &str,
+    metric: Metric,
+) -> Result<i64, AppError> {
+    Ok(usage_period::table
+        .filter(usage_period::tenant_id.eq(tenant))
+        .filter(usage_period::period.eq(period))
+        .filter(usage_period::metric.eq(metric.as_str()))
+        .select(usage_period::quantity)
+        .first(conn)
+        .optional()?
+        .unwrap_or(0))
+}
+
+fn describe(metric: Metric) -> &'static str {
+    match metric {
+        Metric::Dossiers => "Hồ sơ vượt mức / Dossiers over the allowance",
+        Metric::StorageBytes => "Lưu trữ vượt mức, theo GiB / Storage over the allowance, per GiB",
+        Metric::ApiCalls => "Lượt gọi API vượt mức / API calls over the allowance",
+        Metric::Emails => "Thư điện tử vượt mức / Emails over the allowance",
+        Metric::Seats => "Tài khoản cán bộ vượt mức / Staff seats over the allowance",
+    }
+}
+
+struct NewLine {
+    description: String,
+    metric: Option<String>,
+    quantity: i64,
+    unit_price: i64,
+    amount: i64,
+}
+
+fn bill_tenant(
+    conn: &mut PgConnection,
+    tenant: uuid::Uuid,
+    period: Period,
+    today: NaiveDate,
+) -> Result<(), AppError> {
+    let segs = segments(conn, tenant, period)?;
+    let Some(last) = segs.last().cloned() else {
+        return Ok(());
+    };
+    let mut lines = Vec::new();
+    let fees = prorate(&segs, period.days());
+    for (s, amount) in segs.iter().zip(fees) {
+        let days = (s.until - s.from).num_days();
+        lines.push(NewLine {
+            description: format!(
+                "Phí thuê gói {} / Lease fee, plan {} ({} – {}, {days}/{} ngày)",
+                s.plan,
+                s.plan,
+                s.from.format("%d/%m/%Y"),
+                (s.until - chrono::Duration::days(1)).format("%d/%m/%Y"),
+                period.days()
+            ),
+            metric: None,
+            quantity: days,
+            unit_price: s.monthly_fee.0,
+            amount: amount.0,
+        });
+    }
+    // Overage on the plan in force at the end of the period.
+    let mut billed: Vec<(String, Metric, i64)> = Vec::new();
+    for metric in Metric::ALL {
+        let (included, price) = terms(conn, &last.plan, metric)?;
+        let quantity = used(conn, tenant, &period.to_string(), metric)?;
+        billed.push((period.to_string(), metric, quantity));
+        let units = overage_units(metric.as_str(), quantity, included);
+        if units > 0 {
+            lines.push(NewLine {
+                description: describe(metric).to_string(),
+                metric: Some(metric.as_str().to_string()),
+                quantity: units,
+                unit_price: price,
+                amount: units.saturating_mul(price),
+            });
+        }
+    }
+    // Usage that arrived after an earlier period was closed: the extra overage, billed now.
+    let earlier: Vec<(String, String, i64)> = billed_usage::table
+        .filter(billed_usage::tenant_id.eq(tenant))
+        .filter(billed_usage::period.lt(period.to_string()))
+        .group_by((billed_usage::period, billed_usage::metric))
+        .select((
+            billed_usage::period,
+            billed_usage::metric,
+            diesel::dsl::max(billed_usage::quantity).assume_not_null(),
+        ))
+        .load(conn)?;
+    for (p, m, was) in earlier {
+        let Some(metric) = Metric::parse(&m) else {
+            continue;
+        };
+        let now_used = used(conn, tenant, &p, metric)?;
+        if now_used <= was {
+            continue;
+        }
+        let (included, price) = terms(conn, &last.plan, metric)?;
+        let extra = overage_units(&m, now_used, included) - overage_units(&m, was, included);
+        billed.push((p.clone(), metric, now_used));
+        if extra > 0 {
+            lines.push(NewLine {
+                description: format!("Điều chỉnh kỳ {p} (phát sinh sau khi chốt) / Adjustment for {p} (usage after its close): {m}"),
+                metric: Some(m.clone()),
+                quantity: extra,
+                unit_price: price,
+                amount: extra.saturating_mul(price),
+            });
+        }
+    }
+    let subtotal = Vnd(lines.iter().map(|l| l.amount).sum());
+    let rate = vat_rate(conn, period.end() - chrono::Duration::days(1))?;
+    let tax = vat(subtotal, rate);
+    let number = next_number(conn, today.year())?;
+    let id = uuid::Uuid::new_v4();
+    diesel::insert_into(invoices::table)
+        .values((
+            invoices::id.eq(id),
+            invoices::number.eq(&number),
+            invoices::tenant_id.eq(tenant),
+            invoices::period.eq(period.to_string()),
+            invoices::status.eq("finalized"),
+            invoices::subtotal_vnd.eq(subtotal.0),
+            invoices::vat_rate_bp.eq(rate),
+            invoices::vat_vnd.eq(tax.0),
+            invoices::total_vnd.eq(subtotal.0 + tax.0),
+        ))
+        .execute(conn)?;
+    for (i, l) in lines.iter().enumerate() {
+        diesel::insert_into(invoice_lines::table)
+            .values((
+                invoice_lines::invoice_id.eq(id),
+                invoice_lines::position.eq(i as i32 + 1),
+                invoice_lines::description.eq(&l.description),
+                invoice_lines::metric.eq(&l.metric),
+                invoice_lines::quantity.eq(l.quantity),
+                invoice_lines::unit_price_vnd.eq(l.unit_price),
+                invoice_lines::amount_vnd.eq(l.amount),
+            ))
+            .execute(conn)?;
+    }
+    mail_admins(conn, tenant, &number, period, Vnd(subtotal.0 + tax.0))?;
+    for (p, metric, quantity) in billed {
+        diesel::insert_into(billed_usage::table)
+            .values((
+                billed_usage::invoice_id.eq(id),
+                billed_usage::tenant_id.eq(tenant),
+                billed_usage::period.eq(p),
+                billed_usage::metric.eq(metric.as_str()),
+                billed_usage::quantity.eq(quantity),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The invoice is mailed to the province's admins on finalization, from the province's own
+/// outbox and in the same transaction (so a rolled-back close mails nothing).
+fn mail_admins(
+    conn: &mut PgConnection,
+    tenant: uuid::Uuid,
+    number: &str,
+    period: Period,
+    total: Vnd,
+) -> Result<(), AppError> {
+    use crate::db::schema::tenants;
+    let (name, schema, role): (String, String, String) = tenants::table
+        .find(tenant)
+        .select((tenants::name, tenants::schema_name, tenants::role_name))
+        .first(conn)?;
+    let door = crate::db::TenantRef {
+        id: crate::tenancy::TenantId(tenant),
+        schema,
+        role,
+    };
+    crate::db::tenant_enter(conn, &door)?;
+    let subject = format!("[{name}] Hoá đơn {number} kỳ {period} / Invoice {number} for {period}");
+    let body = format!(
+        "Hoá đơn {number} của {name} cho kỳ {period} đã được phát hành: tổng cộng {total} (đã gồm thuế GTGT).\n\
+         Xem chi tiết trong mục Hoá đơn của trang quản trị tỉnh.\n\n\
+         Invoice {number} of {name} for {period} has been issued: {total} in total (VAT included).\n\
+         See it under Invoices in the province's administration pages.\n"
+    );
+    for (staff_id, email, role) in crate::accounts::staff::active_emails(conn)? {
+        if role != "admin" {
+            continue;
+        }
+        let key = format!("invoice:{number}:{staff_id}");
+        let mail = crate::notify::outbox::NewMail {
+            kind: "invoice",
+            dossier_id: None,
+            to: &email,
+            subject: &subject,
+            body: &body,
+        };
+        crate::notify::outbox::enqueue_once(conn, crate::tenancy::TenantId(tenant), &key, &mail)?;
+    }
+    crate::db::tenant_leave(conn)?;
+    Ok(())
+}
+
+/// `HD-2026-000001`: the counter row is locked by the update, so numbers have no gaps even
+/// under concurrent closes; a rolled-back close gives its numbers back.
+fn next_number(conn: &mut PgConnection, year: i32) -> Result<String, AppError> {
+    let n: i32 = diesel::insert_into(invoice_counters::table)
+        .values((
+            invoice_counters::year.eq(year),
+            invoice_counters::last_number.eq(1),
+        ))
+        .on_conflict(invoice_counters::year)
+        .do_update()
+        .set(invoice_counters::last_number.eq(invoice_counters::last_number + 1))
+        .returning(invoice_counters::last_number)
+        .get_result(conn)?;
+    Ok(format!("HD-{year}-{n:06}"))
+}

@@ -1,0 +1,263 @@
+//! Invoices as the API shows them, and the queries that read them.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::db::schema::{invoice_lines, invoices, tenants};
+use crate::error::AppError;
+
+/// Stripe takes at most 99,999,999 ₫ in one VND payment: above that, bank transfer only.
+pub const STRIPE_VND_CAP: i64 = 99_999_999;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Line {
+    pub description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metric: Option<String>,
+    pub quantity: i64,
+    pub unit_price_vnd: i64,
+    pub amount_vnd: i64,
+}
+
+/// The contract's INVOICE, plus what a finance clerk needs beside it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Invoice {
+    pub number: String,
+    pub tenant: String,
+    pub tenant_name: String,
+    pub period: String,
+    pub status: String,
+    pub lines: Vec<Line>,
+    pub subtotal_vnd: i64,
+    pub vat_rate_percent: String,
+    pub vat_vnd: i64,
+    pub total_vnd: i64,
+    pub issued_at: DateTime<Utc>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub payment_reference: Option<String>,
+    /// `bank_transfer` always; `stripe` too when the total is within Stripe's VND cap.
+    pub payable_by: Vec<&'static str>,
+}
+
+type Head = (
+    uuid::Uuid,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i32,
+    i64,
+    i64,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    Option<String>,
+);
+
+fn heads() -> invoices::BoxedQuery<'static, diesel::pg::Pg> {
+    invoices::table.into_boxed()
+}
+
+fn load(
+    conn: &mut PgConnection,
+    query: invoices::BoxedQuery<'static, diesel::pg::Pg>,
+) -> Result<Vec<Invoice>, AppError> {
+    let rows: Vec<(Head, String)> = query
+        .inner_join(tenants::table)
+        .order(invoices::number.asc())
+        .select((
+            (
+                invoices::id,
+                invoices::number,
+                tenants::slug,
+                invoices::period,
+                invoices::status,
+                invoices::subtotal_vnd,
+                invoices::vat_rate_bp,
+                invoices::vat_vnd,
+                invoices::total_vnd,
+                invoices::issued_at,
+                invoices::paid_at,
+                invoices::payment_reference,
+            ),
+            tenants::name,
+        ))
+        .load(conn)?;
+    let ids: Vec<uuid::Uuid> = rows.iter().map(|(h, _)| h.0).collect();
+    let lines: Vec<(uuid::Uuid, String, Option<String>, i64, i64, i64)> = invoice_lines::table
+        .filter(invoice_lines::invoice_id.eq_any(&ids))
+        .order((invoice_lines::invoice_id, invoice_lines::position))
+        .select((
+            invoice_lines::invoice_id,
+            invoice_lines::description,
+            invoice_lines::metric,
+            invoice_lines::quantity,
+            invoice_lines::unit_price_vnd,
+            invoice_lines::amount_vnd,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(h, tenant_name)| {
+            let (
+                id,
+                number,
+                tenant,
+                period,
+                status,
+                subtotal,
+                rate_bp,
+                vat,
+                total,
+                issued_at,
+                paid_at,
+                reference,
+            ) = h;
+            Invoice {
+                lines: lines
+                    .iter()
+                    .filter(|l| l.0 == id)
+                    .map(|l| Line {
+                        description: l.1.clone(),
+                        metric: l.2.clone(),
+                        quantity: l.3,
+                        unit_price_vnd: l.4,
+                        amount_vnd: l.5,
+                    })
+                    .collect(),
+                number,
+                tenant,
+                tenant_name,
+                period,
+                status,
+                subtotal_vnd: subtotal,
+                vat_rate_percent: format!("{}%", f64::from(rate_bp) / 100.0),
+                vat_vnd: vat,
+                total_vnd: total,
+                issued_at,
+                paid_at,
+                payment_reference: reference,
+                payable_by: if total <= STRIPE_VND_CAP {
+                    vec!["bank_transfer", "stripe"]
+                } else {
+                    vec!["bank_transfer"]
+                },
+            }
+        })
+        .collect())
+}
+
+pub fn for_period(conn: &mut PgConnection, period: &str) -> Result<Vec<Invoice>, AppError> {
+    load(
+        conn,
+        heads().filter(invoices::period.eq(period.to_string())),
+    )
+}
+
+pub fn for_tenant(conn: &mut PgConnection, tenant: uuid::Uuid) -> Result<Vec<Invoice>, AppError> {
+    load(conn, heads().filter(invoices::tenant_id.eq(tenant)))
+}
+
+pub fn by_number(conn: &mut PgConnection, number: &str) -> Result<Option<Invoice>, AppError> {
+    Ok(load(
+        conn,
+        heads().filter(invoices::number.eq(number.to_string())),
+    )?
+    .into_iter()
+    .next())
+}
+
+/// Records a bank transfer (or a provider's confirmation) once: a finalized invoice becomes
+/// paid; paying a paid invoice with the same reference is a no-op, anything else 409.
+pub fn mark_paid(
+    conn: &mut PgConnection,
+    number: &str,
+    reference: &str,
+) -> Result<Invoice, AppError> {
+    let current = by_number(conn, number)?.ok_or(AppError::NotFound)?;
+    match current.status.as_str() {
+        "finalized" => {
+            diesel::update(invoices::table.filter(invoices::number.eq(number)))
+                .set((
+                    invoices::status.eq("paid"),
+                    invoices::paid_at.eq(diesel::dsl::now),
+                    invoices::payment_reference.eq(reference),
+                ))
+                .execute(conn)?;
+        }
+        "paid" if current.payment_reference.as_deref() == Some(reference) => {}
+        _ => {
+            return Err(AppError::conflict(
+                "invalid_transition",
+                crate::lang::Msg::new(
+                    "Hoá đơn này không thể ghi nhận thanh toán.",
+                    "This invoice cannot be marked paid.",
+                ),
+            ));
+        }
+    }
+    by_number(conn, number)?.ok_or(AppError::NotFound)
+}
+
+/// Voids a finalized (unpaid) invoice with a credit note for its whole amount (`CN-YYYY-…`);
+/// the invoice itself never changes but for its status.
+pub fn void(
+    conn: &mut PgConnection,
+    number: &str,
+    reason: &str,
+    actor: &str,
+    year: i32,
+) -> Result<Invoice, AppError> {
+    use crate::db::schema::{credit_notes, invoice_counters};
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 1000 {
+        return Err(AppError::invalid(
+            "reason",
+            crate::lang::Msg::new("Cần nêu lý do.", "A reason is required."),
+        ));
+    }
+    let current = by_number(conn, number)?.ok_or(AppError::NotFound)?;
+    if current.status != "finalized" {
+        return Err(AppError::conflict(
+            "invalid_transition",
+            crate::lang::Msg::new(
+                "Chỉ huỷ được hoá đơn chưa thanh toán.",
+                "Only an unpaid invoice can be voided.",
+            ),
+        ));
+    }
+    let id: uuid::Uuid = invoices::table
+        .filter(invoices::number.eq(number))
+        .select(invoices::id)
+        .first(conn)?;
+    // Credit notes have their own gapless series (year + 10000 in the counter table).
+    let n: i32 = diesel::insert_into(invoice_counters::table)
+        .values((
+            invoice_counters::year.eq(year + 10_000),
+            invoice_counters::last_number.eq(1),
+        ))
+        .on_conflict(invoice_counters::year)
+        .do_update()
+        .set(invoice_counters::last_number.eq(invoice_counters::last_number + 1))
+        .returning(invoice_counters::last_number)
+        .get_result(conn)?;
+    diesel::insert_into(credit_notes::table)
+        .values((
+            credit_notes::id.eq(uuid::Uuid::new_v4()),
+            credit_notes::number.eq(format!("CN-{year}-{n:06}")),
+            credit_notes::invoice_id.eq(id),
+            credit_notes::amount_vnd.eq(current.total_vnd),
+            credit_notes::reason.eq(reason),
+            credit_notes::created_by.eq(actor),
+        ))
+        .execute(conn)?;
+    diesel::update(invoices::table.find(id))
+        .set((
+            invoices::status.eq("void"),
+            invoices::voided_at.eq(diesel::dsl::now),
+            invoices::void_reason.eq(reason),
+        ))
+        .execute(conn)?;
+    by_number(conn, number)?.ok_or(AppError::NotFound)
+}

@@ -1,0 +1,185 @@
+//! Billing on the operator site (roles operator and billing) and a province admin's invoices.
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::Datelike;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::accounts::extract::{AdminUser, OperatorUser};
+use crate::audit;
+use crate::billing::{close, invoice};
+use crate::dossiers::deadlines::today_vn;
+use crate::error::AppError;
+use crate::period::Period;
+use crate::state::AppState;
+
+pub fn operator_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(close_period)
+        .service(list_invoices)
+        .service(get_invoice)
+        .service(pay_invoice)
+        .service(void_invoice);
+}
+
+pub fn province_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(list_own_invoices);
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CloseForm {
+    period: String,
+}
+
+/// `POST /api/v1/billing/close` `{period}` → 200 `{invoices}`; the same result when repeated.
+#[post("/api/v1/billing/close")]
+async fn close_period(
+    OperatorUser(user): OperatorUser,
+    state: web::Data<AppState>,
+    form: web::Json<CloseForm>,
+) -> Result<HttpResponse, AppError> {
+    let period = Period::parse(&form.period).map_err(|m| AppError::invalid("period", m))?;
+    let actor = format!("operator:{}", user.email);
+    let invoices = state
+        .db
+        .control_async(move |conn| {
+            let invoices = close::close(conn, period, &actor, today_vn())?;
+            audit::record(
+                conn,
+                &actor,
+                "billing.close",
+                &period.to_string(),
+                json!({ "invoices": invoices.len() }),
+            )?;
+            Ok(invoices)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "invoices": invoices })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PeriodQuery {
+    period: Option<String>,
+}
+
+#[get("/api/v1/invoices")]
+async fn list_invoices(
+    _user: OperatorUser,
+    state: web::Data<AppState>,
+    query: web::Query<PeriodQuery>,
+) -> Result<HttpResponse, AppError> {
+    let period = match query.period.as_deref().filter(|p| !p.is_empty()) {
+        Some(p) => Period::parse(p).map_err(|m| AppError::invalid("period", m))?,
+        None => Period::of(today_vn()).prev(),
+    };
+    let list = state
+        .db
+        .control_async(move |conn| invoice::for_period(conn, &period.to_string()))
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+#[get("/api/v1/invoices/{number}")]
+async fn get_invoice(
+    _user: OperatorUser,
+    state: web::Data<AppState>,
+    number: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let number = number.into_inner();
+    let inv = state
+        .db
+        .control_async(move |conn| invoice::by_number(conn, &number))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok().json(inv))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PayForm {
+    /// The bank transfer's reference.
+    reference: String,
+}
+
+/// Records a bank transfer: `finalized` → `paid`.
+#[post("/api/v1/invoices/{number}/pay")]
+async fn pay_invoice(
+    OperatorUser(user): OperatorUser,
+    state: web::Data<AppState>,
+    number: web::Path<String>,
+    form: web::Json<PayForm>,
+) -> Result<HttpResponse, AppError> {
+    let reference = form.into_inner().reference.trim().to_string();
+    if reference.is_empty() || reference.chars().count() > 100 {
+        return Err(AppError::invalid(
+            "reference",
+            crate::lang::Msg::new(
+                "Cần số tham chiếu chuyển khoản.",
+                "The bank reference is required.",
+            ),
+        ));
+    }
+    let number = number.into_inner();
+    let actor = format!("operator:{}", user.email);
+    let inv = state
+        .db
+        .control_async(move |conn| {
+            let inv = invoice::mark_paid(conn, &number, &format!("bank:{reference}"))?;
+            audit::record(
+                conn,
+                &actor,
+                "invoice.paid",
+                &number,
+                json!({ "reference": reference }),
+            )?;
+            Ok(inv)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(inv))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct VoidForm {
+    reason: String,
+}
+
+/// Voids an unpaid invoice with a credit note referring to it.
+#[post("/api/v1/invoices/{number}/void")]
+async fn void_invoice(
+    OperatorUser(user): OperatorUser,
+    state: web::Data<AppState>,
+    number: web::Path<String>,
+    form: web::Json<VoidForm>,
+) -> Result<HttpResponse, AppError> {
+    let number = number.into_inner();
+    let reason = form.into_inner().reason;
+    let actor = format!("operator:{}", user.email);
+    let inv = state
+        .db
+        .control_async(move |conn| {
+            let inv = invoice::void(conn, &number, &reason, &actor, today_vn().year())?;
+            audit::record(
+                conn,
+                &actor,
+                "invoice.void",
+                &number,
+                json!({ "reason": reason }),
+            )?;
+            Ok(inv)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(inv))
+}
+
+/// `GET /api/v1/manage/invoices`: this province's invoices.
+#[get("/api/v1/manage/invoices")]
+async fn list_own_invoices(
+    AdminUser(admin): AdminUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let id = admin.province.tenant.id.0;
+    Ok(HttpResponse::Ok().json(
+        state
+            .db
+            .control_async(move |conn| invoice::for_tenant(conn, id))
+            .await?,
+    ))
+}

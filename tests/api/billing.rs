@@ -1,0 +1,321 @@
+//! Billing: correct, repeatable invoices with gapless numbers; late usage as adjustments.
+
+use diesel::prelude::*;
+use diesel::sql_query;
+use portal::billing::close;
+use portal::period::Period;
+
+use crate::helpers::TestApp;
+
+#[derive(QueryableByName)]
+struct N {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+fn count(app: &TestApp, sql: &str) -> i64 {
+    sql_query(sql)
+        .get_result::<N>(&mut app.raw_connection())
+        .unwrap()
+        .n
+}
+
+fn exec(app: &TestApp, sql: &str) {
+    sql_query(sql).execute(&mut app.raw_connection()).unwrap();
+}
+
+async fn close_via_api(app: &TestApp, token: &str, period: &str) -> serde_json::Value {
+    let res = app
+        .post_json(
+            "ops.localhost",
+            "/api/v1/billing/close",
+            Some(token),
+            &serde_json::json!({"period": period}),
+        )
+        .await;
+    assert_eq!(res.status(), 200, "close {period}");
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn closing_a_month_bills_lease_days_and_overage_once_with_gapless_numbers() {
+    let app = TestApp::spawn().await;
+    let hn = app.create_tenant("ha-noi", "Thành phố Hà Nội").await;
+    app.create_tenant("hue", "Thành phố Huế").await;
+    let op = app.operator_token().await;
+    // Both leased from 1 October on the standard plan (40,000,000 ₫ a month; 15,000 dossiers).
+    exec(&app, "UPDATE leases SET starts_on = '2026-10-01'");
+    // Hà Nội's October: 15,120 dossiers counted → 120 over at 1,200 ₫.
+    exec(
+        &app,
+        &format!(
+            "SELECT usage_add('{}', 'dossiers', 15120, 'test:oct', '2026-10-15T03:00:00Z')",
+            hn.id
+        ),
+    );
+
+    let body = close_via_api(&app, &op, "2026-10").await;
+    let invoices = body["invoices"].as_array().unwrap();
+    assert_eq!(invoices.len(), 2);
+    let hni = invoices.iter().find(|i| i["tenant"] == "ha-noi").unwrap();
+    assert_eq!(hni["period"], "2026-10");
+    assert_eq!(hni["status"], "finalized");
+    let lines = hni["lines"].as_array().unwrap();
+    assert_eq!(
+        lines[0]["amount_vnd"], 40_000_000,
+        "a whole month of the lease"
+    );
+    let over = lines.iter().find(|l| l["metric"] == "dossiers").unwrap();
+    assert_eq!(
+        (
+            over["quantity"].as_i64(),
+            over["unit_price_vnd"].as_i64(),
+            over["amount_vnd"].as_i64()
+        ),
+        (Some(120), Some(1200), Some(144_000))
+    );
+    let sum: i64 = lines
+        .iter()
+        .map(|l| l["amount_vnd"].as_i64().unwrap())
+        .sum();
+    assert_eq!(
+        hni["subtotal_vnd"].as_i64(),
+        Some(sum),
+        "lines sum to the subtotal"
+    );
+    assert_eq!(hni["vat_vnd"].as_i64(), Some(sum * 8 / 100), "8% in 2026");
+    assert_eq!(hni["total_vnd"].as_i64(), Some(sum + sum * 8 / 100));
+    assert_eq!(
+        hni["payable_by"],
+        serde_json::json!(["bank_transfer", "stripe"]),
+        "under Stripe's VND cap"
+    );
+    let numbers: Vec<&str> = invoices
+        .iter()
+        .map(|i| i["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers, ["HD-2026-000001", "HD-2026-000002"]);
+
+    // Closing again: identical invoices, no new numbers.
+    let again = close_via_api(&app, &op, "2026-10").await;
+    assert_eq!(again, body);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT last_number::int8 AS n FROM invoice_counters WHERE year = 2026"
+        ),
+        2
+    );
+
+    // Late October usage after the close is billed in November as an adjustment.
+    exec(
+        &app,
+        &format!(
+            "SELECT usage_add('{}', 'dossiers', 10, 'test:late', '2026-10-30T03:00:00Z')",
+            hn.id
+        ),
+    );
+    let nov = close_via_api(&app, &op, "2026-11").await;
+    let hni = nov["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["tenant"] == "ha-noi")
+        .unwrap()
+        .clone();
+    let adj = hni["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["description"].as_str().unwrap().contains("2026-10"))
+        .expect("adjustment line");
+    assert_eq!(
+        (adj["quantity"].as_i64(), adj["amount_vnd"].as_i64()),
+        (Some(10), Some(12_000))
+    );
+    assert_eq!(hni["number"], "HD-2026-000003");
+
+    // Finalized invoices never change.
+    assert!(
+        sql_query("UPDATE invoice_lines SET amount_vnd = 1")
+            .execute(&mut app.raw_connection())
+            .is_err()
+    );
+    assert!(
+        sql_query("UPDATE invoices SET total_vnd = 1")
+            .execute(&mut app.raw_connection())
+            .is_err()
+    );
+
+    // A bank transfer marks it paid once; the admin sees the province's invoices.
+    let number = hni["number"].as_str().unwrap();
+    let paid = app
+        .post_json(
+            "ops.localhost",
+            &format!("/api/v1/invoices/{number}/pay"),
+            Some(&op),
+            &serde_json::json!({"reference": "VCB 123456"}),
+        )
+        .await;
+    assert_eq!(paid.status(), 200);
+    assert_eq!(
+        paid.json::<serde_json::Value>().await.unwrap()["status"],
+        "paid"
+    );
+    let again = app
+        .post_json(
+            "ops.localhost",
+            &format!("/api/v1/invoices/{number}/pay"),
+            Some(&op),
+            &serde_json::json!({"reference": "VCB 123456"}),
+        )
+        .await;
+    assert_eq!(
+        again.status(),
+        200,
+        "the same transfer recorded twice changes nothing"
+    );
+    let void = app
+        .post_json(
+            "ops.localhost",
+            &format!("/api/v1/invoices/{number}/void"),
+            Some(&op),
+            &serde_json::json!({"reason": "nhầm"}),
+        )
+        .await;
+    assert_eq!(void.status(), 409, "a paid invoice is not voided");
+    let hue_number = nov["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["tenant"] == "hue")
+        .unwrap()["number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let void = app
+        .post_json(
+            "ops.localhost",
+            &format!("/api/v1/invoices/{hue_number}/void"),
+            Some(&op),
+            &serde_json::json!({"reason": "Sai gói"}),
+        )
+        .await;
+    assert_eq!(
+        void.json::<serde_json::Value>().await.unwrap()["status"],
+        "void"
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM credit_notes WHERE number = 'CN-2026-000001'"
+        ),
+        1
+    );
+    let admin = app
+        .staff_token(
+            "ha-noi",
+            "admin@hanoi.gov.vn",
+            portal::accounts::staff::StaffRole::Admin,
+        )
+        .await;
+    let mine: serde_json::Value = app
+        .get_with_token("ha-noi.localhost", "/api/v1/manage/invoices", &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine.as_array().unwrap().len(), 2);
+    let by_number: serde_json::Value = app
+        .get_with_token("ops.localhost", &format!("/api/v1/invoices/{number}"), &op)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_number["status"], "paid");
+    assert_eq!(
+        app.post_json(
+            "ops.localhost",
+            "/api/v1/billing/close",
+            Some(&op),
+            &serde_json::json!({"period": "2026-13"})
+        )
+        .await
+        .status(),
+        422
+    );
+}
+
+#[tokio::test]
+async fn a_lease_started_mid_month_is_prorated_and_concurrent_closes_leave_no_gaps() {
+    let app = TestApp::spawn().await;
+    for i in 0..6 {
+        app.create_tenant(&format!("xa-{i}"), &format!("Xã {i}"))
+            .await;
+    }
+    // Leased from 16 October: 16 of 31 days of 40,000,000 ₫.
+    exec(&app, "UPDATE leases SET starts_on = '2026-10-16'");
+    let db = app.database().clone();
+    let runs: Vec<_> = (0..3)
+        .map(|_| {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                db.control(|c| {
+                    close::close(
+                        c,
+                        Period::parse("2026-10").unwrap(),
+                        "test",
+                        chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
+                    )
+                })
+                .unwrap()
+            })
+        })
+        .collect();
+    let results: Vec<_> = runs.into_iter().map(|r| r.join().unwrap()).collect();
+    assert!(
+        results.iter().all(|r| r == &results[0]),
+        "every close returns the same invoices"
+    );
+    let mut numbers: Vec<String> = results[0].iter().map(|i| i.number.clone()).collect();
+    numbers.sort();
+    assert_eq!(
+        numbers,
+        (1..=6)
+            .map(|n| format!("HD-2026-{n:06}"))
+            .collect::<Vec<_>>()
+    );
+    let fee = &results[0][0].lines[0];
+    assert_eq!(fee.quantity, 16);
+    assert_eq!(
+        fee.amount_vnd,
+        (40_000_000i64 * 16 + 15) / 31,
+        "40,000,000 × 16 / 31, rounded"
+    );
+
+    // VAT changes exactly on its effective date.
+    let (a, b) = tokio::task::spawn_blocking(move || {
+        db.control(|c| {
+            let a = close::vat_rate(c, chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap())?;
+            let b = close::vat_rate(c, chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap())?;
+            Ok((a, b))
+        })
+        .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!((a, b), (800, 1000));
+    // A period that has not started cannot be closed.
+    let op = app.operator_token().await;
+    assert_eq!(
+        app.post_json(
+            "ops.localhost",
+            "/api/v1/billing/close",
+            Some(&op),
+            &serde_json::json!({"period": "2027-02"})
+        )
+        .await
+        .status(),
+        422
+    );
+}
