@@ -16,6 +16,16 @@ pub struct Settings {
     pub mail: MailSettings,
     pub storage: StorageSettings,
     pub jobs: JobSettings,
+    pub stripe: StripeSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StripeSettings {
+    pub secret_key: Option<SecretString>,
+    pub api_base: String,
+    pub webhook_secret: Option<SecretString>,
+    pub webhook_previous_secret: Option<SecretString>,
+    pub webhook_tolerance_secs: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

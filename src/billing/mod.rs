@@ -4,3 +4,5 @@
 pub mod close;
 pub mod invoice;
 pub mod money;
+pub mod provider_events;
+pub mod webhook;

@@ -410,3 +410,14 @@ diesel::joinable!(invoice_lines -> invoices (invoice_id));
 diesel::allow_tables_to_appear_in_same_query!(invoices, invoice_lines, tenants);
 diesel::allow_tables_to_appear_in_same_query!(leases, plans);
 diesel::joinable!(invoices -> tenants (tenant_id));
+
+diesel::table! {
+    provider_events (id) {
+        id -> Text,
+        provider -> Text,
+        kind -> Text,
+        payload -> Jsonb,
+        received_at -> Timestamptz,
+        outcome -> Text,
+    }
+}

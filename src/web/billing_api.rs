@@ -18,7 +18,8 @@ pub fn operator_routes(cfg: &mut web::ServiceConfig) {
         .service(list_invoices)
         .service(get_invoice)
         .service(pay_invoice)
-        .service(void_invoice);
+        .service(void_invoice)
+        .service(receive_provider_event);
 }
 
 pub fn province_routes(cfg: &mut web::ServiceConfig) {
@@ -182,4 +183,67 @@ async fn list_own_invoices(
             .control_async(move |conn| invoice::for_tenant(conn, id))
             .await?,
     ))
+}
+
+/// `POST /api/v1/stripe/webhook` (no token; the signature is the credential) → 200, also for
+/// events we ignore and for replays; a bad signature is 400.
+#[post("/api/v1/stripe/webhook")]
+async fn receive_provider_event(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    use crate::billing::webhook;
+    let header = req
+        .headers()
+        .get("Stripe-Signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let stripe = &state.settings.stripe;
+    let secrets: Vec<&str> = [&stripe.webhook_secret, &stripe.webhook_previous_secret]
+        .into_iter()
+        .flatten()
+        .map(|s| secrecy::ExposeSecret::expose_secret(s))
+        .collect();
+    let bad = || {
+        AppError::bad_request(
+            "bad_signature",
+            crate::lang::Msg::new(
+                "Chữ ký webhook không hợp lệ.",
+                "The webhook signature is not valid.",
+            ),
+        )
+    };
+    if secrets.is_empty() {
+        return Err(bad());
+    }
+    webhook::verify(
+        header,
+        &body,
+        &secrets,
+        chrono::Utc::now().timestamp(),
+        stripe.webhook_tolerance_secs,
+    )
+    .map_err(|_| bad())?;
+    let event: serde_json::Value = serde_json::from_slice(&body).map_err(|_| {
+        AppError::bad_request(
+            "malformed",
+            crate::lang::Msg::new("Sự kiện không đúng định dạng.", "The event is malformed."),
+        )
+    })?;
+    let id = event["id"]
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            AppError::invalid(
+                "id",
+                crate::lang::Msg::new("Thiếu mã sự kiện.", "The event id is missing."),
+            )
+        })?
+        .to_string();
+    let outcome = state
+        .db
+        .control_async(move |conn| crate::billing::provider_events::apply(conn, &id, &event))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "received": true, "outcome": outcome })))
 }

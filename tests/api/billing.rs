@@ -133,7 +133,18 @@ async fn closing_a_month_bills_lease_days_and_overage_once_with_gapless_numbers(
         (adj["quantity"].as_i64(), adj["amount_vnd"].as_i64()),
         (Some(10), Some(12_000))
     );
-    assert_eq!(hni["number"], "HD-2026-000003");
+    let mut nov_numbers: Vec<&str> = nov["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["number"].as_str().unwrap())
+        .collect();
+    nov_numbers.sort();
+    assert_eq!(
+        nov_numbers,
+        ["HD-2026-000003", "HD-2026-000004"],
+        "the series goes on without gaps"
+    );
 
     // Finalized invoices never change.
     assert!(
@@ -317,5 +328,134 @@ async fn a_lease_started_mid_month_is_prorated_and_concurrent_closes_leave_no_ga
         .await
         .status(),
         422
+    );
+}
+
+#[tokio::test]
+async fn a_signed_stripe_event_pays_an_invoice_once_and_bad_signatures_are_refused() {
+    use portal::billing::webhook::sign;
+    let db = crate::helpers::TestDb::create();
+    let mut settings = crate::helpers::test_settings(&db.url);
+    settings.stripe.webhook_secret = Some(secrecy::SecretString::from("whsec_new".to_string()));
+    settings.stripe.webhook_previous_secret =
+        Some(secrecy::SecretString::from("whsec_old".to_string()));
+    let app = TestApp::spawn_with(db, settings).await;
+    app.create_tenant("ha-noi", "Hà Nội").await;
+    exec(&app, "UPDATE leases SET starts_on = '2026-10-01'");
+    let op = app.operator_token().await;
+    let closed = close_via_api(&app, &op, "2026-10").await;
+    let number = closed["invoices"][0]["number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let event = serde_json::json!({"id": "evt_123", "type": "invoice.paid", "data": {"object": {"id": "in_abc", "metadata": {"invoice_number": number}}}});
+    let body = serde_json::to_vec(&event).unwrap();
+    let send = |signature: String, body: Vec<u8>| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/api/v1/stripe/webhook"))
+                .header("Host", "ops.localhost")
+                .header("Stripe-Signature", signature)
+                .header("Content-Type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let now = chrono::Utc::now().timestamp();
+    // Refused: tampered body, wrong secret, expired, missing.
+    let mut tampered = body.clone();
+    tampered[10] ^= 1;
+    assert_eq!(
+        send(
+            format!("t={now},v1={}", sign("whsec_new", now, &body)),
+            tampered
+        )
+        .await
+        .status(),
+        400
+    );
+    assert_eq!(
+        send(
+            format!("t={now},v1={}", sign("whsec_wrong", now, &body)),
+            body.clone()
+        )
+        .await
+        .status(),
+        400
+    );
+    let old = now - 400;
+    assert_eq!(
+        send(
+            format!("t={old},v1={}", sign("whsec_new", old, &body)),
+            body.clone()
+        )
+        .await
+        .status(),
+        400
+    );
+    assert_eq!(send(String::new(), body.clone()).await.status(), 400);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) AS n FROM invoices WHERE status = 'paid'"
+        ),
+        0
+    );
+
+    // Two v1 values, the second valid; then the same event replayed (with the previous secret).
+    let two = format!(
+        "t={now},v1={},v1={}",
+        sign("whsec_other", now, &body),
+        sign("whsec_new", now, &body)
+    );
+    let res = send(two, body.clone()).await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.json::<serde_json::Value>().await.unwrap()["outcome"]
+            .as_str()
+            .unwrap()
+            .contains("paid")
+    );
+    let replay = send(
+        format!("t={now},v1={}", sign("whsec_old", now, &body)),
+        body.clone(),
+    )
+    .await;
+    assert_eq!(replay.status(), 200);
+    assert!(
+        replay.json::<serde_json::Value>().await.unwrap()["outcome"]
+            .as_str()
+            .unwrap()
+            .starts_with("duplicate")
+    );
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM provider_events"), 1);
+    let inv: serde_json::Value = app
+        .get_with_token("ops.localhost", &format!("/api/v1/invoices/{number}"), &op)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (inv["status"].as_str(), inv["payment_reference"].as_str()),
+        (Some("paid"), Some("stripe:in_abc"))
+    );
+
+    // An event we do not handle is acknowledged.
+    let other = serde_json::to_vec(
+        &serde_json::json!({"id": "evt_9", "type": "customer.created", "data": {"object": {}}}),
+    )
+    .unwrap();
+    assert_eq!(
+        send(
+            format!("t={now},v1={}", sign("whsec_new", now, &other)),
+            other
+        )
+        .await
+        .status(),
+        200
     );
 }
