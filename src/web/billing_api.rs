@@ -203,7 +203,7 @@ async fn receive_provider_event(
     let secrets: Vec<&str> = [&stripe.webhook_secret, &stripe.webhook_previous_secret]
         .into_iter()
         .flatten()
-        .map(|s| secrecy::ExposeSecret::expose_secret(s))
+        .map(secrecy::ExposeSecret::expose_secret)
         .collect();
     let bad = || {
         AppError::bad_request(
