@@ -17,4 +17,5 @@ mod operator;
 mod pages;
 mod provisioning;
 mod staff;
+mod staff_pages;
 mod unavailable;

@@ -233,7 +233,8 @@ pub(super) fn lookup(key: &str) -> (&'static str, &'static str) {
             "Computed from dossier history only, never typed in. Weights: transparency 10, on time 30, online 20, payment 10, satisfaction 30; a group without data is left out.",
         ),
         "index_all" => ("Về bảng xếp hạng", "Back to the ranking"),
-        _ => ("", ""),
+        // The staff's and the admin's pages keep their words beside this table.
+        _ => super::staff_strings::lookup(key),
     }
 }
 
@@ -265,6 +266,21 @@ mod tests {
             include_str!("../../../templates/citizen/register.html"),
             include_str!("../../../templates/citizen/sign_in.html"),
             include_str!("../../../templates/citizen/tracking.html"),
+            include_str!("../../../templates/citizen/_dossier_replies.html"),
+            include_str!("../../../templates/staff/_admin_nav.html"),
+            include_str!("../../../templates/staff/_flag.html"),
+            include_str!("../../../templates/staff/_input.html"),
+            include_str!("../../../templates/staff/_menu.html"),
+            include_str!("../../../templates/staff/admin.html"),
+            include_str!("../../../templates/staff/apology.html"),
+            include_str!("../../../templates/staff/counter.html"),
+            include_str!("../../../templates/staff/dossier.html"),
+            include_str!("../../../templates/staff/invitation.html"),
+            include_str!("../../../templates/staff/invitation_done.html"),
+            include_str!("../../../templates/staff/invitation_gone.html"),
+            include_str!("../../../templates/staff/procedures.html"),
+            include_str!("../../../templates/staff/queue.html"),
+            include_str!("../../../templates/staff/team.html"),
         ];
         let mut keys: Vec<&str> = sources
             .iter()
@@ -291,6 +307,7 @@ mod tests {
             "tracking_code",
             "tracking_code_hint",
         ]);
+        keys.extend(super::super::staff_strings::CODE_KEYS);
         for key in keys {
             let (vi, en) = lookup(key);
             assert!(

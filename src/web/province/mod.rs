@@ -4,6 +4,8 @@ pub mod admin_api;
 pub mod citizen_pages;
 pub mod dossier_api;
 pub mod manage_api;
+pub mod staff_pages;
+mod upload_form;
 
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
@@ -26,6 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(dossier_api::routes)
         .configure(manage_api::routes)
         .configure(admin_api::routes)
+        .configure(staff_pages::routes)
         .configure(citizen_pages::routes);
 }
 
