@@ -30,6 +30,7 @@ pub struct StripeSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct JobSettings {
+    pub enabled: bool,
     pub index_refresh_secs: u64,
     pub overdue_watch_secs: u64,
     pub usage_flush_secs: u64,

@@ -40,6 +40,9 @@ pub enum StartError {
 
 /// The background jobs of this replica; each takes its advisory lock per run.
 fn spawn_jobs(state: &web::Data<AppState>) {
+    if !state.settings.jobs.enabled {
+        return;
+    }
     let registry = Arc::downgrade(&state.registry);
     let jobs = &state.settings.jobs;
     let db = state.db.clone();

@@ -183,6 +183,25 @@ pub fn accept_invitation(
     Ok(account(&row))
 }
 
+/// The invited account while its link still works (unused, unexpired, account active), without
+/// spending it: the page shows whom the link is for before the password is chosen.
+pub fn pending_invitation(
+    conn: &mut PgConnection,
+    token: &str,
+) -> Result<Option<StaffAccount>, AppError> {
+    let staff_id: Option<uuid::Uuid> = staff_invitations::table
+        .filter(staff_invitations::token_hash.eq(hash_token(token)))
+        .filter(staff_invitations::used_at.is_null())
+        .filter(staff_invitations::expires_at.gt(Utc::now()))
+        .select(staff_invitations::staff_id)
+        .first(conn)
+        .optional()?;
+    match staff_id {
+        Some(id) => find_active(conn, id),
+        None => Ok(None),
+    }
+}
+
 /// Creates or resets an account with a password (`portal user create`).
 pub fn upsert_with_password(
     conn: &mut PgConnection,

@@ -223,6 +223,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    logo (id) {
+        id -> Int2,
+        content_type -> Text,
+        data -> Bytea,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(dossier_events -> dossiers (dossier_id));
 diesel::joinable!(attachments -> dossiers (dossier_id));
 diesel::allow_tables_to_appear_in_same_query!(dossiers, dossier_events, attachments, blobs);

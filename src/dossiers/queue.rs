@@ -39,3 +39,11 @@ pub fn list(conn: &mut PgConnection, f: &QueueFilter) -> Result<Vec<DossierRow>,
     .offset(f.offset.max(0))
     .load(conn)?)
 }
+
+/// How many dossiers each status holds (statuses without any are absent).
+pub fn counts(conn: &mut PgConnection) -> Result<Vec<(String, i64)>, AppError> {
+    Ok(dossiers::table
+        .group_by(dossiers::status)
+        .select((dossiers::status, diesel::dsl::count_star()))
+        .load(conn)?)
+}

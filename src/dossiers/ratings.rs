@@ -61,3 +61,15 @@ pub fn rate(
     }
     Ok(())
 }
+
+/// The dossier's rating, once given: score and comment.
+pub fn find(
+    conn: &mut PgConnection,
+    dossier_id: i64,
+) -> Result<Option<(i16, Option<String>)>, AppError> {
+    Ok(ratings::table
+        .find(dossier_id)
+        .select((ratings::score, ratings::comment))
+        .first(conn)
+        .optional()?)
+}

@@ -231,6 +231,14 @@ impl Action {
     }
 }
 
+/// The moves `actor` may make from `from`, in the contract table's order (the forms a page
+/// offers).
+pub fn moves_from(from: Status, actor: Actor) -> impl Iterator<Item = &'static Rule> {
+    RULES
+        .iter()
+        .filter(move |r| r.by == actor && r.from.contains(&from))
+}
+
 /// Why a move was refused.
 #[derive(Debug, PartialEq, Eq)]
 pub enum MoveError {

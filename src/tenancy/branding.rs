@@ -87,6 +87,11 @@ pub struct Branding {
     pub hotline: String,
     pub address: String,
     pub banner: String,
+    /// When the logo last changed (Unix seconds), if the province has one: the masthead shows
+    /// it, and the number in its address makes a new logo show on the next page load. Read
+    /// with the rest, never set by a form.
+    #[serde(skip)]
+    pub logo_version: Option<i64>,
 }
 
 impl Branding {
@@ -119,6 +124,7 @@ impl Branding {
                 hotline,
                 address,
                 banner,
+                logo_version: None,
             }),
             _ => Err(errors),
         }
@@ -132,6 +138,7 @@ impl Branding {
             hotline: String::new(),
             address: String::new(),
             banner: String::new(),
+            logo_version: None,
         }
     }
 
@@ -201,12 +208,14 @@ pub fn load(conn: &mut PgConnection) -> Result<Branding, AppError> {
                 branding::banner,
             ))
             .first(conn)?;
+    let logo_version = super::logo::updated_at(conn)?.map(|at| at.timestamp());
     Ok(Branding {
         display_name,
         accent_color: AccentColor(accent),
         hotline,
         address,
         banner,
+        logo_version,
     })
 }
 

@@ -232,7 +232,8 @@ fn diff(db: &Db, want: &NewTenant) -> Result<Vec<Change>, AppError> {
         }
     }
     let have_branding = db.tenant(have.db_ref()).tx(branding::load)?;
-    if have_branding != want.branding {
+    // The text and colour only: the logo is not a manifest's business.
+    if have_branding.to_input() != want.branding.to_input() {
         changes.push(Change::Branding);
     }
     Ok(changes)

@@ -2,6 +2,7 @@
 
 pub mod branding;
 pub mod host;
+pub mod logo;
 pub mod manifest;
 pub mod provision;
 pub mod registry;

@@ -1,5 +1,6 @@
 //! Server-rendered pages in the one national layout (askama, checked at compile time).
 
+mod staff_strings;
 mod strings;
 
 use actix_web::http::StatusCode;
@@ -25,6 +26,21 @@ pub struct Layout {
     pub csrf: String,
     /// The signed-in citizen's name, for the province menu; `None` shows sign in / register.
     pub account: Option<String>,
+    /// The province's logo address (`/logo?v=…`) when it has one, for the masthead.
+    pub logo: Option<String>,
+    /// Names the province's `/brand.css` by its colour, so a new colour shows on the next page
+    /// load although the stylesheet is cached for a minute.
+    pub brand_version: String,
+    /// On staff pages: the staff menu instead of the citizen's.
+    pub staff: Option<StaffMenu>,
+}
+
+/// Who is signed in on a staff page, for its menu.
+#[derive(Debug, Clone)]
+pub struct StaffMenu {
+    pub name: String,
+    /// Admins also see the administration link.
+    pub admin: bool,
 }
 
 impl Layout {
@@ -36,6 +52,9 @@ impl Layout {
             path: req.path().to_string(),
             csrf: String::new(),
             account: None,
+            logo: None,
+            brand_version: String::new(),
+            staff: None,
         }
     }
 
@@ -50,7 +69,24 @@ impl Layout {
     }
 
     pub fn province(req: &HttpRequest, _name: &str, branding: &Branding) -> Layout {
-        Layout::new(req, branding.display_name.clone(), true)
+        let mut layout = Layout::new(req, branding.display_name.clone(), true);
+        layout.logo = branding.logo_version.map(|v| format!("/logo?v={v}"));
+        layout.brand_version = branding
+            .accent_color
+            .as_str()
+            .trim_start_matches('#')
+            .into();
+        layout
+    }
+
+    /// The staff menu (staff pages of a province), with the form token for its sign-out.
+    pub fn with_staff(mut self, csrf: &str, name: &str, admin: bool) -> Layout {
+        self.csrf = csrf.to_string();
+        self.staff = Some(StaffMenu {
+            name: name.to_string(),
+            admin,
+        });
+        self
     }
 
     /// Adds the visitor's form token and name (citizen pages of a province).

@@ -305,3 +305,69 @@ mod tests {
         assert_eq!(percent_encode("/a?b=c&d"), "/a%3Fb%3Dc%26d");
     }
 }
+
+/// The signed-in official or admin of this province, from the `session` cookie, read active
+/// from the province's schema on every request (a deactivation stops the very next page).
+/// `None` when nobody, or nobody still active, is signed in: pages answer [`to_sign_in`]. A
+/// citizen's session is refused (403): these are not their pages.
+#[derive(Debug, Clone)]
+pub struct PageStaff(pub Option<crate::accounts::extract::StaffUser>);
+
+impl FromRequest for PageStaff {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<PageStaff, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        use crate::accounts::extract::{Province, StaffUser};
+        let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
+        let site = req.extensions().get::<Site>().cloned();
+        let province = Province::from_request(req, payload).into_inner();
+        let state = state(req);
+        Box::pin(async move {
+            let province = province?;
+            let (Some(token), Some(site)) = (token, site) else {
+                return Ok(PageStaff(None));
+            };
+            let Ok(claims) = state?.jwt.verify(&token, &site.audience()) else {
+                return Ok(PageStaff(None));
+            };
+            if claims.role == "citizen" {
+                return Err(AppError::forbidden());
+            }
+            let id = match uuid::Uuid::parse_str(&claims.sub) {
+                Ok(id) if claims.role == "official" || claims.role == "admin" => id,
+                _ => return Ok(PageStaff(None)),
+            };
+            let account = province
+                .db
+                .run(move |conn| crate::accounts::staff::find_active(conn, id))
+                .await?;
+            Ok(PageStaff(
+                account.map(|account| StaffUser { account, province }),
+            ))
+        })
+    }
+}
+
+/// [`PageStaff`] for the province admin's pages: an official (or a citizen) is refused (403).
+#[derive(Debug, Clone)]
+pub struct PageAdmin(pub Option<crate::accounts::extract::StaffUser>);
+
+impl FromRequest for PageAdmin {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<PageAdmin, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let staff = PageStaff::from_request(req, payload);
+        Box::pin(async move {
+            let PageStaff(staff) = staff.await?;
+            if staff
+                .as_ref()
+                .is_some_and(|s| s.account.role != crate::accounts::staff::StaffRole::Admin)
+            {
+                return Err(AppError::forbidden());
+            }
+            Ok(PageAdmin(staff))
+        })
+    }
+}

@@ -107,6 +107,8 @@ pub fn test_settings(database_url: &str) -> Settings {
         uuid::Uuid::new_v4().simple()
     ));
     s.mail.retry_base_ms = 200;
+    // Tests run jobs themselves, when they mean to; the pool-size tests need the pool to themselves.
+    s.jobs.enabled = false;
     s
 }
 

@@ -43,7 +43,7 @@ async fn each_host_reaches_its_own_site_and_no_other() {
         ("www.localhost", "/", 200, "Tỉnh, thành phố"),
         ("localhost:8080", "/", 200, "Tỉnh, thành phố"),
         ("WWW.LocalHost", "/", 200, "Tỉnh, thành phố"),
-        ("ops.localhost", "/", 200, "Trang quản trị nhà vận hành"),
+        ("ops.localhost", "/sign-in", 200, "Đăng nhập nhà vận hành"),
         ("ha-noi.localhost", "/", 200, "Thành phố Hà Nội"),
         ("HA-NOI.LOCALHOST:8080", "/", 200, "Thành phố Hà Nội"),
         ("ha-noi.localhost.", "/", 200, "Thành phố Hà Nội"),

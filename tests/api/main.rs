@@ -20,4 +20,5 @@ mod operator_pages;
 mod pages;
 mod provisioning;
 mod staff;
+mod staff_pages;
 mod unavailable;

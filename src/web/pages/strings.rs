@@ -291,7 +291,8 @@ pub(super) fn lookup(key: &str) -> (&'static str, &'static str) {
             "Đăng ký thuê dịch vụ cho tỉnh, xã",
             "Request the service for a province or commune",
         ),
-        _ => ("", ""),
+        // The staff's and the admin's pages keep their words beside this table.
+        _ => super::staff_strings::lookup(key),
     }
 }
 
@@ -329,6 +330,21 @@ mod tests {
             include_str!("../../../templates/citizen/register.html"),
             include_str!("../../../templates/citizen/sign_in.html"),
             include_str!("../../../templates/citizen/tracking.html"),
+            include_str!("../../../templates/citizen/_dossier_replies.html"),
+            include_str!("../../../templates/staff/_admin_nav.html"),
+            include_str!("../../../templates/staff/_flag.html"),
+            include_str!("../../../templates/staff/_input.html"),
+            include_str!("../../../templates/staff/_menu.html"),
+            include_str!("../../../templates/staff/admin.html"),
+            include_str!("../../../templates/staff/apology.html"),
+            include_str!("../../../templates/staff/counter.html"),
+            include_str!("../../../templates/staff/dossier.html"),
+            include_str!("../../../templates/staff/invitation.html"),
+            include_str!("../../../templates/staff/invitation_done.html"),
+            include_str!("../../../templates/staff/invitation_gone.html"),
+            include_str!("../../../templates/staff/procedures.html"),
+            include_str!("../../../templates/staff/queue.html"),
+            include_str!("../../../templates/staff/team.html"),
         ];
         let mut keys: Vec<&str> = sources
             .iter()
@@ -355,6 +371,7 @@ mod tests {
             "tracking_code",
             "tracking_code_hint",
         ]);
+        keys.extend(super::super::staff_strings::CODE_KEYS);
         for key in keys {
             let (vi, en) = lookup(key);
             assert!(

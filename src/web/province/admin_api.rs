@@ -1,13 +1,14 @@
 //! The province admin's API: branding, procedures on and off, staff; and accepting an
 //! invitation (public: the one-time token is the credential).
 
-use actix_web::{HttpResponse, get, post, put, web};
+use actix_multipart::Multipart;
+use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::dossier_api::mail_context;
 use crate::accounts::citizens::check_password;
-use crate::accounts::extract::{AdminUser, Province};
+use crate::accounts::extract::{AdminUser, Province, StaffUser};
 use crate::accounts::staff::{self, INVITATION_HOURS, StaffRole};
 use crate::accounts::{Email, password};
 use crate::catalog;
@@ -17,6 +18,7 @@ use crate::lang::{Lang, Msg};
 use crate::notify::outbox::{self, NewMail};
 use crate::state::AppState;
 use crate::tenancy::branding::{self, Branding, BrandingInput};
+use crate::tenancy::logo;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(get_branding)
@@ -28,7 +30,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(deactivate_staff)
         .service(activate_staff)
         .service(accept_invitation)
-        .service(get_own_usage);
+        .service(get_own_usage)
+        .service(show_logo)
+        .service(upload_logo)
+        .service(delete_logo);
 }
 
 #[get("/api/v1/manage/branding")]
@@ -114,6 +119,24 @@ async fn invite_staff(
     form: web::Json<InviteForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
+    let account = invite(&admin, &state, &form.email, &form.full_name, &form.role).await?;
+    Ok(HttpResponse::Created().json(account))
+}
+
+/// Invites a new official or admin and queues the mail with the one-time link, in one tenant
+/// transaction (the API and the admin's page both come here).
+pub async fn invite(
+    admin: &StaffUser,
+    state: &AppState,
+    email: &str,
+    full_name: &str,
+    role: &str,
+) -> Result<staff::StaffAccount, AppError> {
+    let form = InviteForm {
+        email: email.to_string(),
+        full_name: full_name.to_string(),
+        role: role.to_string(),
+    };
     let mut errors = std::collections::BTreeMap::new();
     let email = Email::parse(&form.email)
         .map_err(|m| errors.insert("email".into(), m))
@@ -124,10 +147,10 @@ async fn invite_staff(
     let (Some(email), Some(role)) = (email, role) else {
         return Err(AppError::Invalid(errors));
     };
-    let ctx = mail_context(&admin.province, &state);
+    let ctx = mail_context(&admin.province, state);
     let tenant = admin.province.tenant.clone();
     let inviter = admin.account.full_name.clone();
-    let account = admin
+    admin
         .province
         .db
         .run(move |conn| {
@@ -149,8 +172,7 @@ async fn invite_staff(
             )?;
             Ok(account)
         })
-        .await?;
-    Ok(HttpResponse::Created().json(account))
+        .await
 }
 
 pub fn invitation_mail(
@@ -181,6 +203,17 @@ async fn set_staff_active(
     active: bool,
 ) -> Result<HttpResponse, AppError> {
     let AdminUser(admin) = admin;
+    let account = set_active(&admin, id, active).await?;
+    Ok(HttpResponse::Ok().json(account))
+}
+
+/// Deactivates or reactivates a staff account (never one's own deactivation: 409). Takes
+/// effect on that account's next request.
+pub async fn set_active(
+    admin: &StaffUser,
+    id: uuid::Uuid,
+    active: bool,
+) -> Result<staff::StaffAccount, AppError> {
     if id == admin.account.id && !active {
         return Err(AppError::conflict(
             "self_deactivation",
@@ -191,7 +224,7 @@ async fn set_staff_active(
         ));
     }
     let tenant = admin.province.tenant.clone();
-    let account = admin
+    admin
         .province
         .db
         .run(move |conn| {
@@ -205,8 +238,7 @@ async fn set_staff_active(
             }
             Ok(account)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(account))
+        .await
 }
 
 #[post("/api/v1/manage/users/{id}/deactivate")]
@@ -262,4 +294,64 @@ async fn get_own_usage(
         .control_async(move |conn| crate::metering::usage::for_period(conn, id, period))
         .await?;
     Ok(HttpResponse::Ok().json(usage))
+}
+
+/// `GET /logo`: the province's logo (404 when it has none). Cached briefly: pages link it with
+/// its version, so a new logo shows on the next page load anyway.
+#[get("/logo")]
+async fn show_logo(province: Province) -> Result<HttpResponse, AppError> {
+    let found = province
+        .db
+        .run(logo::load)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok()
+        .content_type(found.content_type)
+        .insert_header(("Cache-Control", "public, max-age=60"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .body(found.data))
+}
+
+/// Stores a logo that passed [`logo::check`] (the admin's page and the API both come here).
+pub async fn store_logo(admin: &StaffUser, bytes: Vec<u8>) -> Result<&'static str, AppError> {
+    let kind = logo::check(&bytes)?;
+    admin
+        .province
+        .db
+        .run(move |conn| logo::save(conn, kind, &bytes))
+        .await?;
+    Ok(kind)
+}
+
+/// `PUT /api/v1/manage/logo` (multipart `file`): PNG or JPEG by its bytes, 200 KB at most
+/// (else 413); anything else 422.
+#[put("/api/v1/manage/logo")]
+async fn upload_logo(
+    AdminUser(admin): AdminUser,
+    payload: Multipart,
+) -> Result<HttpResponse, AppError> {
+    let max = logo::MAX_BYTES as u64;
+    let parts = super::upload_form::read(payload, |_| max).await?;
+    if parts.too_large.is_some() {
+        return Err(logo::too_large());
+    }
+    let file = parts
+        .files
+        .into_iter()
+        .find(|f| f.field == "file")
+        .ok_or_else(|| {
+            AppError::invalid("file", Msg::new("Chưa chọn tệp.", "No file was sent."))
+        })?;
+    let size = file.bytes.len();
+    let kind = store_logo(&admin, file.bytes).await?;
+    Ok(HttpResponse::Ok().json(json!({ "content_type": kind, "size": size, "url": "/logo" })))
+}
+
+/// `DELETE /api/v1/manage/logo` → 204; 404 when there was none.
+#[delete("/api/v1/manage/logo")]
+async fn delete_logo(AdminUser(admin): AdminUser) -> Result<HttpResponse, AppError> {
+    if !admin.province.db.run(logo::delete).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(HttpResponse::NoContent().finish())
 }

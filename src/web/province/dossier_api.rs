@@ -448,7 +448,7 @@ async fn pay_dossier(
 
 /// Takes the fee through the provider. The sandbox confirms at once; a provider that sends the
 /// citizen to its own page answers 409 here until its webhook confirms.
-fn pay_fee(
+pub fn pay_fee(
     conn: &mut diesel::PgConnection,
     d: &DossierRow,
     provider: &dyn FeeProvider,

@@ -4,6 +4,8 @@ pub mod admin_api;
 pub mod citizen_pages;
 pub mod dossier_api;
 pub mod manage_api;
+pub mod staff_pages;
+mod upload_form;
 
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
@@ -27,6 +29,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(manage_api::routes)
         .configure(admin_api::routes)
         .configure(crate::web::billing_api::province_routes)
+        .configure(staff_pages::routes)
         .configure(citizen_pages::routes);
 }
 

@@ -17,6 +17,7 @@ use crate::lang::{Lang, Msg};
 use crate::state::AppState;
 use crate::tenancy::Site;
 use crate::tenancy::branding;
+use crate::web::citizen_auth::{SignedIn, sign_in};
 use crate::web::pages::{Layout, tr};
 use crate::web::session::{
     self, Csrf, PageCitizen, clear_session_cookie, percent_encode, safe_next, session_cookie,
@@ -206,14 +207,12 @@ pub async fn sign_in_citizen(
     let mut status = StatusCode::UNPROCESSABLE_ENTITY;
     let mut retry_after = None;
     if errors.is_empty() {
+        // The province's staff first, then national accounts, as the API's token does.
         let (email, given) = (form.email.clone(), form.password.clone());
-        let found = state
-            .db
-            .control_async(move |conn| citizens::authenticate(conn, &email, &given))
-            .await;
+        let found = sign_in(&state, &site, email, given).await;
         match found {
-            Ok(Some(citizen)) => return signed_in(&state, &site, &citizen, form.next.as_deref()),
-            Ok(None) => {
+            Ok(who) => return signed_in(&state, &site, &who, form.next.as_deref()),
+            Err(AppError::Unauthorized(_)) => {
                 status = StatusCode::UNAUTHORIZED;
                 errors.insert(
                     "email".into(),
@@ -248,17 +247,22 @@ pub async fn sign_in_citizen(
     Ok(res)
 }
 
-/// The session cookie and the way back.
+/// The session cookie (carrying the role: citizen, official or admin) and the way back; staff
+/// with nowhere particular to go land on their queue.
 fn signed_in(
     state: &AppState,
     site: &Site,
-    citizen: &Citizen,
+    who: &SignedIn,
     next: Option<&str>,
 ) -> Result<HttpResponse, AppError> {
     let token = state
         .jwt
-        .issue(&citizen.id.to_string(), &site.audience(), "citizen")?;
-    let mut res = session::see_other(safe_next(next));
+        .issue(&who.id.to_string(), &site.audience(), who.role)?;
+    let next = match safe_next(next) {
+        "/" if who.role != "citizen" => "/manage",
+        next => next,
+    };
+    let mut res = session::see_other(next);
     res.add_cookie(&session_cookie(state, token))
         .map_err(|e| AppError::internal(format!("cookie: {e}")))?;
     Ok(res)
@@ -310,7 +314,13 @@ pub async fn register_account(
         Err(e) => Err(e),
     };
     let (status, errors) = match outcome {
-        Ok(citizen) => return signed_in(&state, &site, &citizen, form.next.as_deref()),
+        Ok(citizen) => {
+            let who = SignedIn {
+                id: citizen.id,
+                role: "citizen",
+            };
+            return signed_in(&state, &site, &who, form.next.as_deref());
+        }
         // The API answers 409 for a taken email too; the page says it where the email is.
         Err(AppError::Conflict { msg, .. }) => (
             StatusCode::CONFLICT,

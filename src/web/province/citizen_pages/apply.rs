@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::view::{ErrorLink, FieldView, error_links};
+use super::view::{ErrorLink, FieldView};
 use super::{layout, offered};
 use crate::accounts::extract::Province;
 use crate::catalog::{Field, Procedure};
@@ -94,9 +94,19 @@ fn step_page(req: &HttpRequest, layout: Layout, lang: Lang, v: StepView<'_>) -> 
     } else {
         format!("/procedures/{code}/apply/{}", v.step - 1)
     };
-    let order: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+    // The questions' messages are generic ("Please fill in this field"): in the summary each
+    // one is prefixed with its question, as on the check page, so the links say where they go.
+    let errors = fields
+        .iter()
+        .filter_map(|f| {
+            v.errors.get(&f.name).map(|m| ErrorLink {
+                href: format!("#{}", f.name),
+                message: format!("{}: {}", f.label.get(lang), m.get(lang)),
+            })
+        })
+        .collect();
     StepPage {
-        errors: error_links(&order, v.errors, lang),
+        errors,
         fields: fields
             .iter()
             .map(|f| {

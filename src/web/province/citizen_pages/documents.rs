@@ -117,7 +117,11 @@ fn documents_page(
         .iter()
         .map(|(n, m)| ErrorLink {
             href: format!("#{n}"),
-            message: m.get(lang).to_string(),
+            // Prefixed with the file's label, as on the question pages.
+            message: match p.fields.iter().find(|f| &f.name == n) {
+                Some(f) => format!("{}: {}", f.label.get(lang), m.get(lang)),
+                None => m.get(lang).to_string(),
+            },
         })
         .collect();
     let pages = question_pages(p).len();

@@ -6,12 +6,16 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 
 use super::apply::answer_str;
+use super::replies::{self, Attempt, Replies};
+use super::view::ErrorLink;
 use super::view::{self, date, local_time};
 use super::{CsrfForm, layout};
+use crate::accounts::citizens::Citizen;
 use crate::accounts::extract::Province;
 use crate::catalog;
 use crate::dossiers::attachments::{self, BlobStore, SchemaBlobs};
 use crate::dossiers::moves::{self, Move};
+use crate::dossiers::ratings;
 use crate::dossiers::status::{Action, Actor, next};
 use crate::dossiers::store::{self, DossierRow};
 use crate::dossiers::tracking;
@@ -155,31 +159,53 @@ struct DossierPage {
     history: Vec<EventLine>,
     files: Vec<FileLine>,
     can_withdraw: bool,
+    /// A refused reply (supplement, payment, rating), for the error summary.
+    errors: Vec<ErrorLink>,
+    /// What the citizen may do now: supplement, pay, rate; the apology letter.
+    replies: Replies,
 }
 
 #[get("/dossiers/{code}")]
 pub async fn show_dossier(
     req: HttpRequest,
     province: Province,
+    state: web::Data<AppState>,
     who: PageCitizen,
     csrf: Csrf,
-    lang: Lang,
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let Some(citizen) = who.0 else {
         return Ok(session::to_sign_in(&req));
     };
     let code = tracking::normalize(&code);
+    let attempt = Attempt::default();
+    render_dossier(&req, &province, &state, &citizen, &csrf, code, attempt).await
+}
+
+/// The dossier page, with a refused reply's values and errors (and its status) when given.
+pub(super) async fn render_dossier(
+    req: &HttpRequest,
+    province: &Province,
+    state: &AppState,
+    citizen: &Citizen,
+    csrf: &Csrf,
+    code: String,
+    attempt: Attempt,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(req);
     let id = citizen.id;
-    let (branding, d, events, files) = province
+    let (branding, d, events, files, rating) = province
         .db
         .run(move |conn| {
             let d = owned(store::find_by_code(conn, &code)?, id)?;
             let events = store::events(conn, d.id)?;
             let files = attachments::list(conn, d.id)?;
-            Ok((branding::load(conn)?, d, events, files))
+            let rating = ratings::find(conn, d.id)?.map(|(score, _)| score);
+            Ok((branding::load(conn)?, d, events, files, rating))
         })
         .await?;
+    let replies = replies::build(&d, &events, rating, &attempt, state, lang);
+    let errors = replies::error_links(&d, &attempt, lang);
     let status = d.status();
     let procedure = catalog::national().get(&d.procedure_code);
     // The dossier's own amount once staff asked for payment; until then the catalog's fee.
@@ -222,7 +248,7 @@ pub async fn show_dossier(
         })
         .collect();
     let page = DossierPage {
-        layout: layout(&req, &branding, &csrf, Some(&citizen)),
+        layout: layout(req, &branding, csrf, Some(citizen)),
         procedure_name: procedure_name(&d.procedure_code, lang),
         status: status.label(lang).to_string(),
         status_key: status.as_str().to_string(),
@@ -235,9 +261,11 @@ pub async fn show_dossier(
         history,
         files,
         can_withdraw: next(status, Action::Withdraw, Actor::Citizen).is_ok(),
+        errors,
+        replies,
         code: d.tracking_code,
     };
-    session::page(&req, StatusCode::OK, &page, &csrf)
+    session::page(req, attempt.status, &page, csrf)
 }
 
 /// Withdraws the dossier (the state machine decides whether it still may be), then shows it.

@@ -6,6 +6,8 @@ mod apply;
 mod documents;
 mod dossiers;
 mod home;
+mod replies;
+mod replying;
 mod review;
 mod tracking;
 pub mod view;
@@ -41,6 +43,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(dossiers::show_dossier)
         .service(dossiers::withdraw_dossier)
         .service(dossiers::download_file)
+        .service(replying::supplement_dossier_page)
+        .service(replying::pay_dossier_page)
+        .service(replying::rate_dossier_page)
+        .service(replying::show_owner_apology)
         .service(tracking::show_tracking);
 }
 

@@ -1,0 +1,311 @@
+//! The citizen's replies from the dossier page, each the same move as the JSON API's:
+//! supplement (answers and files in one transaction), pay, rate; and the letter of apology.
+
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::dossiers::render_dossier;
+use super::replies::{Attempt, accepted, limit, supplementable};
+use super::view;
+use super::{CsrfForm, layout};
+use crate::accounts::extract::Province;
+use crate::catalog::{self, Procedure};
+use crate::dossiers::attachments::{self, SchemaBlobs, check_type};
+use crate::dossiers::moves::{self, Move};
+use crate::dossiers::ratings;
+use crate::dossiers::status::{Action, Actor};
+use crate::dossiers::store::{self, DossierRow};
+use crate::dossiers::tracking;
+use crate::error::AppError;
+use crate::lang::{Lang, Msg};
+use crate::state::AppState;
+use crate::tenancy::branding;
+use crate::web::province::dossier_api::{mail_context, pay_fee};
+use crate::web::province::staff_pages::apology::apology_page;
+use crate::web::province::upload_form;
+use crate::web::session::{self, CSRF_FIELD, Csrf, PageCitizen};
+
+/// The dossier if this citizen owns it; 404 otherwise.
+fn owned(d: Option<DossierRow>, citizen: uuid::Uuid) -> Result<DossierRow, AppError> {
+    d.filter(|d| d.citizen_id == Some(citizen))
+        .ok_or(AppError::NotFound)
+}
+
+/// The answers and files of the supplement form (multipart), then the `supplement` move with
+/// the files added in the same transaction; refusals come back on the dossier page.
+#[post("/dossiers/{code}/supplement")]
+pub async fn supplement_dossier_page(
+    req: HttpRequest,
+    province: Province,
+    state: web::Data<AppState>,
+    who: PageCitizen,
+    csrf: Csrf,
+    code: web::Path<String>,
+    payload: Multipart,
+) -> Result<HttpResponse, AppError> {
+    let code = tracking::normalize(&code);
+    // The form's procedure sets the files' limits; an unknown dossier reads nothing.
+    let c = code.clone();
+    let procedure_code = province
+        .db
+        .run(move |conn| Ok(store::find_by_code(conn, &c)?.map(|d| d.procedure_code)))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let procedure: &Procedure = catalog::national()
+        .get(&procedure_code)
+        .ok_or(AppError::NotFound)?;
+    let parts = upload_form::read(payload, |name| {
+        limit(procedure.file_fields().find(|f| f.name == name), &state)
+    })
+    .await?;
+    if parts.too_large.is_none() || parts.text(CSRF_FIELD).is_some() {
+        csrf.verify(parts.text(CSRF_FIELD))?;
+    }
+    let Some(citizen) = who.0 else {
+        return Ok(session::sign_in_then(&format!("/dossiers/{code}")));
+    };
+    let mut answers = Map::new();
+    for f in procedure.fields.iter().filter(|f| supplementable(f)) {
+        let value = parts.text(&f.name).unwrap_or_default().trim().to_string();
+        answers.insert(f.name.clone(), Value::String(value));
+    }
+    let mut attempt = Attempt {
+        values: answers.clone(),
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        ..Attempt::default()
+    };
+    if let Some(name) = &parts.too_large {
+        let max = view::human_size(limit(
+            procedure.file_fields().find(|f| &f.name == name),
+            &state,
+        ));
+        attempt.status = StatusCode::PAYLOAD_TOO_LARGE;
+        attempt.errors.insert(
+            name.clone(),
+            Msg::owned(
+                format!("Tệp quá lớn. Vui lòng chọn tệp không quá {max}."),
+                format!("The file is too large. Please choose a file of {max} or less."),
+            ),
+        );
+    }
+    let mut files = Vec::new();
+    for file in &parts.files {
+        let Some(field) = procedure.file_fields().find(|f| f.name == file.field) else {
+            continue;
+        };
+        match check_type(&file.bytes, Some(accepted(field))) {
+            Ok(kind) if !file.bytes.is_empty() => files.push((file, kind)),
+            _ => {
+                let types = view::type_names(accepted(field));
+                attempt.errors.insert(
+                    field.name.clone(),
+                    Msg::owned(
+                        format!("Tệp phải là {types} (kiểm tra theo nội dung tệp, không theo tên) và không được rỗng."),
+                        format!("The file must be {types} (checked by its content, not its name) and not empty."),
+                    ),
+                );
+            }
+        }
+    }
+    if attempt.errors.is_empty() {
+        let ctx = mail_context(&province, &state);
+        let tenant = province.tenant.clone();
+        let cal = state.calendar.get(&state.db).await?;
+        let c = code.clone();
+        let by = format!("citizen:{}", citizen.id);
+        let uploads: Vec<(String, String, &'static str, Vec<u8>)> = files
+            .iter()
+            .map(|(f, kind)| {
+                (
+                    f.field.clone(),
+                    f.given_name.clone(),
+                    *kind,
+                    f.bytes.clone(),
+                )
+            })
+            .collect();
+        let moved = province
+            .db
+            .run(move |conn| {
+                let d = owned(store::lock_by_code(conn, &c)?, citizen.id)?;
+                for (field, name, kind, bytes) in &uploads {
+                    attachments::add_metered(
+                        conn,
+                        &tenant,
+                        &SchemaBlobs,
+                        d.id,
+                        &attachments::Upload {
+                            field: Some(field),
+                            given_name: name,
+                            content_type: kind,
+                            bytes,
+                            uploaded_by: &by,
+                        },
+                    )?;
+                }
+                let mut mv = Move::new(Action::Supplement, Actor::Citizen, by.clone());
+                mv.answers = Some(answers);
+                moves::apply(conn, &tenant, &ctx, cal.as_ref(), &d, &mv).map(|_| ())
+            })
+            .await;
+        match moved {
+            Ok(()) => return Ok(session::see_other(&format!("/dossiers/{code}"))),
+            Err(AppError::Invalid(fields)) => attempt.errors = fields,
+            Err(AppError::Conflict { msg, .. }) => {
+                attempt.status = StatusCode::CONFLICT;
+                attempt.conflict = Some(("history", msg));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    render_dossier(&req, &province, &state, &citizen, &csrf, code, attempt).await
+}
+
+/// Pays the fee through the provider and moves the dossier on, as `POST …/pay` does.
+#[post("/dossiers/{code}/pay")]
+pub async fn pay_dossier_page(
+    req: HttpRequest,
+    province: Province,
+    state: web::Data<AppState>,
+    who: PageCitizen,
+    csrf: Csrf,
+    code: web::Path<String>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf.verify(form.csrf.as_deref())?;
+    let code = tracking::normalize(&code);
+    let Some(citizen) = who.0 else {
+        return Ok(session::sign_in_then(&format!("/dossiers/{code}")));
+    };
+    let ctx = mail_context(&province, &state);
+    let tenant = province.tenant.clone();
+    let provider = state.fees.clone();
+    let cal = state.calendar.get(&state.db).await?;
+    let c = code.clone();
+    let paid = province
+        .db
+        .run(move |conn| {
+            let d = owned(store::lock_by_code(conn, &c)?, citizen.id)?;
+            let mv = Move::new(
+                Action::Pay,
+                Actor::Citizen,
+                format!("citizen:{}", citizen.id),
+            );
+            pay_fee(conn, &d, provider.as_ref())?;
+            moves::apply(conn, &tenant, &ctx, cal.as_ref(), &d, &mv).map(|_| ())
+        })
+        .await;
+    match paid {
+        Ok(()) => Ok(session::see_other(&format!("/dossiers/{code}"))),
+        Err(AppError::Conflict { msg, .. }) => {
+            let attempt = Attempt {
+                conflict: Some(("history", msg)),
+                status: StatusCode::CONFLICT,
+                ..Attempt::default()
+            };
+            render_dossier(&req, &province, &state, &citizen, &csrf, code, attempt).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RatingFormData {
+    csrf: Option<String>,
+    score: String,
+    comment: String,
+}
+
+/// Rates the finished dossier once, as `POST …/rating` does.
+#[post("/dossiers/{code}/rating")]
+pub async fn rate_dossier_page(
+    req: HttpRequest,
+    province: Province,
+    state: web::Data<AppState>,
+    who: PageCitizen,
+    csrf: Csrf,
+    code: web::Path<String>,
+    form: web::Form<RatingFormData>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    csrf.verify(form.csrf.as_deref())?;
+    let code = tracking::normalize(&code);
+    let Some(citizen) = who.0 else {
+        return Ok(session::sign_in_then(&format!("/dossiers/{code}")));
+    };
+    let mut attempt = Attempt {
+        values: Map::from_iter([
+            ("score".to_string(), Value::String(form.score.clone())),
+            ("comment".to_string(), Value::String(form.comment.clone())),
+        ]),
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        ..Attempt::default()
+    };
+    let Ok(score) = form.score.trim().parse::<i64>() else {
+        attempt.errors.insert(
+            "score".into(),
+            Msg::new(
+                "Vui lòng chọn mức độ hài lòng.",
+                "Please choose how satisfied you are.",
+            ),
+        );
+        return render_dossier(&req, &province, &state, &citizen, &csrf, code, attempt).await;
+    };
+    let c = code.clone();
+    let comment = form.comment;
+    let rated = province
+        .db
+        .run(move |conn| {
+            let d = owned(store::lock_by_code(conn, &c)?, citizen.id)?;
+            ratings::rate(conn, &d, score, Some(comment.as_str()))
+        })
+        .await;
+    match rated {
+        Ok(()) => return Ok(session::see_other(&format!("/dossiers/{code}#rating"))),
+        Err(AppError::Invalid(fields)) => attempt.errors = fields,
+        Err(AppError::Conflict { msg, .. }) => {
+            attempt.status = StatusCode::CONFLICT;
+            attempt.conflict = Some(("rating", msg));
+        }
+        Err(e) => return Err(e),
+    }
+    render_dossier(&req, &province, &state, &citizen, &csrf, code, attempt).await
+}
+
+/// The letter of apology for the citizen's own extended dossier; 404 otherwise.
+#[get("/dossiers/{code}/apology")]
+pub async fn show_owner_apology(
+    req: HttpRequest,
+    province: Province,
+    who: PageCitizen,
+    csrf: Csrf,
+    lang: Lang,
+    code: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let Some(citizen) = who.0 else {
+        return Ok(session::to_sign_in(&req));
+    };
+    let code = tracking::normalize(&code);
+    let id = citizen.id;
+    let (branding, d, events) = province
+        .db
+        .run(move |conn| {
+            let d = owned(store::find_by_code(conn, &code)?, id)?;
+            let events = store::events(conn, d.id)?;
+            Ok((branding::load(conn)?, d, events))
+        })
+        .await?;
+    let page = apology_page(
+        layout(&req, &branding, &csrf, Some(&citizen)),
+        format!("/dossiers/{}", d.tracking_code),
+        &province.tenant.name,
+        &d,
+        &events,
+        lang,
+    )?;
+    session::page(&req, StatusCode::OK, &page, &csrf)
+}

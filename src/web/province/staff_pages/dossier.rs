@@ -1,0 +1,368 @@
+//! One dossier for staff: its answers, documents, history and due date, one form per move the
+//! status allows (made in `moves.rs`), and its files as downloads.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::queue::due_flag;
+use super::{action_label, layout};
+use crate::accounts::extract::StaffUser;
+use crate::catalog;
+use crate::dossiers::attachments::{self, AttachmentMeta, BlobStore, SchemaBlobs};
+use crate::dossiers::status::{Action, Actor, moves_from};
+use crate::dossiers::store::{self, DossierRow, EventRow};
+use crate::dossiers::tracking;
+use crate::dossiers::view::procedure_name;
+use crate::error::{AppError, FieldErrors};
+use crate::lang::{Lang, Msg};
+use crate::tenancy::branding::{self, Branding};
+use crate::web::pages::{Layout, tr};
+use crate::web::province::citizen_pages::view::{self, ErrorLink, date, local_time};
+use crate::web::province::dossier_api::file_response;
+use crate::web::session::{self, Csrf, PageStaff};
+
+/// One control of a move's form; `id` is unique on the page (`{action}-{name}`).
+pub struct InputView {
+    pub id: String,
+    pub name: &'static str,
+    /// `textarea`, `date` or `money`.
+    pub kind: &'static str,
+    pub label: String,
+    pub hint: String,
+    pub value: String,
+    pub error: String,
+}
+
+impl InputView {
+    /// `aria-describedby`: the hint, then the error, when present.
+    pub fn described_by(&self) -> String {
+        let mut ids = Vec::new();
+        if !self.hint.is_empty() {
+            ids.push(format!("{}-hint", self.id));
+        }
+        if !self.error.is_empty() {
+            ids.push(format!("{}-error", self.id));
+        }
+        ids.join(" ")
+    }
+}
+
+/// The form of one move.
+pub struct MoveForm {
+    pub action: String,
+    pub label: String,
+    pub hint: String,
+    pub inputs: Vec<InputView>,
+    /// Ends the dossier against the citizen's wish (refuse, stop): a warning button.
+    pub warning: bool,
+}
+
+pub struct EventLine {
+    pub action: String,
+    pub status: String,
+    pub at: String,
+    pub at_iso: String,
+    pub by: String,
+    pub note: String,
+}
+
+pub struct FileLine {
+    pub name: String,
+    pub size: String,
+    pub href: String,
+}
+
+#[derive(Template)]
+#[template(path = "staff/dossier.html")]
+struct ManagedDossierPage {
+    layout: Layout,
+    errors: Vec<ErrorLink>,
+    /// After a move: what was done, for the notice.
+    done: String,
+    code: String,
+    procedure_name: String,
+    status: String,
+    status_key: String,
+    flag: String,
+    applicant: String,
+    id_number: String,
+    channel: String,
+    contact: String,
+    submitted: String,
+    due: String,
+    fee: String,
+    extended: bool,
+    forms: Vec<MoveForm>,
+    history: Vec<EventLine>,
+    files: Vec<FileLine>,
+    answers: Vec<(String, String)>,
+}
+
+/// A refused move: what was typed in its form, and why it was refused.
+#[derive(Default)]
+pub(super) struct Attempt {
+    pub(super) action: Option<Action>,
+    pub(super) note: String,
+    pub(super) due_on: String,
+    pub(super) fee_vnd: String,
+    pub(super) errors: FieldErrors,
+    /// A refusal that is not about a field (409): shown at the top of the moves.
+    pub(super) conflict: Option<Msg>,
+}
+
+pub(super) struct Loaded {
+    branding: Branding,
+    dossier: DossierRow,
+    events: Vec<EventRow>,
+    files: Vec<AttachmentMeta>,
+}
+
+pub(super) async fn load(staff: &StaffUser, code: String) -> Result<Loaded, AppError> {
+    staff
+        .province
+        .db
+        .run(move |conn| {
+            let dossier = store::find_by_code(conn, &code)?.ok_or(AppError::NotFound)?;
+            Ok(Loaded {
+                events: store::events(conn, dossier.id)?,
+                files: attachments::list(conn, dossier.id)?,
+                branding: branding::load(conn)?,
+                dossier,
+            })
+        })
+        .await
+}
+
+/// The forms of the moves staff may make from the dossier's status (the contract's table).
+fn move_forms(d: &DossierRow, attempt: &Attempt, lang: Lang) -> Vec<MoveForm> {
+    moves_from(d.status(), Actor::Staff)
+        .map(|rule| {
+            let action = rule.action;
+            let key = action.as_str();
+            let mine = attempt.action == Some(action);
+            let input = |name: &'static str, kind: &'static str, value: &str, hint: &str| {
+                let error = if mine {
+                    attempt
+                        .errors
+                        .get(name)
+                        .map(|m| m.get(lang).to_string())
+                        .unwrap_or_default()
+                } else {
+                    String::new()
+                };
+                InputView {
+                    id: format!("{key}-{name}"),
+                    name,
+                    kind,
+                    label: tr(lang, &format!("move_{name}")).to_string(),
+                    hint: hint.to_string(),
+                    value: value.to_string(),
+                    error,
+                }
+            };
+            let mut inputs = Vec::new();
+            if action == Action::RequestPayment {
+                let fee = if mine {
+                    attempt.fee_vnd.clone()
+                } else {
+                    catalog::national()
+                        .get(&d.procedure_code)
+                        .map(|p| p.fee_vnd.to_string())
+                        .unwrap_or_default()
+                };
+                inputs.push(input("fee_vnd", "money", &fee, tr(lang, "move_fee_hint")));
+            }
+            if action == Action::Extend {
+                let value = if mine { attempt.due_on.as_str() } else { "" };
+                let hint = match d.due_on {
+                    Some(due) => format!("{} {}.", tr(lang, "move_due_hint"), date(due)),
+                    None => tr(lang, "date_hint").to_string(),
+                };
+                inputs.push(input("due_on", "date", value, &hint));
+            }
+            if rule.note_required {
+                let value = if mine { attempt.note.as_str() } else { "" };
+                inputs.push(input("note", "textarea", value, tr(lang, "move_note_hint")));
+            }
+            MoveForm {
+                label: action_label(&key, lang),
+                hint: tr(lang, &format!("act_{key}_hint")).to_string(),
+                warning: matches!(action, Action::Refuse | Action::Stop),
+                action: key,
+                inputs,
+            }
+        })
+        .collect()
+}
+
+fn actor_word(actor: &str, lang: Lang) -> &'static str {
+    if actor.starts_with("staff:") {
+        tr(lang, "by_staff")
+    } else {
+        tr(lang, "by_citizen")
+    }
+}
+
+pub(super) fn render(
+    req: &HttpRequest,
+    staff: &StaffUser,
+    csrf: &Csrf,
+    lang: Lang,
+    loaded: Loaded,
+    attempt: Attempt,
+    done: Option<Action>,
+) -> Result<HttpResponse, AppError> {
+    let Loaded {
+        branding,
+        dossier: d,
+        events,
+        files,
+    } = loaded;
+    let forms = move_forms(&d, &attempt, lang);
+    let mut errors = Vec::new();
+    if let Some(msg) = &attempt.conflict {
+        errors.push(ErrorLink {
+            href: "#actions".into(),
+            message: msg.get(lang).to_string(),
+        });
+    }
+    if let Some(action) = attempt.action {
+        let label = action_label(&action.as_str(), lang);
+        for name in ["fee_vnd", "due_on", "note"] {
+            if let Some(m) = attempt.errors.get(name) {
+                errors.push(ErrorLink {
+                    href: format!("#{}-{name}", action.as_str()),
+                    message: format!("{label}: {}", m.get(lang)),
+                });
+            }
+        }
+    }
+    let status_code = match (&attempt.conflict, errors.is_empty()) {
+        (Some(_), _) => StatusCode::CONFLICT,
+        (None, false) => StatusCode::UNPROCESSABLE_ENTITY,
+        (None, true) => StatusCode::OK,
+    };
+    let procedure = catalog::national().get(&d.procedure_code);
+    let fee = match (d.fee_vnd, procedure) {
+        (0, Some(p)) => p.fee_vnd,
+        (amount, _) => amount,
+    };
+    let answers_map = d.answers.as_object().cloned().unwrap_or_default();
+    let answers = procedure
+        .map(|p| {
+            p.fields
+                .iter()
+                .filter(|f| answers_map.contains_key(&f.name))
+                .map(|f| {
+                    let raw = match answers_map.get(&f.name) {
+                        Some(serde_json::Value::String(s)) => s.clone(),
+                        Some(other) => other.to_string(),
+                        None => String::new(),
+                    };
+                    (
+                        f.label.get(lang).to_string(),
+                        view::answer_text(f, &raw, lang),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let extended = events.iter().any(|e| e.action == "extend");
+    let history = events
+        .into_iter()
+        .map(|e| EventLine {
+            action: action_label(&e.action, lang),
+            status: crate::dossiers::status::Status::parse(&e.status)
+                .map_or_else(|| e.status.clone(), |s| s.label(lang).to_string()),
+            at: local_time(e.at),
+            at_iso: e.at.to_rfc3339(),
+            by: actor_word(&e.actor, lang).to_string(),
+            note: e.note.unwrap_or_default(),
+        })
+        .collect();
+    let files = files
+        .into_iter()
+        .map(|f| FileLine {
+            href: format!("/manage/dossiers/{}/files/{}", d.tracking_code, f.id),
+            size: view::human_size(f.size.unsigned_abs()),
+            name: f.name,
+        })
+        .collect();
+    let page = ManagedDossierPage {
+        layout: layout(req, &branding, csrf, staff),
+        errors,
+        done: done
+            .map(|a| format!("{}: {}", tr(lang, "done"), action_label(&a.as_str(), lang)))
+            .unwrap_or_default(),
+        procedure_name: procedure_name(&d.procedure_code, lang),
+        status: d.status().label(lang).to_string(),
+        status_key: d.status().as_str().to_string(),
+        flag: due_flag(&d),
+        applicant: d.applicant_name.clone(),
+        id_number: d.applicant_id_number.clone(),
+        channel: tr(lang, &format!("channel_{}", d.channel)).to_string(),
+        contact: d.contact_email.clone().unwrap_or_default(),
+        submitted: local_time(d.submitted_at),
+        due: d
+            .due_on
+            .map_or_else(|| tr(lang, "not_yet").to_string(), date),
+        fee: view::vnd(fee, lang),
+        extended,
+        forms,
+        history,
+        files,
+        answers,
+        code: d.tracking_code,
+    };
+    session::page(req, status_code, &page, csrf)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+#[get("/manage/dossiers/{code}")]
+pub async fn show_managed_dossier(
+    req: HttpRequest,
+    who: PageStaff,
+    csrf: Csrf,
+    lang: Lang,
+    code: web::Path<String>,
+    query: web::Query<DoneQuery>,
+) -> Result<HttpResponse, AppError> {
+    let Some(staff) = who.0 else {
+        return Ok(session::to_sign_in(&req));
+    };
+    let loaded = load(&staff, tracking::normalize(&code)).await?;
+    let done = query.done.as_deref().and_then(Action::parse);
+    render(&req, &staff, &csrf, lang, loaded, Attempt::default(), done)
+}
+
+/// Any file of a dossier of this province, as a download.
+#[get("/manage/dossiers/{code}/files/{id}")]
+pub async fn download_managed_file(
+    req: HttpRequest,
+    who: PageStaff,
+    path: web::Path<(String, uuid::Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    let Some(staff) = who.0 else {
+        return Ok(session::to_sign_in(&req));
+    };
+    let (code, id) = path.into_inner();
+    let code = tracking::normalize(&code);
+    let (meta, bytes) = staff
+        .province
+        .db
+        .run(move |conn| {
+            let d = store::find_by_code(conn, &code)?.ok_or(AppError::NotFound)?;
+            let meta = attachments::find(conn, d.id, id)?.ok_or(AppError::NotFound)?;
+            let bytes = SchemaBlobs.get(conn, meta.blob_id)?;
+            Ok((meta, bytes))
+        })
+        .await?;
+    Ok(file_response(&meta, bytes))
+}

@@ -1,0 +1,155 @@
+//! A move from the dossier page's form, made exactly as
+//! `POST /api/v1/manage/dossiers/{code}/actions` makes it; a refusal comes back on the page
+//! (422 beside its field, 409 above the moves).
+
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::dossier::{Attempt, load, render};
+use crate::dossiers::moves::{self, Move};
+use crate::dossiers::status::{Action, Actor};
+use crate::dossiers::store;
+use crate::dossiers::tracking;
+use crate::error::AppError;
+use crate::lang::{Lang, Msg};
+use crate::state::AppState;
+use crate::web::province::dossier_api::mail_context;
+use crate::web::session::{self, Csrf, PageStaff};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct MoveFormData {
+    csrf: Option<String>,
+    action: String,
+    note: String,
+    due_on: String,
+    fee_vnd: String,
+}
+
+/// `135.000`, `135 000` or `135000` đồng → 135000.
+fn parse_money(text: &str) -> Option<i64> {
+    let digits: String = text
+        .trim()
+        .trim_end_matches(['đ', 'd', 'Đ'])
+        .chars()
+        .filter(|c| !matches!(c, '.' | ',' | ' ' | '\u{a0}'))
+        .collect();
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || digits.len() > 15 {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Makes one move from its form, then shows the dossier again (303), or the refusal (422/409).
+#[post("/manage/dossiers/{code}/actions")]
+pub async fn move_dossier(
+    req: HttpRequest,
+    who: PageStaff,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    code: web::Path<String>,
+    form: web::Form<MoveFormData>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let form = form.into_inner();
+    csrf.verify(form.csrf.as_deref())?;
+    let code = tracking::normalize(&code);
+    let Some(staff) = who.0 else {
+        return Ok(session::sign_in_then(&format!("/manage/dossiers/{code}")));
+    };
+    let Some(action) = Action::parse(&form.action).filter(|a| *a != Action::Submit) else {
+        let loaded = load(&staff, code).await?;
+        let attempt = Attempt {
+            conflict: Some(Msg::new("Thao tác không hợp lệ.", "Unknown action.")),
+            ..Attempt::default()
+        };
+        return render(&req, &staff, &csrf, lang, loaded, attempt, None);
+    };
+    let mut attempt = Attempt {
+        action: Some(action),
+        note: form.note.clone(),
+        due_on: form.due_on.trim().to_string(),
+        fee_vnd: form.fee_vnd.trim().to_string(),
+        ..Attempt::default()
+    };
+    let due_on = match attempt.due_on.as_str() {
+        "" => None,
+        text => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                attempt.errors.insert(
+                    "due_on".into(),
+                    Msg::new(
+                        "Ngày không hợp lệ: chọn ngày, hoặc nhập theo dạng năm-tháng-ngày.",
+                        "Not a date: pick one, or type it as year-month-day.",
+                    ),
+                );
+                None
+            }
+        },
+    };
+    let fee_vnd = match attempt.fee_vnd.as_str() {
+        "" => None,
+        text => {
+            let fee = parse_money(text);
+            if fee.is_none() {
+                attempt.errors.insert(
+                    "fee_vnd".into(),
+                    Msg::new(
+                        "Nhập số tiền bằng chữ số, ví dụ 135000.",
+                        "Enter the amount in digits, for example 135000.",
+                    ),
+                );
+            }
+            fee
+        }
+    };
+    if attempt.errors.is_empty() {
+        let mut mv = Move::new(action, Actor::Staff, staff.label());
+        mv.note = Some(form.note);
+        mv.due_on = due_on;
+        mv.fee_vnd = fee_vnd;
+        mv.staff_id = Some(staff.account.id);
+        let ctx = mail_context(&staff.province, &state);
+        let tenant = staff.province.tenant.clone();
+        let cal = state.calendar.get(&state.db).await?;
+        let c = code.clone();
+        let moved = staff
+            .province
+            .db
+            .run(move |conn| {
+                let d = store::lock_by_code(conn, &c)?.ok_or(AppError::NotFound)?;
+                moves::apply(conn, &tenant, &ctx, cal.as_ref(), &d, &mv).map(|_| ())
+            })
+            .await;
+        match moved {
+            Ok(()) => {
+                return Ok(session::see_other(&format!(
+                    "/manage/dossiers/{code}?done={}",
+                    action.as_str()
+                )));
+            }
+            Err(AppError::Invalid(fields)) => attempt.errors = fields,
+            Err(AppError::Conflict { msg, .. }) => attempt.conflict = Some(msg),
+            Err(e) => return Err(e),
+        }
+    }
+    let loaded = load(&staff, code).await?;
+    render(&req, &staff, &csrf, lang, loaded, attempt, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_money;
+
+    #[test]
+    fn money_is_read_as_people_write_it() {
+        assert_eq!(parse_money("135.000"), Some(135_000));
+        assert_eq!(parse_money("135 000 đ"), Some(135_000));
+        assert_eq!(parse_money("0"), Some(0));
+        for bad in ["", "abc", "-5", "1e3"] {
+            assert_eq!(parse_money(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! The province's staff for its admin: who they are, inviting a new official or admin (the
+//! link goes out by mail, through the outbox), deactivating and reactivating accounts.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{CsrfForm, labelled_errors, layout};
+use crate::accounts::extract::StaffUser;
+use crate::accounts::staff::{self, StaffAccount};
+use crate::error::{AppError, FieldErrors};
+use crate::lang::Lang;
+use crate::state::AppState;
+use crate::tenancy::branding;
+use crate::web::pages::{Layout, tr};
+use crate::web::province::admin_api;
+use crate::web::province::citizen_pages::view::{ErrorLink, FieldView, OptionView};
+use crate::web::session::{self, Csrf, PageAdmin};
+
+struct Member {
+    id: uuid::Uuid,
+    name: String,
+    email: String,
+    role: String,
+    active: bool,
+    invited: bool,
+    /// The admin looking: no button to lock themselves out.
+    me: bool,
+}
+
+#[derive(Template)]
+#[template(path = "staff/team.html")]
+struct TeamPage {
+    layout: Layout,
+    errors: Vec<ErrorLink>,
+    notice: String,
+    members: Vec<Member>,
+    fields: Vec<FieldView>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct InviteFormData {
+    csrf: Option<String>,
+    email: String,
+    full_name: String,
+    role: String,
+}
+
+struct Shown<'a> {
+    form: &'a InviteFormData,
+    errors: FieldErrors,
+    notice: String,
+    status: StatusCode,
+}
+
+fn role_word(role: staff::StaffRole, lang: Lang) -> &'static str {
+    match role {
+        staff::StaffRole::Official => tr(lang, "role_official"),
+        staff::StaffRole::Admin => tr(lang, "role_admin"),
+    }
+}
+
+async fn render(
+    req: &HttpRequest,
+    admin: &StaffUser,
+    csrf: &Csrf,
+    lang: Lang,
+    shown: Shown<'_>,
+) -> Result<HttpResponse, AppError> {
+    let (branding, list) = admin
+        .province
+        .db
+        .run(|conn| Ok((branding::load(conn)?, staff::list(conn)?)))
+        .await?;
+    let members = list
+        .into_iter()
+        .map(|a: StaffAccount| Member {
+            me: a.id == admin.account.id,
+            id: a.id,
+            role: role_word(a.role, lang).to_string(),
+            active: a.active,
+            invited: !a.has_password,
+            name: a.full_name,
+            email: a.email,
+        })
+        .collect();
+    let err = |k: &str| shown.errors.get(k).map(|m| m.get(lang).to_string());
+    let mut role = FieldView::plain(
+        "role",
+        tr(lang, "role"),
+        "text",
+        "",
+        &shown.form.role,
+        err("role").as_deref(),
+    );
+    role.control = "radios";
+    role.options = ["official", "admin"]
+        .iter()
+        .enumerate()
+        .map(|(i, value)| OptionView {
+            id: if i == 0 {
+                "role".into()
+            } else {
+                format!("role-{i}")
+            },
+            value: value.to_string(),
+            label: tr(lang, &format!("role_{value}")).to_string(),
+            selected: shown.form.role == *value,
+        })
+        .collect();
+    let fields = vec![
+        FieldView::plain(
+            "full_name",
+            tr(lang, "full_name"),
+            "text",
+            "off",
+            &shown.form.full_name,
+            err("full_name").as_deref(),
+        ),
+        FieldView::plain(
+            "email",
+            tr(lang, "email"),
+            "email",
+            "off",
+            &shown.form.email,
+            err("email").as_deref(),
+        )
+        .with_hint(tr(lang, "invite_email_hint")),
+        role,
+    ];
+    let page = TeamPage {
+        layout: layout(req, &branding, csrf, admin),
+        errors: labelled_errors(&fields, &shown.errors, lang),
+        notice: shown.notice,
+        members,
+        fields,
+    };
+    session::page(req, shown.status, &page, csrf)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TeamQuery {
+    done: Option<String>,
+}
+
+#[get("/manage/admin/staff")]
+pub async fn show_team(
+    req: HttpRequest,
+    who: PageAdmin,
+    csrf: Csrf,
+    lang: Lang,
+    query: web::Query<TeamQuery>,
+) -> Result<HttpResponse, AppError> {
+    let Some(admin) = who.0 else {
+        return Ok(session::to_sign_in(&req));
+    };
+    let notice = match query.done.as_deref() {
+        Some("invited") => tr(lang, "invited"),
+        Some("deactivated") => tr(lang, "deactivated"),
+        Some("activated") => tr(lang, "activated"),
+        _ => "",
+    };
+    let form = InviteFormData {
+        role: "official".into(),
+        ..InviteFormData::default()
+    };
+    let shown = Shown {
+        form: &form,
+        errors: FieldErrors::new(),
+        notice: notice.to_string(),
+        status: StatusCode::OK,
+    };
+    render(&req, &admin, &csrf, lang, shown).await
+}
+
+/// Invites as `POST /api/v1/manage/users` does; a taken email is 409 beside the email.
+#[post("/manage/admin/staff")]
+pub async fn invite_member(
+    req: HttpRequest,
+    who: PageAdmin,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    lang: Lang,
+    form: web::Form<InviteFormData>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    csrf.verify(form.csrf.as_deref())?;
+    let Some(admin) = who.0 else {
+        return Ok(session::sign_in_then("/manage/admin/staff"));
+    };
+    let invited = admin_api::invite(&admin, &state, &form.email, &form.full_name, &form.role).await;
+    let (status, errors) = match invited {
+        Ok(_) => return Ok(session::see_other("/manage/admin/staff?done=invited")),
+        Err(AppError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
+        Err(AppError::Conflict { msg, .. }) => (
+            StatusCode::CONFLICT,
+            FieldErrors::from([("email".to_string(), msg)]),
+        ),
+        Err(e) => return Err(e),
+    };
+    let shown = Shown {
+        form: &form,
+        errors,
+        notice: String::new(),
+        status,
+    };
+    render(&req, &admin, &csrf, lang, shown).await
+}
+
+async fn set_member_active(
+    who: PageAdmin,
+    csrf: Csrf,
+    form: CsrfForm,
+    id: uuid::Uuid,
+    active: bool,
+) -> Result<HttpResponse, AppError> {
+    csrf.verify(form.csrf.as_deref())?;
+    let Some(admin) = who.0 else {
+        return Ok(session::sign_in_then("/manage/admin/staff"));
+    };
+    admin_api::set_active(&admin, id, active).await?;
+    let done = if active { "activated" } else { "deactivated" };
+    Ok(session::see_other(&format!(
+        "/manage/admin/staff?done={done}"
+    )))
+}
+
+#[post("/manage/admin/staff/{id}/deactivate")]
+pub async fn deactivate_member(
+    who: PageAdmin,
+    csrf: Csrf,
+    id: web::Path<uuid::Uuid>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AppError> {
+    set_member_active(who, csrf, form.into_inner(), id.into_inner(), false).await
+}
+
+#[post("/manage/admin/staff/{id}/activate")]
+pub async fn activate_member(
+    who: PageAdmin,
+    csrf: Csrf,
+    id: web::Path<uuid::Uuid>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AppError> {
+    set_member_active(who, csrf, form.into_inner(), id.into_inner(), true).await
+}
