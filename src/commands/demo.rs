@@ -4,23 +4,29 @@ use rand::Rng;
 
 use super::Failure;
 use crate::accounts::operators::{self, OperatorRole};
+use crate::accounts::staff::{self, StaffRole};
 use crate::accounts::{Email, citizens, password};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::dossiers::store;
 use crate::dossiers::submit::{Channel, Submission, submit};
+use crate::error::AppError;
 use crate::lang::Lang;
 use crate::notify::messages::MailContext;
 use crate::tenancy::store as tenants;
 
 pub const DEMO_OPERATOR: &str = "operator@demo.portal.vn";
 pub const DEMO_CITIZEN: &str = "citizen@demo.portal.vn";
+pub const DEMO_OFFICIAL: &str = "canbo@demo.portal.vn";
+pub const DEMO_ADMIN: &str = "quantri@demo.portal.vn";
 const DEMO_PROVINCES: [&str; 3] = ["ha-noi", "ho-chi-minh", "quang-ninh"];
 
 /// Printed at start so a person can sign in.
 pub struct DemoAccounts {
     pub operator_password: String,
     pub citizen_password: String,
+    /// An official and an admin of Hà Nội share this password.
+    pub staff_password: String,
 }
 
 fn random_password() -> String {
@@ -37,6 +43,7 @@ pub fn seed(settings: &Settings) -> Result<DemoAccounts, Failure> {
     let accounts = DemoAccounts {
         operator_password: random_password(),
         citizen_password: random_password(),
+        staff_password: random_password(),
     };
     let op_email = Email::parse(DEMO_OPERATOR).map_err(|m| Failure::new(1, m.en.to_string()))?;
     let op_hash = password::hash(&accounts.operator_password)?;
@@ -53,6 +60,20 @@ pub fn seed(settings: &Settings) -> Result<DemoAccounts, Failure> {
     let hash = password::hash(&accounts.citizen_password)?;
     let citizen = db.control(|conn| citizens::upsert(conn, &email, "Nguyễn Văn Dân", &hash))?;
 
+    let staff_hash = password::hash(&accounts.staff_password)?;
+    if let Some(hanoi) = db.control(|conn| tenants::find_by_slug(conn, "ha-noi"))? {
+        db.tenant(hanoi.db_ref()).tx(|conn| {
+            for (email, name, role) in [
+                (DEMO_OFFICIAL, "Cán bộ Trần Thị Hoa", StaffRole::Official),
+                (DEMO_ADMIN, "Quản trị viên Lê Văn Nam", StaffRole::Admin),
+            ] {
+                let email = Email::parse(email).map_err(|m| AppError::internal(m.en))?;
+                let s = staff::upsert_with_password(conn, &email, name, role, &staff_hash)?;
+                crate::metering::record_seats(conn, &hanoi, &format!("staff:{}:granted", s.id))?;
+            }
+            Ok(())
+        })?;
+    }
     for slug in DEMO_PROVINCES {
         let Some(tenant) = db.control(|conn| tenants::find_by_slug(conn, slug))? else {
             continue;

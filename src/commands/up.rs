@@ -4,7 +4,7 @@ use std::path::Path;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::demo::{DEMO_CITIZEN, DEMO_OPERATOR, DemoAccounts};
+use super::demo::{DEMO_ADMIN, DEMO_CITIZEN, DEMO_OFFICIAL, DEMO_OPERATOR, DemoAccounts};
 use super::{Failure, Outcome};
 use crate::config::Settings;
 use crate::db::admin::{AdminError, ensure_database};
@@ -105,7 +105,14 @@ fn print_urls(settings: &Settings, port: u16, demo: Option<&DemoAccounts>) {
             "  mails are written to {}",
             settings.storage.data_dir.join("mail").display()
         );
-        println!("demo operator:  {DEMO_OPERATOR} / {pw}");
+        println!(
+            "demo staff of Hà Nội (sign in at the same page): {DEMO_OFFICIAL} (official), {DEMO_ADMIN} (admin) / {}",
+            demo.staff_password
+        );
+        println!(
+            "demo operator:  {DEMO_OPERATOR} / {pw}  (console: {})",
+            url(&format!("ops.{base}"))
+        );
         println!(
             "  token:  curl -s -H 'Host: ops.{base}' -H 'Content-Type: application/json' \\\n          -d '{{\"email\":\"{DEMO_OPERATOR}\",\"password\":\"{pw}\"}}' http://127.0.0.1:{port}/api/v1/auth/token"
         );

@@ -144,3 +144,67 @@ async fn an_operator_signs_in_sees_usage_and_approves_a_request_through_the_page
         401
     );
 }
+
+#[tokio::test]
+async fn a_province_admin_sees_usage_against_the_lease_with_a_chart_per_metric() {
+    let app = TestApp::spawn().await;
+    app.create_tenant("hue", "Thành phố Huế").await;
+    app.staff_token(
+        "hue",
+        "admin@hue.gov.vn",
+        portal::accounts::staff::StaffRole::Admin,
+    )
+    .await;
+    let citizen = app.citizen_token("hue.localhost", "u@example.vn").await;
+    app.submit_licence_renewal("hue.localhost", &citizen).await;
+    app.submit_licence_renewal("hue.localhost", &citizen).await;
+
+    let mut admin = Browser::new(&app, "hue.localhost");
+    let page = admin.get("/sign-in").await;
+    let csrf = admin.csrf(&page);
+    let signed = admin
+        .post(
+            "/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("email", "admin@hue.gov.vn"),
+                ("password", crate::helpers::STAFF_PASSWORD),
+                ("next", "/manage/admin/usage"),
+            ],
+        )
+        .await;
+    assert_eq!(signed.status, 303);
+    let page = admin.get("/manage/admin/usage").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("2 / 15000"),
+        "dossiers against the standard plan"
+    );
+    assert!(page.body.contains("<rect"), "a day column for the dossiers");
+    assert_eq!(
+        admin.get("/manage/admin/usage?period=2026-13").await.status,
+        422
+    );
+    // An official is not an admin.
+    app.staff_token(
+        "hue",
+        "cb@hue.gov.vn",
+        portal::accounts::staff::StaffRole::Official,
+    )
+    .await;
+    let mut official = Browser::new(&app, "hue.localhost");
+    let page = official.get("/sign-in").await;
+    let csrf = official.csrf(&page);
+    official
+        .post(
+            "/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("email", "cb@hue.gov.vn"),
+                ("password", crate::helpers::STAFF_PASSWORD),
+                ("next", "/manage"),
+            ],
+        )
+        .await;
+    assert_eq!(official.get("/manage/admin/usage").await.status, 403);
+}

@@ -350,6 +350,17 @@ pub(super) fn lookup(key: &str) -> (&'static str, &'static str) {
         "rating_send" => ("Gửi đánh giá", "Send the rating"),
         "thanks" => ("Cảm ơn bạn đã đánh giá", "Thank you for your rating"),
         "rated" => ("Bạn đã đánh giá:", "You rated:"),
+        // The admin's usage page.
+        "usage_title" => ("Mức sử dụng tháng", "Usage in"),
+        "usage_lead" => (
+            "So với mức có trong gói thuê của tỉnh. Phần vượt mức được tính phí theo đơn giá của gói.",
+            "Against what the province's lease includes. Usage over the allowance is billed at the plan's unit price.",
+        ),
+        "usage_of_allowance" => ("mức của gói", "of the allowance"),
+        "usage_by_day" => ("theo ngày", "by day"),
+        "usage_peak" => ("cao nhất", "peak"),
+        "usage_none" => ("Chưa phát sinh trong tháng.", "Nothing yet this month."),
+        "admin_usage" => ("Mức sử dụng", "Usage"),
         _ => ("", ""),
     }
 }

@@ -336,6 +336,7 @@ mod tests {
             include_str!("../../../templates/staff/_input.html"),
             include_str!("../../../templates/staff/_menu.html"),
             include_str!("../../../templates/staff/admin.html"),
+            include_str!("../../../templates/staff/usage.html"),
             include_str!("../../../templates/staff/apology.html"),
             include_str!("../../../templates/staff/counter.html"),
             include_str!("../../../templates/staff/dossier.html"),

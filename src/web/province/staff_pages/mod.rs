@@ -12,6 +12,7 @@ mod moves;
 mod procedures;
 mod queue;
 mod team;
+mod usage;
 
 use actix_web::{HttpRequest, web};
 use serde::Deserialize;
@@ -47,7 +48,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(team::activate_member)
         .service(invitation::show_invitation_done)
         .service(invitation::show_invitation)
-        .service(invitation::set_invited_password);
+        .service(invitation::set_invited_password)
+        .service(usage::show_usage);
 }
 
 /// A form that carries nothing but its CSRF token.
