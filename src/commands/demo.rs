@@ -123,8 +123,30 @@ fn sample_dossiers() -> Vec<(&'static str, serde_json::Map<String, serde_json::V
             "LLTP-001",
             obj(serde_json::json!({
                 "full_name": "Nguyễn Văn Dân",
-                "id_number": "001090012345"
+                "id_number": "001090012345",
+                "date_of_birth": "1990-05-17",
+                "sex": "male",
+                "permanent_address": "12 Phố Huế, phường Hai Bà Trưng, Hà Nội",
+                "certificate_type": "type_1",
+                "copies": 1,
+                "purpose": "Bổ sung hồ sơ xin việc",
+                "delivery": "pickup",
+                "phone": "0912345678"
             })),
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    /// `up --demo` files these: they must pass the catalog's own forms.
+    #[test]
+    fn the_sample_dossiers_are_valid_applications() {
+        for (code, fields) in super::sample_dossiers() {
+            let procedure = crate::catalog::national().get(code).expect(code);
+            if let Err(errors) = procedure.validate(&fields) {
+                panic!("{code}: {:?}", errors.keys().collect::<Vec<_>>());
+            }
+        }
+    }
 }
