@@ -21,4 +21,5 @@ mod pages;
 mod provisioning;
 mod staff;
 mod staff_pages;
+mod stripe;
 mod unavailable;
