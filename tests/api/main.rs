@@ -9,6 +9,7 @@ mod dossiers;
 mod helpers;
 mod hosts;
 mod index;
+mod invoice_pages;
 mod isolation;
 mod mail;
 mod mail_sink;
