@@ -155,6 +155,8 @@ fn main() -> ExitCode {
         Err(e) => return finish(Err(e.into())),
     };
     commands::init_tracing(&settings.log.format);
+    // One TLS crypto provider for the process (ring, as lettre uses), before any TLS use.
+    portal::billing::provider::install_crypto_provider();
     finish(run(cli.command, settings))
 }
 

@@ -34,6 +34,8 @@ pub enum StartError {
     NoJwtSecret,
     #[error("mail: {0}")]
     Mail(String),
+    #[error("stripe: {0}")]
+    Stripe(String),
     #[error("server: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -122,7 +124,12 @@ impl Application {
             retry_base_ms: settings.mail.retry_base_ms,
         }
         .spawn();
+        // One TLS crypto provider for the process (ring, as lettre uses), before any client.
+        crate::billing::provider::install_crypto_provider();
+        let invoices = crate::billing::provider::from_settings(&settings.stripe)
+            .map_err(|e| StartError::Stripe(e.to_string()))?;
         let state = web::Data::new(AppState {
+            invoices,
             jwt: Jwt::new(&secret, settings.auth.token_ttl_secs),
             settings,
             db,

@@ -22,6 +22,8 @@ pub struct AppState {
     pub calendar: crate::dossiers::deadlines::CalendarCache,
     /// Takes dossier fees (the citizen's `pay` move).
     pub fees: std::sync::Arc<dyn crate::payments::FeeProvider>,
+    /// Where invoices are paid: offline (bank transfer) or Stripe.
+    pub invoices: std::sync::Arc<dyn crate::billing::provider::InvoiceProvider>,
 }
 
 impl std::fmt::Debug for AppState {

@@ -38,6 +38,19 @@ pub struct Invoice {
     pub payment_reference: Option<String>,
     /// `bank_transfer` always; `stripe` too when the total is within Stripe's VND cap.
     pub payable_by: Vec<&'static str>,
+    /// The payment provider's id for this invoice once pushed (Stripe `in_…`).
+    pub provider_ref: Option<String>,
+    /// The last push: absent (never tried), `sent`, `failed`, or `bank_transfer_only`.
+    pub provider_status: Option<String>,
+    /// Why the last push failed.
+    pub provider_error: Option<String>,
+}
+
+impl Invoice {
+    /// Whether Stripe may take this invoice (Stripe's VND cap).
+    pub fn within_stripe_cap(&self) -> bool {
+        self.total_vnd <= STRIPE_VND_CAP
+    }
 }
 
 type Head = (
@@ -52,6 +65,9 @@ type Head = (
     i64,
     DateTime<Utc>,
     Option<DateTime<Utc>>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
     Option<String>,
 );
 
@@ -80,6 +96,9 @@ fn load(
                 invoices::issued_at,
                 invoices::paid_at,
                 invoices::payment_reference,
+                invoices::provider_ref,
+                invoices::provider_status,
+                invoices::provider_error,
             ),
             tenants::name,
         ))
@@ -113,6 +132,9 @@ fn load(
                 issued_at,
                 paid_at,
                 reference,
+                provider_ref,
+                provider_status,
+                provider_error,
             ) = h;
             Invoice {
                 lines: lines
@@ -143,6 +165,9 @@ fn load(
                 } else {
                     vec!["bank_transfer"]
                 },
+                provider_ref,
+                provider_status,
+                provider_error,
             }
         })
         .collect())

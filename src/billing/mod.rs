@@ -4,5 +4,7 @@
 pub mod close;
 pub mod invoice;
 pub mod money;
+pub mod provider;
 pub mod provider_events;
+pub mod send;
 pub mod webhook;

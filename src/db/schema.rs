@@ -370,6 +370,20 @@ diesel::table! {
         payment_reference -> Nullable<Text>,
         voided_at -> Nullable<Timestamptz>,
         void_reason -> Nullable<Text>,
+        provider_ref -> Nullable<Text>,
+        provider_status -> Nullable<Text>,
+        provider_error -> Nullable<Text>,
+        provider_attempts -> Int4,
+        provider_sent_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    provider_customers (tenant_id, provider) {
+        tenant_id -> Uuid,
+        provider -> Text,
+        customer_ref -> Text,
+        created_at -> Timestamptz,
     }
 }
 
@@ -419,6 +433,8 @@ diesel::joinable!(invoice_lines -> invoices (invoice_id));
 diesel::allow_tables_to_appear_in_same_query!(invoices, invoice_lines, tenants);
 diesel::allow_tables_to_appear_in_same_query!(leases, plans);
 diesel::joinable!(invoices -> tenants (tenant_id));
+diesel::joinable!(provider_customers -> tenants (tenant_id));
+diesel::allow_tables_to_appear_in_same_query!(provider_customers, tenants);
 
 diesel::table! {
     provider_events (id) {

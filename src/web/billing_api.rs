@@ -19,6 +19,7 @@ pub fn operator_routes(cfg: &mut web::ServiceConfig) {
         .service(get_invoice)
         .service(pay_invoice)
         .service(void_invoice)
+        .service(send_invoice)
         .service(receive_provider_event);
 }
 
@@ -53,6 +54,21 @@ async fn close_period(
             )?;
             Ok(invoices)
         })
+        .await?;
+    // Committed: now push to the payment provider, outside the transaction. Failures are
+    // recorded on each invoice and retried with `POST /api/v1/invoices/{number}/send`.
+    if state.invoices.name() != "offline" {
+        let numbers: Vec<String> = invoices
+            .iter()
+            .filter(|i| i.status == "finalized" && i.provider_status.as_deref() != Some("sent"))
+            .map(|i| i.number.clone())
+            .collect();
+        crate::billing::send::push_all(&state.db, state.invoices.as_ref(), &numbers).await;
+    }
+    let p = period.to_string();
+    let invoices = state
+        .db
+        .control_async(move |conn| invoice::for_period(conn, &p))
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "invoices": invoices })))
 }
@@ -168,6 +184,70 @@ async fn void_invoice(
         })
         .await?;
     Ok(HttpResponse::Ok().json(inv))
+}
+
+/// `POST /api/v1/invoices/{number}/send`: pushes a finalized invoice to the payment provider
+/// (Stripe) outside any transaction; repeating it after a failure reuses the same idempotency
+/// keys, and after a success changes nothing. Over Stripe's cap: 409 `bank_transfer_only`;
+/// offline provider: 409 `no_provider`; provider down: 503 (the failure is recorded).
+#[post("/api/v1/invoices/{number}/send")]
+async fn send_invoice(
+    OperatorUser(user): OperatorUser,
+    state: web::Data<AppState>,
+    number: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let number = number.into_inner();
+    let inv = send_one(&state, &number, &format!("operator:{}", user.email)).await?;
+    Ok(HttpResponse::Ok().json(inv))
+}
+
+/// Pushes one invoice and audits the attempt (shared by the API and the console).
+pub async fn send_one(
+    state: &AppState,
+    number: &str,
+    actor: &str,
+) -> Result<invoice::Invoice, AppError> {
+    use crate::billing::send::{self, Sent};
+    let result = send::push(&state.db, state.invoices.as_ref(), number).await;
+    let outcome = match &result {
+        Ok(Sent::Pushed(_)) => "sent".to_string(),
+        Ok(Sent::BankTransferOnly(_)) => "bank_transfer_only".to_string(),
+        Ok(Sent::NotPushed(_)) => "no_provider".to_string(),
+        Ok(Sent::NotPayable(_)) => "not_payable".to_string(),
+        Err(AppError::NotFound) => return Err(AppError::NotFound),
+        Err(e) => format!("failed: {e}"),
+    };
+    let (actor, n) = (actor.to_string(), number.to_string());
+    state
+        .db
+        .control_async(move |conn| {
+            audit::record(
+                conn,
+                &actor,
+                "invoice.send",
+                &n,
+                json!({ "outcome": outcome }),
+            )
+        })
+        .await?;
+    match result? {
+        Sent::Pushed(inv) => Ok(inv),
+        Sent::BankTransferOnly(_) => Err(send::bank_transfer_only()),
+        Sent::NotPushed(_) => Err(AppError::conflict(
+            "no_provider",
+            crate::lang::Msg::new(
+                "Chưa cấu hình cổng thanh toán: hoá đơn được thanh toán bằng chuyển khoản.",
+                "No payment provider is configured: invoices are paid by bank transfer.",
+            ),
+        )),
+        Sent::NotPayable(_) => Err(AppError::conflict(
+            "invalid_transition",
+            crate::lang::Msg::new(
+                "Chỉ gửi được hoá đơn chưa thanh toán.",
+                "Only an unpaid invoice can be sent.",
+            ),
+        )),
+    }
 }
 
 /// `GET /api/v1/manage/invoices`: this province's invoices.

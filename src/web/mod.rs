@@ -3,13 +3,14 @@
 pub mod billing_api;
 pub mod citizen_auth;
 mod health;
+pub mod invoice_pages;
 pub mod leasing_api;
 mod middleware;
 mod national;
 pub mod national_index;
 mod national_subscribe;
 pub mod operator;
-mod operator_pages;
+pub mod operator_pages;
 pub mod pages;
 mod province;
 pub mod session;
@@ -74,7 +75,8 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
                     .configure(operator::routes)
                     .configure(leasing_api::operator_routes)
                     .configure(billing_api::operator_routes)
-                    .configure(operator_pages::routes),
+                    .configure(operator_pages::routes)
+                    .configure(invoice_pages::operator_routes),
             )
             .service(
                 web::scope("")

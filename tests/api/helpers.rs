@@ -93,6 +93,8 @@ impl Drop for TestDb {
 }
 
 pub fn test_settings(database_url: &str) -> Settings {
+    // reqwest clients here share rustls with the app: ring, installed once per process.
+    portal::billing::provider::install_crypto_provider();
     let mut s = Settings::load().expect("default settings");
     s.server.bind = "127.0.0.1:0".parse().unwrap();
     s.server.base_domain = "localhost".into();

@@ -60,7 +60,12 @@ pub struct CsrfForm {
 }
 
 /// The province layout with the staff menu.
-fn layout(req: &HttpRequest, branding: &Branding, csrf: &Csrf, staff: &StaffUser) -> Layout {
+pub(crate) fn layout(
+    req: &HttpRequest,
+    branding: &Branding,
+    csrf: &Csrf,
+    staff: &StaffUser,
+) -> Layout {
     Layout::province(req, &branding.display_name, branding).with_staff(
         csrf.token(),
         &staff.account.full_name,

@@ -1,0 +1,177 @@
+//! Pushing a finalized invoice to the payment provider, never inside a database transaction:
+//! read (one short transaction), call out, record the outcome (another). A failure is recorded
+//! on the invoice and the next attempt reuses the same idempotency keys.
+
+use diesel::prelude::*;
+
+use super::invoice::{self, Invoice};
+use super::provider::{InvoiceProvider, Outgoing, ProviderError, Pushed};
+use crate::db::Db;
+use crate::db::schema::{invoices, provider_customers};
+use crate::error::AppError;
+use crate::lang::Msg;
+
+/// What a push did.
+#[derive(Debug)]
+pub enum Sent {
+    /// Created at the provider now, or earlier (nothing sent twice).
+    Pushed(Invoice),
+    /// Over Stripe's VND cap: never sent, payable by bank transfer only.
+    BankTransferOnly(Invoice),
+    /// The provider pushes nothing (offline).
+    NotPushed(Invoice),
+    /// Not finalized (paid or void): nothing to send.
+    NotPayable(Invoice),
+}
+
+/// Pushes invoice `number` to `provider`. Provider failures are recorded and returned as
+/// `Err(AppError::Unavailable)`.
+pub async fn push(db: &Db, provider: &dyn InvoiceProvider, number: &str) -> Result<Sent, AppError> {
+    let name = provider.name();
+    let n = number.to_string();
+    let (inv, tenant_id, customer) = db
+        .control_async(move |conn| {
+            let inv = invoice::by_number(conn, &n)?.ok_or(AppError::NotFound)?;
+            let tenant_id: uuid::Uuid = invoices::table
+                .filter(invoices::number.eq(&n))
+                .select(invoices::tenant_id)
+                .first(conn)?;
+            let customer: Option<String> = provider_customers::table
+                .filter(provider_customers::tenant_id.eq(tenant_id))
+                .filter(provider_customers::provider.eq(name))
+                .select(provider_customers::customer_ref)
+                .first(conn)
+                .optional()?;
+            Ok((inv, tenant_id, customer))
+        })
+        .await?;
+    if inv.status != "finalized" {
+        return Ok(Sent::NotPayable(inv));
+    }
+    if name == "offline" {
+        return Ok(Sent::NotPushed(inv));
+    }
+    if !inv.within_stripe_cap() {
+        let n = number.to_string();
+        let inv = db
+            .control_async(move |conn| {
+                diesel::update(invoices::table.filter(invoices::number.eq(&n)))
+                    .set(invoices::provider_status.eq("bank_transfer_only"))
+                    .execute(conn)?;
+                invoice::by_number(conn, &n)?.ok_or(AppError::NotFound)
+            })
+            .await?;
+        return Ok(Sent::BankTransferOnly(inv));
+    }
+    if inv.provider_status.as_deref() == Some("sent") {
+        return Ok(Sent::Pushed(inv));
+    }
+    let mut items: Vec<(String, i64)> = inv
+        .lines
+        .iter()
+        .map(|l| (l.description.clone(), l.amount_vnd))
+        .collect();
+    if inv.vat_vnd != 0 {
+        items.push((format!("VAT {}", inv.vat_rate_percent), inv.vat_vnd));
+    }
+    let out = Outgoing {
+        number: inv.number.clone(),
+        period: inv.period.clone(),
+        tenant_slug: inv.tenant.clone(),
+        tenant_name: inv.tenant_name.clone(),
+        customer_ref: customer,
+        invoice_ref: inv.provider_ref.clone(),
+        items,
+        total_vnd: inv.total_vnd,
+    };
+    let result = provider.push(&out).await;
+    let n = number.to_string();
+    let recorded = result.clone();
+    let inv = db
+        .control_async(move |conn| {
+            record(conn, &n, tenant_id, name, &recorded)?;
+            invoice::by_number(conn, &n)?.ok_or(AppError::NotFound)
+        })
+        .await?;
+    match result {
+        Ok(_) => Ok(Sent::Pushed(inv)),
+        Err(e) => {
+            tracing::warn!(invoice = number, error = %e, "pushing the invoice to {name} failed");
+            Err(AppError::Unavailable(format!("{name}: {e}")))
+        }
+    }
+}
+
+fn record(
+    conn: &mut PgConnection,
+    number: &str,
+    tenant_id: uuid::Uuid,
+    provider: &str,
+    result: &Result<Option<Pushed>, ProviderError>,
+) -> Result<(), AppError> {
+    let (customer, invoice_ref, status, error) = match result {
+        Ok(Some(p)) => (
+            Some(p.customer_ref.clone()),
+            Some(p.invoice_ref.clone()),
+            "sent",
+            None,
+        ),
+        Ok(None) => return Ok(()),
+        Err(e) => (
+            e.customer_ref.clone(),
+            e.invoice_ref.clone(),
+            "failed",
+            Some(e.message.chars().take(1000).collect::<String>()),
+        ),
+    };
+    if let Some(customer) = customer {
+        diesel::insert_into(provider_customers::table)
+            .values((
+                provider_customers::tenant_id.eq(tenant_id),
+                provider_customers::provider.eq(provider),
+                provider_customers::customer_ref.eq(customer),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)?;
+    }
+    let target = invoices::table.filter(invoices::number.eq(number));
+    if let Some(r) = invoice_ref {
+        diesel::update(target)
+            .set(invoices::provider_ref.eq(r))
+            .execute(conn)?;
+    }
+    diesel::update(target)
+        .set((
+            invoices::provider_status.eq(status),
+            invoices::provider_error.eq(error),
+            invoices::provider_attempts.eq(invoices::provider_attempts + 1),
+        ))
+        .execute(conn)?;
+    if status == "sent" {
+        diesel::update(target)
+            .set(invoices::provider_sent_at.eq(diesel::dsl::now))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Pushes every finalized, not yet sent invoice among `numbers`; failures are recorded and
+/// logged, not returned (the operator retries from the console or the API).
+pub async fn push_all(db: &Db, provider: &dyn InvoiceProvider, numbers: &[String]) {
+    for number in numbers {
+        if let Err(e) = push(db, provider, number).await {
+            tracing::warn!(invoice = %number, error = %e, "invoice not pushed; retry later");
+        }
+    }
+}
+
+/// The 409 for an invoice over Stripe's cap.
+pub fn bank_transfer_only() -> AppError {
+    AppError::conflict(
+        "bank_transfer_only",
+        Msg::new(
+            "Hoá đơn vượt 99.999.999 ₫, mức tối đa Stripe nhận: chỉ thanh toán bằng chuyển khoản ngân hàng.",
+            "The invoice exceeds Stripe's 99,999,999 ₫ limit: it is payable by bank transfer only.",
+        ),
+    )
+}

@@ -1,0 +1,389 @@
+//! Invoices in the browser: the operator's invoices per period (filter by status, record a
+//! bank transfer, void with a reason, send again to Stripe), a printable invoice in the national
+//! layout, and the province admin's list with the same printable view.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use askama::Template;
+use chrono::Datelike;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::billing::invoice::{self, Invoice};
+use crate::dossiers::deadlines::today_vn;
+use crate::error::AppError;
+use crate::lang::{Lang, Msg};
+use crate::period::Period;
+use crate::state::AppState;
+use crate::web::operator_pages::PageOperator;
+use crate::web::pages::{Layout, tr};
+use crate::web::province::citizen_pages::view::{local_time, vnd};
+use crate::web::session::{self, Csrf, PageAdmin};
+
+pub fn operator_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(show_invoices)
+        .service(show_invoice)
+        .service(pay_invoice_form)
+        .service(void_invoice_form)
+        .service(send_invoice_form);
+}
+
+pub fn province_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(show_own_invoices).service(show_own_invoice);
+}
+
+/// One line as printed.
+pub struct LineView {
+    pub description: String,
+    pub quantity: i64,
+    pub unit_price: String,
+    pub amount: String,
+}
+
+/// An invoice with its money written the Vietnamese way.
+pub struct InvoiceView {
+    pub number: String,
+    pub tenant: String,
+    pub tenant_name: String,
+    pub period: String,
+    pub status: String,
+    pub status_label: &'static str,
+    pub lines: Vec<LineView>,
+    pub subtotal: String,
+    pub vat_rate: String,
+    pub vat: String,
+    pub total: String,
+    pub issued: String,
+    pub paid: Option<String>,
+    pub reference: Option<String>,
+    pub bank_only: bool,
+    pub provider_ref: Option<String>,
+    pub provider_status: Option<String>,
+    pub provider_error: Option<String>,
+}
+
+fn money(amount: i64, lang: Lang) -> String {
+    if amount == 0 {
+        return "0 đ".into();
+    }
+    vnd(amount, lang)
+}
+
+impl InvoiceView {
+    pub fn new(inv: Invoice, lang: Lang) -> InvoiceView {
+        InvoiceView {
+            status_label: tr(lang, &format!("inv_{}", inv.status)),
+            bank_only: !inv.within_stripe_cap(),
+            lines: inv
+                .lines
+                .iter()
+                .map(|l| LineView {
+                    description: l.description.clone(),
+                    quantity: l.quantity,
+                    unit_price: money(l.unit_price_vnd, lang),
+                    amount: money(l.amount_vnd, lang),
+                })
+                .collect(),
+            subtotal: money(inv.subtotal_vnd, lang),
+            vat: money(inv.vat_vnd, lang),
+            total: money(inv.total_vnd, lang),
+            issued: local_time(inv.issued_at),
+            paid: inv.paid_at.map(local_time),
+            number: inv.number,
+            tenant: inv.tenant,
+            tenant_name: inv.tenant_name,
+            period: inv.period,
+            status: inv.status,
+            vat_rate: inv.vat_rate_percent,
+            reference: inv.payment_reference,
+            provider_ref: inv.provider_ref,
+            provider_status: inv.provider_status,
+            provider_error: inv.provider_error,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "operator/invoices.html")]
+struct InvoicesPage {
+    layout: Layout,
+    period: String,
+    status: String,
+    invoices: Vec<InvoiceView>,
+    stripe: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    period: Option<String>,
+    status: Option<String>,
+}
+
+fn period_or_last(p: Option<&str>) -> Result<Period, AppError> {
+    match p.filter(|p| !p.is_empty()) {
+        Some(p) => Period::parse(p).map_err(|m| AppError::invalid("period", m)),
+        None => Ok(Period::of(today_vn()).prev()),
+    }
+}
+
+#[get("/invoices")]
+async fn show_invoices(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: PageOperator,
+    csrf: Csrf,
+    lang: Lang,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let Some(user) = who.0 else {
+        return Ok(session::see_other("/sign-in"));
+    };
+    let period = period_or_last(query.period.as_deref())?;
+    let status = query
+        .status
+        .clone()
+        .filter(|s| matches!(s.as_str(), "finalized" | "paid" | "void"))
+        .unwrap_or_default();
+    let list = state
+        .db
+        .control_async(move |conn| invoice::for_period(conn, &period.to_string()))
+        .await?;
+    let invoices = list
+        .into_iter()
+        .filter(|i| status.is_empty() || i.status == status)
+        .map(|i| InvoiceView::new(i, lang))
+        .collect();
+    let layout = Layout::operator(&req).with_session(csrf.token(), Some(&user.email));
+    let page = InvoicesPage {
+        layout,
+        period: period.to_string(),
+        status,
+        invoices,
+        stripe: state.invoices.name() != "offline",
+    };
+    session::page(&req, StatusCode::OK, &page, &csrf)
+}
+
+#[derive(Template)]
+#[template(path = "invoice_print.html")]
+struct PrintPage {
+    layout: Layout,
+    inv: InvoiceView,
+    back: String,
+}
+
+#[get("/invoices/{number}")]
+async fn show_invoice(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: PageOperator,
+    csrf: Csrf,
+    lang: Lang,
+    number: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let Some(user) = who.0 else {
+        return Ok(session::see_other("/sign-in"));
+    };
+    let number = number.into_inner();
+    let inv = state
+        .db
+        .control_async(move |conn| invoice::by_number(conn, &number))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let back = format!("/invoices?period={}", inv.period);
+    let layout = Layout::operator(&req).with_session(csrf.token(), Some(&user.email));
+    let page = PrintPage {
+        layout,
+        inv: InvoiceView::new(inv, lang),
+        back,
+    };
+    session::page(&req, StatusCode::OK, &page, &csrf)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ActionForm {
+    csrf: Option<String>,
+    reference: String,
+    reason: String,
+}
+
+/// Back to the period's list after a form.
+async fn back_to_list(state: &AppState, number: String) -> Result<HttpResponse, AppError> {
+    let period = state
+        .db
+        .control_async(move |conn| invoice::by_number(conn, &number))
+        .await?
+        .map(|i| i.period)
+        .unwrap_or_default();
+    Ok(session::see_other(&format!("/invoices?period={period}")))
+}
+
+#[post("/invoices/{number}/pay")]
+async fn pay_invoice_form(
+    state: web::Data<AppState>,
+    who: PageOperator,
+    csrf: Csrf,
+    number: web::Path<String>,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf.verify(form.csrf.as_deref())?;
+    let user = who.0.ok_or_else(AppError::unauthorized)?;
+    let reference = form.reference.trim().to_string();
+    if reference.is_empty() || reference.chars().count() > 100 {
+        return Err(AppError::invalid(
+            "reference",
+            Msg::new(
+                "Cần số tham chiếu chuyển khoản.",
+                "The bank reference is required.",
+            ),
+        ));
+    }
+    let (n, actor) = (number.into_inner(), format!("operator:{}", user.email));
+    let number = n.clone();
+    state
+        .db
+        .control_async(move |conn| {
+            invoice::mark_paid(conn, &n, &format!("bank:{reference}"))?;
+            crate::audit::record(
+                conn,
+                &actor,
+                "invoice.paid",
+                &n,
+                json!({ "reference": reference }),
+            )
+        })
+        .await?;
+    back_to_list(&state, number).await
+}
+
+#[post("/invoices/{number}/void")]
+async fn void_invoice_form(
+    state: web::Data<AppState>,
+    who: PageOperator,
+    csrf: Csrf,
+    number: web::Path<String>,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf.verify(form.csrf.as_deref())?;
+    let user = who.0.ok_or_else(AppError::unauthorized)?;
+    let reason = form.reason.clone();
+    let (n, actor) = (number.into_inner(), format!("operator:{}", user.email));
+    let number = n.clone();
+    state
+        .db
+        .control_async(move |conn| {
+            invoice::void(conn, &n, &reason, &actor, today_vn().year())?;
+            crate::audit::record(
+                conn,
+                &actor,
+                "invoice.void",
+                &n,
+                json!({ "reason": reason }),
+            )
+        })
+        .await?;
+    back_to_list(&state, number).await
+}
+
+#[post("/invoices/{number}/send")]
+async fn send_invoice_form(
+    state: web::Data<AppState>,
+    who: PageOperator,
+    csrf: Csrf,
+    number: web::Path<String>,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, AppError> {
+    csrf.verify(form.csrf.as_deref())?;
+    let user = who.0.ok_or_else(AppError::unauthorized)?;
+    let number = number.into_inner();
+    // A provider failure is recorded on the invoice and shown on the list: back there.
+    match crate::web::billing_api::send_one(&state, &number, &format!("operator:{}", user.email))
+        .await
+    {
+        Ok(_) | Err(AppError::Unavailable(_)) => {}
+        Err(e) => return Err(e),
+    }
+    back_to_list(&state, number).await
+}
+
+#[derive(Template)]
+#[template(path = "staff/invoices.html")]
+struct OwnInvoicesPage {
+    layout: Layout,
+    invoices: Vec<InvoiceView>,
+}
+
+async fn own_invoices(
+    admin: &crate::accounts::extract::StaffUser,
+    state: &AppState,
+) -> Result<Vec<Invoice>, AppError> {
+    let id = admin.province.tenant.id.0;
+    state
+        .db
+        .control_async(move |conn| invoice::for_tenant(conn, id))
+        .await
+}
+
+#[get("/manage/admin/invoices")]
+async fn show_own_invoices(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: PageAdmin,
+    csrf: Csrf,
+    lang: Lang,
+) -> Result<HttpResponse, AppError> {
+    let Some(admin) = who.0 else {
+        return Ok(session::to_sign_in(&req));
+    };
+    let list = own_invoices(&admin, &state).await?;
+    let branding = admin
+        .province
+        .db
+        .run(crate::tenancy::branding::load)
+        .await?;
+    let layout = crate::web::province::staff_pages::layout(&req, &branding, &csrf, &admin);
+    let page = OwnInvoicesPage {
+        layout,
+        invoices: list
+            .into_iter()
+            .rev()
+            .map(|i| InvoiceView::new(i, lang))
+            .collect(),
+    };
+    session::page(&req, StatusCode::OK, &page, &csrf)
+}
+
+#[get("/manage/admin/invoices/{number}")]
+async fn show_own_invoice(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: PageAdmin,
+    csrf: Csrf,
+    lang: Lang,
+    number: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let Some(admin) = who.0 else {
+        return Ok(session::to_sign_in(&req));
+    };
+    let number = number.into_inner();
+    // Only this province's own invoices.
+    let inv = own_invoices(&admin, &state)
+        .await?
+        .into_iter()
+        .find(|i| i.number == number)
+        .ok_or(AppError::NotFound)?;
+    let branding = admin
+        .province
+        .db
+        .run(crate::tenancy::branding::load)
+        .await?;
+    let layout = crate::web::province::staff_pages::layout(&req, &branding, &csrf, &admin);
+    let page = PrintPage {
+        layout,
+        inv: InvoiceView::new(inv, lang),
+        back: "/manage/admin/invoices".into(),
+    };
+    session::page(&req, StatusCode::OK, &page, &csrf)
+}
