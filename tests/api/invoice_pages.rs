@@ -6,8 +6,8 @@ use diesel::sql_query;
 use portal::accounts::operators::OperatorRole;
 use portal::accounts::staff::StaffRole;
 
+use crate::browser::Browser;
 use crate::helpers::{OPERATOR_EMAIL, OPERATOR_PASSWORD, STAFF_PASSWORD, TestApp};
-use crate::pages::Browser;
 
 fn exec(app: &TestApp, sql: &str) {
     sql_query(sql).execute(&mut app.raw_connection()).unwrap();

@@ -3,6 +3,7 @@
 
 mod attachments;
 mod billing;
+mod browser;
 mod calendar;
 mod cli;
 mod dossiers;

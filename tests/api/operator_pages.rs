@@ -1,7 +1,7 @@
 //! The operator console and the subscription form in the browser.
 
+use crate::browser::Browser;
 use crate::helpers::{OPERATOR_EMAIL, OPERATOR_PASSWORD, TestApp};
-use crate::pages::Browser;
 
 #[tokio::test]
 async fn an_operator_signs_in_sees_usage_and_approves_a_request_through_the_pages() {

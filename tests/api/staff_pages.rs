@@ -1,14 +1,13 @@
 //! The staff's and the province admin's HTML pages, the invitation page, and the citizen's
 //! replies on a dossier page: every move through a form with CSRF, cookies kept by hand.
 
-use std::collections::BTreeMap;
-
 use diesel::prelude::*;
 use diesel::sql_query;
 use portal::accounts::staff::StaffRole;
 use portal::dossiers::deadlines::today_vn;
-use reqwest::multipart::{Form, Part};
+use reqwest::multipart::Form;
 
+use crate::browser::{Browser, Page, file_part};
 use crate::helpers::{CITIZEN_ID, CITIZEN_PASSWORD, STAFF_PASSWORD, TestApp};
 
 const HOST: &str = "ha-noi.localhost";
@@ -16,192 +15,11 @@ const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0
 const JPEG: &[u8] = b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01";
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n";
 
-/// One browser on one site: its cookies, no redirects followed.
-struct Browser<'a> {
-    app: &'a TestApp,
-    cookies: BTreeMap<String, String>,
-}
-
-struct Page {
-    status: u16,
-    location: String,
-    headers: reqwest::header::HeaderMap,
-    body: String,
-}
-
-impl Page {
-    /// The value of the first input named `name`.
-    fn input(&self, name: &str) -> String {
-        let tag = self
-            .body
-            .split(&format!("name=\"{name}\""))
-            .nth(1)
-            .and_then(|r| r.split('>').next())
-            .unwrap_or_else(|| panic!("an input {name}"));
-        tag.split("value=\"")
-            .nth(1)
-            .and_then(|r| r.split('"').next())
-            .unwrap_or_else(|| panic!("a value for {name}"))
-            .to_string()
-    }
-
-    /// The page is small, and carries no inline style or script (CSP).
-    fn assert_lean(&self) {
-        assert!(self.body.len() < 60 * 1024, "{} bytes", self.body.len());
-        assert!(!self.body.contains("style=") && !self.body.contains("<script"));
-    }
-}
-
-impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Browser<'a> {
-        Browser {
-            app,
-            cookies: BTreeMap::new(),
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn read(&mut self, res: reqwest::Response) -> Page {
-        for value in res.headers().get_all("set-cookie") {
-            let text = value.to_str().unwrap();
-            let (pair, attrs) = text.split_once(';').unwrap_or((text, ""));
-            let (name, val) = pair.split_once('=').unwrap();
-            if attrs.to_ascii_lowercase().contains("max-age=0") {
-                self.cookies.remove(name.trim());
-            } else {
-                self.cookies
-                    .insert(name.trim().to_string(), val.trim().to_string());
-            }
-        }
-        Page {
-            status: res.status().as_u16(),
-            location: res
-                .headers()
-                .get("location")
-                .map(|v| v.to_str().unwrap().to_string())
-                .unwrap_or_default(),
-            headers: res.headers().clone(),
-            body: res.text().await.unwrap(),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        let res = self
-            .app
-            .client
-            .get(self.app.url(path))
-            .header("Host", HOST)
-            .header("Cookie", self.cookie_header())
-            .send()
-            .await
-            .unwrap();
-        self.read(res).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        let res = self
-            .app
-            .client
-            .post(self.app.url(path))
-            .header("Host", HOST)
-            .header("Cookie", self.cookie_header())
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(urlencode(form))
-            .send()
-            .await
-            .unwrap();
-        self.read(res).await
-    }
-
-    async fn post_multipart(&mut self, path: &str, form: Form) -> Page {
-        let res = self
-            .app
-            .client
-            .post(self.app.url(path))
-            .header("Host", HOST)
-            .header("Cookie", self.cookie_header())
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        self.read(res).await
-    }
-
-    /// The page's CSRF token, which must equal the cookie (double submit).
-    fn csrf(&self, page: &Page) -> String {
-        let token = page.input("csrf");
-        assert_eq!(self.cookies.get("csrf"), Some(&token));
-        token
-    }
-
-    /// Signs in through the page; returns where the site sent us.
-    async fn sign_in(&mut self, email: &str, password: &str, next: &str) -> Page {
-        let page = self.get(&format!("/sign-in?next={next}")).await;
-        assert_eq!(page.status, 200);
-        let csrf = self.csrf(&page);
-        let next = page.input("next");
-        self.post(
-            "/sign-in",
-            &[
-                ("csrf", &csrf),
-                ("email", email),
-                ("password", password),
-                ("next", &next),
-            ],
-        )
-        .await
-    }
-
-    /// A move through the dossier page's form.
-    async fn act(&mut self, code: &str, fields: &[(&str, &str)]) -> Page {
-        let page = self.get(&format!("/manage/dossiers/{code}")).await;
-        assert_eq!(page.status, 200, "{}", page.body);
-        let csrf = self.csrf(&page);
-        let mut form = vec![("csrf", csrf.as_str())];
-        form.extend_from_slice(fields);
-        self.post(&format!("/manage/dossiers/{code}/actions"), &form)
-            .await
-    }
-}
-
-/// `application/x-www-form-urlencoded`, as a browser sends a form.
-fn urlencode(form: &[(&str, &str)]) -> String {
-    let enc = |s: &str| -> String {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                    (b as char).to_string()
-                }
-                b' ' => "+".to_string(),
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    };
-    form.iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn file_part(name: &str, bytes: &[u8]) -> Part {
-    Part::bytes(bytes.to_vec())
-        .file_name(name.to_string())
-        .mime_str("application/octet-stream")
-        .unwrap()
-}
-
 /// A signed-in official (or admin) of Hà Nội, through the sign-in page.
 async fn staff_browser<'a>(app: &'a TestApp, email: &str, role: StaffRole) -> Browser<'a> {
     app.staff_token("ha-noi", email, role).await;
-    let mut b = Browser::new(app);
-    let res = b.sign_in(email, STAFF_PASSWORD, "/manage").await;
+    let mut b = Browser::new(app, HOST);
+    let res = b.sign_in_as(email, STAFF_PASSWORD, "/manage").await;
     assert_eq!(res.status, 303, "{}", res.body);
     assert_eq!(res.location, "/manage");
     b
@@ -225,7 +43,7 @@ async fn an_official_and_a_citizen_take_a_dossier_from_queue_to_rating_through_t
     let code = app.submit_licence_renewal(HOST, &token).await;
 
     // Not signed in: the queue sends to sign-in and back.
-    let mut official = Browser::new(&app);
+    let mut official = Browser::new(&app, HOST);
     let res = official.get("/manage").await;
     assert_eq!(res.status, 303);
     assert_eq!(res.location, "/sign-in?next=/manage");
@@ -319,9 +137,9 @@ async fn an_official_and_a_citizen_take_a_dossier_from_queue_to_rating_through_t
     assert_eq!(res.status, 303);
 
     // The citizen sees the officer's note and the form with the answers, and supplements.
-    let mut citizen = Browser::new(&app);
+    let mut citizen = Browser::new(&app, HOST);
     let res = citizen
-        .sign_in("dan@example.vn", CITIZEN_PASSWORD, "/dossiers")
+        .sign_in_as("dan@example.vn", CITIZEN_PASSWORD, "/dossiers")
         .await;
     assert_eq!(res.location, "/dossiers");
     let detail = citizen.get(&format!("/dossiers/{code}")).await;
@@ -431,10 +249,10 @@ async fn an_official_and_a_citizen_take_a_dossier_from_queue_to_rating_through_t
     let own = citizen.get(&format!("/dossiers/{code}/apology")).await;
     assert_eq!(own.status, 200);
     assert!(own.body.contains(&shown_date) && own.body.contains("class=\"letter\""));
-    let mut stranger = Browser::new(&app);
+    let mut stranger = Browser::new(&app, HOST);
     app.citizen_token(HOST, "la@example.vn").await;
     stranger
-        .sign_in("la@example.vn", CITIZEN_PASSWORD, "/")
+        .sign_in_as("la@example.vn", CITIZEN_PASSWORD, "/")
         .await;
     assert_eq!(
         stranger
@@ -520,7 +338,7 @@ async fn an_official_and_a_citizen_take_a_dossier_from_queue_to_rating_through_t
 async fn staff_pages_answer_strangers_citizens_officials_and_the_deactivated_as_they_should() {
     let app = TestApp::spawn().await;
     app.create_tenant("ha-noi", "Thành phố Hà Nội").await;
-    let mut stranger = Browser::new(&app);
+    let mut stranger = Browser::new(&app, HOST);
     for path in ["/manage", "/manage/admin", "/manage/dossiers/new"] {
         let res = stranger.get(path).await;
         assert_eq!(res.status, 303, "{path}");
@@ -528,9 +346,9 @@ async fn staff_pages_answer_strangers_citizens_officials_and_the_deactivated_as_
     }
 
     app.citizen_token(HOST, "dan@example.vn").await;
-    let mut citizen = Browser::new(&app);
+    let mut citizen = Browser::new(&app, HOST);
     citizen
-        .sign_in("dan@example.vn", CITIZEN_PASSWORD, "/")
+        .sign_in_as("dan@example.vn", CITIZEN_PASSWORD, "/")
         .await;
     assert_eq!(citizen.get("/manage").await.status, 403);
     assert_eq!(citizen.get("/manage/admin").await.status, 403);
@@ -582,8 +400,8 @@ async fn staff_pages_answer_strangers_citizens_officials_and_the_deactivated_as_
     let res = official.get("/manage").await;
     assert_eq!(res.status, 303);
     assert!(res.location.starts_with("/sign-in"));
-    let again = Browser::new(&app)
-        .sign_in("canbo@hanoi.gov.vn", STAFF_PASSWORD, "/manage")
+    let again = Browser::new(&app, HOST)
+        .sign_in_as("canbo@hanoi.gov.vn", STAFF_PASSWORD, "/manage")
         .await;
     assert_eq!(again.status, 401);
 }
@@ -838,7 +656,7 @@ async fn an_invitation_sent_from_the_page_sets_a_password_once() {
         .to_string();
     let path = format!("/invitations/{token}");
 
-    let mut binh = Browser::new(&app);
+    let mut binh = Browser::new(&app, HOST);
     let page = binh.get(&path).await;
     assert_eq!(page.status, 200);
     page.assert_lean();
@@ -863,7 +681,7 @@ async fn an_invitation_sent_from_the_page_sets_a_password_once() {
     assert_eq!(binh.get("/invitations/0123abcd").await.status, 404);
 
     let res = binh
-        .sign_in("binh@hanoi.gov.vn", "mot-mat-khau-moi", "/")
+        .sign_in_as("binh@hanoi.gov.vn", "mot-mat-khau-moi", "/")
         .await;
     assert_eq!(res.status, 303);
     assert_eq!(res.location, "/manage", "staff land on their queue");
