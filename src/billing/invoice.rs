@@ -286,3 +286,51 @@ pub fn void(
         .execute(conn)?;
     by_number(conn, number)?.ok_or(AppError::NotFound)
 }
+
+/// The operator records a bank transfer (API and console alike): checked reference, the
+/// invoice marked paid, an audit row, one transaction.
+pub fn record_transfer(
+    conn: &mut PgConnection,
+    number: &str,
+    reference: &str,
+    actor: &str,
+) -> Result<Invoice, AppError> {
+    let reference = reference.trim();
+    if reference.is_empty() || reference.chars().count() > 100 {
+        return Err(AppError::invalid(
+            "reference",
+            crate::lang::Msg::new(
+                "Cần số tham chiếu chuyển khoản.",
+                "The bank reference is required.",
+            ),
+        ));
+    }
+    let inv = mark_paid(conn, number, &format!("bank:{reference}"))?;
+    crate::audit::record(
+        conn,
+        actor,
+        "invoice.paid",
+        number,
+        serde_json::json!({ "reference": reference }),
+    )?;
+    Ok(inv)
+}
+
+/// [`void`] with its audit row (API and console alike).
+pub fn void_recorded(
+    conn: &mut PgConnection,
+    number: &str,
+    reason: &str,
+    actor: &str,
+    year: i32,
+) -> Result<Invoice, AppError> {
+    let inv = void(conn, number, reason, actor, year)?;
+    crate::audit::record(
+        conn,
+        actor,
+        "invoice.void",
+        number,
+        serde_json::json!({ "reason": reason }),
+    )?;
+    Ok(inv)
+}

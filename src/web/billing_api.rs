@@ -124,31 +124,11 @@ async fn pay_invoice(
     number: web::Path<String>,
     form: web::Json<PayForm>,
 ) -> Result<HttpResponse, AppError> {
-    let reference = form.into_inner().reference.trim().to_string();
-    if reference.is_empty() || reference.chars().count() > 100 {
-        return Err(AppError::invalid(
-            "reference",
-            crate::lang::Msg::new(
-                "Cần số tham chiếu chuyển khoản.",
-                "The bank reference is required.",
-            ),
-        ));
-    }
-    let number = number.into_inner();
+    let (number, reference) = (number.into_inner(), form.into_inner().reference);
     let actor = format!("operator:{}", user.email);
     let inv = state
         .db
-        .control_async(move |conn| {
-            let inv = invoice::mark_paid(conn, &number, &format!("bank:{reference}"))?;
-            audit::record(
-                conn,
-                &actor,
-                "invoice.paid",
-                &number,
-                json!({ "reference": reference }),
-            )?;
-            Ok(inv)
-        })
+        .control_async(move |conn| invoice::record_transfer(conn, &number, &reference, &actor))
         .await?;
     Ok(HttpResponse::Ok().json(inv))
 }
@@ -166,21 +146,12 @@ async fn void_invoice(
     number: web::Path<String>,
     form: web::Json<VoidForm>,
 ) -> Result<HttpResponse, AppError> {
-    let number = number.into_inner();
-    let reason = form.into_inner().reason;
+    let (number, reason) = (number.into_inner(), form.into_inner().reason);
     let actor = format!("operator:{}", user.email);
     let inv = state
         .db
         .control_async(move |conn| {
-            let inv = invoice::void(conn, &number, &reason, &actor, today_vn().year())?;
-            audit::record(
-                conn,
-                &actor,
-                "invoice.void",
-                &number,
-                json!({ "reason": reason }),
-            )?;
-            Ok(inv)
+            invoice::void_recorded(conn, &number, &reason, &actor, today_vn().year())
         })
         .await?;
     Ok(HttpResponse::Ok().json(inv))

@@ -7,12 +7,11 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use chrono::Datelike;
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::billing::invoice::{self, Invoice};
 use crate::dossiers::deadlines::today_vn;
 use crate::error::AppError;
-use crate::lang::{Lang, Msg};
+use crate::lang::Lang;
 use crate::period::Period;
 use crate::state::AppState;
 use crate::web::operator_pages::PageOperator;
@@ -230,30 +229,12 @@ async fn pay_invoice_form(
 ) -> Result<HttpResponse, AppError> {
     csrf.verify(form.csrf.as_deref())?;
     let user = who.0.ok_or_else(AppError::unauthorized)?;
-    let reference = form.reference.trim().to_string();
-    if reference.is_empty() || reference.chars().count() > 100 {
-        return Err(AppError::invalid(
-            "reference",
-            Msg::new(
-                "Cần số tham chiếu chuyển khoản.",
-                "The bank reference is required.",
-            ),
-        ));
-    }
+    let reference = form.reference.clone();
     let (n, actor) = (number.into_inner(), format!("operator:{}", user.email));
     let number = n.clone();
     state
         .db
-        .control_async(move |conn| {
-            invoice::mark_paid(conn, &n, &format!("bank:{reference}"))?;
-            crate::audit::record(
-                conn,
-                &actor,
-                "invoice.paid",
-                &n,
-                json!({ "reference": reference }),
-            )
-        })
+        .control_async(move |conn| invoice::record_transfer(conn, &n, &reference, &actor))
         .await?;
     back_to_list(&state, number).await
 }
@@ -274,14 +255,7 @@ async fn void_invoice_form(
     state
         .db
         .control_async(move |conn| {
-            invoice::void(conn, &n, &reason, &actor, today_vn().year())?;
-            crate::audit::record(
-                conn,
-                &actor,
-                "invoice.void",
-                &n,
-                json!({ "reason": reason }),
-            )
+            invoice::void_recorded(conn, &n, &reason, &actor, today_vn().year())
         })
         .await?;
     back_to_list(&state, number).await
