@@ -97,6 +97,28 @@ pub fn lock_by_code(conn: &mut PgConnection, code: &str) -> Result<Option<Dossie
         .optional()?)
 }
 
+/// The dossier if this citizen owns it; 404 otherwise (never "forbidden": no probing).
+pub fn find_owned(
+    conn: &mut PgConnection,
+    code: &str,
+    citizen: uuid::Uuid,
+) -> Result<DossierRow, AppError> {
+    find_by_code(conn, code)?
+        .filter(|d| d.citizen_id == Some(citizen))
+        .ok_or(AppError::NotFound)
+}
+
+/// [`find_owned`], locked for a move.
+pub fn lock_owned(
+    conn: &mut PgConnection,
+    code: &str,
+    citizen: uuid::Uuid,
+) -> Result<DossierRow, AppError> {
+    lock_by_code(conn, code)?
+        .filter(|d| d.citizen_id == Some(citizen))
+        .ok_or(AppError::NotFound)
+}
+
 pub fn list_for_citizen(
     conn: &mut PgConnection,
     citizen: uuid::Uuid,

@@ -12,14 +12,13 @@ use crate::dossiers::attachments::{self, SchemaBlobs};
 use crate::dossiers::moves::{self, Move};
 use crate::dossiers::ratings;
 use crate::dossiers::status::{Action, Actor, Status};
-use crate::dossiers::store::{self, DossierRow};
+use crate::dossiers::store;
 use crate::dossiers::submit::{Channel, Submission, submit};
 use crate::dossiers::tracking;
 use crate::dossiers::view::{DossierSummary, DossierView, TrackingView};
 use crate::error::AppError;
 use crate::lang::{Lang, Msg};
 use crate::notify::messages::MailContext;
-use crate::payments::{self, FeeProvider, PaymentStart};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -140,12 +139,6 @@ async fn list_my_dossiers(
     Ok(HttpResponse::Ok().json(list))
 }
 
-/// The dossier if this citizen owns it; 404 otherwise (never "forbidden": no probing).
-fn owned(d: Option<DossierRow>, citizen: uuid::Uuid) -> Result<DossierRow, AppError> {
-    d.filter(|d| d.citizen_id == Some(citizen))
-        .ok_or(AppError::NotFound)
-}
-
 #[get("/api/v1/dossiers/{code}")]
 async fn get_dossier(
     CitizenUser(citizen): CitizenUser,
@@ -157,7 +150,7 @@ async fn get_dossier(
     let view = province
         .db
         .run(move |conn| {
-            let d = owned(store::find_by_code(conn, &code)?, citizen.id)?;
+            let d = store::find_owned(conn, &code, citizen.id)?;
             let events = store::events(conn, d.id)?;
             let files = attachments::list(conn, d.id)?;
             Ok(DossierView::new(d, events, files, lang))
@@ -243,7 +236,7 @@ async fn upload_attachment(
     let meta = province
         .db
         .run(move |conn| {
-            let d = owned(store::lock_by_code(conn, &code)?, citizen.id)?;
+            let d = store::lock_owned(conn, &code, citizen.id)?;
             if !matches!(d.status(), Status::Submitted | Status::SupplementRequested) {
                 return Err(AppError::conflict(
                     "invalid_transition",
@@ -299,7 +292,7 @@ async fn download_attachment(
     let (meta, bytes) = province
         .db
         .run(move |conn| {
-            let d = owned(store::find_by_code(conn, &code)?, citizen.id)?;
+            let d = store::find_owned(conn, &code, citizen.id)?;
             let meta = attachments::find(conn, d.id, id)?.ok_or(AppError::NotFound)?;
             let bytes = attachments::BlobStore::get(&SchemaBlobs, conn, meta.blob_id)?;
             Ok((meta, bytes))
@@ -367,14 +360,19 @@ async fn citizen_move(
     let view = province
         .db
         .run(move |conn| {
-            let d = owned(store::lock_by_code(conn, &code)?, citizen.id)?;
+            let d = store::lock_owned(conn, &code, citizen.id)?;
             let mut mv = Move::new(action, Actor::Citizen, format!("citizen:{}", citizen.id));
             mv.note = form.note;
             mv.answers = form.fields;
-            if action == Action::Pay {
-                pay_fee(conn, &d, provider.as_ref())?;
-            }
-            let d = moves::apply(conn, &tenant, &ctx, cal.as_ref(), &d, &mv)?;
+            let d = moves::apply_by_citizen(
+                conn,
+                &tenant,
+                &ctx,
+                cal.as_ref(),
+                provider.as_ref(),
+                &d,
+                &mv,
+            )?;
             let events = store::events(conn, d.id)?;
             let files = attachments::list(conn, d.id)?;
             Ok(DossierView::new(d, events, files, lang))
@@ -446,48 +444,6 @@ async fn pay_dossier(
     .await
 }
 
-/// Takes the fee through the provider. The sandbox confirms at once; a provider that sends the
-/// citizen to its own page answers 409 here until its webhook confirms.
-pub fn pay_fee(
-    conn: &mut diesel::PgConnection,
-    d: &DossierRow,
-    provider: &dyn FeeProvider,
-) -> Result<(), AppError> {
-    if d.status() != Status::PaymentRequested {
-        return Err(moves::invalid_transition(d.status(), Action::Pay));
-    }
-    match provider.start(&d.tracking_code, d.fee_vnd)? {
-        PaymentStart::Confirmed { reference } => {
-            payments::record(
-                conn,
-                d.id,
-                d.fee_vnd,
-                provider.name(),
-                &reference,
-                "confirmed",
-            )?;
-            Ok(())
-        }
-        PaymentStart::Redirect { reference, url } => {
-            payments::record(
-                conn,
-                d.id,
-                d.fee_vnd,
-                provider.name(),
-                &reference,
-                "pending",
-            )?;
-            Err(AppError::conflict(
-                "payment_pending",
-                Msg::owned(
-                    format!("Mời thanh toán tại: {url}"),
-                    format!("Please pay at: {url}"),
-                ),
-            ))
-        }
-    }
-}
-
 #[derive(Debug, Deserialize)]
 pub struct RatingForm {
     score: i64,
@@ -507,7 +463,7 @@ async fn rate_dossier(
     province
         .db
         .run(move |conn| {
-            let d = owned(store::lock_by_code(conn, &code)?, citizen.id)?;
+            let d = store::lock_owned(conn, &code, citizen.id)?;
             ratings::rate(conn, &d, score, comment.as_deref())
         })
         .await?;

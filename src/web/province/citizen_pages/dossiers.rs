@@ -17,7 +17,7 @@ use crate::dossiers::attachments::{self, BlobStore, SchemaBlobs};
 use crate::dossiers::moves::{self, Move};
 use crate::dossiers::ratings;
 use crate::dossiers::status::{Action, Actor, next};
-use crate::dossiers::store::{self, DossierRow};
+use crate::dossiers::store;
 use crate::dossiers::tracking;
 use crate::dossiers::view::procedure_name;
 use crate::error::AppError;
@@ -27,12 +27,6 @@ use crate::tenancy::branding;
 use crate::web::pages::{Layout, tr};
 use crate::web::province::dossier_api::{file_response, mail_context};
 use crate::web::session::{self, Csrf, PageCitizen};
-
-/// The dossier if this citizen owns it; 404 otherwise (never "forbidden": no probing).
-fn owned(d: Option<DossierRow>, citizen: uuid::Uuid) -> Result<DossierRow, AppError> {
-    d.filter(|d| d.citizen_id == Some(citizen))
-        .ok_or(AppError::NotFound)
-}
 
 struct DossierLine {
     code: String,
@@ -113,7 +107,7 @@ pub async fn show_confirmation(
     let (branding, d) = province
         .db
         .run(move |conn| {
-            let d = owned(store::find_by_code(conn, &code)?, id)?;
+            let d = store::find_owned(conn, &code, id)?;
             Ok((branding::load(conn)?, d))
         })
         .await?;
@@ -197,7 +191,7 @@ pub(super) async fn render_dossier(
     let (branding, d, events, files, rating) = province
         .db
         .run(move |conn| {
-            let d = owned(store::find_by_code(conn, &code)?, id)?;
+            let d = store::find_owned(conn, &code, id)?;
             let events = store::events(conn, d.id)?;
             let files = attachments::list(conn, d.id)?;
             let rating = ratings::find(conn, d.id)?.map(|(score, _)| score);
@@ -290,7 +284,7 @@ pub async fn withdraw_dossier(
     province
         .db
         .run(move |conn| {
-            let d = owned(store::lock_by_code(conn, &c)?, citizen.id)?;
+            let d = store::lock_owned(conn, &c, citizen.id)?;
             let mv = Move::new(
                 Action::Withdraw,
                 Actor::Citizen,
@@ -318,7 +312,7 @@ pub async fn download_file(
     let (meta, bytes) = province
         .db
         .run(move |conn| {
-            let d = owned(store::find_by_code(conn, &code)?, citizen.id)?;
+            let d = store::find_owned(conn, &code, citizen.id)?;
             let meta = attachments::find(conn, d.id, id)?.ok_or(AppError::NotFound)?;
             let bytes = SchemaBlobs.get(conn, meta.blob_id)?;
             Ok((meta, bytes))

@@ -17,22 +17,16 @@ use crate::dossiers::attachments::{self, SchemaBlobs, check_type};
 use crate::dossiers::moves::{self, Move};
 use crate::dossiers::ratings;
 use crate::dossiers::status::{Action, Actor};
-use crate::dossiers::store::{self, DossierRow};
+use crate::dossiers::store;
 use crate::dossiers::tracking;
 use crate::error::AppError;
 use crate::lang::{Lang, Msg};
 use crate::state::AppState;
 use crate::tenancy::branding;
-use crate::web::province::dossier_api::{mail_context, pay_fee};
+use crate::web::province::dossier_api::mail_context;
 use crate::web::province::staff_pages::apology::apology_page;
 use crate::web::province::upload_form;
 use crate::web::session::{self, CSRF_FIELD, Csrf, PageCitizen};
-
-/// The dossier if this citizen owns it; 404 otherwise.
-fn owned(d: Option<DossierRow>, citizen: uuid::Uuid) -> Result<DossierRow, AppError> {
-    d.filter(|d| d.citizen_id == Some(citizen))
-        .ok_or(AppError::NotFound)
-}
 
 /// The answers and files of the supplement form (multipart), then the `supplement` move with
 /// the files added in the same transaction; refusals come back on the dossier page.
@@ -130,7 +124,7 @@ pub async fn supplement_dossier_page(
         let moved = province
             .db
             .run(move |conn| {
-                let d = owned(store::lock_by_code(conn, &c)?, citizen.id)?;
+                let d = store::lock_owned(conn, &c, citizen.id)?;
                 for (field, name, kind, bytes) in &uploads {
                     attachments::add_metered(
                         conn,
@@ -188,14 +182,22 @@ pub async fn pay_dossier_page(
     let paid = province
         .db
         .run(move |conn| {
-            let d = owned(store::lock_by_code(conn, &c)?, citizen.id)?;
+            let d = store::lock_owned(conn, &c, citizen.id)?;
             let mv = Move::new(
                 Action::Pay,
                 Actor::Citizen,
                 format!("citizen:{}", citizen.id),
             );
-            pay_fee(conn, &d, provider.as_ref())?;
-            moves::apply(conn, &tenant, &ctx, cal.as_ref(), &d, &mv).map(|_| ())
+            moves::apply_by_citizen(
+                conn,
+                &tenant,
+                &ctx,
+                cal.as_ref(),
+                provider.as_ref(),
+                &d,
+                &mv,
+            )
+            .map(|_| ())
         })
         .await;
     match paid {
@@ -260,7 +262,7 @@ pub async fn rate_dossier_page(
     let rated = province
         .db
         .run(move |conn| {
-            let d = owned(store::lock_by_code(conn, &c)?, citizen.id)?;
+            let d = store::lock_owned(conn, &c, citizen.id)?;
             ratings::rate(conn, &d, score, Some(comment.as_str()))
         })
         .await;
@@ -294,7 +296,7 @@ pub async fn show_owner_apology(
     let (branding, d, events) = province
         .db
         .run(move |conn| {
-            let d = owned(store::find_by_code(conn, &code)?, id)?;
+            let d = store::find_owned(conn, &code, id)?;
             let events = store::events(conn, d.id)?;
             Ok((branding::load(conn)?, d, events))
         })
