@@ -156,6 +156,28 @@ async fn account_page(
     Ok(html)
 }
 
+/// The sign-in or register page before anything was typed.
+async fn empty_account_page(
+    req: &HttpRequest,
+    province: &Province,
+    who: &PageCitizen,
+    csrf: &Csrf,
+    lang: Lang,
+    query: NextQuery,
+    register: bool,
+) -> Result<HttpResponse, AppError> {
+    let form = AccountForm {
+        next: query.next,
+        ..AccountForm::default()
+    };
+    let s = FormState {
+        form: &form,
+        errors: FieldErrors::new(),
+        status: StatusCode::OK,
+    };
+    account_page(req, province, who.0.as_ref(), csrf, lang, s, register).await
+}
+
 #[get("/sign-in")]
 pub async fn show_sign_in(
     req: HttpRequest,
@@ -165,16 +187,16 @@ pub async fn show_sign_in(
     lang: Lang,
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let form = AccountForm {
-        next: query.into_inner().next,
-        ..AccountForm::default()
-    };
-    let s = FormState {
-        form: &form,
-        errors: FieldErrors::new(),
-        status: StatusCode::OK,
-    };
-    account_page(&req, &province, who.0.as_ref(), &csrf, lang, s, false).await
+    empty_account_page(
+        &req,
+        &province,
+        &who,
+        &csrf,
+        lang,
+        query.into_inner(),
+        false,
+    )
+    .await
 }
 
 /// Signs in and returns to `next` (a local path only). Wrong credentials say so without
@@ -277,16 +299,7 @@ pub async fn show_register(
     lang: Lang,
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let form = AccountForm {
-        next: query.into_inner().next,
-        ..AccountForm::default()
-    };
-    let s = FormState {
-        form: &form,
-        errors: FieldErrors::new(),
-        status: StatusCode::OK,
-    };
-    account_page(&req, &province, who.0.as_ref(), &csrf, lang, s, true).await
+    empty_account_page(&req, &province, &who, &csrf, lang, query.into_inner(), true).await
 }
 
 /// Creates the national account, signs in and returns to `next`.
