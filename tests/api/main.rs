@@ -24,4 +24,5 @@ mod provisioning;
 mod staff;
 mod staff_pages;
 mod stripe;
+mod stripe_fees;
 mod unavailable;
