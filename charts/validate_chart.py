@@ -352,6 +352,9 @@ def check_release(case: str, values: dict, docs: list[dict]) -> None:
               f"{case}: the PDB selects the pods")
     else:
         check(not pdbs, f"{case}: no PDB when disabled")
+    for t in pod.get("topologySpreadConstraints") or []:
+        check(matches((t.get("labelSelector") or {}).get("matchLabels") or {}, pod_labels),
+              f"{case}: topology spread constraint selects the pods")
     # Graceful stop: preStop + 20 s drain fit in the grace period.
     pre = int(v["preStopSleepSeconds"])
     check(pod.get("terminationGracePeriodSeconds", 30) >= pre + 20,

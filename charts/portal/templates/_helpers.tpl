@@ -156,12 +156,16 @@ app.kubernetes.io/component: migration
 {{- if not (kindIs "map" $entries) }}
 {{- fail (printf "config.%s must be a map of keys (a TOML section)" $section) }}
 {{- end }}
+{{- $set := 0 }}
+{{- range $key, $v := $entries }}{{ if not (kindIs "invalid" $v) }}{{ $set = add1 $set }}{{ end }}{{ end }}
+{{- if gt $set 0 }}
 
 [{{ $section }}]
 {{- range $key := keys $entries | sortAlpha }}
 {{- $v := get $entries $key }}
 {{- if not (kindIs "invalid" $v) }}
 {{ $key }} = {{ include "portal.tomlValue" $v }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- end }}
