@@ -53,8 +53,17 @@ pub async fn move_context(province: &Province, state: &AppState) -> Result<MoveC
 
 /// `GET /api/v1/procedures`: the enabled procedures, in the request's language.
 #[get("/api/v1/procedures")]
-async fn list_procedures(province: Province, lang: Lang) -> Result<HttpResponse, AppError> {
-    let disabled = province.db.run(store::disabled_procedures).await?;
+async fn list_procedures(
+    province: Province,
+    lang: Lang,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let site = state
+        .registry
+        .sites()
+        .get(&province.tenant.schema, &province.db)
+        .await?;
+    let disabled = &site.disabled;
     let list: Vec<_> = catalog::national()
         .all()
         .iter()
