@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Tenancy benchmarks of issue 2: provisioning 100 provinces (median, p95), and `portal migrate`
-# with nothing to do over 1,000 tenants (median of 5 runs). Appends the table to BENCHMARKS.md.
-# Usage: bench/tenancy.sh [PROVISION_N] [MIGRATE_TENANTS]
+# Tenancy benchmarks (issue 7), one row each; every run appends its row to BENCHMARKS.md.
+#
+#   bench/tenancy.sh provision [N=100]            provision N tenants one by one: median, p95
+#   bench/tenancy.sh migrate-noop [N=3400]        `portal migrate` with nothing to do (5 runs)
+#   bench/tenancy.sh migrate-column [N=3400]      one new column in every tenant schema
+#   bench/tenancy.sh billing [N=3400] [E=10000000] close a period: N provinces, E usage events
+#
+# The data is generated here (database `portal_bench`, dropped and made again unless it
+# already holds N tenants and BENCH_REUSE=1), never committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-N_PROVISION=${1:-100}
-N_MIGRATE=${2:-1000}
+what=${1:-provision}
 export BENCH_DB=portal_bench
 PG=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}
 
@@ -13,27 +18,53 @@ command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -q
 cargo build --release --quiet
 cargo bench --bench tenancy --no-run --quiet 2>/dev/null
 
-echo "== provisioning $N_PROVISION provinces"
-prov=$(cargo bench --quiet --bench tenancy -- provision "$N_PROVISION" | tail -n1)
-echo "$prov"
+bench() { cargo bench --quiet --bench tenancy -- "$@" | tee /dev/stderr | tail -n1; }
 
-echo "== populating $N_MIGRATE tenants"
-cargo bench --quiet --bench tenancy -- populate "$N_MIGRATE" | tail -n1
-out=$(mktemp)
-DATABASE_URL="$PG/$BENCH_DB" RUST_LOG=warn hyperfine --runs 5 --warmup 1 --export-json "$out" \
-  "target/release/portal migrate" >/dev/null
-read -r median mean <<<"$(python3 -c "import json;r=json.load(open('$out'))['results'][0];print(r['median'],r['mean'])")"
-echo "migrate no-op over $N_MIGRATE tenants: median ${median}s (mean ${mean}s)"
+row() {
+  {
+    echo
+    echo "### Tenancy: $1, $(date -u +%Y-%m-%d), commit $(git rev-parse --short HEAD), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB"
+    echo
+    echo "Command: \`bench/tenancy.sh $what ${*:3}\` (release build, PostgreSQL $(psql --version | awk '{print $3}') on the same machine)"
+    echo
+    echo "| work | result |"
+    echo "|---|---|"
+    echo "| $1 | $2 |"
+  } >> BENCHMARKS.md
+}
 
-{
-  echo
-  echo "### Tenancy — $(date -u +%Y-%m-%d) — commit $(git rev-parse --short HEAD) — $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB"
-  echo
-  echo "Command: \`bench/tenancy.sh $N_PROVISION $N_MIGRATE\` (release build, PostgreSQL $(psql --version | awk '{print $3}') on the same machine)"
-  echo
-  echo "| work | result |"
-  echo "|---|---|"
-  echo "| provision one province (n=$N_PROVISION) | ${prov#provision: } |"
-  printf '| `portal migrate`, nothing to do, %s tenants (5 runs) | median %.3f s |\n' "$N_MIGRATE" "$median"
-} >> BENCHMARKS.md
-rm -f "$out"
+case "$what" in
+  provision)
+    n=${2:-100}
+    out=$(bench provision "$n")
+    row "provision one tenant (n=$n)" "${out#provision: }" "$n"
+    ;;
+  migrate-noop)
+    n=${2:-3400}
+    BENCH_REUSE=${BENCH_REUSE:-1} bench populate "$n" >/dev/null
+    json=$(mktemp)
+    DATABASE_URL="$PG/$BENCH_DB" RUST_LOG=warn hyperfine --runs 5 --warmup 1 --export-json "$json" \
+      "target/release/portal migrate" >/dev/null
+    median=$(python3 -c "import json;print('%.3f' % json.load(open('$json'))['results'][0]['median'])")
+    rm -f "$json"
+    echo "migrate no-op over $n tenants: median ${median} s"
+    row "\`portal migrate\`, nothing to do, $n tenants (5 runs)" "median ${median} s" "$n"
+    ;;
+  migrate-column)
+    n=${2:-3400}
+    out=$(BENCH_REUSE=${BENCH_REUSE:-1} bench migrate-column "$n")
+    row "\`portal migrate\`, one new column, $n tenants" "${out#migrate-column: }" "$n"
+    # The column stays in the bench schemas; the next run starts from a fresh database.
+    psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)" >/dev/null
+    ;;
+  billing)
+    n=${2:-3400}
+    e=${3:-10000000}
+    out=$(BENCH_REUSE=${BENCH_REUSE:-1} bench billing "$n" "$e")
+    row "\`billing close\`, $n tenants, $e usage events" "${out#billing close: }" "$n" "$e"
+    ;;
+  *)
+    echo "usage: bench/tenancy.sh provision|migrate-noop|migrate-column|billing [N] [EVENTS]" >&2
+    exit 2
+    ;;
+esac

@@ -8,7 +8,7 @@ Seeds a fresh database `portal_bench_web` (63 provinces, one citizen each), star
 `target/release/portal serve` on 127.0.0.1:18080, runs each scenario `--runs` times and prints
 the median requests/s, p50, p99 and errors. `--append` adds the table to BENCHMARKS.md.
 """
-import argparse, json, os, re, shutil, statistics, subprocess, sys, time, urllib.request, urllib.error
+import argparse, json, os, re, resource, shutil, statistics, subprocess, sys, time, urllib.request, urllib.error
 from datetime import datetime, timezone
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -16,7 +16,8 @@ OUT = os.path.join(ROOT, "bench", "out")
 PG = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 DB = "portal_bench_web"
 PORT = 18080
-BIN = os.path.join(ROOT, "target", "release", "portal")
+# BENCH_BIN: another build of the binary (say, the previous commit's) as a baseline.
+BIN = os.environ.get("BENCH_BIN") or os.path.join(ROOT, "target", "release", "portal")
 SECRET = "bench-secret-0123456789abcdef0123456789"
 
 def sh(*args, env=None, check=True, **kw):
@@ -56,8 +57,20 @@ def seed(n):
         psql(f'DROP ROLE IF EXISTS "{r}"')
     psql(f'CREATE DATABASE "{DB}"')
     sh(BIN, "migrate", env=env())
+    # The bench measures serving, not the plans' fair-use limits (429s): lift them here.
+    psql("UPDATE plans SET rate_limit_rps = 1000000, rate_burst = 1000000", DB)
+    # One manifest per province, applied by one process (thousands of tenants in minutes).
+    folder = os.path.join(OUT, "manifests")
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
     for i in range(n):
-        sh(BIN, "tenant", "create", f"tinh-{i:02d}", "--name", f"Tỉnh thử nghiệm {i:02d}", "--plan", "premium", env=env())
+        with open(os.path.join(folder, f"{slug(i)}.toml"), "w") as f:
+            f.write(f'slug = "{slug(i)}"\nname = "Tỉnh thử nghiệm {i:02d}"\n'
+                    f'plan = "premium"\ndomains = []\n\n[branding]\ndisplay_name = "Tỉnh thử nghiệm {i:02d}"\n')
+    sh(BIN, "tenants", "apply", folder, env=env())
+
+def slug(i):
+    return f"tinh-{i:02d}"
 
 def start_server():
     shutil.rmtree(os.path.join(OUT, "data"), ignore_errors=True)
@@ -74,7 +87,7 @@ def start_server():
 def citizens(n):
     hosts, tokens = [], []
     for i in range(n):
-        host = f"tinh-{i:02d}.localhost"
+        host = f"{slug(i)}.localhost"
         email = f"citizen{i:02d}@bench.vn"
         st, _ = http("POST", host, "/api/v1/auth/register", {"email": email, "password": "bench-password-2026", "full_name": "Người Thử"})
         assert st in (201, 409), st
@@ -129,51 +142,106 @@ def wrk(script, conns, duration):
     sock = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", out)) if "Socket errors" in out else 0
     return {"rps": rps, "p50": p50, "p99": p99, "errors": non2xx + sock, "total": total}
 
+def pss_mb(pattern):
+    """Proportional set size of every process whose command line matches (shared pages split
+    among them, so PostgreSQL's shared buffers count once), in MB."""
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            if pattern not in open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace"):
+                continue
+            for line in open(f"/proc/{pid}/smaps_rollup"):
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            pass
+    return total // 1024
+
+def cpu_seconds(pattern, only_pid=None):
+    """CPU time (user + system) used so far by the processes whose command line starts with
+    `pattern` (or by `only_pid`)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or (only_pid and int(pid) != only_pid):
+            continue
+        try:
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")
+            if not only_pid and not os.path.basename(cmd.split("\0")[0].split(" ")[0]).startswith(pattern):
+                continue
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError):
+            pass
+    return total / tick
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--provinces", type=int, default=63)
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--append", action="store_true")
+    ap.add_argument("--only", default="trivial,home,submit",
+                    help="comma-separated scenarios: trivial, home, submit")
+    ap.add_argument("--citizens", type=int, default=63,
+                    help="provinces with a signed-in citizen for the POST scenario")
     a = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     if not shutil.which("wrk"):
         sh("apt-get", "install", "-y", "-qq", "wrk")
-    sh("cargo", "build", "--release", "--quiet", cwd=ROOT)
+    if not os.environ.get("BENCH_BIN"):
+        sh("cargo", "build", "--release", "--quiet", cwd=ROOT)
     seed(a.provinces)
     server = start_server()
     try:
-        hosts, tokens = citizens(a.provinces)
+        all_hosts = [f"{slug(i)}.localhost" for i in range(a.provinces)]
+        only = a.only.split(",")
+        hosts, tokens = citizens(min(a.citizens, a.provinces)) if "submit" in only else ([], [])
         scenarios = [
-            ("trivial route GET /healthz", lua("trivial", hosts, path="/healthz"), 32),
-            (f"province home GET / over {a.provinces} provinces", lua("home", hosts), 32),
-            (f"POST /api/v1/dossiers over {a.provinces} provinces", lua("submit", hosts, tokens, "POST", "/api/v1/dossiers", DOSSIER), 16),
+            ("trivial", "trivial route GET /healthz", lambda: lua("trivial", all_hosts, path="/healthz"), 32),
+            ("home", f"province home GET / over {a.provinces} provinces", lambda: lua("home", all_hosts), 32),
+            ("submit", f"POST /api/v1/dossiers over {len(hosts)} provinces", lambda: lua("submit", hosts, tokens, "POST", "/api/v1/dossiers", DOSSIER), 16),
         ]
+        scenarios = [(name, script(), conns) for key, name, script, conns in scenarios if key in only]
         rows = []
         for name, script, conns in scenarios:
+            def sample():
+                # wrk has exited by the time we look: its CPU is in our children's usage.
+                kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+                return {"portal": cpu_seconds("", server.pid), "postgres": cpu_seconds("postgres"),
+                        "wrk": kids.ru_utime + kids.ru_stime}
+            before = sample()
             runs = [wrk(script, conns, a.duration) for _ in range(a.runs)]
+            # Where the two cores went: CPU microseconds per request, by process.
+            after = sample()
+            cpu = {k: (after[k] - v) * 1e6 / max(1, sum(r["total"] for r in runs)) for k, v in before.items()}
             med = {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50", "p99")}
             errors = sum(r["errors"] for r in runs)
             total = sum(r["total"] for r in runs)
-            rows.append((name, conns, med, errors, total))
+            rows.append((name, conns, med, errors, total, cpu))
             print(f"{name:55} c={conns:<3} {med['rps']:9.0f} req/s  p50 {med['p50']:7.2f} ms  p99 {med['p99']:7.2f} ms  errors {errors}/{total}", flush=True)
+            print(f"{'':55} CPU µs per request: server {cpu['portal']:.0f}, PostgreSQL {cpu['postgres']:.0f}, wrk {cpu['wrk']:.0f}", flush=True)
         rss = int(open(f"/proc/{server.pid}/status").read().split("VmRSS:")[1].split()[0]) // 1024
-        dossiers = sum(int(psql(f"SELECT count(*) FROM t_tinh_{i:02d}.dossiers", DB) or 0) for i in range(a.provinces))
-        print(f"server RSS after the runs: {rss} MB; dossiers stored: {dossiers}")
+        pg = pss_mb("postgres")
+        dossiers = sum(int(psql(f"SELECT count(*) FROM t_{slug(i).replace('-', '_')}.dossiers", DB) or 0) for i in range(len(hosts)))
+        print(f"server RSS after the runs: {rss} MB; PostgreSQL (all its processes, PSS): {pg} MB; dossiers stored: {dossiers}")
     finally:
         server.terminate()
         server.wait(timeout=30)
     if a.append:
         commit = sh("git", "rev-parse", "--short", "HEAD", cwd=ROOT).stdout.strip()
-        ceiling = rows[0][2]["rps"]
+        ceiling = rows[0][2]["rps"] if rows[0][0].startswith("trivial") else None
         with open(os.path.join(ROOT, "BENCHMARKS.md"), "a") as f:
             f.write(f"\n### HTTP — {datetime.now(timezone.utc):%Y-%m-%d} — commit {commit} — {os.cpu_count()} cores, wrk on the same machine\n\n")
-            f.write(f"Command: `bench/web.py --provinces {a.provinces} --duration {a.duration} --runs {a.runs} --append` "
+            f.write(f"Command: `bench/web.py --provinces {a.provinces} --duration {a.duration} --runs {a.runs} --only {a.only} --append` "
                     f"(release build; medians of {a.runs} runs of {a.duration} s; wrk -t2)\n\n")
-            f.write("| scenario | connections | requests/s | vs trivial | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|---|\n")
-            for name, conns, med, errors, total in rows:
-                f.write(f"| {name} | {conns} | {med['rps']:.0f} | {med['rps'] / ceiling:.0%} | {med['p50']:.2f} | {med['p99']:.2f} | {errors} of {total} |\n")
-            f.write(f"\nServer RSS after the runs: {rss} MB; dossiers stored by the POST runs: {dossiers}.\n")
+            f.write("| scenario | connections | requests/s | vs trivial | p50 ms | p99 ms | errors | CPU µs/request: server / PostgreSQL / wrk |\n|---|---|---|---|---|---|---|---|\n")
+            for name, conns, med, errors, total, cpu in rows:
+                ratio = f"{med['rps'] / ceiling:.0%}" if ceiling else "—"
+                f.write(f"| {name} | {conns} | {med['rps']:.0f} | {ratio} | {med['p50']:.2f} | {med['p99']:.2f} | {errors} of {total} | {cpu['portal']:.0f} / {cpu['postgres']:.0f} / {cpu['wrk']:.0f} |\n")
+            f.write(f"\nServer RSS after the runs: {rss} MB; PostgreSQL, all processes (PSS): {pg} MB; dossiers stored by the POST runs: {dossiers}.\n")
 
 if __name__ == "__main__":
     main()

@@ -99,7 +99,7 @@ impl Db {
         F: FnOnce(&mut PgConnection) -> Result<T, AppError>,
     {
         let mut conn = self.checkout()?;
-        conn.transaction(|conn| {
+        let result = conn.transaction(|conn| {
             sql_query(
                 "SELECT set_config('search_path', 'public', true), \
                         set_config('statement_timeout', $1, true)",
@@ -107,7 +107,9 @@ impl Db {
             .bind::<Text, _>(&self.statement_timeout)
             .execute(conn)?;
             f(conn)
-        })
+        });
+        crate::notify::outbox::send_pending_wakes(&mut conn, result.is_ok());
+        result
     }
 
     /// [`Db::control`] on the blocking thread pool, keeping the caller's tracing span.

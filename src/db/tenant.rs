@@ -40,10 +40,12 @@ impl TenantDb {
         F: FnOnce(&mut PgConnection) -> Result<T, AppError>,
     {
         let mut conn = self.db.checkout()?;
-        conn.transaction(|conn| {
+        let result = conn.transaction(|conn| {
             enter(conn, &self.tenant, &self.db.statement_timeout)?;
             f(conn)
-        })
+        });
+        crate::notify::outbox::send_pending_wakes(&mut conn, result.is_ok());
+        result
     }
 
     /// [`TenantDb::tx`] on the blocking thread pool, keeping the caller's tracing span.

@@ -12,6 +12,46 @@ use crate::tenancy::TenantId;
 /// The channel that wakes the mail worker; the payload is the tenant id.
 pub const CHANNEL: &str = "portal_outbox";
 
+thread_local! {
+    /// Wake-ups queued by this thread's open transaction, sent once it has committed.
+    static PENDING_WAKES: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Asks for a wake-up of the mail worker for `tenant` once the current transaction commits.
+///
+/// Why not `pg_notify` inside the transaction: PostgreSQL serialises the commits of every
+/// transaction that issued a NOTIFY (one lock for the whole cluster, held through the WAL
+/// flush), which capped dossier submissions at a few hundred per second. Sent after the
+/// commit, on its own, the notification needs no WAL flush and holds that lock for an instant.
+fn wake_after_commit(tenant: TenantId) {
+    let payload = tenant.to_string();
+    PENDING_WAKES.with(|w| {
+        let mut w = w.borrow_mut();
+        if !w.contains(&payload) {
+            w.push(payload);
+        }
+    });
+}
+
+/// Sends the wake-ups queued by the transaction that just ended on `conn` (if it committed;
+/// after a rollback they are dropped). Called by the transaction helpers of [`crate::db`].
+pub fn send_pending_wakes(conn: &mut PgConnection, committed: bool) {
+    let pending = PENDING_WAKES.with(|w| std::mem::take(&mut *w.borrow_mut()));
+    if !committed {
+        return;
+    }
+    for payload in pending {
+        // A lost wake-up costs a delay, not a mail: the worker sweeps every minute.
+        if let Err(e) = sql_query("SELECT pg_notify($1, $2)")
+            .bind::<Text, _>(CHANNEL)
+            .bind::<Text, _>(&payload)
+            .execute(conn)
+        {
+            tracing::warn!(error = %e, "mail worker not woken; it will find the mail at its sweep");
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct NewMail<'a> {
     pub kind: &'a str,
@@ -42,10 +82,7 @@ pub fn enqueue_once(
         .do_nothing()
         .execute(conn)?;
     if inserted == 1 {
-        sql_query("SELECT pg_notify($1, $2)")
-            .bind::<Text, _>(CHANNEL)
-            .bind::<Text, _>(tenant.to_string())
-            .execute(conn)?;
+        wake_after_commit(tenant);
     }
     Ok(inserted == 1)
 }
@@ -65,10 +102,7 @@ pub fn enqueue(
             outbox::body.eq(mail.body),
         ))
         .execute(conn)?;
-    sql_query("SELECT pg_notify($1, $2)")
-        .bind::<Text, _>(CHANNEL)
-        .bind::<Text, _>(tenant.to_string())
-        .execute(conn)?;
+    wake_after_commit(tenant);
     Ok(())
 }
 

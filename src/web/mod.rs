@@ -32,6 +32,10 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
         n => n,
     };
+    // Database work runs on the blocking pool, one connection per thread: more threads than
+    // connections only wait for the pool, and each idle thread keeps its stack and malloc
+    // arena (actix's default is 512 per process). A few extra for password hashing.
+    let blocking = state.settings.database.pool_size as usize + 4;
     let json_limit = state.settings.server.json_limit_bytes;
     let head_timeout = state.settings.server.request_head_timeout_secs;
     let server = HttpServer::new(move || {
@@ -86,6 +90,7 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
             .default_service(web::to(middleware::not_found))
     })
     .workers(workers)
+    .worker_max_blocking_threads(blocking)
     .client_request_timeout(std::time::Duration::from_secs(head_timeout))
     .shutdown_timeout(20)
     .listen(listener)?
