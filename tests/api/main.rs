@@ -5,6 +5,7 @@ mod attachments;
 mod billing;
 mod browser;
 mod calendar;
+mod citus_rules;
 mod cli;
 mod dossiers;
 mod helpers;
