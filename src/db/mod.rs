@@ -34,12 +34,19 @@ pub type PgPool = Pool<ConnectionManager<PgConnection>>;
 pub type PooledConn = PooledConnection<ConnectionManager<PgConnection>>;
 
 /// Runs when the pool opens a physical connection (not at each checkout): code that forgets
-/// the door finds no tables at all rather than somebody else's.
+/// the door finds no tables at all rather than somebody else's. Behind PgBouncer the SET
+/// reaches one server connection only: PgBouncer's `connect_query` must set it on every one
+/// (docs/architecture.md, PgBouncer). Also turns diesel's statement cache off when configured.
 #[derive(Debug)]
-struct FailClosed;
+struct FailClosed {
+    statement_cache: bool,
+}
 
 impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for FailClosed {
     fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        if !self.statement_cache {
+            conn.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
+        }
         sql_query("SET search_path = pg_catalog")
             .execute(conn)
             .map(|_| ())
@@ -74,7 +81,9 @@ impl Db {
             .max_lifetime(Some(Duration::from_secs(settings.max_lifetime_secs)))
             .idle_timeout(Some(Duration::from_secs(300)))
             .test_on_check_out(false)
-            .connection_customizer(Box::new(FailClosed))
+            .connection_customizer(Box::new(FailClosed {
+                statement_cache: settings.statement_cache,
+            }))
             .build_unchecked(manager);
         Db {
             pool,

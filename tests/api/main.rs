@@ -22,6 +22,7 @@ mod migrations;
 mod operator;
 mod operator_pages;
 mod pages;
+mod pgbouncer;
 mod provisioning;
 mod replicas;
 mod staff;
