@@ -9,6 +9,7 @@ mod children;
 mod citus_rules;
 mod cli;
 mod dossiers;
+mod export_import;
 mod helpers;
 mod hosts;
 mod index;
