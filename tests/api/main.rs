@@ -20,6 +20,7 @@ mod mail_sink;
 mod manifests;
 mod metering;
 mod migrations;
+mod observability;
 mod operator;
 mod operator_pages;
 mod pages;
