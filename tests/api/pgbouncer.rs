@@ -36,6 +36,14 @@ struct Bounced {
     /// The same database through a second pool entry that has ONE server connection.
     one_url: String,
     _bouncer: ChildGuard,
+    /// The generated ini and user list.
+    dir: PathBuf,
+}
+
+impl Drop for Bounced {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 /// A fresh database, a PgBouncer in front of it, and the app whose pool goes through it.
@@ -113,6 +121,7 @@ async fn through_pgbouncer() -> Option<Bounced> {
         app,
         one_url: format!("postgres://postgres@127.0.0.1:{port}/{name}_one"),
         _bouncer: bouncer,
+        dir,
     })
 }
 
