@@ -8,6 +8,8 @@ COPY migrations ./migrations
 COPY templates ./templates
 COPY static ./static
 COPY config ./config
+COPY catalog ./catalog
+COPY calendar ./calendar
 RUN cargo build --release --locked && strip target/release/portal
 
 FROM debian:bookworm-slim
@@ -18,6 +20,9 @@ RUN apt-get update \
 WORKDIR /app
 COPY --from=build /src/target/release/portal /usr/local/bin/portal
 COPY tenants ./tenants
+# The one writable path (mail as .eml files when no SMTP URL is set); attachments live in the
+# database. The root filesystem can stay read-only.
+RUN mkdir -p /app/data && chown 10001:10001 /app/data
 USER 10001:10001
 ENV PORTAL__SERVER__BIND=0.0.0.0:8080
 EXPOSE 8080

@@ -26,6 +26,8 @@ pub struct StripeSettings {
     pub webhook_secret: Option<SecretString>,
     pub webhook_previous_secret: Option<SecretString>,
     pub webhook_tolerance_secs: i64,
+    /// Citizens' dossier fees through Stripe Checkout (needs `secret_key`); else the sandbox.
+    pub fee_payments: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

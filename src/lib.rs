@@ -22,5 +22,6 @@ pub mod payments;
 pub mod period;
 pub mod startup;
 pub mod state;
+pub mod stripe_api;
 pub mod tenancy;
 pub mod web;

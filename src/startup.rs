@@ -77,11 +77,24 @@ fn spawn_jobs(state: &web::Data<AppState>) {
     );
     let db = state.db.clone();
     let grace = jobs.billing_close_grace_hours;
+    let invoices = state.invoices.clone();
+    // Its own small runtime: the job thread calls the provider (async) between blocking steps.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| tracing::error!(error = %e, "no runtime for pushing invoices"))
+        .ok();
     crate::jobs::every(
         "billing-close",
         Duration::from_secs(600),
         registry.clone(),
-        move |_| crate::jobs::billing::close_due(&db, grace, chrono::Utc::now()).map(|_| ()),
+        move |_| {
+            crate::jobs::billing::close_due(&db, grace, chrono::Utc::now())?;
+            let Some(runtime) = &runtime else {
+                return Ok(());
+            };
+            crate::jobs::billing::push_due(&db, invoices.as_ref(), runtime).map(|_| ())
+        },
     );
     let db = state.db.clone();
     crate::jobs::every(
@@ -128,6 +141,7 @@ impl Application {
         crate::billing::provider::install_crypto_provider();
         let invoices = crate::billing::provider::from_settings(&settings.stripe)
             .map_err(|e| StartError::Stripe(e.to_string()))?;
+        let fees = crate::payments::from_settings(&settings.stripe).map_err(StartError::Stripe)?;
         let state = web::Data::new(AppState {
             invoices,
             jwt: Jwt::new(&secret, settings.auth.token_ttl_secs),
@@ -135,7 +149,7 @@ impl Application {
             db,
             registry,
             metrics: Metrics::default(),
-            fees: Arc::new(crate::payments::Sandbox),
+            fees,
             calendar: Default::default(),
             limiter: Default::default(),
             api_calls: Default::default(),

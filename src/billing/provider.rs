@@ -2,14 +2,24 @@
 //! operator records the transfer's reference) or `stripe` (the invoice is created at Stripe
 //! with `collection_method=send_invoice`; Stripe's `invoice.paid` webhook marks it paid).
 //!
-//! The Stripe client is a small hand-written one over `reqwest` speaking Stripe's
-//! form-encoded API. Every request carries an `Idempotency-Key` derived from OUR invoice
-//! number (`{number}:customer`, `{number}:invoice`, `{number}:item:{n}`, `{number}:finalize`),
+//! Stripe is reached through async-stripe ([`crate::stripe_api`]). Every request carries an
+//! `Idempotency-Key` derived from OUR invoice number (`{number}:customer`, `{number}:invoice`,
+//! `{number}:item:{n}`, `{number}:finalize`, `{number}:void`),
 //! so a retry after a failure never creates anything twice. VND is a zero-decimal currency at
 //! Stripe: amounts are sent in đồng as they are, never ×100.
 
 use futures_util::future::BoxFuture;
 use secrecy::{ExposeSecret, SecretString};
+use stripe_billing::InvoiceCollectionMethod;
+use stripe_billing::invoice::{
+    CreateInvoice, CreateInvoicePendingInvoiceItemsBehavior, FinalizeInvoiceInvoice,
+    VoidInvoiceInvoice,
+};
+use stripe_billing::invoice_item::CreateInvoiceItem;
+use stripe_core::customer::CreateCustomer;
+use stripe_types::Currency;
+
+use crate::stripe_api::StripeApi;
 
 /// What a provider needs to bill one invoice.
 #[derive(Debug, Clone)]
@@ -62,6 +72,12 @@ pub trait InvoiceProvider: Send + Sync {
         &'a self,
         invoice: &'a Outgoing,
     ) -> BoxFuture<'a, Result<Option<Pushed>, ProviderError>>;
+    /// Voids the provider's invoice `invoice_ref` (ours is `number`), once.
+    fn void<'a>(
+        &'a self,
+        number: &'a str,
+        invoice_ref: &'a str,
+    ) -> BoxFuture<'a, Result<(), ProviderError>>;
 }
 
 /// Bank transfer only: nothing leaves the portal.
@@ -79,71 +95,27 @@ impl InvoiceProvider for Offline {
     ) -> BoxFuture<'a, Result<Option<Pushed>, ProviderError>> {
         Box::pin(async { Ok(None) })
     }
-}
 
-/// Stripe's API (or anything that speaks it, such as a local mock).
-pub struct Stripe {
-    http: reqwest::Client,
-    base: String,
-    key: SecretString,
-}
-
-impl std::fmt::Debug for Stripe {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Stripe").field("base", &self.base).finish()
+    fn void<'a>(
+        &'a self,
+        _number: &'a str,
+        _invoice_ref: &'a str,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async { Ok(()) })
     }
+}
+
+/// Stripe's invoices (or anything that speaks Stripe's API, such as a local mock).
+#[derive(Debug)]
+pub struct Stripe {
+    api: StripeApi,
 }
 
 impl Stripe {
-    pub fn new(key: SecretString, api_base: &str) -> Result<Stripe, ProviderError> {
-        install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(30))
-            .build()
-            .map_err(|e| ProviderError::new(format!("stripe client: {e}")))?;
+    pub fn new(key: &SecretString, api_base: &str) -> Result<Stripe, ProviderError> {
         Ok(Stripe {
-            http,
-            base: api_base.trim_end_matches('/').to_string(),
-            key,
+            api: StripeApi::new(key, api_base).map_err(ProviderError::new)?,
         })
-    }
-
-    /// `POST {base}/v1/{path}` with a form body and an idempotency key; the JSON answer.
-    async fn post(
-        &self,
-        path: &str,
-        idempotency_key: &str,
-        form: &[(String, String)],
-    ) -> Result<serde_json::Value, String> {
-        let res = self
-            .http
-            .post(format!("{}/v1/{path}", self.base))
-            .bearer_auth(self.key.expose_secret())
-            .header("Idempotency-Key", idempotency_key)
-            .form(form)
-            .send()
-            .await
-            .map_err(|e| format!("POST /v1/{path}: {e}"))?;
-        let status = res.status();
-        let body: serde_json::Value = res.json().await.unwrap_or(serde_json::Value::Null);
-        if !status.is_success() {
-            let why = body["error"]["message"].as_str().unwrap_or("no message");
-            return Err(format!("POST /v1/{path}: {status}: {why}"));
-        }
-        Ok(body)
-    }
-
-    async fn post_id(
-        &self,
-        path: &str,
-        idempotency_key: &str,
-        form: &[(String, String)],
-    ) -> Result<String, String> {
-        let body = self.post(path, idempotency_key, form).await?;
-        body["id"]
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| format!("POST /v1/{path}: the answer has no id"))
     }
 
     async fn run(&self, out: &Outgoing) -> Result<Pushed, ProviderError> {
@@ -156,69 +128,63 @@ impl Stripe {
             };
         let customer = match &out.customer_ref {
             Some(c) => c.clone(),
-            None => self
-                .post_id(
-                    "customers",
-                    &format!("{n}:customer"),
-                    &form(&[
-                        ("name", out.tenant_name.as_str()),
-                        ("metadata[tenant]", out.tenant_slug.as_str()),
-                    ]),
-                )
-                .await
-                .map_err(|m| fail(m, None, None))?,
+            None => {
+                let request = CreateCustomer::new()
+                    .name(out.tenant_name.as_str())
+                    .metadata(metadata(&[("tenant", &out.tenant_slug)]));
+                self.api
+                    .create(&request, &format!("{n}:customer"))
+                    .await
+                    .map_err(|m| fail(m, None, None))?
+                    .id
+            }
         };
         let invoice = match &out.invoice_ref {
             Some(i) => i.clone(),
-            None => self
-                .post_id(
-                    "invoices",
-                    &format!("{n}:invoice"),
-                    &form(&[
-                        ("customer", customer.as_str()),
-                        ("currency", "vnd"),
-                        ("collection_method", "send_invoice"),
-                        ("days_until_due", "30"),
-                        ("auto_advance", "false"),
-                        ("pending_invoice_items_behavior", "exclude"),
-                        (
-                            "description",
-                            &format!(
-                                "Hoá đơn {n} kỳ {} / Invoice {n} for {}",
-                                out.period, out.period
-                            ),
-                        ),
-                        ("metadata[invoice_number]", n.as_str()),
-                        ("metadata[tenant]", out.tenant_slug.as_str()),
-                    ]),
-                )
-                .await
-                .map_err(|m| fail(m, Some(&customer), None))?,
+            None => {
+                let request = CreateInvoice::new()
+                    .customer(customer.as_str())
+                    .currency(Currency::VND)
+                    .collection_method(InvoiceCollectionMethod::SendInvoice)
+                    .days_until_due(30u32)
+                    .auto_advance(false)
+                    .pending_invoice_items_behavior(
+                        CreateInvoicePendingInvoiceItemsBehavior::Exclude,
+                    )
+                    .description(format!(
+                        "Hoá đơn {n} kỳ {} / Invoice {n} for {}",
+                        out.period, out.period
+                    ))
+                    .metadata(metadata(&[
+                        ("invoice_number", n),
+                        ("tenant", &out.tenant_slug),
+                    ]));
+                self.api
+                    .create(&request, &format!("{n}:invoice"))
+                    .await
+                    .map_err(|m| fail(m, Some(&customer), None))?
+                    .id
+            }
         };
         for (i, (description, amount)) in out.items.iter().enumerate() {
-            self.post_id(
-                "invoiceitems",
-                &format!("{n}:item:{}", i + 1),
-                &form(&[
-                    ("customer", customer.as_str()),
-                    ("invoice", invoice.as_str()),
-                    ("currency", "vnd"),
-                    // Zero-decimal currency: đồng as they are.
-                    ("amount", &amount.to_string()),
-                    ("description", description.as_str()),
-                    ("metadata[invoice_number]", n.as_str()),
-                ]),
-            )
+            let request = CreateInvoiceItem::new()
+                .customer(customer.as_str())
+                .invoice(invoice.as_str())
+                .currency(Currency::VND)
+                // Zero-decimal currency: đồng as they are, never ×100.
+                .amount(*amount)
+                .description(description.as_str())
+                .metadata(metadata(&[("invoice_number", n)]));
+            self.api
+                .create(&request, &format!("{n}:item:{}", i + 1))
+                .await
+                .map_err(|m| fail(m, Some(&customer), Some(&invoice)))?;
+        }
+        let request = FinalizeInvoiceInvoice::new(invoice.as_str()).auto_advance(true);
+        self.api
+            .create(&request, &format!("{n}:finalize"))
             .await
             .map_err(|m| fail(m, Some(&customer), Some(&invoice)))?;
-        }
-        self.post(
-            &format!("invoices/{invoice}/finalize"),
-            &format!("{n}:finalize"),
-            &form(&[("auto_advance", "true")]),
-        )
-        .await
-        .map_err(|m| fail(m, Some(&customer), Some(&invoice)))?;
         Ok(Pushed {
             customer_ref: customer,
             invoice_ref: invoice,
@@ -226,10 +192,10 @@ impl Stripe {
     }
 }
 
-fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+fn metadata(pairs: &[(&str, &String)]) -> std::collections::HashMap<String, String> {
     pairs
         .iter()
-        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+        .map(|(k, v)| ((*k).to_string(), (*v).clone()))
         .collect()
 }
 
@@ -251,6 +217,25 @@ impl InvoiceProvider for Stripe {
             self.run(invoice).await.map(Some)
         })
     }
+
+    fn void<'a>(
+        &'a self,
+        number: &'a str,
+        invoice_ref: &'a str,
+    ) -> BoxFuture<'a, Result<(), ProviderError>> {
+        Box::pin(async move {
+            let request = VoidInvoiceInvoice::new(invoice_ref);
+            self.api
+                .create(&request, &format!("{number}:void"))
+                .await
+                .map(|_| ())
+                .map_err(|message| ProviderError {
+                    message,
+                    customer_ref: None,
+                    invoice_ref: Some(invoice_ref.to_string()),
+                })
+        })
+    }
 }
 
 /// rustls with ring, process-wide (lettre's provider); a no-op when one is installed already.
@@ -263,10 +248,9 @@ pub fn from_settings(
     settings: &crate::config::StripeSettings,
 ) -> Result<std::sync::Arc<dyn InvoiceProvider>, ProviderError> {
     match &settings.secret_key {
-        Some(key) if !key.expose_secret().is_empty() => Ok(std::sync::Arc::new(Stripe::new(
-            key.clone(),
-            &settings.api_base,
-        )?)),
+        Some(key) if !key.expose_secret().is_empty() => {
+            Ok(std::sync::Arc::new(Stripe::new(key, &settings.api_base)?))
+        }
         _ => Ok(std::sync::Arc::new(Offline)),
     }
 }

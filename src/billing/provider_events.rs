@@ -6,12 +6,19 @@ use super::invoice;
 use crate::db::schema::provider_events;
 use crate::error::AppError;
 
+/// Whether the event was stored (applied) before.
+pub fn seen(conn: &mut PgConnection, id: &str) -> Result<bool, AppError> {
+    Ok(diesel::select(diesel::dsl::exists(provider_events::table.find(id))).get_result(conn)?)
+}
+
 /// Stores the event by its id; a new event is applied in the same transaction, a replay is
-/// acknowledged and changes nothing. Returns what happened.
+/// acknowledged and changes nothing. `settled` is the outcome of an event applied already in a
+/// province's own door (a dossier fee); it is only logged here. Returns what happened.
 pub fn apply(
     conn: &mut PgConnection,
     id: &str,
     event: &serde_json::Value,
+    settled: Option<String>,
 ) -> Result<String, AppError> {
     let kind = event["type"].as_str().unwrap_or_default().to_string();
     let inserted = diesel::insert_into(provider_events::table)
@@ -29,6 +36,7 @@ pub fn apply(
     }
     let object = &event["data"]["object"];
     let outcome = match kind.as_str() {
+        _ if settled.is_some() => settled.unwrap_or_default(),
         "invoice.paid" => match object["metadata"]["invoice_number"].as_str() {
             Some(number) => {
                 let reference = format!("stripe:{}", object["id"].as_str().unwrap_or(id));

@@ -22,6 +22,8 @@ pub enum Sent {
     NotPushed(Invoice),
     /// Not finalized (paid or void): nothing to send.
     NotPayable(Invoice),
+    /// Void here, and now void at the provider too.
+    Voided(Invoice),
 }
 
 /// Pushes invoice `number` to `provider`. Provider failures are recorded and returned as
@@ -45,6 +47,9 @@ pub async fn push(db: &Db, provider: &dyn InvoiceProvider, number: &str) -> Resu
             Ok((inv, tenant_id, customer))
         })
         .await?;
+    if inv.status == "void" && name != "offline" && inv.provider_ref.is_some() {
+        return void_at_provider(db, provider, inv).await;
+    }
     if inv.status != "finalized" {
         return Ok(Sent::NotPayable(inv));
     }
@@ -102,6 +107,51 @@ pub async fn push(db: &Db, provider: &dyn InvoiceProvider, number: &str) -> Resu
     }
 }
 
+/// Voids at the provider an invoice voided here that was sent there (once: `voided` is
+/// recorded, and the provider's call carries the idempotency key `{number}:void`).
+async fn void_at_provider(
+    db: &Db,
+    provider: &dyn InvoiceProvider,
+    inv: Invoice,
+) -> Result<Sent, AppError> {
+    let Some(invoice_ref) = inv.provider_ref.clone() else {
+        return Ok(Sent::NotPayable(inv));
+    };
+    if inv.provider_status.as_deref() == Some("voided") {
+        return Ok(Sent::Voided(inv));
+    }
+    let result = provider.void(&inv.number, &invoice_ref).await;
+    let n = inv.number.clone();
+    let failure = result
+        .as_ref()
+        .err()
+        .map(|e| e.message.chars().take(1000).collect::<String>());
+    let inv = db
+        .control_async(move |conn| {
+            let status = if failure.is_some() {
+                "void_failed"
+            } else {
+                "voided"
+            };
+            diesel::update(invoices::table.filter(invoices::number.eq(&n)))
+                .set((
+                    invoices::provider_status.eq(status),
+                    invoices::provider_error.eq(failure),
+                    invoices::provider_attempts.eq(invoices::provider_attempts + 1),
+                ))
+                .execute(conn)?;
+            invoice::by_number(conn, &n)?.ok_or(AppError::NotFound)
+        })
+        .await?;
+    match result {
+        Ok(()) => Ok(Sent::Voided(inv)),
+        Err(e) => {
+            tracing::warn!(invoice = %inv.number, error = %e, "voiding the invoice at {} failed", provider.name());
+            Err(AppError::Unavailable(format!("{}: {e}", provider.name())))
+        }
+    }
+}
+
 fn record(
     conn: &mut PgConnection,
     number: &str,
@@ -155,14 +205,82 @@ fn record(
     Ok(())
 }
 
-/// Pushes every finalized, not yet sent invoice among `numbers`; failures are recorded and
-/// logged, not returned (the operator retries from the console or the API).
-pub async fn push_all(db: &Db, provider: &dyn InvoiceProvider, numbers: &[String]) {
-    for number in numbers {
-        if let Err(e) = push(db, provider, number).await {
-            tracing::warn!(invoice = %number, error = %e, "invoice not pushed; retry later");
+/// After an invoice is voided here: voids it at the provider when it was sent there. A provider
+/// failure is recorded on the invoice (`void_failed`, retried by `/send` and the billing job),
+/// not returned: the void itself stands.
+pub async fn after_void(
+    db: &Db,
+    provider: &dyn InvoiceProvider,
+    number: &str,
+) -> Result<Invoice, AppError> {
+    match push(db, provider, number).await {
+        Ok(_) | Err(AppError::Unavailable(_)) => {}
+        Err(e) => return Err(e),
+    }
+    let n = number.to_string();
+    db.control_async(move |conn| invoice::by_number(conn, &n)?.ok_or(AppError::NotFound))
+        .await
+}
+
+/// Invoices still owed to the provider, oldest first: finalized and never sent or failed, or
+/// void here and not yet at the provider; `period` narrows it to one month. Attempts stop
+/// after `max_attempts` (the operator retries from the console or the API).
+pub fn unsent(
+    conn: &mut PgConnection,
+    period: Option<&str>,
+    max_attempts: i32,
+) -> Result<Vec<String>, AppError> {
+    let mut q = invoices::table
+        .filter(
+            invoices::status
+                .eq("finalized")
+                .and(
+                    invoices::provider_status
+                        .is_null()
+                        .or(invoices::provider_status.eq("failed")),
+                )
+                .or(invoices::status.eq("void").and(
+                    invoices::provider_ref.is_not_null().and(
+                        invoices::provider_status
+                            .ne("voided")
+                            .or(invoices::provider_status.is_null()),
+                    ),
+                )),
+        )
+        .filter(invoices::provider_attempts.lt(max_attempts))
+        .select(invoices::number)
+        .order(invoices::number)
+        .into_boxed();
+    if let Some(p) = period {
+        q = q.filter(invoices::period.eq(p.to_string()));
+    }
+    Ok(q.load(conn)?)
+}
+
+/// Pushes (or voids) what [`unsent`] lists; returns how many went through.
+pub async fn push_unsent(
+    db: &Db,
+    provider: &dyn InvoiceProvider,
+    period: Option<String>,
+    max_attempts: i32,
+) -> Result<usize, AppError> {
+    if provider.name() == "offline" {
+        return Ok(0);
+    }
+    let numbers = db
+        .control_async(move |conn| unsent(conn, period.as_deref(), max_attempts))
+        .await?;
+    let mut done = 0;
+    for number in &numbers {
+        match push(db, provider, number).await {
+            Ok(Sent::Pushed(_) | Sent::Voided(_)) => done += 1,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(invoice = %number, error = %e, "invoice not pushed; retried later")
+            }
         }
     }
+    Ok(done)
 }
 
 /// The 409 for an invoice over Stripe's cap.

@@ -168,63 +168,20 @@ fn deadline_changes(
     Ok(())
 }
 
-/// A citizen's move (withdraw, supplement, pay) on a dossier they own and hold locked; `pay`
-/// takes the fee through the provider first.
+/// A citizen's move (withdraw, supplement) on a dossier they own and hold locked. `pay` is not
+/// one: it goes through the fee provider first ([`crate::payments::pay`]).
 pub fn apply_by_citizen(
     conn: &mut PgConnection,
     tenant: &Tenant,
     ctx: &MailContext,
     cal: &dyn WorkingDays,
-    fees: &dyn crate::payments::FeeProvider,
     dossier: &DossierRow,
     mv: &Move,
 ) -> Result<DossierRow, AppError> {
     if mv.action == Action::Pay {
-        take_fee(conn, dossier, fees)?;
+        return Err(AppError::internal("pay goes through payments::pay"));
     }
     apply(conn, tenant, ctx, cal, dossier, mv)
-}
-
-/// Takes the fee through the provider. The sandbox confirms at once; a provider that sends the
-/// citizen to its own page answers 409 here until its webhook confirms.
-fn take_fee(
-    conn: &mut PgConnection,
-    d: &DossierRow,
-    provider: &dyn crate::payments::FeeProvider,
-) -> Result<(), AppError> {
-    if d.status() != Status::PaymentRequested {
-        return Err(invalid_transition(d.status(), Action::Pay));
-    }
-    match provider.start(&d.tracking_code, d.fee_vnd)? {
-        crate::payments::PaymentStart::Confirmed { reference } => {
-            crate::payments::record(
-                conn,
-                d.id,
-                d.fee_vnd,
-                provider.name(),
-                &reference,
-                "confirmed",
-            )?;
-            Ok(())
-        }
-        crate::payments::PaymentStart::Redirect { reference, url } => {
-            crate::payments::record(
-                conn,
-                d.id,
-                d.fee_vnd,
-                provider.name(),
-                &reference,
-                "pending",
-            )?;
-            Err(AppError::conflict(
-                "payment_pending",
-                Msg::owned(
-                    format!("Mời thanh toán tại: {url}"),
-                    format!("Please pay at: {url}"),
-                ),
-            ))
-        }
-    }
 }
 
 pub fn invalid_transition(from: Status, action: Action) -> AppError {

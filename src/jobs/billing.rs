@@ -5,6 +5,7 @@ use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
 use diesel::prelude::*;
 
 use crate::billing::close;
+use crate::billing::provider::InvoiceProvider;
 use crate::db::Db;
 use crate::db::schema::period_closes;
 use crate::error::AppError;
@@ -29,4 +30,27 @@ pub fn close_due(db: &Db, grace_hours: u32, now: DateTime<Utc>) -> Result<Option
             close::close(conn, period, "job:billing-close", local.date_naive())?.len(),
         ))
     })
+}
+
+/// Pushes to the provider what is still owed to it (closed by this job, by the CLI, or a failed
+/// attempt), once across replicas; at most `MAX_ATTEMPTS` tries per invoice, then the operator
+/// retries by hand (the console shows the error).
+pub fn push_due(
+    db: &Db,
+    provider: &dyn InvoiceProvider,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<usize, AppError> {
+    const MAX_ATTEMPTS: i32 = 5;
+    if provider.name() == "offline" {
+        return Ok(0);
+    }
+    let pushed = super::with_lock(db, super::BILLING_PUSH, || {
+        runtime.block_on(crate::billing::send::push_unsent(
+            db,
+            provider,
+            None,
+            MAX_ATTEMPTS,
+        ))
+    })?;
+    Ok(pushed.unwrap_or(0))
 }

@@ -18,6 +18,7 @@ use crate::tenancy::Registry;
 pub const INDEX_REFRESH: i64 = 0x706f_7274_0002;
 pub const OVERDUE_WATCH: i64 = 0x706f_7274_0003;
 pub const USAGE_SAMPLING: i64 = 0x706f_7274_0004;
+pub const BILLING_PUSH: i64 = 0x706f_7274_0005;
 
 /// Runs `f` if this process wins the lock `key`; `Ok(None)` when another holds it. The lock is
 /// transaction-scoped on its own connection, so it works behind PgBouncer in transaction

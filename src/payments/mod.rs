@@ -1,23 +1,55 @@
 //! Paying a dossier's fee (the citizen's `pay` move) through a provider.
+//!
+//! The provider is called outside any database transaction: read the dossier (one short tenant
+//! transaction), ask the provider, then record the outcome (another). The sandbox confirms at
+//! once; Stripe answers with a Checkout page and its webhook confirms later ([`settle`]).
+
+pub mod stripe;
+
+use std::sync::Arc;
 
 use diesel::prelude::*;
+use futures_util::future::BoxFuture;
 
-use crate::db::schema::payments;
+use crate::db::schema::{dossier_events, payments};
+use crate::dossiers::moves::{self, Move};
+use crate::dossiers::status::{Action, Actor, Status};
+use crate::dossiers::store::{self, DossierRow};
 use crate::error::AppError;
+use crate::lang::Msg;
+use crate::notify::messages::MailContext;
+use crate::tenancy::Tenant;
+
+/// What a provider needs to take one fee.
+#[derive(Debug, Clone)]
+pub struct FeeRequest {
+    pub tenant_slug: String,
+    pub tracking_code: String,
+    /// The procedure's name, shown on the provider's page.
+    pub description: String,
+    pub amount_vnd: i64,
+    /// The dossier's page: where the citizen comes back to.
+    pub return_url: String,
+    /// Stable for one payment request of one dossier, so a retried start creates one session.
+    pub idempotency_key: String,
+}
 
 /// What a provider says when the citizen starts paying.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaymentStart {
-    /// Paid already (sandbox, or a saved method): the dossier moves on now.
+    /// Paid already (sandbox): the dossier moves on now.
     Confirmed { reference: String },
     /// The citizen pays on the provider's page; a webhook confirms later.
     Redirect { reference: String, url: String },
 }
 
-/// A way to take a dossier fee. Runs outside the database transaction (it may call out).
+/// A way to take a dossier fee.
 pub trait FeeProvider: Send + Sync {
     fn name(&self) -> &'static str;
-    fn start(&self, tracking_code: &str, amount_vnd: i64) -> Result<PaymentStart, AppError>;
+    fn start<'a>(
+        &'a self,
+        request: &'a FeeRequest,
+    ) -> BoxFuture<'a, Result<PaymentStart, AppError>>;
 }
 
 /// The default provider: confirms at once. For pilots and demos; production sets a real one.
@@ -29,15 +61,218 @@ impl FeeProvider for Sandbox {
         "sandbox"
     }
 
-    fn start(&self, tracking_code: &str, _amount_vnd: i64) -> Result<PaymentStart, AppError> {
-        Ok(PaymentStart::Confirmed {
-            reference: format!("sandbox-{tracking_code}-{}", uuid::Uuid::new_v4().simple()),
+    fn start<'a>(
+        &'a self,
+        request: &'a FeeRequest,
+    ) -> BoxFuture<'a, Result<PaymentStart, AppError>> {
+        let reference = format!(
+            "sandbox-{}-{}",
+            request.tracking_code,
+            uuid::Uuid::new_v4().simple()
+        );
+        Box::pin(async move { Ok(PaymentStart::Confirmed { reference }) })
+    }
+}
+
+/// The provider the settings ask for: Stripe Checkout when `stripe.fee_payments` is on (with a
+/// secret key), else the sandbox.
+pub fn from_settings(
+    settings: &crate::config::StripeSettings,
+) -> Result<Arc<dyn FeeProvider>, String> {
+    use secrecy::ExposeSecret;
+    match &settings.secret_key {
+        Some(key) if settings.fee_payments && !key.expose_secret().is_empty() => Ok(Arc::new(
+            stripe::StripeCheckout::new(key, &settings.api_base)?,
+        )),
+        _ if settings.fee_payments => {
+            Err("stripe.fee_payments is on but stripe.secret_key is not set".into())
+        }
+        _ => Ok(Arc::new(Sandbox)),
+    }
+}
+
+/// Where a `pay` ended.
+#[derive(Debug)]
+pub enum FeeOutcome {
+    /// Paid: the dossier moved on.
+    Paid(DossierRow),
+    /// The citizen pays on the provider's page, then the webhook moves the dossier on.
+    PayAt { url: String, dossier: DossierRow },
+}
+
+/// Everything a move needs besides the connection.
+#[derive(Clone)]
+pub struct MoveContext {
+    pub tenant: Arc<Tenant>,
+    pub mail: MailContext,
+    pub calendar: Arc<crate::calendar::Calendar>,
+}
+
+impl MoveContext {
+    pub async fn for_tenant(
+        tenant: Arc<Tenant>,
+        state: &crate::state::AppState,
+    ) -> Result<MoveContext, AppError> {
+        let host = format!("{}.{}", tenant.slug, state.registry.base_domain());
+        Ok(MoveContext {
+            mail: MailContext {
+                province: tenant.name.clone(),
+                site_url: state.settings.url_for_host(&host),
+            },
+            calendar: state.calendar.get(&state.db).await?,
+            tenant,
         })
     }
 }
 
-/// Records a payment (inside the tenant door). The (provider, reference) pair is unique, so a
-/// replayed confirmation is recorded once.
+/// The citizen's `pay`: checks the dossier is theirs and awaits payment, asks the provider
+/// (outside any transaction), then records the payment and, when confirmed, moves the dossier.
+pub async fn pay(
+    db: &crate::db::TenantDb,
+    fees: Arc<dyn FeeProvider>,
+    cx: MoveContext,
+    code: String,
+    citizen_id: uuid::Uuid,
+    return_url: String,
+) -> Result<FeeOutcome, AppError> {
+    let slug = cx.tenant.slug.to_string();
+    let provider = fees.name();
+    let c = code.clone();
+    let request = db
+        .run(move |conn| {
+            let d = store::find_owned(conn, &c, citizen_id)?;
+            if d.status() != Status::PaymentRequested {
+                return Err(moves::invalid_transition(d.status(), Action::Pay));
+            }
+            let key = attempt_key(conn, &d, provider)?;
+            let description = crate::catalog::national()
+                .get(&d.procedure_code)
+                .map(|p| p.name.get(d.lang()).to_string())
+                .unwrap_or_else(|| d.procedure_code.clone());
+            Ok(FeeRequest {
+                idempotency_key: format!("fee:{slug}:{}:{key}", d.tracking_code),
+                tenant_slug: slug,
+                tracking_code: d.tracking_code,
+                description,
+                amount_vnd: d.fee_vnd,
+                return_url,
+            })
+        })
+        .await?;
+    let started = fees.start(&request).await?;
+    db.run(move |conn| {
+        let d = store::lock_owned(conn, &code, citizen_id)?;
+        match started {
+            PaymentStart::Confirmed { reference } => {
+                record(conn, d.id, d.fee_vnd, provider, &reference, "confirmed")?;
+                let mv = Move::new(Action::Pay, Actor::Citizen, format!("citizen:{citizen_id}"));
+                let d = moves::apply(conn, &cx.tenant, &cx.mail, cx.calendar.as_ref(), &d, &mv)?;
+                Ok(FeeOutcome::Paid(d))
+            }
+            PaymentStart::Redirect { reference, url } => {
+                record(conn, d.id, d.fee_vnd, provider, &reference, "pending")?;
+                Ok(FeeOutcome::PayAt { url, dossier: d })
+            }
+        }
+    })
+    .await
+}
+
+/// One key per payment request and failed attempt: the latest `request_payment` in the
+/// history and how many payments with this provider failed since.
+fn attempt_key(
+    conn: &mut PgConnection,
+    d: &DossierRow,
+    provider: &str,
+) -> Result<String, AppError> {
+    let asked: Option<i64> = dossier_events::table
+        .filter(dossier_events::dossier_id.eq(d.id))
+        .filter(dossier_events::action.eq(Action::RequestPayment.as_str()))
+        .select(diesel::dsl::max(dossier_events::id))
+        .first(conn)?;
+    let failed: i64 = payments::table
+        .filter(payments::dossier_id.eq(d.id))
+        .filter(payments::provider.eq(provider))
+        .filter(payments::status.eq("failed"))
+        .count()
+        .get_result(conn)?;
+    Ok(format!("{}:{failed}", asked.unwrap_or(0)))
+}
+
+/// A provider's word on a payment, from its webhook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settlement {
+    Paid { amount_vnd: i64 },
+    Failed,
+}
+
+/// Applies a provider's confirmation or failure to the dossier `code` (inside the tenant
+/// door). Idempotent: a payment confirmed before changes nothing, so a replayed or concurrent
+/// delivery moves the dossier once. Returns what happened, for the event log.
+pub fn settle(
+    conn: &mut PgConnection,
+    cx: &MoveContext,
+    provider: &str,
+    code: &str,
+    reference: &str,
+    settlement: Settlement,
+) -> Result<String, AppError> {
+    let Some(d) = store::lock_by_code(conn, code)? else {
+        return Ok(format!("ignored: no dossier {code}"));
+    };
+    let current: Option<String> = payments::table
+        .filter(payments::provider.eq(provider))
+        .filter(payments::reference.eq(reference))
+        .select(payments::status)
+        .for_update()
+        .first(conn)
+        .optional()?;
+    if current.as_deref() == Some("confirmed") {
+        return Ok(format!("dossier {code}: paid before"));
+    }
+    let target = payments::table
+        .filter(payments::provider.eq(provider))
+        .filter(payments::reference.eq(reference));
+    match settlement {
+        Settlement::Failed => {
+            if current.is_some() {
+                diesel::update(target)
+                    .set(payments::status.eq("failed"))
+                    .execute(conn)?;
+            } else {
+                record(conn, d.id, d.fee_vnd, provider, reference, "failed")?;
+            }
+            Ok(format!("dossier {code}: payment failed"))
+        }
+        Settlement::Paid { amount_vnd } => {
+            if amount_vnd != d.fee_vnd {
+                return Ok(format!(
+                    "ignored: dossier {code} asks {} ₫, {amount_vnd} ₫ paid",
+                    d.fee_vnd
+                ));
+            }
+            if current.is_some() {
+                diesel::update(target)
+                    .set(payments::status.eq("confirmed"))
+                    .execute(conn)?;
+            } else {
+                record(conn, d.id, amount_vnd, provider, reference, "confirmed")?;
+            }
+            if d.status() != Status::PaymentRequested {
+                return Ok(format!(
+                    "dossier {code}: paid, already {}",
+                    d.status().as_str()
+                ));
+            }
+            let by = format!("{provider}:{reference}");
+            let mv = Move::new(Action::Pay, Actor::Citizen, by);
+            moves::apply(conn, &cx.tenant, &cx.mail, cx.calendar.as_ref(), &d, &mv)?;
+            Ok(format!("dossier {code} paid"))
+        }
+    }
+}
+
+/// Records a payment. The (provider, reference) pair is unique, so a replay is recorded once.
 pub fn record(
     conn: &mut PgConnection,
     dossier_id: i64,
@@ -58,4 +293,15 @@ pub fn record(
         .on_conflict_do_nothing()
         .execute(conn)?;
     Ok(inserted == 1)
+}
+
+/// The 409 for a fee a provider cannot take.
+pub fn over_provider_limit() -> AppError {
+    AppError::conflict(
+        "fee_over_provider_limit",
+        Msg::new(
+            "Lệ phí vượt mức tối đa cổng thanh toán nhận: mời nộp trực tiếp tại bộ phận một cửa.",
+            "The fee exceeds what the payment provider accepts: please pay at the service desk.",
+        ),
+    )
 }

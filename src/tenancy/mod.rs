@@ -7,6 +7,7 @@ pub mod logo;
 pub mod manifest;
 pub mod provision;
 pub mod registry;
+pub mod site_cache;
 mod slug;
 pub mod store;
 

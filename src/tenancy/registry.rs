@@ -58,6 +58,7 @@ pub struct Registry {
     db: Db,
     base_domain: String,
     snapshot: RwLock<Arc<Snapshot>>,
+    sites: super::site_cache::SiteCache,
 }
 
 impl std::fmt::Debug for Registry {
@@ -76,7 +77,13 @@ impl Registry {
             db,
             base_domain: base_domain.to_string(),
             snapshot: RwLock::new(Arc::new(Snapshot::default())),
+            sites: Default::default(),
         })
+    }
+
+    /// Each province's branding and switched-off procedures, in memory.
+    pub fn sites(&self) -> &super::site_cache::SiteCache {
+        &self.sites
     }
 
     pub fn base_domain(&self) -> &str {
@@ -161,7 +168,8 @@ impl Registry {
         list
     }
 
-    /// Listens on `portal_registry` over its own direct connection (never through PgBouncer)
+    /// Listens on `portal_registry` (tenants and hosts) and `portal_site` (a province's branding
+    /// or procedures: that entry of [`Registry::sites`] is forgotten) over its own direct connection (never through PgBouncer)
     /// and reloads on every notification. Reconnects with backoff; reloads after each
     /// reconnect, since notifications sent while away are lost. Stops when the registry drops.
     pub fn spawn_listener(self: &Arc<Self>, database_url: SecretString) {
@@ -187,6 +195,9 @@ fn listen(weak: Weak<Registry>, database_url: SecretString) {
                 diesel::sql_query("LISTEN portal_registry")
                     .execute(&mut conn)
                     .map_err(|e| e.to_string())?;
+                diesel::sql_query("LISTEN portal_site")
+                    .execute(&mut conn)
+                    .map_err(|e| e.to_string())?;
                 Ok(conn)
             });
         let mut conn = match connected {
@@ -205,6 +216,7 @@ fn listen(weak: Weak<Registry>, database_url: SecretString) {
         if let Err(e) = registry.reload() {
             tracing::warn!(error = %e, "registry reload failed");
         }
+        registry.sites().clear();
         drop(registry);
         let mut last_full_reload = Instant::now();
         loop {
@@ -216,6 +228,7 @@ fn listen(weak: Weak<Registry>, database_url: SecretString) {
             let mut lost = false;
             for n in conn.notifications_iter() {
                 match n {
+                    Ok(n) if n.channel == "portal_site" => registry.sites().forget(&n.payload),
                     Ok(_) => changed = true,
                     Err(_) => {
                         lost = true;

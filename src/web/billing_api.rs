@@ -41,7 +41,7 @@ async fn close_period(
 ) -> Result<HttpResponse, AppError> {
     let period = Period::parse(&form.period).map_err(|m| AppError::invalid("period", m))?;
     let actor = format!("operator:{}", user.email);
-    let invoices = state
+    state
         .db
         .control_async(move |conn| {
             let invoices = close::close(conn, period, &actor, today_vn())?;
@@ -51,20 +51,18 @@ async fn close_period(
                 "billing.close",
                 &period.to_string(),
                 json!({ "invoices": invoices.len() }),
-            )?;
-            Ok(invoices)
+            )
         })
         .await?;
     // Committed: now push to the payment provider, outside the transaction. Failures are
     // recorded on each invoice and retried with `POST /api/v1/invoices/{number}/send`.
-    if state.invoices.name() != "offline" {
-        let numbers: Vec<String> = invoices
-            .iter()
-            .filter(|i| i.status == "finalized" && i.provider_status.as_deref() != Some("sent"))
-            .map(|i| i.number.clone())
-            .collect();
-        crate::billing::send::push_all(&state.db, state.invoices.as_ref(), &numbers).await;
-    }
+    crate::billing::send::push_unsent(
+        &state.db,
+        state.invoices.as_ref(),
+        Some(period.to_string()),
+        i32::MAX,
+    )
+    .await?;
     let p = period.to_string();
     let invoices = state
         .db
@@ -154,6 +152,8 @@ async fn void_invoice(
             invoice::void_recorded(conn, &number, &reason, &actor, today_vn().year())
         })
         .await?;
+    let inv =
+        crate::billing::send::after_void(&state.db, state.invoices.as_ref(), &inv.number).await?;
     Ok(HttpResponse::Ok().json(inv))
 }
 
@@ -185,6 +185,7 @@ pub async fn send_one(
         Ok(Sent::BankTransferOnly(_)) => "bank_transfer_only".to_string(),
         Ok(Sent::NotPushed(_)) => "no_provider".to_string(),
         Ok(Sent::NotPayable(_)) => "not_payable".to_string(),
+        Ok(Sent::Voided(_)) => "voided".to_string(),
         Err(AppError::NotFound) => return Err(AppError::NotFound),
         Err(e) => format!("failed: {e}"),
     };
@@ -202,7 +203,7 @@ pub async fn send_one(
         })
         .await?;
     match result? {
-        Sent::Pushed(inv) => Ok(inv),
+        Sent::Pushed(inv) | Sent::Voided(inv) => Ok(inv),
         Sent::BankTransferOnly(_) => Err(send::bank_transfer_only()),
         Sent::NotPushed(_) => Err(AppError::conflict(
             "no_provider",
@@ -292,9 +293,23 @@ async fn receive_provider_event(
             )
         })?
         .to_string();
+    use crate::billing::provider_events;
+    let i = id.clone();
+    if state
+        .db
+        .control_async(move |conn| provider_events::seen(conn, &i))
+        .await?
+    {
+        return Ok(HttpResponse::Ok()
+            .json(json!({ "received": true, "outcome": "duplicate: applied before" })));
+    }
+    // A dossier fee is settled in its province's door first (idempotently: a concurrent
+    // delivery of the same event finds the payment confirmed and changes nothing), then the
+    // event is stored.
+    let settled = crate::payments::stripe::settle_event(&state, &event).await?;
     let outcome = state
         .db
-        .control_async(move |conn| crate::billing::provider_events::apply(conn, &id, &event))
+        .control_async(move |conn| provider_events::apply(conn, &id, &event, settled))
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "received": true, "outcome": outcome })))
 }

@@ -258,6 +258,7 @@ async fn void_invoice_form(
             invoice::void_recorded(conn, &n, &reason, &actor, today_vn().year())
         })
         .await?;
+    crate::billing::send::after_void(&state.db, state.invoices.as_ref(), &number).await?;
     back_to_list(&state, number).await
 }
 

@@ -182,3 +182,80 @@ async fn another_replica_sees_a_new_province_through_notify() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// The home page of `host` on `port`, as text.
+async fn home_on(app: &TestApp, port: u16, host: &str) -> String {
+    app.client
+        .get(format!("http://127.0.0.1:{port}/"))
+        .header("Host", host)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_branding_or_procedure_change_reaches_every_replicas_cached_pages() {
+    use portal::accounts::staff::StaffRole;
+    let app = TestApp::spawn().await;
+    app.create_tenant("hue", "Thành phố Huế").await;
+    let other = portal::startup::Application::build(app.settings.clone()).unwrap();
+    let other_port = other.port();
+    tokio::spawn(other.run_until_stopped());
+    let host = "hue.localhost";
+    // Both replicas have the province's site data cached now.
+    assert!(
+        home_on(&app, app.port, host)
+            .await
+            .contains("Thành phố Huế")
+    );
+    assert!(
+        home_on(&app, other_port, host)
+            .await
+            .contains("Thành phố Huế")
+    );
+    assert!(home_on(&app, other_port, host).await.contains("/procedures/GPLX-001"));
+
+    let admin = app
+        .staff_token("hue", "admin@hue.gov.vn", StaffRole::Admin)
+        .await;
+    let res = app
+        .client
+        .put(app.url("/api/v1/manage/branding"))
+        .header("Host", host)
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"display_name": "Cố đô Huế", "accent_color": "#0b5394"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let res = app
+        .client
+        .put(app.url("/api/v1/manage/procedures/GPLX-001"))
+        .header("Host", host)
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"enabled": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    // The replica that made the change shows it at once.
+    let here = home_on(&app, app.port, host).await;
+    assert!(here.contains("Cố đô Huế"), "{here}");
+    assert!(!here.contains("/procedures/GPLX-001"), "{here}");
+    // The other one as soon as the notification arrives.
+    let started = std::time::Instant::now();
+    loop {
+        let there = home_on(&app, other_port, host).await;
+        if there.contains("Cố đô Huế") && !there.contains("/procedures/GPLX-001") {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "the other replica kept its old copy"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -30,4 +30,5 @@ mod replicas;
 mod staff;
 mod staff_pages;
 mod stripe;
+mod stripe_fees;
 mod unavailable;

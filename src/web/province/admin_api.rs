@@ -46,6 +46,7 @@ async fn get_branding(AdminUser(admin): AdminUser) -> Result<HttpResponse, AppEr
 #[put("/api/v1/manage/branding")]
 async fn update_branding(
     AdminUser(admin): AdminUser,
+    state: web::Data<AppState>,
     form: web::Json<BrandingInput>,
 ) -> Result<HttpResponse, AppError> {
     let b = Branding::parse(&form.into_inner()).map_err(AppError::Invalid)?;
@@ -55,6 +56,7 @@ async fn update_branding(
         .db
         .run(move |conn| branding::save(conn, &saved))
         .await?;
+    state.registry.sites().forget(&admin.province.tenant.schema);
     Ok(HttpResponse::Ok().json(b))
 }
 
@@ -82,6 +84,7 @@ pub struct ToggleForm {
 #[put("/api/v1/manage/procedures/{code}")]
 async fn toggle_procedure(
     AdminUser(admin): AdminUser,
+    state: web::Data<AppState>,
     code: web::Path<String>,
     form: web::Json<ToggleForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -94,6 +97,7 @@ async fn toggle_procedure(
         .db
         .run(move |conn| store::set_procedure_enabled(conn, &c, enabled))
         .await?;
+    state.registry.sites().forget(&admin.province.tenant.schema);
     Ok(HttpResponse::Ok().json(json!({ "code": code, "enabled": enabled })))
 }
 
@@ -313,13 +317,18 @@ async fn show_logo(province: Province) -> Result<HttpResponse, AppError> {
 }
 
 /// Stores a logo that passed [`logo::check`] (the admin's page and the API both come here).
-pub async fn store_logo(admin: &StaffUser, bytes: Vec<u8>) -> Result<&'static str, AppError> {
+pub async fn store_logo(
+    admin: &StaffUser,
+    state: &AppState,
+    bytes: Vec<u8>,
+) -> Result<&'static str, AppError> {
     let kind = logo::check(&bytes)?;
     admin
         .province
         .db
         .run(move |conn| logo::save(conn, kind, &bytes))
         .await?;
+    state.registry.sites().forget(&admin.province.tenant.schema);
     Ok(kind)
 }
 
@@ -328,6 +337,7 @@ pub async fn store_logo(admin: &StaffUser, bytes: Vec<u8>) -> Result<&'static st
 #[put("/api/v1/manage/logo")]
 async fn upload_logo(
     AdminUser(admin): AdminUser,
+    state: web::Data<AppState>,
     payload: Multipart,
 ) -> Result<HttpResponse, AppError> {
     let max = logo::MAX_BYTES as u64;
@@ -343,14 +353,19 @@ async fn upload_logo(
             AppError::invalid("file", Msg::new("Chưa chọn tệp.", "No file was sent."))
         })?;
     let size = file.bytes.len();
-    let kind = store_logo(&admin, file.bytes).await?;
+    let kind = store_logo(&admin, &state, file.bytes).await?;
     Ok(HttpResponse::Ok().json(json!({ "content_type": kind, "size": size, "url": "/logo" })))
 }
 
 /// `DELETE /api/v1/manage/logo` → 204; 404 when there was none.
 #[delete("/api/v1/manage/logo")]
-async fn delete_logo(AdminUser(admin): AdminUser) -> Result<HttpResponse, AppError> {
-    if !admin.province.db.run(logo::delete).await? {
+async fn delete_logo(
+    AdminUser(admin): AdminUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let deleted = admin.province.db.run(logo::delete).await?;
+    state.registry.sites().forget(&admin.province.tenant.schema);
+    if !deleted {
         return Err(AppError::NotFound);
     }
     Ok(HttpResponse::NoContent().finish())

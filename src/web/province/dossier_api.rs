@@ -19,6 +19,7 @@ use crate::dossiers::view::{DossierSummary, DossierView, TrackingView};
 use crate::error::AppError;
 use crate::lang::{Lang, Msg};
 use crate::notify::messages::MailContext;
+use crate::payments::{self, FeeOutcome, MoveContext};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -45,10 +46,24 @@ pub fn mail_context(province: &Province, state: &AppState) -> MailContext {
     }
 }
 
+/// What a move needs besides the connection: the province, its mail context, the calendar.
+pub async fn move_context(province: &Province, state: &AppState) -> Result<MoveContext, AppError> {
+    MoveContext::for_tenant(province.tenant.clone(), state).await
+}
+
 /// `GET /api/v1/procedures`: the enabled procedures, in the request's language.
 #[get("/api/v1/procedures")]
-async fn list_procedures(province: Province, lang: Lang) -> Result<HttpResponse, AppError> {
-    let disabled = province.db.run(store::disabled_procedures).await?;
+async fn list_procedures(
+    province: Province,
+    lang: Lang,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let site = state
+        .registry
+        .sites()
+        .get(&province.tenant.schema, &province.db)
+        .await?;
+    let disabled = &site.disabled;
     let list: Vec<_> = catalog::national()
         .all()
         .iter()
@@ -342,7 +357,7 @@ pub struct CitizenMoveForm {
     fields: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
-/// A citizen's move (withdraw, supplement, pay) on their own dossier.
+/// A citizen's move (withdraw, supplement) on their own dossier.
 async fn citizen_move(
     citizen: crate::accounts::citizens::Citizen,
     province: Province,
@@ -355,7 +370,6 @@ async fn citizen_move(
     let ctx = mail_context(&province, &state);
     let tenant = province.tenant.clone();
     let code = tracking::normalize(&code);
-    let provider = state.fees.clone();
     let cal = state.calendar.get(&state.db).await?;
     let view = province
         .db
@@ -364,15 +378,7 @@ async fn citizen_move(
             let mut mv = Move::new(action, Actor::Citizen, format!("citizen:{}", citizen.id));
             mv.note = form.note;
             mv.answers = form.fields;
-            let d = moves::apply_by_citizen(
-                conn,
-                &tenant,
-                &ctx,
-                cal.as_ref(),
-                provider.as_ref(),
-                &d,
-                &mv,
-            )?;
+            let d = moves::apply_by_citizen(conn, &tenant, &ctx, cal.as_ref(), &d, &mv)?;
             let events = store::events(conn, d.id)?;
             let files = attachments::list(conn, d.id)?;
             Ok(DossierView::new(d, events, files, lang))
@@ -424,6 +430,9 @@ async fn supplement_dossier(
     .await
 }
 
+/// `POST /api/v1/dossiers/{code}/pay` → 200 dossier when the provider confirms at once (the
+/// sandbox); 202 `{checkout_url, dossier}` when the citizen pays on Stripe's page (its webhook
+/// then moves the dossier on).
 #[post("/api/v1/dossiers/{code}/pay")]
 async fn pay_dossier(
     CitizenUser(citizen): CitizenUser,
@@ -432,16 +441,38 @@ async fn pay_dossier(
     lang: Lang,
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    citizen_move(
-        citizen,
-        province,
-        state,
-        lang,
-        code.into_inner(),
-        Action::Pay,
-        CitizenMoveForm::default(),
+    let code = tracking::normalize(&code);
+    let cx = move_context(&province, &state).await?;
+    let return_url = format!("{}/dossiers/{code}", cx.mail.site_url);
+    let outcome = payments::pay(
+        &province.db,
+        state.fees.clone(),
+        cx,
+        code,
+        citizen.id,
+        return_url,
     )
-    .await
+    .await?;
+    let (status, url, d) = match outcome {
+        FeeOutcome::Paid(d) => (actix_web::http::StatusCode::OK, None, d),
+        FeeOutcome::PayAt { url, dossier } => {
+            (actix_web::http::StatusCode::ACCEPTED, Some(url), dossier)
+        }
+    };
+    let view = province
+        .db
+        .run(move |conn| {
+            let events = store::events(conn, d.id)?;
+            let files = attachments::list(conn, d.id)?;
+            Ok(DossierView::new(d, events, files, lang))
+        })
+        .await?;
+    Ok(match url {
+        None => HttpResponse::Ok().json(view),
+        Some(url) => {
+            HttpResponse::build(status).json(json!({ "checkout_url": url, "dossier": view }))
+        }
+    })
 }
 
 #[derive(Debug, Deserialize)]

@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::accounts::extract::{Province, SiteToken};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::tenancy::branding::{self, Branding};
+use crate::tenancy::branding::Branding;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // The home page (`/`) is the catalog, among the citizen's pages.
@@ -42,8 +42,16 @@ async fn who_am_i(SiteToken(claims): SiteToken) -> HttpResponse {
 
 /// The province's accent colour as a stylesheet, so pages carry no inline style.
 #[get("/brand.css")]
-async fn brand_stylesheet(province: Province) -> Result<HttpResponse, AppError> {
-    let branding = province.db.run(branding::load).await?;
+async fn brand_stylesheet(
+    province: Province,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let site = state
+        .registry
+        .sites()
+        .get(&province.tenant.schema, &province.db)
+        .await?;
+    let branding = &site.branding;
     Ok(HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")
         .insert_header(("Cache-Control", "public, max-age=60"))
@@ -67,7 +75,12 @@ async fn site_info(
     province: Province,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let branding = province.db.run(branding::load).await?;
+    let site = state
+        .registry
+        .sites()
+        .get(&province.tenant.schema, &province.db)
+        .await?;
+    let branding = site.branding.clone();
     let host = format!("{}.{}", province.tenant.slug, state.registry.base_domain());
     Ok(HttpResponse::Ok().json(SiteInfo {
         slug: province.tenant.slug.clone(),

@@ -5,15 +5,13 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::layout;
 use super::view::{self, procedure_card};
-use super::{layout, offered};
 use crate::accounts::extract::Province;
 use crate::catalog;
-use crate::dossiers::store;
 use crate::error::AppError;
 use crate::lang::Lang;
 use crate::state::AppState;
-use crate::tenancy::branding;
 use crate::web::pages::{Layout, ProcedureGroup, ProvinceHomePage};
 use crate::web::session::{self, Csrf, PageCitizen};
 
@@ -31,10 +29,12 @@ pub async fn show_home(
     csrf: Csrf,
     lang: Lang,
     query: web::Query<SearchQuery>,
+    state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let (branding, disabled) = province
-        .db
-        .run(|conn| Ok((branding::load(conn)?, store::disabled_procedures(conn)?)))
+    let site = state
+        .registry
+        .sites()
+        .get(&province.tenant.schema, &province.db)
         .await?;
     let query: String = query
         .into_inner()
@@ -45,7 +45,7 @@ pub async fn show_home(
         .take(100)
         .collect();
     let national = catalog::national();
-    let enabled = |code: &str| !disabled.iter().any(|d| d == code);
+    let enabled = |code: &str| site.enabled(code);
     let results = (!query.is_empty()).then(|| {
         national
             .search(&query, lang)
@@ -68,8 +68,8 @@ pub async fn show_home(
         .filter(|g| !g.procedures.is_empty())
         .collect();
     let page = ProvinceHomePage {
-        layout: layout(&req, &branding, &csrf, who.0.as_ref()),
-        branding,
+        layout: layout(&req, &site.branding, &csrf, who.0.as_ref()),
+        branding: site.branding.clone(),
         query,
         groups,
         results,
@@ -104,10 +104,16 @@ pub async fn show_procedure(
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let code = code.into_inner();
-    let (branding, p) = province
-        .db
-        .run(move |conn| Ok((branding::load(conn)?, offered(conn, &code)?)))
+    let site = state
+        .registry
+        .sites()
+        .get(&province.tenant.schema, &province.db)
         .await?;
+    let p = catalog::national()
+        .get(&code)
+        .filter(|p| site.enabled(&p.code))
+        .ok_or(AppError::NotFound)?;
+    let branding = &site.branding;
     let uploads = p
         .file_fields()
         .map(|f| match &f.kind {
@@ -122,7 +128,7 @@ pub async fn show_procedure(
         })
         .collect();
     let page = ProcedurePage {
-        layout: layout(&req, &branding, &csrf, who.0.as_ref()),
+        layout: layout(&req, branding, &csrf, who.0.as_ref()),
         code: p.code.clone(),
         name: p.name.get(lang).to_string(),
         level: p.level,

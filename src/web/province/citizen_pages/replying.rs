@@ -174,34 +174,25 @@ pub async fn pay_dossier_page(
     let Some(citizen) = who.0 else {
         return Ok(session::sign_in_then(&format!("/dossiers/{code}")));
     };
-    let ctx = mail_context(&province, &state);
-    let tenant = province.tenant.clone();
-    let provider = state.fees.clone();
-    let cal = state.calendar.get(&state.db).await?;
-    let c = code.clone();
-    let paid = province
-        .db
-        .run(move |conn| {
-            let d = store::lock_owned(conn, &c, citizen.id)?;
-            let mv = Move::new(
-                Action::Pay,
-                Actor::Citizen,
-                format!("citizen:{}", citizen.id),
-            );
-            moves::apply_by_citizen(
-                conn,
-                &tenant,
-                &ctx,
-                cal.as_ref(),
-                provider.as_ref(),
-                &d,
-                &mv,
-            )
-            .map(|_| ())
-        })
-        .await;
+    let cx = crate::web::province::dossier_api::move_context(&province, &state).await?;
+    let return_url = format!("{}/dossiers/{code}", cx.mail.site_url);
+    let paid = crate::payments::pay(
+        &province.db,
+        state.fees.clone(),
+        cx,
+        code.clone(),
+        citizen.id,
+        return_url,
+    )
+    .await;
     match paid {
-        Ok(()) => Ok(session::see_other(&format!("/dossiers/{code}"))),
+        Ok(crate::payments::FeeOutcome::Paid(_)) => {
+            Ok(session::see_other(&format!("/dossiers/{code}")))
+        }
+        // Off to the provider's own page; its webhook moves the dossier on.
+        Ok(crate::payments::FeeOutcome::PayAt { url, .. }) => Ok(HttpResponse::SeeOther()
+            .insert_header((actix_web::http::header::LOCATION, url))
+            .finish()),
         Err(AppError::Conflict { msg, .. }) => {
             let attempt = Attempt {
                 conflict: Some(("history", msg)),

@@ -11,6 +11,7 @@ use super::{CsrfForm, labelled_errors, layout};
 use crate::accounts::extract::StaffUser;
 use crate::error::{AppError, FieldErrors};
 use crate::lang::{Lang, Msg};
+use crate::state::AppState;
 use crate::tenancy::branding::{self, Branding, BrandingInput};
 use crate::tenancy::logo;
 use crate::web::pages::{Layout, tr};
@@ -144,6 +145,7 @@ pub struct BrandingForm {
 #[post("/manage/admin/branding")]
 pub async fn save_branding_form(
     req: HttpRequest,
+    state: web::Data<AppState>,
     who: PageAdmin,
     csrf: Csrf,
     lang: Lang,
@@ -168,6 +170,7 @@ pub async fn save_branding_form(
                 .db
                 .run(move |conn| branding::save(conn, &b))
                 .await?;
+            state.registry.sites().forget(&admin.province.tenant.schema);
             Ok(session::see_other("/manage/admin?saved=branding"))
         }
         Err(errors) => {
@@ -185,6 +188,7 @@ pub async fn save_branding_form(
 #[post("/manage/admin/logo")]
 pub async fn upload_logo_form(
     req: HttpRequest,
+    state: web::Data<AppState>,
     who: PageAdmin,
     csrf: Csrf,
     payload: Multipart,
@@ -210,7 +214,7 @@ pub async fn upload_logo_form(
                 ),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )),
-            Some(file) => match store_logo(&admin, file.bytes).await {
+            Some(file) => match store_logo(&admin, &state, file.bytes).await {
                 Ok(_) => None,
                 Err(e @ AppError::Invalid(_)) => Some((e, StatusCode::UNPROCESSABLE_ENTITY)),
                 Err(e) => return Err(e),
@@ -234,6 +238,7 @@ pub async fn upload_logo_form(
 
 #[post("/manage/admin/logo/delete")]
 pub async fn remove_logo_form(
+    state: web::Data<AppState>,
     who: PageAdmin,
     csrf: Csrf,
     form: web::Form<CsrfForm>,
@@ -243,5 +248,6 @@ pub async fn remove_logo_form(
         return Ok(session::sign_in_then("/manage/admin"));
     };
     admin.province.db.run(logo::delete).await?;
+    state.registry.sites().forget(&admin.province.tenant.schema);
     Ok(session::see_other("/manage/admin?saved=logo_removed"))
 }

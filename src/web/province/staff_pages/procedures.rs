@@ -10,6 +10,7 @@ use crate::catalog;
 use crate::dossiers::store;
 use crate::error::AppError;
 use crate::lang::Lang;
+use crate::state::AppState;
 use crate::tenancy::branding;
 use crate::web::pages::Layout;
 use crate::web::session::{self, Csrf, PageAdmin};
@@ -91,6 +92,7 @@ pub struct SwitchForm {
 /// `enabled=true|false`, as `PUT /api/v1/manage/procedures/{code}`.
 #[post("/manage/admin/procedures/{code}")]
 pub async fn switch_procedure(
+    state: web::Data<AppState>,
     who: PageAdmin,
     csrf: Csrf,
     code: web::Path<String>,
@@ -109,6 +111,7 @@ pub async fn switch_procedure(
         .db
         .run(move |conn| store::set_procedure_enabled(conn, &c, enabled))
         .await?;
+    state.registry.sites().forget(&admin.province.tenant.schema);
     Ok(session::see_other(&format!(
         "/manage/admin/procedures?switched={code}#{code}"
     )))

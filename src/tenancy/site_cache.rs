@@ -1,0 +1,89 @@
+//! What every page of a province reads and almost never changes (its branding and the
+//! procedures it switched off), kept in memory per province.
+//!
+//! Freshness: a tenant-schema trigger sends `NOTIFY portal_site, '<schema>'` on every change
+//! to `branding`, `logo` or `procedure_settings`; the registry's listener forgets that entry on
+//! every replica (within its 100 ms poll). The replica that made the change forgets it at once
+//! ([`SiteCache::forget`]), and every entry is dropped after [`MAX_AGE`] in case a
+//! notification was lost while the listener reconnected.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use super::branding::{self, Branding};
+use crate::db::TenantDb;
+use crate::dossiers::store;
+use crate::error::AppError;
+
+/// The longest an entry is trusted without a notification.
+pub const MAX_AGE: Duration = Duration::from_secs(60);
+
+/// A province's cached site data.
+#[derive(Debug)]
+pub struct SiteData {
+    pub branding: Branding,
+    /// Codes of the procedures the province switched off.
+    pub disabled: Vec<String>,
+    loaded_at: Instant,
+}
+
+impl SiteData {
+    pub fn enabled(&self, code: &str) -> bool {
+        !self.disabled.iter().any(|d| d == code)
+    }
+}
+
+/// Keyed by the tenant's schema name (what the trigger's notification carries).
+#[derive(Debug, Default)]
+pub struct SiteCache {
+    entries: RwLock<HashMap<String, Arc<SiteData>>>,
+    /// Bumped by every forget: a read that began before it is not stored, so a change made
+    /// while it was loading cannot be hidden behind an old copy.
+    generation: AtomicU64,
+}
+
+impl SiteCache {
+    /// The province's site data, from memory when fresh, else read in one tenant transaction.
+    pub async fn get(&self, schema: &str, db: &TenantDb) -> Result<Arc<SiteData>, AppError> {
+        if let Some(hit) = self
+            .entries
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(schema)
+            .filter(|d| d.loaded_at.elapsed() < MAX_AGE)
+            .cloned()
+        {
+            return Ok(hit);
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        let (branding, disabled) = db
+            .run(|conn| Ok((branding::load(conn)?, store::disabled_procedures(conn)?)))
+            .await?;
+        let data = Arc::new(SiteData {
+            branding,
+            disabled,
+            loaded_at: Instant::now(),
+        });
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        if self.generation.load(Ordering::Acquire) == generation {
+            entries.insert(schema.to_string(), data.clone());
+        }
+        Ok(data)
+    }
+
+    /// Drops one province's entry (after a change, or on its notification).
+    pub fn forget(&self, schema: &str) {
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        entries.remove(schema);
+    }
+
+    /// Drops every entry (after the listener reconnects: notifications may have been lost).
+    pub fn clear(&self) {
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        entries.clear();
+    }
+}
