@@ -216,7 +216,11 @@ async fn a_branding_or_procedure_change_reaches_every_replicas_cached_pages() {
             .await
             .contains("Thành phố Huế")
     );
-    assert!(home_on(&app, other_port, host).await.contains("/procedures/GPLX-001"));
+    assert!(
+        home_on(&app, other_port, host)
+            .await
+            .contains("/procedures/GPLX-001")
+    );
 
     let admin = app
         .staff_token("hue", "admin@hue.gov.vn", StaffRole::Admin)
