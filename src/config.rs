@@ -68,11 +68,26 @@ pub struct ServerSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct DatabaseSettings {
     pub url: SecretString,
+    /// Direct to PostgreSQL (never PgBouncer): LISTEN and the migrator. Empty: `url`.
+    pub direct_url: SecretString,
+    /// Diesel's prepared-statement cache; off behind PgBouncer < 1.21 (transaction mode).
+    pub statement_cache: bool,
     pub pool_size: u32,
     pub acquire_timeout_ms: u64,
     pub statement_timeout_ms: u64,
     pub max_lifetime_secs: u64,
     pub migrate_parallelism: usize,
+}
+
+impl DatabaseSettings {
+    /// The URL for sessions of our own (LISTEN, session locks): `direct_url`, else `url`.
+    pub fn direct(&self) -> &SecretString {
+        if self.direct_url.expose_secret().is_empty() {
+            &self.url
+        } else {
+            &self.direct_url
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -150,6 +165,16 @@ impl Settings {
             return bad(
                 "database.url",
                 "must start with postgres:// (set DATABASE_URL or PORTAL__DATABASE__URL)",
+            );
+        }
+        let direct = self.database.direct_url.expose_secret();
+        if !(direct.is_empty()
+            || direct.starts_with("postgres://")
+            || direct.starts_with("postgresql://"))
+        {
+            return bad(
+                "database.direct_url",
+                "must be empty or start with postgres:// (PORTAL__DATABASE__DIRECT_URL)",
             );
         }
         if let Some(secret) = &self.auth.jwt_secret

@@ -93,6 +93,15 @@ enum TenantAction {
     Suspend { slug: String },
     /// Resume a suspended province.
     Resume { slug: String },
+    /// Write one province (its schema's rows and its control-plane rows, consistent) to a file.
+    Export {
+        slug: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Create a province from an export file (refused if its slug exists here or the schema
+    /// versions differ).
+    Import { path: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -189,6 +198,8 @@ fn run(command: Command, settings: Settings) -> Result<(), Failure> {
             TenantAction::Resume { slug } => {
                 commands::tenant::set_status(&settings, &slug, TenantStatus::Active)
             }
+            TenantAction::Export { slug, out } => commands::tenant::export(&settings, &slug, &out),
+            TenantAction::Import { path } => commands::tenant::import(&settings, &path),
         },
         Command::Tenants {
             action: TenantsAction::Apply { path, dry_run },

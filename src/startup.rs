@@ -127,13 +127,13 @@ impl Application {
         if let Err(e) = registry.reload() {
             tracing::warn!(error = %e, "registry not loaded yet; the listener will retry");
         }
-        registry.spawn_listener(settings.database.url.clone());
+        registry.spawn_listener(settings.database.direct().clone());
         let mailer = LettreMailer::from_settings(&settings).map_err(StartError::Mail)?;
         MailWorker {
             db: db.clone(),
             registry: Arc::downgrade(&registry),
             mailer: Arc::new(mailer),
-            database_url: settings.database.url.clone(),
+            listen_url: settings.database.direct().clone(),
             retry_base_ms: settings.mail.retry_base_ms,
         }
         .spawn();

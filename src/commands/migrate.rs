@@ -11,7 +11,7 @@ use crate::db::migrate::{TENANT_MIGRATIONS, migrate_tenants, run_public};
 
 pub fn run(settings: &Settings) -> Outcome {
     let started = std::time::Instant::now();
-    let applied = run_public(settings.database.url.expose_secret())
+    let applied = run_public(settings.database.direct().expose_secret())
         .map_err(|e| Failure::new(1, format!("public schema: {e}")))?;
     match applied.len() {
         0 => println!("public: up to date"),

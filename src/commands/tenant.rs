@@ -135,3 +135,48 @@ pub fn apply(settings: &Settings, path: &Path, dry_run: bool) -> Outcome {
     );
     Ok(())
 }
+
+/// `portal tenant export SLUG --out FILE`: written beside FILE first, renamed when complete.
+pub fn export(settings: &Settings, slug: &str, out: &Path) -> Outcome {
+    let db = Db::new(&settings.database);
+    let partial = out.with_extension("partial");
+    let file = std::fs::File::create(&partial)
+        .map_err(|e| Failure::new(1, format!("{}: {e}", partial.display())))?;
+    let mut writer = std::io::BufWriter::new(file);
+    let result = crate::tenancy::backup::export::export(&db, slug, &mut writer);
+    drop(writer);
+    let summary = match result {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(e.into());
+        }
+    };
+    std::fs::rename(&partial, out)
+        .map_err(|e| Failure::new(1, format!("{}: {e}", out.display())))?;
+    let rows: u64 = summary.counts.values().sum();
+    println!(
+        "exported {slug} (tenant schema {}): {rows} rows to {}",
+        summary.tenant_schema_version,
+        out.display()
+    );
+    for (section, n) in summary.counts.iter().filter(|(_, n)| **n > 0) {
+        println!("  {section}: {n}");
+    }
+    Ok(())
+}
+
+/// `portal tenant import FILE`.
+pub fn import(settings: &Settings, path: &Path) -> Outcome {
+    let db = Db::new(&settings.database);
+    let file = std::fs::File::open(path)
+        .map_err(|e| Failure::new(1, format!("{}: {e}", path.display())))?;
+    let mut reader = std::io::BufReader::new(file);
+    let summary = crate::tenancy::backup::import::import(&db, &mut reader, &cli_actor())?;
+    let rows: u64 = summary.counts.values().sum();
+    println!(
+        "imported {} ({}): {rows} rows; {} national account(s) were here already and kept",
+        summary.tenant.slug, summary.tenant.name, summary.citizens_kept
+    );
+    Ok(())
+}

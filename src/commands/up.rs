@@ -11,7 +11,7 @@ use crate::db::admin::{AdminError, ensure_database};
 use crate::startup::Application;
 
 pub async fn up(mut settings: Settings, demo: bool, tenants_dir: &Path) -> Outcome {
-    let url = settings.database.url.expose_secret().to_string();
+    let url = settings.database.direct().expose_secret().to_string();
     let created = tokio::task::spawn_blocking(move || ensure_database(&url))
         .await
         .map_err(|e| Failure::new(1, e.to_string()))?;

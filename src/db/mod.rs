@@ -6,6 +6,8 @@ pub mod migrate;
 pub mod schema;
 mod tenant;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use diesel::prelude::*;
@@ -34,12 +36,19 @@ pub type PgPool = Pool<ConnectionManager<PgConnection>>;
 pub type PooledConn = PooledConnection<ConnectionManager<PgConnection>>;
 
 /// Runs when the pool opens a physical connection (not at each checkout): code that forgets
-/// the door finds no tables at all rather than somebody else's.
+/// the door finds no tables at all rather than somebody else's. Behind PgBouncer the SET
+/// reaches one server connection only: PgBouncer's `connect_query` must set it on every one
+/// (docs/architecture.md, PgBouncer). Also turns diesel's statement cache off when configured.
 #[derive(Debug)]
-struct FailClosed;
+struct FailClosed {
+    statement_cache: bool,
+}
 
 impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for FailClosed {
     fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        if !self.statement_cache {
+            conn.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
+        }
         sql_query("SET search_path = pg_catalog")
             .execute(conn)
             .map(|_| ())
@@ -52,6 +61,20 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for FailClosed {
 pub struct Db {
     pool: PgPool,
     statement_timeout: String,
+    /// Threads waiting for a pooled connection now, and checkouts that timed out (for
+    /// `/metrics`; r2d2's own state counts neither).
+    waiting: Arc<AtomicI64>,
+    timeouts: Arc<AtomicU64>,
+}
+
+/// The pool as `/metrics` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    pub in_use: u32,
+    pub idle: u32,
+    pub waiting: i64,
+    pub max: u32,
+    pub timeouts: u64,
 }
 
 impl std::fmt::Debug for Db {
@@ -74,23 +97,39 @@ impl Db {
             .max_lifetime(Some(Duration::from_secs(settings.max_lifetime_secs)))
             .idle_timeout(Some(Duration::from_secs(300)))
             .test_on_check_out(false)
-            .connection_customizer(Box::new(FailClosed))
+            .connection_customizer(Box::new(FailClosed {
+                statement_cache: settings.statement_cache,
+            }))
             .build_unchecked(manager);
         Db {
             pool,
             statement_timeout: format!("{}ms", settings.statement_timeout_ms),
+            waiting: Arc::default(),
+            timeouts: Arc::default(),
         }
     }
 
     /// A pooled connection with `search_path = pg_catalog`; for the doors and for tests.
     pub fn checkout(&self) -> Result<PooledConn, AppError> {
-        Ok(self.pool.get()?)
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let got = self.pool.get();
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        if got.is_err() {
+            self.timeouts.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(got?)
     }
 
-    /// Connections in use and idle, for `/metrics`.
-    pub fn pool_state(&self) -> (u32, u32) {
+    /// Connections in use, idle and waited for, for `/metrics`.
+    pub fn pool_state(&self) -> PoolState {
         let s = self.pool.state();
-        (s.connections - s.idle_connections, s.idle_connections)
+        PoolState {
+            in_use: s.connections - s.idle_connections,
+            idle: s.idle_connections,
+            waiting: self.waiting.load(Ordering::Relaxed),
+            max: self.pool.max_size(),
+            timeouts: self.timeouts.load(Ordering::Relaxed),
+        }
     }
 
     /// The control-plane door: one transaction on schema `public`.

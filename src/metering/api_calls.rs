@@ -19,6 +19,8 @@ pub struct ApiCallCounter {
     /// uses the same key, so a flush whose commit was lost is never counted twice.
     pending: Mutex<HashMap<TenantId, (String, u64)>>,
     seq: AtomicU64,
+    /// When every count was last written (or the process started): the flush lag.
+    flushed_at: Mutex<std::time::Instant>,
 }
 
 impl Default for ApiCallCounter {
@@ -28,6 +30,7 @@ impl Default for ApiCallCounter {
             counts: Mutex::default(),
             pending: Mutex::default(),
             seq: AtomicU64::new(0),
+            flushed_at: Mutex::new(std::time::Instant::now()),
         }
     }
 }
@@ -58,6 +61,14 @@ impl ApiCallCounter {
             .map(|(_, n)| n)
             .sum();
         counts + pending
+    }
+
+    /// Time since the last flush that left nothing pending (or since the process started).
+    pub fn flush_lag(&self) -> std::time::Duration {
+        self.flushed_at
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .elapsed()
     }
 
     /// Writes every province's calls as one usage event each. Returns the calls written.
@@ -124,6 +135,9 @@ impl ApiCallCounter {
                     first_error.get_or_insert(e);
                 }
             }
+        }
+        if first_error.is_none() {
+            *self.flushed_at.lock().unwrap_or_else(|p| p.into_inner()) = std::time::Instant::now();
         }
         match first_error {
             Some(e) if written == 0 => Err(e),

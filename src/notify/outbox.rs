@@ -182,3 +182,44 @@ pub fn backoff(base_ms: u64, attempts: i32) -> Duration {
     let factor = 1u64 << attempts.clamp(0, 20);
     Duration::milliseconds(base_ms.saturating_mul(factor).min(3_600_000) as i64)
 }
+
+/// Unsent mails in the outbox on the current path, and when the oldest of them was queued.
+pub fn backlog(conn: &mut PgConnection) -> Result<(i64, Option<DateTime<Utc>>), AppError> {
+    Ok(outbox::table
+        .filter(outbox::sent_at.is_null())
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::min(outbox::created_at),
+        ))
+        .first(conn)?)
+}
+
+/// [`backlog`] over the national outbox and every province's, in one transaction (each
+/// province through its own role). A province that cannot be read is logged and left out.
+pub fn backlog_everywhere(
+    db: &crate::db::Db,
+    registry: &crate::tenancy::Registry,
+) -> Result<(i64, Option<DateTime<Utc>>), AppError> {
+    db.control(|conn| {
+        let (mut unsent, mut oldest) = backlog(conn)?;
+        for t in registry.all() {
+            let one = conn.transaction(|conn| {
+                crate::db::tenant_enter(conn, &t.db_ref())?;
+                let r = backlog(conn)?;
+                crate::db::tenant_leave(conn)?;
+                Ok::<_, AppError>(r)
+            });
+            match one {
+                Ok((n, at)) => {
+                    unsent += n;
+                    oldest = match (oldest, at) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                }
+                Err(e) => tracing::warn!(tenant = %t.slug, error = %e, "outbox backlog unreadable"),
+            }
+        }
+        Ok((unsent, oldest))
+    })
+}

@@ -22,7 +22,8 @@ pub struct MailWorker {
     pub db: Db,
     pub registry: Weak<Registry>,
     pub mailer: Arc<dyn Mailer>,
-    pub database_url: SecretString,
+    /// Direct to PostgreSQL (`database.direct_url`): LISTEN needs a session of its own.
+    pub listen_url: SecretString,
     pub retry_base_ms: u64,
 }
 
@@ -127,8 +128,8 @@ impl MailWorker {
     }
 
     fn listen(&self) -> Result<PgConnection, String> {
-        let mut conn = PgConnection::establish(self.database_url.expose_secret())
-            .map_err(|e| e.to_string())?;
+        let mut conn =
+            PgConnection::establish(self.listen_url.expose_secret()).map_err(|e| e.to_string())?;
         diesel::sql_query(format!("LISTEN {}", outbox::CHANNEL))
             .execute(&mut conn)
             .map_err(|e| e.to_string())?;

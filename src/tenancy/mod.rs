@@ -1,5 +1,6 @@
 //! Provinces as tenants: identity, registry, provisioning and manifests.
 
+pub mod backup;
 pub mod branding;
 pub mod host;
 pub mod logo;

@@ -150,6 +150,26 @@ pub fn provision_in<F>(
 where
     F: FnOnce(&mut PgConnection) -> Result<(), AppError>,
 {
+    let id = TenantId(uuid::Uuid::new_v4());
+    // Roles are cluster-wide: a UUID keeps them unique across databases.
+    let role = format!("pt_{}", id.0.simple());
+    provision_as(conn, new, id, &role, actor, after_schema)
+}
+
+/// [`provision_in`] with a given tenant id and role name: an imported province keeps its id
+/// (usage and tokens name it) and gets a role of its own (roles are cluster-wide, and the
+/// exporting installation may share the cluster).
+pub fn provision_as<F>(
+    conn: &mut PgConnection,
+    new: &NewTenant,
+    id: TenantId,
+    role: &str,
+    actor: &str,
+    after_schema: F,
+) -> Result<Tenant, AppError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<(), AppError>,
+{
     let latest = latest_version(&TENANT_MIGRATIONS).map_err(AppError::internal)?;
     {
         if store::find_by_slug(conn, new.slug.as_str())?.is_some()
@@ -191,12 +211,10 @@ where
             Some(code) => code.clone(),
             None => free_code(conn, new.slug.as_str())?,
         };
-        let id = TenantId(uuid::Uuid::new_v4());
         let tenant = TenantRef {
             id,
             schema: new.slug.schema_name(),
-            // Roles are cluster-wide: a UUID keeps them unique across databases.
-            role: format!("pt_{}", id.0.simple()),
+            role: role.to_string(),
         };
         // The row first: its unique slug makes a concurrent twin wait here, then fail cleanly.
         let inserted = diesel::insert_into(tenants::table)

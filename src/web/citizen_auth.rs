@@ -27,7 +27,7 @@ pub async fn register_citizen(
     let form = form.into_inner();
     let new = NewCitizen::parse(&form.email, &form.password, &form.full_name)?;
     let db = state.db.clone();
-    let citizen = web::block(move || -> Result<_, AppError> {
+    let citizen = crate::web::in_span(move || -> Result<_, AppError> {
         let hash = password::hash(&new.password)?;
         db.control(|conn| citizens::register(conn, &new, &hash))
     })

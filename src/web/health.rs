@@ -3,7 +3,11 @@
 use actix_web::{HttpResponse, get, web};
 
 use crate::error::AppError;
+use crate::notify::outbox;
 use crate::state::AppState;
+
+/// How stale the outbox gauges may be.
+const OUTBOX_READ_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(healthz)
@@ -22,22 +26,54 @@ async fn healthz() -> HttpResponse {
 #[get("/readyz")]
 async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let db = state.db.clone();
-    web::block(move || db.ping()).await??;
+    crate::web::in_span(move || db.ping()).await??;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })))
 }
 
 #[get("/metrics")]
 async fn metrics_text(state: web::Data<AppState>) -> HttpResponse {
-    let (in_use, idle) = state.db.pool_state();
-    state.metrics.pool_in_use.set(i64::from(in_use));
-    state.metrics.pool_idle.set(i64::from(idle));
-    state
-        .metrics
-        .tenants
-        .set(state.registry.active().len() as i64);
+    let m = &state.metrics;
+    let pool = state.db.pool_state();
+    m.pool_in_use.set(i64::from(pool.in_use));
+    m.pool_idle.set(i64::from(pool.idle));
+    m.pool_waiting.set(pool.waiting);
+    m.pool_max.set(i64::from(pool.max));
+    m.pool_timeouts
+        .inc_by(pool.timeouts.saturating_sub(m.pool_timeouts.get()));
+    m.tenants.set(state.registry.active().len() as i64);
+    m.usage_unflushed
+        .set(i64::try_from(state.api_calls.unflushed()).unwrap_or(i64::MAX));
+    m.usage_flush_lag
+        .set(state.api_calls.flush_lag().as_secs_f64());
+    // The outbox costs a query per province: read at most every few seconds.
+    let due = {
+        let mut read_at = m.outbox_read_at.lock().unwrap_or_else(|p| p.into_inner());
+        let due = read_at.is_none_or(|at| at.elapsed() >= OUTBOX_READ_EVERY);
+        if due {
+            *read_at = Some(std::time::Instant::now());
+        }
+        due
+    };
+    if due {
+        let st = state.clone();
+        let read =
+            crate::web::in_span(move || outbox::backlog_everywhere(&st.db, &st.registry)).await;
+        match read {
+            Ok(Ok((unsent, oldest))) => {
+                m.outbox_unsent.set(unsent);
+                let age = oldest.map_or(0.0, |at| {
+                    (chrono::Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0
+                });
+                m.outbox_oldest_age.set(age);
+            }
+            // The gauges keep their last values; the database may be away.
+            Ok(Err(e)) => tracing::warn!(error = %e, "outbox gauges not refreshed"),
+            Err(e) => tracing::warn!(error = %e, "outbox gauges not refreshed"),
+        }
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render())
+        .body(m.render())
 }
 
 /// The one stylesheet of the national layout, compiled into the binary.

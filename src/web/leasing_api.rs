@@ -71,7 +71,7 @@ async fn put_plan(
         .await?;
     // Rates of provinces on this plan change now.
     let registry = state.registry.clone();
-    web::block(move || registry.reload()).await??;
+    crate::web::in_span(move || registry.reload()).await??;
     Ok(HttpResponse::Ok().json(plan))
 }
 
@@ -126,7 +126,7 @@ async fn put_lease(
         })
         .await?;
     let registry = state.registry.clone();
-    web::block(move || registry.reload()).await??;
+    crate::web::in_span(move || registry.reload()).await??;
     let mut body = serde_json::to_value(TenantView::new(&tenant, &state)).unwrap_or_default();
     body["leases"] = serde_json::to_value(leases).unwrap_or_default();
     Ok(HttpResponse::Ok().json(body))
@@ -260,7 +260,7 @@ pub async fn approve(
         })
         .await?;
     let registry = state.registry.clone();
-    web::block(move || registry.reload()).await??;
+    crate::web::in_span(move || registry.reload()).await??;
     Ok(tenant)
 }
 

@@ -43,14 +43,16 @@ pub async fn observe(
     let mut res = next.call(req).instrument(span.clone()).await?;
     let elapsed = started.elapsed();
     let status = res.status().as_u16();
-    let site = res
-        .request()
-        .extensions()
-        .get::<Site>()
-        .map(Site::kind)
-        .unwrap_or("none");
+    let (site, province) = match res.request().extensions().get::<Site>() {
+        Some(Site::Province(t)) => ("province", Some(t.slug.clone())),
+        Some(other) => (other.kind(), None),
+        None => ("none", None),
+    };
     if let Some(state) = state {
         state.metrics.observe(site, status, elapsed.as_secs_f64());
+        if let Some(slug) = province {
+            state.metrics.observe_province(&slug, status);
+        }
     }
     span.in_scope(|| {
         tracing::info!(

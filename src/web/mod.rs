@@ -26,6 +26,17 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::tenancy::Site;
 
+/// `web::block` that keeps the request's tracing span (request id, site, province), so a line
+/// logged on the blocking thread still names its request.
+pub async fn in_span<T, F>(f: F) -> Result<T, AppError>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let span = tracing::Span::current();
+    Ok(web::block(move || span.in_scope(f)).await?)
+}
+
 /// Builds and starts the server on `listener` (port 0 in tests). `main` and the tests share it.
 pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result<Server> {
     let workers = match state.settings.server.workers {

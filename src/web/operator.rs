@@ -158,7 +158,7 @@ async fn create_tenant(
     let new = new.map_err(AppError::Invalid)?;
     let admin_email = admin_email.ok().flatten();
     let st = state.clone();
-    let tenant = web::block(move || -> Result<Tenant, AppError> {
+    let tenant = crate::web::in_span(move || -> Result<Tenant, AppError> {
         let actor = format!("operator:{}", user.email);
         let tenant = provision(&st.db, &new, &actor)?;
         if let Some(email) = admin_email {
@@ -188,7 +188,7 @@ async fn change_status(
     status: TenantStatus,
 ) -> Result<HttpResponse, AppError> {
     let st = state.clone();
-    let tenant = web::block(move || -> Result<Tenant, AppError> {
+    let tenant = crate::web::in_span(move || -> Result<Tenant, AppError> {
         let tenant = st.db.control(|conn| {
             let tenant = store::set_status(conn, &slug, status)?;
             let action = format!(

@@ -379,7 +379,7 @@ async fn change_tenant_status(
         })
         .await?;
     let registry = state.registry.clone();
-    web::block(move || registry.reload()).await??;
+    crate::web::in_span(move || registry.reload()).await??;
     Ok(session::see_other(&format!("/tenants/{slug}")))
 }
 

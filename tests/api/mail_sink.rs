@@ -10,6 +10,8 @@ use tokio::task::JoinHandle;
 
 #[derive(Debug, Clone)]
 pub struct Mail {
+    /// The `From` header as sent (encoded words decoded).
+    pub from: String,
     pub to: String,
     pub subject: String,
     pub body: String,
@@ -151,6 +153,7 @@ fn decode(to: &str, lines: &[String]) -> Mail {
         _ => body.join("\n"),
     };
     Mail {
+        from: decode_words(&header("From")),
         to: to.to_string(),
         subject: decode_words(&header("Subject")),
         body: text,

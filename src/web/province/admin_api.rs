@@ -276,7 +276,7 @@ async fn accept_invitation(
     let pw = form.into_inner().password;
     check_password(&pw, None).map_err(|m| AppError::invalid("password", m))?;
     let token = token.into_inner();
-    let hash = web::block(move || password::hash(&pw)).await??;
+    let hash = crate::web::in_span(move || password::hash(&pw)).await??;
     let account = province
         .db
         .run(move |conn| staff::accept_invitation(conn, &token, &hash))

@@ -318,7 +318,7 @@ pub async fn register_account(
     let outcome = match NewCitizen::parse(&form.email, &form.password, &form.full_name) {
         Ok(new) => {
             let db = state.db.clone();
-            web::block(move || -> Result<Citizen, AppError> {
+            crate::web::in_span(move || -> Result<Citizen, AppError> {
                 let hash = password::hash(&new.password)?;
                 db.control(|conn| citizens::register(conn, &new, &hash))
             })

@@ -149,7 +149,7 @@ pub async fn set_invited_password(
         return password_page(&req, &branding, &csrf, lang, &account, error);
     }
     let pw = form.password;
-    let hash = web::block(move || password::hash(&pw)).await??;
+    let hash = crate::web::in_span(move || password::hash(&pw)).await??;
     let accepted = province
         .db
         .run(move |conn| staff::accept_invitation(conn, &token, &hash))
