@@ -250,3 +250,43 @@ async fn bad_slugs_are_refused_with_422() {
         0
     );
 }
+
+#[tokio::test]
+async fn provinces_provisioned_at_the_same_time_all_succeed_with_distinct_codes() {
+    let app = TestApp::spawn().await;
+    let db = app.database().clone();
+    // Eight at once, whose derived codes collide (all `XA…`), as two operators approving
+    // subscriptions at the same moment would.
+    let handles: Vec<_> = (0..8)
+        .map(|i| {
+            let db = db.clone();
+            tokio::task::spawn_blocking(move || {
+                let new = NewTenant::parse(
+                    &format!("xa-{i:02}"),
+                    &format!("Xã {i}"),
+                    "basic",
+                    &[],
+                    "localhost",
+                )
+                .unwrap();
+                provision(&db, &new, "test").map(|t| t.code)
+            })
+        })
+        .collect();
+    let mut codes = Vec::new();
+    for h in handles {
+        codes.push(h.await.unwrap().expect("every provisioning succeeds"));
+    }
+    codes.sort();
+    codes.dedup();
+    assert_eq!(codes.len(), 8, "{codes:?}");
+    let mut conn = app.raw_connection();
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM tenants WHERE slug LIKE $1",
+            "xa-%"
+        ),
+        8
+    );
+}
