@@ -2,6 +2,11 @@
 //! database per test. One binary for all of them keeps linking fast.
 
 mod attachments;
+mod attacks_hosts;
+mod attacks_input;
+mod attacks_kit;
+mod attacks_tenancy;
+mod attacks_tokens;
 mod billing;
 mod browser;
 mod calendar;
