@@ -129,6 +129,8 @@ async fn sign_in_operator(
             let mut res = session::see_other("/");
             res.add_cookie(&session::session_cookie(&state, token))
                 .map_err(AppError::internal)?;
+            res.add_cookie(&session::rotated_csrf_cookie(&state))
+                .map_err(AppError::internal)?;
             return Ok(res);
         }
         Ok(None) => (

@@ -2,6 +2,7 @@
 //! database per test. One binary for all of them keeps linking fast.
 
 mod attachments;
+mod attacks_csrf;
 mod attacks_hosts;
 mod attacks_input;
 mod attacks_kit;
