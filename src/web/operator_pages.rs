@@ -110,7 +110,7 @@ async fn sign_in_operator(
     let found = state
         .db
         .control_async(move |conn| {
-            let key = format!("operator:{}", email.trim().to_lowercase());
+            let key = operators::sign_in_key(&email);
             throttle::check(conn, &key)?;
             let found = operators::authenticate(conn, &email, &given)?;
             if found.is_none() {
