@@ -154,7 +154,6 @@ async fn stored_markup_in_answers_notes_names_and_branding_is_shown_escaped_on_e
     }
     let national = Browser::new(&app, "localhost").get("/").await;
     shows_escaped(&national, "national home", &[TENANT]);
-    let _ = (CITIZEN_ID, CITIZEN_PASSWORD);
 }
 
 #[tokio::test]
