@@ -58,24 +58,20 @@ async fn a_custom_domain_draws_on_its_provinces_rate_bucket() {
     let first = burst(&app, HN, 5).await;
     assert!(first.iter().all(|r| r.status() == 200), "the burst is 5");
     let second = burst(&app, HN_DOMAIN, 10).await;
-    let limited: Vec<&reqwest::Response> = second.iter().filter(|r| r.status() == 429).collect();
+    let (limited, _served): (Vec<reqwest::Response>, Vec<reqwest::Response>) =
+        second.into_iter().partition(|r| r.status() == 429);
     assert!(
         limited.len() >= 8,
         "only {} of 10 limited: the custom domain had a bucket of its own",
         limited.len()
     );
-    assert!(
-        limited
-            .iter()
-            .all(|r| r.headers().contains_key("retry-after"))
-    );
+    for res in limited {
+        assert!(res.headers().contains_key("retry-after"));
+        refused(res, 429, "rate_limited").await;
+    }
     // Back on the subdomain, still empty; another province is served all along.
     let third = burst(&app, HN, 5).await;
     assert!(third.iter().filter(|r| r.status() == 429).count() >= 4);
-    let res = burst(&app, HN, 1).await.pop().unwrap();
-    if res.status() == 429 {
-        refused(res, 429, "rate_limited").await;
-    }
     assert!(
         burst(&app, "hue.localhost", 10)
             .await

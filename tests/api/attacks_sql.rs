@@ -516,3 +516,75 @@ async fn sql_metacharacters_in_query_and_path_parameters_are_plain_values() {
         "submitted"
     );
 }
+
+#[tokio::test]
+async fn sql_metacharacters_in_billing_and_decision_fields_round_trip_verbatim() {
+    let app = TestApp::spawn().await;
+    let numbers = crate::invoice_pages::closed_october(&app).await;
+    let op = app.operator_token().await;
+    let totals = "SELECT sum(total_vnd)::bigint AS n FROM public.invoices";
+    let before = count(&app, totals);
+    let reference = "UNC'; UPDATE invoices SET total_vnd = 0; --";
+    let res = app
+        .post_json(
+            "ops.localhost",
+            &format!("/api/v1/invoices/{}/pay", numbers[0]),
+            Some(&op),
+            &json!({"reference": reference}),
+        )
+        .await;
+    let paid = json_of(res).await;
+    assert_eq!(paid["status"], "paid");
+    let reason = SQL[0];
+    let res = app
+        .post_json(
+            "ops.localhost",
+            &format!("/api/v1/invoices/{}/void", numbers[1]),
+            Some(&op),
+            &json!({"reason": reason}),
+        )
+        .await;
+    assert_eq!(json_of(res).await["status"], "void");
+    assert_eq!(
+        text(
+            &app,
+            &format!(
+                "SELECT payment_reference AS t FROM public.invoices WHERE number = '{}'",
+                numbers[0]
+            )
+        ),
+        format!("bank:{reference}"),
+        "kept as given, after the method's prefix"
+    );
+    assert_eq!(
+        text(&app, "SELECT reason AS t FROM public.credit_notes"),
+        reason
+    );
+    assert_eq!(count(&app, totals), before, "no total was rewritten");
+    // A subscription declined with an injection for a reason.
+    let res = app
+        .post_json(
+            "localhost",
+            "/api/v1/subscriptions",
+            None,
+            &json!({"province_name": "Tỉnh Mới", "slug": "tinh-moi", "contact_email": "a@tinhmoi.vn", "plan": "standard"}),
+        )
+        .await;
+    let id = json_of(res).await["id"].as_str().unwrap().to_string();
+    let res = app
+        .post_json(
+            "ops.localhost",
+            &format!("/api/v1/subscriptions/{id}/decline"),
+            Some(&op),
+            &json!({"reason": SQL[6]}),
+        )
+        .await;
+    let declined = json_of(res).await;
+    assert_eq!(declined["status"], "declined");
+    assert_eq!(declined["reason"], SQL[6]);
+    assert_eq!(
+        count(&app, "SELECT count(*) AS n FROM public.tenants"),
+        2,
+        "no province appeared or vanished"
+    );
+}
