@@ -101,6 +101,11 @@ pub fn upsert(
     Ok(account(&row))
 }
 
+/// The sign-in throttle's key for an operator address (the page and the API share it).
+pub fn sign_in_key(email: &str) -> String {
+    format!("operator:{}", email.trim().to_lowercase())
+}
+
 /// The active account with this email and password; `None` for any mismatch, in the same time.
 pub fn authenticate(
     conn: &mut PgConnection,

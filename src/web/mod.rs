@@ -72,7 +72,7 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
             )
             .wrap(from_fn(middleware::resolve_site))
             .wrap(from_fn(middleware::render_errors))
-            .wrap(security_headers())
+            .wrap(security_headers(&state.settings.server.public_scheme))
             .wrap(Compress::default())
             .wrap(from_fn(middleware::observe))
             .configure(health::routes)
@@ -126,9 +126,19 @@ fn is_province(ctx: &GuardContext<'_>) -> bool {
 }
 
 /// Headers every response carries; pages add nothing inline, so the CSP needs no
-/// `unsafe-inline`.
-fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
+/// `unsafe-inline`. HSTS only when the public address is https (set by configuration, never
+/// by a request header): over plain http browsers ignore it, and a TLS proxy in front is what
+/// `server.public_scheme = "https"` says.
+fn security_headers(public_scheme: &str) -> DefaultHeaders {
+    let headers = if public_scheme == "https" {
+        DefaultHeaders::new().add((
+            "Strict-Transport-Security",
+            "max-age=31536000; includeSubDomains",
+        ))
+    } else {
+        DefaultHeaders::new()
+    };
+    headers
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("Referrer-Policy", "strict-origin-when-cross-origin"))
         .add(("X-Frame-Options", "DENY"))

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::accounts::extract::{OperatorAdmin, OperatorUser};
-use crate::accounts::{Email, operators};
+use crate::accounts::{Email, operators, throttle};
 use crate::audit;
 use crate::error::AppError;
 use crate::lang::Msg;
@@ -43,9 +43,18 @@ async fn issue_token(
     form: web::Json<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
     let TokenForm { email, password } = form.into_inner();
+    // The page's lockout (same key), so the API is no way round it.
     let account = state
         .db
-        .control_async(move |conn| operators::authenticate(conn, &email, &password))
+        .control_async(move |conn| {
+            let key = operators::sign_in_key(&email);
+            throttle::check(conn, &key)?;
+            let found = operators::authenticate(conn, &email, &password)?;
+            if found.is_none() {
+                throttle::record_failure(conn, &key)?;
+            }
+            Ok(found)
+        })
         .await?
         .ok_or_else(wrong_credentials)?;
     let token = state.jwt.issue(

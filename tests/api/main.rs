@@ -2,6 +2,17 @@
 //! database per test. One binary for all of them keeps linking fast.
 
 mod attachments;
+mod attacks_accounts;
+mod attacks_csrf;
+mod attacks_hosts;
+mod attacks_input;
+mod attacks_kit;
+mod attacks_limits;
+mod attacks_pages;
+mod attacks_sql;
+mod attacks_tenancy;
+mod attacks_tokens;
+mod attacks_uploads;
 mod billing;
 mod browser;
 mod calendar;

@@ -55,7 +55,8 @@ async fn list_queue(
         status,
         query: query.q,
         limit: 50,
-        offset: (query.page.unwrap_or(1).max(1) - 1) * 50,
+        // Bounded as the queue page is: `page * 50` must not overflow.
+        offset: (query.page.unwrap_or(1).clamp(1, 10_000) - 1) * 50,
     };
     let rows = staff
         .province
