@@ -59,7 +59,7 @@ pub fn contrast_with_white(r: u8, g: u8, b: u8) -> f64 {
 }
 
 /// What an admin or a manifest sends.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BrandingInput {
     pub display_name: String,
@@ -80,9 +80,10 @@ fn default_accent() -> String {
 pub const DEFAULT_ACCENT: &str = "#0b5394";
 
 /// Branding that passed every check; the only kind that is stored or rendered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Branding {
     pub display_name: String,
+    #[schema(value_type = String, example = "#0b5394")]
     pub accent_color: AccentColor,
     pub hotline: String,
     pub address: String,

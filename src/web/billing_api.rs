@@ -27,7 +27,7 @@ pub fn province_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(list_own_invoices);
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CloseForm {
     period: String,
 }
@@ -108,7 +108,7 @@ async fn get_invoice(
     Ok(HttpResponse::Ok().json(inv))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct PayForm {
     /// The bank transfer's reference.
     reference: String,
@@ -131,7 +131,7 @@ async fn pay_invoice(
     Ok(HttpResponse::Ok().json(inv))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct VoidForm {
     reason: String,
 }

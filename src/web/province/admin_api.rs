@@ -75,7 +75,7 @@ async fn list_managed_procedures(
     Ok(HttpResponse::Ok().json(list))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ToggleForm {
     enabled: bool,
 }
@@ -107,7 +107,7 @@ async fn list_staff(AdminUser(admin): AdminUser) -> Result<HttpResponse, AppErro
     Ok(HttpResponse::Ok().json(list))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct InviteForm {
     email: String,
     full_name: String,
@@ -261,7 +261,7 @@ async fn activate_staff(
     set_staff_active(admin, id.into_inner(), true).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AcceptForm {
     password: String,
 }

@@ -100,7 +100,7 @@ async fn get_procedure(
     Ok(HttpResponse::Ok().json(p))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SubmitForm {
     procedure_code: String,
     fields: serde_json::Map<String, serde_json::Value>,
@@ -351,7 +351,7 @@ pub fn file_response(meta: &attachments::AttachmentMeta, bytes: Vec<u8>) -> Http
         .body(bytes)
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct CitizenMoveForm {
     note: Option<String>,
     fields: Option<serde_json::Map<String, serde_json::Value>>,
@@ -475,8 +475,9 @@ async fn pay_dossier(
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RatingForm {
+    #[schema(minimum = 1, maximum = 5)]
     score: i64,
     comment: Option<String>,
 }
