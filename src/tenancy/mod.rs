@@ -5,6 +5,8 @@ pub mod branding;
 pub mod host;
 pub mod logo;
 pub mod manifest;
+#[cfg(test)]
+mod manifest_props;
 pub mod provision;
 pub mod registry;
 pub mod site_cache;

@@ -18,7 +18,7 @@ use crate::error::{AppError, FieldErrors};
 use crate::lang::Msg;
 
 /// A province to create, validated.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewTenant {
     pub slug: Slug,
     pub name: String,
