@@ -186,10 +186,11 @@ impl Conventions {
                 .entry(status.to_string())
                 .or_insert_with(|| RefOr::T(error(why, status)));
         };
-        if has_body || has_query {
+        if has_body || has_query || path.contains('{') {
             add(
                 "400",
-                "Malformed: not JSON, wrong content type, or bad query parameters",
+                "Malformed: not JSON, a wrong content type, bad query parameters, or a NUL \
+                 character in text",
             );
         }
         if secured {
