@@ -5,7 +5,8 @@
 
 use super::schemas::{
     AttachmentStored, CheckoutStarted, CounterSubmitted, ErrorEnvelope, FileUpload, LogoStored,
-    ManagedProcedure, ProcedureItem, ProcedureSwitch, QueueItem, Rated, Submitted, TokenSubject,
+    LogoUpload, ManagedProcedure, ProcedureItem, ProcedureSwitch, QueueItem, Rated, Submitted,
+    TokenSubject,
 };
 use crate::accounts::staff::StaffAccount;
 use crate::billing::invoice::Invoice;
@@ -235,7 +236,7 @@ fn list_own_invoices() {}
 
 #[utoipa::path(put, path = "/api/v1/manage/logo", tag = "admin", security(("bearer" = [])),
     description = "PNG or JPEG by its bytes, 200 KB at most.",
-    request_body(content = FileUpload, content_type = "multipart/form-data"),
+    request_body(content = LogoUpload, content_type = "multipart/form-data"),
     responses(
         (status = 200, description = "Stored", body = LogoStored),
         (status = 422, description = "No file, or not PNG or JPEG", body = ErrorEnvelope),

@@ -136,13 +136,20 @@ pub struct LogoStored {
     pub url: String,
 }
 
-/// A multipart upload with one `file` part (and, for attachments, the form's document name).
+/// An attachment: one `file` part and at most one `field` part (each twice: 400).
 #[derive(ToSchema)]
 pub struct FileUpload {
     #[schema(value_type = String, format = Binary)]
     pub file: Vec<u8>,
     /// The form's document this file answers (optional).
     pub field: Option<String>,
+}
+
+/// A logo: one `file` part (twice: 400).
+#[derive(ToSchema)]
+pub struct LogoUpload {
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
 }
 
 /// `POST /api/v1/subscriptions` → 202.

@@ -175,7 +175,7 @@ async fn get_dossier(
 }
 
 /// Reads the `file` part (and an optional `field` part naming the form's document), stopping
-/// as soon as the size limit is passed.
+/// as soon as the size limit is passed. Either part twice is malformed: which one would count?
 async fn read_upload(
     mut payload: Multipart,
     max: u64,
@@ -191,6 +191,8 @@ async fn read_upload(
     while let Some(part) = payload.next().await {
         let mut part = part.map_err(|_| malformed())?;
         match part.name() {
+            Some("file") if file.is_some() => return Err(malformed()),
+            Some("field") if field_name.is_some() => return Err(malformed()),
             Some("file") => {
                 let name = part
                     .content_disposition()
