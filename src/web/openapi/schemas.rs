@@ -141,7 +141,8 @@ pub struct LogoStored {
 pub struct FileUpload {
     #[schema(value_type = String, format = Binary)]
     pub file: Vec<u8>,
-    /// The form's document this file answers (optional).
+    /// The form's document this file answers (optional; a part is never null).
+    #[schema(nullable = false)]
     pub field: Option<String>,
 }
 
