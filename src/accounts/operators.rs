@@ -8,7 +8,7 @@ use crate::db::schema::operators;
 use crate::error::AppError;
 use crate::lang::Msg;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum OperatorRole {
     Operator,
@@ -35,7 +35,7 @@ impl OperatorRole {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OperatorAccount {
     pub id: uuid::Uuid,
     pub email: String,

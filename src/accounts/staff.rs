@@ -14,7 +14,7 @@ use crate::lang::Msg;
 /// How long an invitation link works.
 pub const INVITATION_HOURS: i64 = 72;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum StaffRole {
     Official,
@@ -41,7 +41,7 @@ impl StaffRole {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StaffAccount {
     pub id: uuid::Uuid,
     pub email: String,

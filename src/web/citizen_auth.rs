@@ -11,7 +11,7 @@ use crate::state::AppState;
 use crate::tenancy::Site;
 use crate::web::operator::wrong_credentials;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RegisterForm {
     email: String,
     password: String,
@@ -35,7 +35,7 @@ pub async fn register_citizen(
     Ok(HttpResponse::Created().json(citizen))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct TokenForm {
     email: String,
     password: String,

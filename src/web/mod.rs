@@ -9,6 +9,7 @@ mod middleware;
 mod national;
 pub mod national_index;
 mod national_subscribe;
+pub mod openapi;
 pub mod operator;
 pub mod operator_pages;
 pub mod pages;
@@ -76,6 +77,7 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
             .wrap(Compress::default())
             .wrap(from_fn(middleware::observe))
             .configure(health::routes)
+            .configure(openapi::routes)
             .service(
                 web::scope("")
                     .guard(guard::fn_guard(is_national))

@@ -24,15 +24,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resume_tenant);
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct TokenForm {
     email: String,
     password: String,
 }
 
-#[derive(Debug, Serialize)]
-struct TokenResponse {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TokenResponse {
     access_token: String,
+    #[schema(value_type = String, example = "Bearer")]
     token_type: &'static str,
     expires_in: u64,
 }
@@ -83,7 +84,7 @@ pub fn wrong_credentials() -> AppError {
 }
 
 /// A tenant as the operator API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TenantView {
     slug: String,
     name: String,
@@ -132,7 +133,7 @@ async fn get_tenant(
     Ok(HttpResponse::Ok().json(TenantView::new(&tenant, &state)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CreateTenantForm {
     slug: String,
     name: String,

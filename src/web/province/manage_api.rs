@@ -82,7 +82,7 @@ async fn list_queue(
     Ok(HttpResponse::Ok().json(items))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CounterForm {
     procedure_code: String,
     fields: serde_json::Map<String, serde_json::Value>,
@@ -178,7 +178,7 @@ async fn download_managed_attachment(
     Ok(file_response(&meta, bytes))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ActionForm {
     action: String,
     note: Option<String>,
