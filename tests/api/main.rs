@@ -10,6 +10,7 @@ mod citus_rules;
 mod cli;
 mod dossiers;
 mod export_import;
+mod faults;
 mod helpers;
 mod hosts;
 mod index;
