@@ -108,19 +108,24 @@ fn tenant_count(db_name: &str) -> Option<i64> {
     .ok()
 }
 
+/// The `i`-th bench tenant: a commune on the basic plan.
+fn commune(i: usize) -> NewTenant {
+    NewTenant::parse(
+        &format!("xa-{i:05}"),
+        &format!("Xã {i}"),
+        "basic",
+        &[],
+        "localhost",
+    )
+    .unwrap()
+}
+
 fn populate(db: &Db, n: usize, mode: &str) {
     let url = "the bench database";
     let started = Instant::now();
     let mut times = Vec::with_capacity(n);
     for i in 0..n {
-        let new = NewTenant::parse(
-            &format!("xa-{i:05}"),
-            &format!("Xã {i}"),
-            "basic",
-            &[],
-            "localhost",
-        )
-        .unwrap();
+        let new = commune(i);
         let t0 = Instant::now();
         provision(db, &new, "bench").unwrap();
         times.push(t0.elapsed());

@@ -38,7 +38,9 @@ CONFIG_RS = ROOT / "src" / "config.rs"
 SECRET_ENV = {
     "DATABASE_URL",
     "PORTAL__DATABASE__URL",
+    "PORTAL__DATABASE__DIRECT_URL",
     "PORTAL__AUTH__JWT_SECRET",
+    "PORTAL__AUTH__JWT_PREVIOUS_SECRET",
     "PORTAL__MAIL__SMTP_URL",
     "PORTAL__STRIPE__SECRET_KEY",
     "PORTAL__STRIPE__WEBHOOK_SECRET",
@@ -48,6 +50,7 @@ SECRET_ENV = {
 SECRET_KEYS = {
     ("database", "url"),
     ("auth", "jwt_secret"),
+    ("auth", "jwt_previous_secret"),
     ("mail", "smtp_url"),
     ("stripe", "secret_key"),
     ("stripe", "webhook_secret"),

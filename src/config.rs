@@ -103,6 +103,9 @@ impl DatabaseSettings {
 pub struct AuthSettings {
     /// HMAC key for access tokens. Required by `serve`; `up` makes an ephemeral one if unset.
     pub jwt_secret: Option<SecretString>,
+    /// The key before the last rotation: still accepted (never used to sign) until the tokens
+    /// and sessions it signed have expired, so a rotation signs nobody out.
+    pub jwt_previous_secret: Option<SecretString>,
     pub token_ttl_secs: u64,
 }
 
@@ -190,6 +193,15 @@ impl Settings {
             && secret.expose_secret().len() < 32
         {
             return bad("auth.jwt_secret", "must be at least 32 characters");
+        }
+        if let Some(secret) = &self.auth.jwt_previous_secret
+            && !secret.expose_secret().is_empty()
+            && secret.expose_secret().len() < 32
+        {
+            return bad(
+                "auth.jwt_previous_secret",
+                "must be empty or at least 32 characters",
+            );
         }
         if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
             return bad(

@@ -144,7 +144,8 @@ impl Application {
         let fees = crate::payments::from_settings(&settings.stripe).map_err(StartError::Stripe)?;
         let state = web::Data::new(AppState {
             invoices,
-            jwt: Jwt::new(&secret, settings.auth.token_ttl_secs),
+            jwt: Jwt::new(&secret, settings.auth.token_ttl_secs)
+                .with_previous(settings.auth.jwt_previous_secret.as_ref()),
             settings,
             db,
             registry,

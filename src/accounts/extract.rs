@@ -54,6 +54,20 @@ pub struct Province {
     pub db: crate::db::TenantDb,
 }
 
+impl Province {
+    /// Its branding and switched-off procedures, from the site cache.
+    pub async fn site(
+        &self,
+        state: &AppState,
+    ) -> Result<Arc<crate::tenancy::site_cache::SiteData>, AppError> {
+        state
+            .registry
+            .sites()
+            .get(&self.tenant.schema, &self.db)
+            .await
+    }
+}
+
 impl FromRequest for Province {
     type Error = AppError;
     type Future = Ready<Result<Province, AppError>>;

@@ -20,7 +20,8 @@ pub struct Claims {
 #[derive(Clone)]
 pub struct Jwt {
     encoding: EncodingKey,
-    decoding: DecodingKey,
+    /// The current key first, then the previous one during a rotation.
+    decoding: Vec<DecodingKey>,
     ttl_secs: u64,
 }
 
@@ -37,9 +38,19 @@ impl Jwt {
         let key = secret.expose_secret().as_bytes();
         Jwt {
             encoding: EncodingKey::from_secret(key),
-            decoding: DecodingKey::from_secret(key),
+            decoding: vec![DecodingKey::from_secret(key)],
             ttl_secs,
         }
+    }
+
+    /// Also accepts tokens signed with `previous` (never signs with it): rotating the key
+    /// without signing anyone out.
+    pub fn with_previous(mut self, previous: Option<&SecretString>) -> Jwt {
+        if let Some(p) = previous.filter(|p| !p.expose_secret().is_empty()) {
+            self.decoding
+                .push(DecodingKey::from_secret(p.expose_secret().as_bytes()));
+        }
+        self
     }
 
     pub fn ttl_secs(&self) -> u64 {
@@ -65,9 +76,11 @@ impl Jwt {
         validation.set_audience(&[aud]);
         validation.set_required_spec_claims(&["exp", "aud", "sub"]);
         validation.leeway = 30;
-        decode::<Claims>(token, &self.decoding, &validation)
+        self.decoding
+            .iter()
+            .find_map(|key| decode::<Claims>(token, key, &validation).ok())
             .map(|data| data.claims)
-            .map_err(|_| AppError::unauthorized())
+            .ok_or_else(AppError::unauthorized)
     }
 }
 
@@ -87,6 +100,26 @@ mod tests {
         assert!(a.verify(&token, "portal:national").is_err());
         let b = jwt("fedcba9876543210fedcba9876543210");
         assert!(b.verify(&token, "portal:operator").is_err());
+    }
+
+    #[test]
+    fn during_a_rotation_the_previous_key_still_verifies_but_never_signs() {
+        let old = jwt("0123456789abcdef0123456789abcdef");
+        let before = old.issue("u1", "portal:operator", "operator").unwrap();
+        let previous = SecretString::from("0123456789abcdef0123456789abcdef".to_string());
+        let new = jwt("fedcba9876543210fedcba9876543210").with_previous(Some(&previous));
+        assert_eq!(new.verify(&before, "portal:operator").unwrap().sub, "u1");
+        let after = new.issue("u2", "portal:operator", "operator").unwrap();
+        assert!(
+            old.verify(&after, "portal:operator").is_err(),
+            "signed with the new key"
+        );
+        assert!(
+            new.verify(&before, "portal:national").is_err(),
+            "audience still checked"
+        );
+        let without = jwt("fedcba9876543210fedcba9876543210");
+        assert!(without.verify(&before, "portal:operator").is_err());
     }
 
     #[test]

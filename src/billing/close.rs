@@ -16,7 +16,7 @@ use crate::metering::Metric;
 use crate::period::Period;
 
 /// Serialises closes across replicas (held for the close's transaction).
-const CLOSE_LOCK: i64 = 0x706f_7274_0005;
+const CLOSE_LOCK: i64 = crate::db::locks::BILLING_CLOSE;
 
 /// Closes `period` in one transaction (control-plane door) and returns its invoices.
 pub fn close(

@@ -18,7 +18,7 @@ pub const PUBLIC_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/
 pub const TENANT_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/tenant");
 
 /// Held while `public` is migrated, so two replicas starting at once take turns.
-const PUBLIC_LOCK_KEY: i64 = 0x706f_7274_616c_0001;
+const PUBLIC_LOCK_KEY: i64 = super::locks::PUBLIC_MIGRATIONS;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MigrateError {

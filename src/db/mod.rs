@@ -2,6 +2,7 @@
 //! [`Db::control`], a province's data only through [`TenantDb::tx`].
 
 pub mod admin;
+pub mod locks;
 pub mod migrate;
 pub mod schema;
 mod tenant;

@@ -14,11 +14,8 @@ use crate::db::Db;
 use crate::error::AppError;
 use crate::tenancy::Registry;
 
-/// Lock keys, one per job (arbitrary constants, stable across releases).
-pub const INDEX_REFRESH: i64 = 0x706f_7274_0002;
-pub const OVERDUE_WATCH: i64 = 0x706f_7274_0003;
-pub const USAGE_SAMPLING: i64 = 0x706f_7274_0004;
-pub const BILLING_PUSH: i64 = 0x706f_7274_0005;
+/// Lock keys, one per job (all keys live in `db::locks`).
+pub use crate::db::locks::{BILLING_PUSH, INDEX_REFRESH, OVERDUE_WATCH, USAGE_SAMPLING};
 
 /// Runs `f` if this process wins the lock `key`; `Ok(None)` when another holds it. The lock is
 /// transaction-scoped on its own connection, so it works behind PgBouncer in transaction

@@ -17,6 +17,9 @@ use crate::db::{Db, TenantRef, quote_ident};
 use crate::error::{AppError, FieldErrors};
 use crate::lang::Msg;
 
+/// Serialises provisioning (an advisory lock key, stable across releases).
+const PROVISION_LOCK: i64 = crate::db::locks::PROVISION;
+
 /// A province to create, validated.
 #[derive(Debug, Clone)]
 pub struct NewTenant {
@@ -171,6 +174,12 @@ where
     F: FnOnce(&mut PgConnection) -> Result<(), AppError>,
 {
     let latest = latest_version(&TENANT_MIGRATIONS).map_err(AppError::internal)?;
+    // One provisioning at a time, cluster-wide, until this transaction ends: two at once
+    // would both GRANT on the shared usage functions ("tuple concurrently updated") and could
+    // draw the same free tracking-code prefix. Provisioning is rare; waiting is cheap.
+    sql_query("SELECT pg_advisory_xact_lock($1)")
+        .bind::<diesel::sql_types::Int8, _>(PROVISION_LOCK)
+        .execute(conn)?;
     {
         if store::find_by_slug(conn, new.slug.as_str())?.is_some()
             || store::domain_owner(conn, new.slug.as_str())?.is_some()

@@ -74,6 +74,8 @@ async fn close_period(
 #[derive(Debug, Deserialize)]
 pub struct PeriodQuery {
     period: Option<String>,
+    /// `finalized`, `paid` or `void`; absent: all.
+    status: Option<String>,
 }
 
 #[get("/api/v1/invoices")]
@@ -86,10 +88,27 @@ async fn list_invoices(
         Some(p) => Period::parse(p).map_err(|m| AppError::invalid("period", m))?,
         None => Period::of(today_vn()).prev(),
     };
+    let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s @ ("finalized" | "paid" | "void")) => Some(s.to_string()),
+        Some(_) => {
+            return Err(AppError::invalid(
+                "status",
+                crate::lang::Msg::new(
+                    "Trạng thái là finalized, paid hoặc void.",
+                    "The status is finalized, paid or void.",
+                ),
+            ));
+        }
+    };
     let list = state
         .db
         .control_async(move |conn| invoice::for_period(conn, &period.to_string()))
         .await?;
+    let list: Vec<_> = list
+        .into_iter()
+        .filter(|i| status.as_ref().is_none_or(|s| &i.status == s))
+        .collect();
     Ok(HttpResponse::Ok().json(list))
 }
 

@@ -244,6 +244,28 @@ async fn closing_a_month_bills_lease_days_and_overage_once_with_gapless_numbers(
         .await
         .unwrap();
     assert_eq!(by_number["status"], "paid");
+    // The list filters by status; an unknown status is 422 in the contract's envelope.
+    let paid: serde_json::Value = app
+        .get_with_token(
+            "ops.localhost",
+            &format!(
+                "/api/v1/invoices?period={}&status=paid",
+                by_number["period"].as_str().unwrap()
+            ),
+            &op,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let paid = paid.as_array().unwrap();
+    assert!(!paid.is_empty());
+    assert!(paid.iter().all(|i| i["status"] == "paid"), "{paid:?}");
+    let res = app
+        .get_with_token("ops.localhost", "/api/v1/invoices?status=unpaid'--", &op)
+        .await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(crate::helpers::error_code(res).await, "validation_failed");
     assert_eq!(
         app.post_json(
             "ops.localhost",

@@ -280,3 +280,43 @@ async fn a_registry_reload_racing_another_never_brings_back_an_older_list() {
         r.join().unwrap();
     }
 }
+
+#[tokio::test]
+async fn provinces_provisioned_at_the_same_time_all_succeed_with_distinct_codes() {
+    let app = TestApp::spawn().await;
+    let db = app.database().clone();
+    // Eight at once, whose derived codes collide (all `XA…`), as two operators approving
+    // subscriptions at the same moment would.
+    let handles: Vec<_> = (0..8)
+        .map(|i| {
+            let db = db.clone();
+            tokio::task::spawn_blocking(move || {
+                let new = NewTenant::parse(
+                    &format!("xa-{i:02}"),
+                    &format!("Xã {i}"),
+                    "basic",
+                    &[],
+                    "localhost",
+                )
+                .unwrap();
+                provision(&db, &new, "test").map(|t| t.code)
+            })
+        })
+        .collect();
+    let mut codes = Vec::new();
+    for h in handles {
+        codes.push(h.await.unwrap().expect("every provisioning succeeds"));
+    }
+    codes.sort();
+    codes.dedup();
+    assert_eq!(codes.len(), 8, "{codes:?}");
+    let mut conn = app.raw_connection();
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM tenants WHERE slug LIKE $1",
+            "xa-%"
+        ),
+        8
+    );
+}

@@ -57,6 +57,19 @@ async fn mount_stripe(server: &MockServer) {
         .await;
 }
 
+/// The next POST to `path` answers 500 (Stripe's error shape); later ones go to the other mocks.
+async fn fail_once(server: &MockServer, path_: &str) {
+    Mock::given(method("POST"))
+        .and(path(path_))
+        .respond_with(ResponseTemplate::new(500).set_body_json(
+            serde_json::json!({"error": {"type": "api_error", "message": "try again"}}),
+        ))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(server)
+        .await;
+}
+
 fn decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -252,15 +265,7 @@ async fn a_closed_invoice_is_created_at_stripe_with_our_number_as_idempotency_ke
 async fn a_stripe_failure_is_recorded_and_the_retry_creates_nothing_twice() {
     let stripe = MockServer::start().await;
     // The first invoice creation fails with a 500; afterwards Stripe answers.
-    Mock::given(method("POST"))
-        .and(path("/v1/invoices"))
-        .respond_with(ResponseTemplate::new(500).set_body_json(
-            serde_json::json!({"error": {"type": "api_error", "message": "try again"}}),
-        ))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&stripe)
-        .await;
+    fail_once(&stripe, "/v1/invoices").await;
     mount_stripe(&stripe).await;
     let app = app_with_stripe(&stripe).await;
     app.create_tenant("ha-noi", "Thành phố Hà Nội").await;
@@ -408,15 +413,7 @@ async fn void(app: &TestApp, token: &str, number: &str) -> reqwest::Response {
 async fn a_voided_invoice_is_voided_at_stripe_once_and_a_failed_void_is_retried() {
     let stripe = MockServer::start().await;
     // The first void fails; the retry goes through.
-    Mock::given(method("POST"))
-        .and(path("/v1/invoices/in_1/void"))
-        .respond_with(ResponseTemplate::new(500).set_body_json(
-            serde_json::json!({"error": {"type": "api_error", "message": "try again"}}),
-        ))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&stripe)
-        .await;
+    fail_once(&stripe, "/v1/invoices/in_1/void").await;
     Mock::given(method("POST"))
         .and(path("/v1/invoices/in_1/void"))
         .respond_with(ok(
@@ -466,15 +463,7 @@ async fn a_voided_invoice_is_voided_at_stripe_once_and_a_failed_void_is_retried(
 async fn the_cli_close_pushes_to_stripe_and_the_billing_job_retries_what_failed() {
     let stripe = MockServer::start().await;
     // Every invoice creation fails once (one per province), then Stripe answers.
-    Mock::given(method("POST"))
-        .and(path("/v1/invoices"))
-        .respond_with(ResponseTemplate::new(500).set_body_json(
-            serde_json::json!({"error": {"type": "api_error", "message": "try again"}}),
-        ))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&stripe)
-        .await;
+    fail_once(&stripe, "/v1/invoices").await;
     mount_stripe(&stripe).await;
     let app = app_with_stripe(&stripe).await;
     app.create_tenant("ha-noi", "Thành phố Hà Nội").await;

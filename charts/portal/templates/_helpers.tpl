@@ -191,7 +191,9 @@ app.kubernetes.io/component: migration
 {{- define "portal.secretEnv" -}}
 {{- $s := .Values.secrets }}
 {{- include "portal.secretEnvVar" (list "DATABASE_URL" $s.databaseUrl) }}
+{{- include "portal.secretEnvVar" (list "PORTAL__DATABASE__DIRECT_URL" $s.directDatabaseUrl) }}
 {{- include "portal.secretEnvVar" (list "PORTAL__AUTH__JWT_SECRET" $s.jwtSecret) }}
+{{- include "portal.secretEnvVar" (list "PORTAL__AUTH__JWT_PREVIOUS_SECRET" $s.jwtPreviousSecret true) }}
 {{- include "portal.secretEnvVar" (list "PORTAL__MAIL__SMTP_URL" $s.smtpUrl) }}
 {{- include "portal.secretEnvVar" (list "PORTAL__STRIPE__SECRET_KEY" $s.stripeSecretKey) }}
 {{- include "portal.secretEnvVar" (list "PORTAL__STRIPE__WEBHOOK_SECRET" $s.stripeWebhookSecret) }}

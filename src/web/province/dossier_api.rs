@@ -58,11 +58,7 @@ async fn list_procedures(
     lang: Lang,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let site = state
-        .registry
-        .sites()
-        .get(&province.tenant.schema, &province.db)
-        .await?;
+    let site = province.site(&state).await?;
     let disabled = &site.disabled;
     let list: Vec<_> = catalog::national()
         .all()

@@ -46,11 +46,7 @@ async fn brand_stylesheet(
     province: Province,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let site = state
-        .registry
-        .sites()
-        .get(&province.tenant.schema, &province.db)
-        .await?;
+    let site = province.site(&state).await?;
     let branding = &site.branding;
     Ok(HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")
@@ -75,11 +71,7 @@ async fn site_info(
     province: Province,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let site = state
-        .registry
-        .sites()
-        .get(&province.tenant.schema, &province.db)
-        .await?;
+    let site = province.site(&state).await?;
     let branding = site.branding.clone();
     let host = format!("{}.{}", province.tenant.slug, state.registry.base_domain());
     Ok(HttpResponse::Ok().json(SiteInfo {

@@ -31,11 +31,7 @@ pub async fn show_home(
     query: web::Query<SearchQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let site = state
-        .registry
-        .sites()
-        .get(&province.tenant.schema, &province.db)
-        .await?;
+    let site = province.site(&state).await?;
     let query: String = query
         .into_inner()
         .q
@@ -104,11 +100,7 @@ pub async fn show_procedure(
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let code = code.into_inner();
-    let site = state
-        .registry
-        .sites()
-        .get(&province.tenant.schema, &province.db)
-        .await?;
+    let site = province.site(&state).await?;
     let p = catalog::national()
         .get(&code)
         .filter(|p| site.enabled(&p.code))

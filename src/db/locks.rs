@@ -1,0 +1,33 @@
+//! Every PostgreSQL advisory lock key the program takes, in one place so that no two uses
+//! share a key by accident (they are arbitrary constants, stable across releases).
+
+/// `portal migrate`'s public-schema migrations (session lock).
+pub const PUBLIC_MIGRATIONS: i64 = 0x706f_7274_616c_0001;
+/// Jobs, one run at a time across replicas (transaction locks, `jobs::with_lock`).
+pub const INDEX_REFRESH: i64 = 0x706f_7274_0002;
+pub const OVERDUE_WATCH: i64 = 0x706f_7274_0003;
+pub const USAGE_SAMPLING: i64 = 0x706f_7274_0004;
+/// A period's close (held for its transaction).
+pub const BILLING_CLOSE: i64 = 0x706f_7274_0005;
+/// Provisioning a tenant (held for its transaction).
+pub const PROVISION: i64 = 0x706f_7274_0006;
+/// Pushing invoices to the payment provider (the billing job).
+pub const BILLING_PUSH: i64 = 0x706f_7274_0007;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_key_is_different() {
+        let mut keys = [
+            super::PUBLIC_MIGRATIONS,
+            super::INDEX_REFRESH,
+            super::OVERDUE_WATCH,
+            super::USAGE_SAMPLING,
+            super::BILLING_CLOSE,
+            super::PROVISION,
+            super::BILLING_PUSH,
+        ];
+        keys.sort();
+        assert!(keys.windows(2).all(|w| w[0] != w[1]));
+    }
+}
