@@ -28,6 +28,15 @@ pub struct StripeSettings {
     pub webhook_tolerance_secs: i64,
     /// Citizens' dossier fees through Stripe Checkout (needs `secret_key`); else the sandbox.
     pub fee_payments: bool,
+    /// How long one call to Stripe may take before it counts as failed (and is retried later
+    /// with the same idempotency key).
+    pub timeout_secs: u64,
+}
+
+impl StripeSettings {
+    pub fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.timeout_secs)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -216,6 +225,9 @@ impl Settings {
         .contains(&0)
         {
             return bad("jobs", "intervals must be at least 1 second");
+        }
+        if self.stripe.timeout_secs == 0 {
+            return bad("stripe.timeout_secs", "must be at least 1 second");
         }
         if self.storage.max_upload_bytes == 0 {
             return bad("storage.max_upload_bytes", "must be at least 1");

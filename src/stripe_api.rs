@@ -33,13 +33,19 @@ impl std::fmt::Debug for StripeApi {
 
 impl StripeApi {
     /// `api_base` is the server's root (`https://api.stripe.com/`); requests go to `v1/…`.
-    pub fn new(key: &SecretString, api_base: &str) -> Result<StripeApi, String> {
+    /// `timeout` bounds each call (`stripe.timeout_secs`): a call that runs out of it fails as
+    /// `timed out` and is retried later with the same idempotency key.
+    pub fn new(
+        key: &SecretString,
+        api_base: &str,
+        timeout: std::time::Duration,
+    ) -> Result<StripeApi, String> {
         crate::billing::provider::install_crypto_provider();
         // async-stripe appends `v1/…` to the base as it is: it must end with one slash.
         let base = format!("{}/", api_base.trim_end_matches('/'));
         let client = stripe::ClientBuilder::new(key.expose_secret())
             .url(base.clone())
-            .timeout(std::time::Duration::from_secs(30))
+            .timeout(timeout)
             .build()
             .map_err(|e| format!("stripe client: {e}"))?;
         Ok(StripeApi { client, base })

@@ -112,9 +112,13 @@ pub struct Stripe {
 }
 
 impl Stripe {
-    pub fn new(key: &SecretString, api_base: &str) -> Result<Stripe, ProviderError> {
+    pub fn new(
+        key: &SecretString,
+        api_base: &str,
+        timeout: std::time::Duration,
+    ) -> Result<Stripe, ProviderError> {
         Ok(Stripe {
-            api: StripeApi::new(key, api_base).map_err(ProviderError::new)?,
+            api: StripeApi::new(key, api_base, timeout).map_err(ProviderError::new)?,
         })
     }
 
@@ -248,9 +252,11 @@ pub fn from_settings(
     settings: &crate::config::StripeSettings,
 ) -> Result<std::sync::Arc<dyn InvoiceProvider>, ProviderError> {
     match &settings.secret_key {
-        Some(key) if !key.expose_secret().is_empty() => {
-            Ok(std::sync::Arc::new(Stripe::new(key, &settings.api_base)?))
-        }
+        Some(key) if !key.expose_secret().is_empty() => Ok(std::sync::Arc::new(Stripe::new(
+            key,
+            &settings.api_base,
+            settings.timeout(),
+        )?)),
         _ => Ok(std::sync::Arc::new(Offline)),
     }
 }

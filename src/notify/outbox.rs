@@ -118,6 +118,8 @@ pub struct ClaimedMail {
     pub body: String,
     #[diesel(sql_type = Integer)]
     pub attempts: i32,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    pub claimed_until: DateTime<Utc>,
 }
 
 /// Claims up to `limit` due mails for `lease_secs`; other workers skip them meanwhile. The
@@ -133,7 +135,7 @@ pub fn claim_due(
                       WHERE sent_at IS NULL AND next_attempt_at <= now() \
                         AND (claimed_until IS NULL OR claimed_until < now()) \
                       ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) \
-         RETURNING id, to_email, subject, body, attempts",
+         RETURNING id, to_email, subject, body, attempts, claimed_until",
     )
     .bind::<diesel::sql_types::Int8, _>(limit)
     .bind::<Integer, _>(lease_secs)
@@ -148,6 +150,24 @@ pub fn mark_sent(conn: &mut PgConnection, id: i64) -> Result<(), AppError> {
             outbox::attempts.eq(outbox::attempts + 1),
         ))
         .execute(conn)?;
+    Ok(())
+}
+
+/// Gives back a claim on a mail that was never tried, unless the claim lapsed and another
+/// worker holds the mail now.
+pub fn release(
+    conn: &mut PgConnection,
+    id: i64,
+    claimed_until: DateTime<Utc>,
+) -> Result<(), AppError> {
+    diesel::update(
+        outbox::table
+            .find(id)
+            .filter(outbox::sent_at.is_null())
+            .filter(outbox::claimed_until.eq(claimed_until)),
+    )
+    .set(outbox::claimed_until.eq(None::<DateTime<Utc>>))
+    .execute(conn)?;
     Ok(())
 }
 

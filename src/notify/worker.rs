@@ -40,6 +40,7 @@ impl MailWorker {
 
     fn run(self) {
         let mut due: HashMap<TenantId, Instant> = HashMap::new();
+        let mut unrecorded: HashMap<TenantId, Vec<Unrecorded>> = HashMap::new();
         let mut listener: Option<PgConnection> = None;
         let mut last_sweep = Instant::now() - Duration::from_secs(3600);
         loop {
@@ -87,7 +88,7 @@ impl MailWorker {
                 .map(|(t, _)| *t)
                 .collect();
             for tenant in ready {
-                match self.drain(&registry, tenant) {
+                match self.drain(&registry, tenant, unrecorded.entry(tenant).or_default()) {
                     Ok(None) => {
                         due.remove(&tenant);
                     }
@@ -106,27 +107,6 @@ impl MailWorker {
         }
     }
 
-    /// The control plane's own outbox (`public.outbox`): same table shape, no metering.
-    fn drain_national(&self) -> Result<Option<chrono::DateTime<Utc>>, AppError> {
-        loop {
-            let batch = self.db.control(|conn| outbox::claim_due(conn, 20, 120))?;
-            if batch.is_empty() {
-                break;
-            }
-            for mail in batch {
-                match self.mailer.send(&mail.to_email, &mail.subject, &mail.body) {
-                    Ok(()) => self.db.control(|conn| outbox::mark_sent(conn, mail.id))?,
-                    Err(error) => {
-                        let retry_in = outbox::backoff(self.retry_base_ms, mail.attempts);
-                        self.db
-                            .control(|conn| outbox::mark_failed(conn, mail.id, &error, retry_in))?;
-                    }
-                }
-            }
-        }
-        self.db.control(outbox::next_due)
-    }
-
     fn listen(&self) -> Result<PgConnection, String> {
         let mut conn =
             PgConnection::establish(self.listen_url.expose_secret()).map_err(|e| e.to_string())?;
@@ -136,48 +116,127 @@ impl MailWorker {
         Ok(conn)
     }
 
-    /// Sends every due mail of one tenant; returns when the next unsent one is due.
+    /// Sends every due mail of one tenant (or of the national outbox); returns when the next
+    /// unsent one is due. First records what an earlier run could not (`unrecorded`): if the
+    /// database goes away between a mail's SMTP conversation and its update, the outcome waits
+    /// here instead of the mail being sent again when its claim lapses.
     fn drain(
         &self,
         registry: &Registry,
         tenant: TenantId,
+        unrecorded: &mut Vec<Unrecorded>,
     ) -> Result<Option<chrono::DateTime<Utc>>, AppError> {
-        if tenant == NATIONAL {
-            return self.drain_national();
-        }
-        let Some(t) = registry.get(tenant) else {
-            // A province provisioned a moment ago may not be in this replica's registry yet.
-            return Ok(Some(Utc::now() + chrono::Duration::seconds(1)));
+        let door = if tenant == NATIONAL {
+            Door::National(self.db.clone())
+        } else {
+            let Some(t) = registry.get(tenant) else {
+                // A province provisioned a moment ago may not be in this replica's registry yet.
+                return Ok(Some(Utc::now() + chrono::Duration::seconds(1)));
+            };
+            Door::Province(self.db.tenant(t.db_ref()), t)
         };
-        let door = self.db.tenant(t.db_ref());
+        while let Some(outcome) = unrecorded.first() {
+            match door.tx(|conn| door.record(conn, outcome)) {
+                Ok(()) => {}
+                Err(e @ AppError::Unavailable(_)) => return Err(e),
+                // Not the database being away: give up on it (the claim lapses as it would
+                // have without this list).
+                Err(e) => tracing::warn!(tenant = %tenant, error = %e, "mail outcome not recorded"),
+            }
+            unrecorded.remove(0);
+        }
         loop {
             let batch = door.tx(|conn| outbox::claim_due(conn, 20, 120))?;
             if batch.is_empty() {
                 break;
             }
-            for mail in batch {
-                match self.mailer.send(&mail.to_email, &mail.subject, &mail.body) {
-                    Ok(()) => door.tx(|conn| {
-                        outbox::mark_sent(conn, mail.id)?;
-                        let key = format!("mail:{}:sent", mail.id);
-                        crate::metering::record(
-                            conn,
-                            &t,
-                            crate::metering::Metric::Emails,
-                            1,
-                            &key,
-                            Utc::now(),
-                        )
-                        .map(|_| ())
-                    })?,
+            let mut batch = batch.into_iter();
+            while let Some(mail) = batch.next() {
+                let outcome = match self.mailer.send(&mail.to_email, &mail.subject, &mail.body) {
+                    Ok(()) => Unrecorded::Sent { id: mail.id },
                     Err(error) => {
-                        tracing::warn!(tenant = %t.slug, mail = mail.id, %error, "mail not sent; will retry");
+                        tracing::warn!(tenant = %tenant, mail = mail.id, %error, "mail not sent; will retry");
                         let retry_in = outbox::backoff(self.retry_base_ms, mail.attempts);
-                        door.tx(|conn| outbox::mark_failed(conn, mail.id, &error, retry_in))?;
+                        Unrecorded::Failed {
+                            id: mail.id,
+                            error,
+                            retry_in,
+                        }
                     }
+                };
+                if let Err(e) = door.tx(|conn| door.record(conn, &outcome)) {
+                    unrecorded.push(outcome);
+                    unrecorded.extend(batch.map(|m| Unrecorded::Untried {
+                        id: m.id,
+                        claimed_until: m.claimed_until,
+                    }));
+                    return Err(e);
                 }
             }
         }
         door.tx(outbox::next_due)
+    }
+}
+
+/// A mail's outcome that the database did not take yet.
+#[derive(Debug)]
+enum Unrecorded {
+    /// Handed to the mail server: mark it sent (and count it).
+    Sent { id: i64 },
+    /// Refused: record the attempt and when to try again.
+    Failed {
+        id: i64,
+        error: String,
+        retry_in: chrono::Duration,
+    },
+    /// Claimed in the same batch but never tried: give the claim back.
+    Untried {
+        id: i64,
+        claimed_until: chrono::DateTime<Utc>,
+    },
+}
+
+/// Where a worker drains: the control plane's outbox (`public.outbox`, no metering) or a
+/// province's (sent mail counted as its `emails`).
+enum Door {
+    National(Db),
+    Province(crate::db::TenantDb, Arc<crate::tenancy::Tenant>),
+}
+
+impl Door {
+    fn tx<T>(
+        &self,
+        f: impl FnOnce(&mut PgConnection) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        match self {
+            Door::National(db) => db.control(f),
+            Door::Province(door, _) => door.tx(f),
+        }
+    }
+
+    fn record(&self, conn: &mut PgConnection, outcome: &Unrecorded) -> Result<(), AppError> {
+        match outcome {
+            Unrecorded::Sent { id } => {
+                outbox::mark_sent(conn, *id)?;
+                if let Door::Province(_, t) = self {
+                    let key = format!("mail:{id}:sent");
+                    crate::metering::record(
+                        conn,
+                        t,
+                        crate::metering::Metric::Emails,
+                        1,
+                        &key,
+                        Utc::now(),
+                    )?;
+                }
+                Ok(())
+            }
+            Unrecorded::Failed {
+                id,
+                error,
+                retry_in,
+            } => outbox::mark_failed(conn, *id, error, *retry_in),
+            Unrecorded::Untried { id, claimed_until } => outbox::release(conn, *id, *claimed_until),
+        }
     }
 }

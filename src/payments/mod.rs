@@ -82,7 +82,7 @@ pub fn from_settings(
     use secrecy::ExposeSecret;
     match &settings.secret_key {
         Some(key) if settings.fee_payments && !key.expose_secret().is_empty() => Ok(Arc::new(
-            stripe::StripeCheckout::new(key, &settings.api_base)?,
+            stripe::StripeCheckout::new(key, &settings.api_base, settings.timeout())?,
         )),
         _ if settings.fee_payments => {
             Err("stripe.fee_payments is on but stripe.secret_key is not set".into())

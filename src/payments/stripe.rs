@@ -22,9 +22,13 @@ pub struct StripeCheckout {
 }
 
 impl StripeCheckout {
-    pub fn new(key: &SecretString, api_base: &str) -> Result<StripeCheckout, String> {
+    pub fn new(
+        key: &SecretString,
+        api_base: &str,
+        timeout: std::time::Duration,
+    ) -> Result<StripeCheckout, String> {
         Ok(StripeCheckout {
-            api: StripeApi::new(key, api_base)?,
+            api: StripeApi::new(key, api_base, timeout)?,
         })
     }
 }

@@ -49,6 +49,8 @@ pub enum Resolution {
 
 #[derive(Debug, Default)]
 struct Snapshot {
+    /// Which reload read it (see [`Registry::reload`]).
+    generation: u64,
     by_id: HashMap<uuid::Uuid, Arc<Tenant>>,
     by_label: HashMap<String, Arc<Tenant>>,
     by_host: HashMap<String, Arc<Tenant>>,
@@ -58,6 +60,8 @@ pub struct Registry {
     db: Db,
     base_domain: String,
     snapshot: RwLock<Arc<Snapshot>>,
+    /// Reloads started so far: each takes the next number before it reads.
+    reloads: std::sync::atomic::AtomicU64,
     sites: super::site_cache::SiteCache,
 }
 
@@ -77,6 +81,7 @@ impl Registry {
             db,
             base_domain: base_domain.to_string(),
             snapshot: RwLock::new(Arc::new(Snapshot::default())),
+            reloads: Default::default(),
             sites: Default::default(),
         })
     }
@@ -97,12 +102,23 @@ impl Registry {
             .clone()
     }
 
-    /// Reads every tenant and host in one transaction and swaps the snapshot.
+    /// Reads every tenant and host in one transaction and swaps the snapshot, unless a reload
+    /// that started later has stored its own already. So a caller that changed tenants and
+    /// then reloads sees its change on return: a slower reload running at the same time (the
+    /// listener's, another request's) that read the tenants before the change cannot store its
+    /// older list after it.
     pub fn reload(&self) -> Result<(), AppError> {
+        let generation = self
+            .reloads
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
         let (tenants, domains) = self
             .db
             .control(|conn| Ok((store::list(conn)?, store::all_domains(conn)?)))?;
-        let mut snap = Snapshot::default();
+        let mut snap = Snapshot {
+            generation,
+            ..Snapshot::default()
+        };
         for t in tenants {
             let t = Arc::new(t);
             snap.by_label.insert(t.slug.clone(), t.clone());
@@ -117,7 +133,10 @@ impl Registry {
                 _ => snap.by_host.entry(host).or_insert(t),
             };
         }
-        *self.snapshot.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(snap);
+        let mut current = self.snapshot.write().unwrap_or_else(|p| p.into_inner());
+        if current.generation < generation {
+            *current = Arc::new(snap);
+        }
         Ok(())
     }
 

@@ -45,6 +45,14 @@ impl ChildGuard {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// SIGKILL (no chance to clean up), and waits for it to be gone.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
     /// SIGTERM (a graceful stop), then waits up to `within`; returns whether it exited 0.
     pub fn terminate(&mut self, within: Duration) -> bool {
         let Some(child) = self.child.as_mut() else {

@@ -21,6 +21,7 @@ mod citus_rules;
 mod cli;
 mod dossiers;
 mod export_import;
+mod faults;
 mod generated_input;
 mod helpers;
 mod hosts;

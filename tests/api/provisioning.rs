@@ -251,6 +251,36 @@ async fn bad_slugs_are_refused_with_422() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registry_reload_racing_another_never_brings_back_an_older_list() {
+    // Other reloads run all the time (as the listener's do on every NOTIFY); one that read the
+    // tenants before a province was committed must not store its list after ours.
+    let app = TestApp::spawn().await;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reloaders: Vec<_> = (0..8)
+        .map(|_| {
+            let (registry, stop) = (app.state.registry.clone(), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = registry.reload();
+                }
+            })
+        })
+        .collect();
+    for i in 0..20 {
+        let slug = format!("tinh-dua-{i}");
+        app.create_tenant(&slug, "Tỉnh Đua").await;
+        assert!(
+            app.state.registry.by_slug(&slug).is_some(),
+            "{slug} is known on return from its reload"
+        );
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for r in reloaders {
+        r.join().unwrap();
+    }
+}
+
 #[tokio::test]
 async fn provinces_provisioned_at_the_same_time_all_succeed_with_distinct_codes() {
     let app = TestApp::spawn().await;
