@@ -8,7 +8,7 @@
 # Installs schemathesis from PyPI into bench/out/fuzz-venv, builds the release binary (unless
 # FUZZ_BIN names one: e.g. a debug build), seeds a fresh database `portal_fuzz` (one province,
 # plans' rate limits and hard caps lifted so 429s do not hide everything else), starts
-# `portal serve` on 127.0.0.1:18090, gets the tokens, runs the four passes and prints a
+# `portal serve` on 127.0.0.1:18100 (FUZZ_PORT), gets the tokens, runs the four passes and prints a
 # summary. One schemathesis worker: with two, Hypothesis now and then dies in a thread on
 # "AST constructor recursion depth mismatch" (CPython 3.11), a tool error that skips an
 # operation. Reports (JUnit, JSON, the server log) land in bench/out/fuzz/. Exit code: non-zero
@@ -20,7 +20,7 @@ OUT="$ROOT/bench/out/fuzz"
 VENV="$ROOT/bench/out/fuzz-venv"
 PG="${FUZZ_PG_URL:-postgres://postgres@127.0.0.1:5432}"
 DB=portal_fuzz
-PORT=18090
+PORT="${FUZZ_PORT:-18100}"
 SLUG=tinh-fuzz
 EXAMPLES="${1:-${FUZZ_EXAMPLES:-300}}"
 SCHEMATHESIS="${SCHEMATHESIS_VERSION:-4.32.5}"
@@ -73,12 +73,17 @@ echo "$PASSWORD" | "$BIN" user create --tenant "$SLUG" --email citizen@fuzz.vn -
 echo "$PASSWORD" | "$BIN" user create --tenant "$SLUG" --email admin@fuzz.vn --role admin --name "Quản trị Thử" --password-stdin >/dev/null
 echo "$PASSWORD" | "$BIN" operator create --email operator@fuzz.vn --role operator --name "Vận hành Thử" --password-stdin >/dev/null
 
-# 4. The server.
+# 4. The server, on a port nobody else answers (bench/web.py uses 18080, bench/soak.py 18090).
+if curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; then
+    echo "something already answers on 127.0.0.1:$PORT: set FUZZ_PORT" >&2
+    exit 2
+fi
 "$BIN" serve >"$OUT/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 100); do
     curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+    kill -0 $SERVER 2>/dev/null || { echo "the server stopped; see $OUT/server.log" >&2; exit 2; }
     sleep 0.1
 done
 
