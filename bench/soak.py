@@ -20,7 +20,7 @@ history row, its usage event and its mail), the `dossiers` usage equal to the do
 counted against the calls made, mails written against the outbox. The report (markdown) goes to
 --out (default bench/out/soak/report.md).
 
-Uses the seeding of bench/web.py (database `portal_soak`, server on 127.0.0.1:18090) and the
+Uses the seeding of bench/web.py (database `portal_soak`, server on 127.0.0.1:18095) and the
 release binary (`BENCH_BIN`, else `$CARGO_TARGET_DIR` or `target`, `release/portal`).
 """
 import argparse, json, math, os, re, shutil, signal, subprocess, sys, time, urllib.request
@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import web  # noqa: E402  (bench/web.py)
 
 web.DB = "portal_soak"
-web.PORT = 18090
+web.PORT = 18095
 web.OUT = os.path.join(web.ROOT, "bench", "out", "soak")
 TARGET = os.environ.get("CARGO_TARGET_DIR") or os.path.join(web.ROOT, "target")
 web.BIN = os.environ.get("BENCH_BIN") or os.path.join(TARGET, "release", "portal")

@@ -266,9 +266,27 @@ impl From<diesel::result::Error> for AppError {
             E::DatabaseError(_, ref info) if is_transient(info.message()) => {
                 AppError::Unavailable(info.message().to_string())
             }
+            E::DatabaseError(_, ref info) if is_nul_in_text(info.message()) => {
+                AppError::bad_request(
+                    "malformed",
+                    Msg::new(
+                        "Văn bản không được chứa ký tự NUL (U+0000).",
+                        "Text may not contain the NUL character (U+0000).",
+                    ),
+                )
+            }
             other => AppError::Internal(format!("database: {other}")),
         }
     }
+}
+
+/// PostgreSQL refuses U+0000 in `text` (22021) and in `jsonb` (22P05). A Rust string is
+/// valid UTF-8, so these can only come from a client's NUL character, in any field or
+/// parameter that reaches a query: the client's mistake (400), not a fault of ours. Found by
+/// the API fuzzer (`bench/fuzz_api.sh`) in the staff queue's search.
+fn is_nul_in_text(message: &str) -> bool {
+    message.starts_with("invalid byte sequence for encoding \"UTF8\": 0x00")
+        || message.starts_with("unsupported Unicode escape sequence")
 }
 
 /// Messages PostgreSQL gives for faults that pass on their own (timeouts, restarts).
@@ -306,6 +324,19 @@ mod tests {
         assert_eq!(body["error"]["code"], "validation_failed");
         assert_eq!(body["error"]["fields"]["slug"], "wrong");
         assert_eq!(e.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    #[test]
+    fn a_nul_character_refused_by_postgresql_is_the_clients_400() {
+        use diesel::result::{DatabaseErrorKind as K, Error as E};
+        for message in [
+            "invalid byte sequence for encoding \"UTF8\": 0x00",
+            "unsupported Unicode escape sequence",
+        ] {
+            let e = AppError::from(E::DatabaseError(K::Unknown, Box::new(message.to_string())));
+            assert_eq!(e.status_code(), StatusCode::BAD_REQUEST, "{message}");
+            assert_eq!(e.code(), "malformed");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::db::schema::citizens;
 use crate::error::AppError;
 use crate::lang::Msg;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Citizen {
     pub id: uuid::Uuid,
     pub email: String,

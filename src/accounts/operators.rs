@@ -8,7 +8,7 @@ use crate::db::schema::operators;
 use crate::error::AppError;
 use crate::lang::Msg;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum OperatorRole {
     Operator,
@@ -35,7 +35,7 @@ impl OperatorRole {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OperatorAccount {
     pub id: uuid::Uuid,
     pub email: String,
@@ -99,6 +99,11 @@ pub fn upsert(
         .returning(columns())
         .get_result(conn)?;
     Ok(account(&row))
+}
+
+/// The sign-in throttle's key for an operator address (the page and the API share it).
+pub fn sign_in_key(email: &str) -> String {
+    format!("operator:{}", email.trim().to_lowercase())
 }
 
 /// The active account with this email and password; `None` for any mismatch, in the same time.

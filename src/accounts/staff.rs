@@ -14,7 +14,7 @@ use crate::lang::Msg;
 /// How long an invitation link works.
 pub const INVITATION_HOURS: i64 = 72;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum StaffRole {
     Official,
@@ -41,7 +41,7 @@ impl StaffRole {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StaffAccount {
     pub id: uuid::Uuid,
     pub email: String,
@@ -245,13 +245,20 @@ pub fn authenticate(conn: &mut PgConnection, email: &str, given: &str) -> Result
         .first(conn)
         .optional()?;
     let Some(row) = row else {
+        // The time of a refused password, so timing does not tell staff from others.
+        password::verify_dummy(given);
         return Ok(SignIn::NotStaff);
     };
-    let ok = row.5 && row.4.as_deref().is_some_and(|h| password::verify(given, h));
-    if row.4.is_none() {
-        password::verify_dummy(given);
-    }
-    Ok(if ok {
+    // The password is checked (or a dummy) before `active`, so a deactivated or invited
+    // account takes the time of any other.
+    let matches = match row.4.as_deref() {
+        Some(hash) => password::verify(given, hash),
+        None => {
+            password::verify_dummy(given);
+            false
+        }
+    };
+    Ok(if matches && row.5 {
         SignIn::Accepted(account(&row))
     } else {
         SignIn::Refused

@@ -10,7 +10,8 @@ use crate::error::AppError;
 /// Stripe takes at most 99,999,999 ₫ in one VND payment: above that, bank transfer only.
 pub const STRIPE_VND_CAP: i64 = 99_999_999;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = InvoiceLine)]
 pub struct Line {
     pub description: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -21,7 +22,7 @@ pub struct Line {
 }
 
 /// The contract's INVOICE, plus what a finance clerk needs beside it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Invoice {
     pub number: String,
     pub tenant: String,
@@ -37,6 +38,7 @@ pub struct Invoice {
     pub paid_at: Option<DateTime<Utc>>,
     pub payment_reference: Option<String>,
     /// `bank_transfer` always; `stripe` too when the total is within Stripe's VND cap.
+    #[schema(value_type = Vec<String>)]
     pub payable_by: Vec<&'static str>,
     /// The payment provider's id for this invoice once pushed (Stripe `in_…`).
     pub provider_ref: Option<String>,

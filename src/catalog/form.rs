@@ -12,7 +12,8 @@ use crate::error::FieldErrors;
 use crate::lang::Msg;
 
 /// One question of a form.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = FormField)]
 pub struct Field {
     pub name: String,
     pub label: Bilingual,
@@ -22,7 +23,7 @@ pub struct Field {
     pub required: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FieldKind {
     Text { max_len: usize },
@@ -36,7 +37,7 @@ pub enum FieldKind {
     File { accept: Vec<String>, max_bytes: u64 },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ChoiceOption {
     pub value: String,
     pub label: Bilingual,

@@ -15,7 +15,7 @@ use crate::lang::Lang;
 pub use form::{ChoiceOption, Field, FieldKind};
 
 /// The same text in Vietnamese and English.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Bilingual {
     pub vi: String,
@@ -36,7 +36,7 @@ impl Bilingual {
 }
 
 /// One administrative procedure a citizen can file online.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Procedure {
     pub code: String,
     pub name: Bilingual,

@@ -35,7 +35,7 @@ impl BlobStore for SchemaBlobs {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Queryable, Selectable)]
+#[derive(Debug, Clone, Serialize, Queryable, Selectable, utoipa::ToSchema)]
 #[diesel(table_name = attachments)]
 pub struct AttachmentMeta {
     pub id: uuid::Uuid,

@@ -9,7 +9,7 @@ use super::store::{DossierRow, EventRow};
 use crate::catalog;
 use crate::lang::Lang;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct HistoryItem {
     pub status: String,
     pub action: String,
@@ -17,7 +17,7 @@ pub struct HistoryItem {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DossierView {
     pub tracking_code: String,
     pub procedure_code: String,
@@ -66,7 +66,7 @@ impl DossierView {
 }
 
 /// One line of "my dossiers".
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DossierSummary {
     pub tracking_code: String,
     pub procedure_code: String,
@@ -90,7 +90,7 @@ impl DossierSummary {
 }
 
 /// Tracking without sign-in: no personal data.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TrackingView {
     pub tracking_code: String,
     pub procedure_code: String,

@@ -62,7 +62,7 @@ pub fn sync_current_plan(
     Ok(())
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct LeaseView {
     pub plan: String,
     pub starts_on: NaiveDate,

@@ -11,7 +11,7 @@ use crate::lang::Msg;
 use crate::metering::Metric;
 use crate::tenancy::Slug;
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct MetricTerms {
     pub included: i64,
     pub unit_price_vnd: i64,
@@ -19,7 +19,7 @@ pub struct MetricTerms {
 }
 
 /// The contract's plan: `{code, name, monthly_fee_vnd, rate_limit_rps, metrics: {METRIC: …}}`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Plan {
     pub code: String,
     pub name: String,
@@ -30,7 +30,7 @@ pub struct Plan {
 }
 
 /// `PUT /api/v1/plans/{code}`: the same shape; `rate_burst` defaults to twice the rate.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct PlanInput {
     pub name: String,
     pub monthly_fee_vnd: i64,

@@ -12,7 +12,8 @@ use crate::lang::Msg;
 use crate::tenancy::provision::{NewTenant, tenant_name};
 use crate::tenancy::{Slug, store};
 
-#[derive(Debug, Clone, Serialize, Queryable, Selectable)]
+#[derive(Debug, Clone, Serialize, Queryable, Selectable, utoipa::ToSchema)]
+#[schema(as = SubscriptionRequest)]
 #[diesel(table_name = sr)]
 pub struct Request {
     pub id: uuid::Uuid,

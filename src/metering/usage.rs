@@ -11,16 +11,18 @@ use crate::error::AppError;
 use crate::period::Period;
 use crate::tenancy::TenantId;
 
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct MetricUsage {
     pub used: i64,
     pub included: i64,
 }
 
 /// The contract's shape: `{period, metrics: {METRIC: {used, included}}}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Usage {
+    #[schema(value_type = String, example = "2026-11")]
     pub period: Period,
+    #[schema(value_type = BTreeMap<String, MetricUsage>)]
     pub metrics: BTreeMap<&'static str, MetricUsage>,
 }
 

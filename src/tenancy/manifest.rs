@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::branding::{self, Branding, BrandingInput};
@@ -14,7 +14,7 @@ use crate::db::Db;
 use crate::error::AppError;
 
 /// One file in `tenants/`, as written.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct ManifestFile {
     slug: String,
@@ -24,7 +24,9 @@ struct ManifestFile {
     #[serde(default)]
     domains: Vec<String>,
     /// Tracking-code prefix, 2–4 capital letters (official abbreviation, e.g. HNI).
+    #[serde(skip_serializing_if = "Option::is_none")]
     code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     branding: Option<BrandingInput>,
 }
 
@@ -33,10 +35,27 @@ fn default_plan() -> String {
 }
 
 /// A manifest that passed every check.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Manifest {
     pub path: PathBuf,
     pub tenant: NewTenant,
+}
+
+impl Manifest {
+    /// The manifest as a file would say it, normalised (trimmed name, lower-case sorted
+    /// domains, the whole branding): parsing it gives this manifest back.
+    pub fn to_toml(&self) -> String {
+        let t = &self.tenant;
+        let file = ManifestFile {
+            slug: t.slug.to_string(),
+            name: t.name.clone(),
+            plan: t.plan.clone(),
+            domains: t.custom_domains.clone(),
+            code: t.code.clone(),
+            branding: Some(t.branding.to_input()),
+        };
+        toml::to_string(&file).expect("a manifest of strings always serialises")
+    }
 }
 
 /// Reads a manifest file or every `*.toml` in a folder. Errors name the file and the field.

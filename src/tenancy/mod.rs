@@ -5,6 +5,8 @@ pub mod branding;
 pub mod host;
 pub mod logo;
 pub mod manifest;
+#[cfg(test)]
+mod manifest_props;
 pub mod provision;
 pub mod registry;
 pub mod site_cache;
@@ -29,7 +31,7 @@ impl std::fmt::Display for TenantId {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TenantStatus {
     Active,

@@ -21,7 +21,7 @@ use crate::lang::Msg;
 const PROVISION_LOCK: i64 = crate::db::locks::PROVISION;
 
 /// A province to create, validated.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewTenant {
     pub slug: Slug,
     pub name: String,

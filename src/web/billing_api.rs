@@ -27,7 +27,7 @@ pub fn province_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(list_own_invoices);
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CloseForm {
     period: String,
 }
@@ -127,7 +127,7 @@ async fn get_invoice(
     Ok(HttpResponse::Ok().json(inv))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct PayForm {
     /// The bank transfer's reference.
     reference: String,
@@ -150,7 +150,7 @@ async fn pay_invoice(
     Ok(HttpResponse::Ok().json(inv))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct VoidForm {
     reason: String,
 }

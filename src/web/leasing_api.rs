@@ -75,7 +75,7 @@ async fn put_plan(
     Ok(HttpResponse::Ok().json(plan))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct LeaseForm {
     plan: String,
     starts_on: NaiveDate,
@@ -164,7 +164,7 @@ async fn get_tenant_usage(
     Ok(HttpResponse::Ok().json(usage))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SubscriptionForm {
     province_name: String,
     slug: String,
@@ -264,7 +264,7 @@ pub async fn approve(
     Ok(tenant)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct DeclineForm {
     reason: String,
 }

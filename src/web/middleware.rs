@@ -156,13 +156,26 @@ pub async fn resolve_site(
         return Ok(req.error_response(AppError::internal("application state missing")));
     };
     // HTTP/1.1 sends Host; HTTP/2 sends :authority, which actix exposes through the URI.
-    let host = req
+    let header_host = req
         .headers()
         .get(actix_web::http::header::HOST)
         .and_then(|h| h.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| req.uri().host().map(str::to_string))
-        .unwrap_or_default();
+        .map(str::to_string);
+    let uri_host = req.uri().host().map(str::to_string);
+    // An absolute target (`GET http://a/ HTTP/1.1`) naming another host than Host: a proxy
+    // may route by one while we would serve the other, so neither is trusted.
+    if let (Some(h), Some(u)) = (&header_host, &uri_host)
+        && crate::tenancy::host::normalize(h) != crate::tenancy::host::normalize(u)
+    {
+        return Ok(req.error_response(AppError::bad_request(
+            "malformed",
+            crate::lang::Msg::new(
+                "Địa chỉ trong dòng yêu cầu khác với tiêu đề Host.",
+                "The request target names another host than the Host header.",
+            ),
+        )));
+    }
+    let host = header_host.or(uri_host).unwrap_or_default();
     match state.registry.resolve(&host) {
         Resolution::Site(site) => {
             let span = tracing::Span::current();

@@ -9,6 +9,7 @@ mod middleware;
 mod national;
 pub mod national_index;
 mod national_subscribe;
+pub mod openapi;
 pub mod operator;
 pub mod operator_pages;
 pub mod pages;
@@ -72,10 +73,11 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
             )
             .wrap(from_fn(middleware::resolve_site))
             .wrap(from_fn(middleware::render_errors))
-            .wrap(security_headers())
+            .wrap(security_headers(&state.settings.server.public_scheme))
             .wrap(Compress::default())
             .wrap(from_fn(middleware::observe))
             .configure(health::routes)
+            .configure(openapi::routes)
             .service(
                 web::scope("")
                     .guard(guard::fn_guard(is_national))
@@ -126,9 +128,19 @@ fn is_province(ctx: &GuardContext<'_>) -> bool {
 }
 
 /// Headers every response carries; pages add nothing inline, so the CSP needs no
-/// `unsafe-inline`.
-fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
+/// `unsafe-inline`. HSTS only when the public address is https (set by configuration, never
+/// by a request header): over plain http browsers ignore it, and a TLS proxy in front is what
+/// `server.public_scheme = "https"` says.
+fn security_headers(public_scheme: &str) -> DefaultHeaders {
+    let headers = if public_scheme == "https" {
+        DefaultHeaders::new().add((
+            "Strict-Transport-Security",
+            "max-age=31536000; includeSubDomains",
+        ))
+    } else {
+        DefaultHeaders::new()
+    };
+    headers
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("Referrer-Policy", "strict-origin-when-cross-origin"))
         .add(("X-Frame-Options", "DENY"))

@@ -21,8 +21,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-#[derive(Debug, Serialize)]
-struct ProvinceItem {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProvinceItem {
     slug: String,
     name: String,
     url: String,

@@ -30,7 +30,7 @@ fn period_of(q: &PeriodQuery) -> Result<Period, AppError> {
 }
 
 /// One province's line: the contract's shape.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct IndexRow {
     pub slug: String,
     pub name: String,

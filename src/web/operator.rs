@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::accounts::extract::{OperatorAdmin, OperatorUser};
-use crate::accounts::{Email, operators};
+use crate::accounts::{Email, operators, throttle};
 use crate::audit;
 use crate::error::AppError;
 use crate::lang::Msg;
@@ -24,15 +24,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resume_tenant);
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct TokenForm {
     email: String,
     password: String,
 }
 
-#[derive(Debug, Serialize)]
-struct TokenResponse {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TokenResponse {
     access_token: String,
+    #[schema(value_type = String, example = "Bearer")]
     token_type: &'static str,
     expires_in: u64,
 }
@@ -43,9 +44,18 @@ async fn issue_token(
     form: web::Json<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
     let TokenForm { email, password } = form.into_inner();
+    // The page's lockout (same key), so the API is no way round it.
     let account = state
         .db
-        .control_async(move |conn| operators::authenticate(conn, &email, &password))
+        .control_async(move |conn| {
+            let key = operators::sign_in_key(&email);
+            throttle::check(conn, &key)?;
+            let found = operators::authenticate(conn, &email, &password)?;
+            if found.is_none() {
+                throttle::record_failure(conn, &key)?;
+            }
+            Ok(found)
+        })
         .await?
         .ok_or_else(wrong_credentials)?;
     let token = state.jwt.issue(
@@ -74,7 +84,7 @@ pub fn wrong_credentials() -> AppError {
 }
 
 /// A tenant as the operator API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TenantView {
     slug: String,
     name: String,
@@ -123,7 +133,7 @@ async fn get_tenant(
     Ok(HttpResponse::Ok().json(TenantView::new(&tenant, &state)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CreateTenantForm {
     slug: String,
     name: String,

@@ -110,7 +110,7 @@ async fn sign_in_operator(
     let found = state
         .db
         .control_async(move |conn| {
-            let key = format!("operator:{}", email.trim().to_lowercase());
+            let key = operators::sign_in_key(&email);
             throttle::check(conn, &key)?;
             let found = operators::authenticate(conn, &email, &given)?;
             if found.is_none() {
@@ -128,6 +128,8 @@ async fn sign_in_operator(
             )?;
             let mut res = session::see_other("/");
             res.add_cookie(&session::session_cookie(&state, token))
+                .map_err(AppError::internal)?;
+            res.add_cookie(&session::rotated_csrf_cookie(&state))
                 .map_err(AppError::internal)?;
             return Ok(res);
         }

@@ -118,15 +118,31 @@ impl Csrf {
     }
 
     fn cookie(&self, state: &AppState) -> Option<Cookie<'static>> {
-        self.fresh.then(|| {
-            Cookie::build(CSRF_COOKIE, self.token.clone())
-                .path("/")
-                .http_only(true)
-                .same_site(SameSite::Strict)
-                .secure(secure(state))
-                .finish()
-        })
+        self.fresh.then(|| csrf_cookie(state, self.token.clone()))
     }
+
+    fn new_token() -> Csrf {
+        let bytes: [u8; 32] = rand::rng().random();
+        Csrf {
+            token: bytes.iter().map(|b| format!("{b:02x}")).collect(),
+            fresh: true,
+        }
+    }
+}
+
+fn csrf_cookie(state: &AppState, token: String) -> Cookie<'static> {
+    Cookie::build(CSRF_COOKIE, token)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure(state))
+        .finish()
+}
+
+/// A new CSRF token, set with the session at sign-in: a token planted in the browser or
+/// read before sign-in (e.g. a cookie tossed from a sibling host) is worth nothing after it.
+pub fn rotated_csrf_cookie(state: &AppState) -> Cookie<'static> {
+    csrf_cookie(state, Csrf::new_token().token)
 }
 
 impl FromRequest for Csrf {
@@ -143,13 +159,7 @@ impl FromRequest for Csrf {
                 token,
                 fresh: false,
             },
-            None => {
-                let bytes: [u8; 32] = rand::rng().random();
-                Csrf {
-                    token: bytes.iter().map(|b| format!("{b:02x}")).collect(),
-                    fresh: true,
-                }
-            }
+            None => Csrf::new_token(),
         };
         ready(Ok(csrf))
     }

@@ -13,7 +13,7 @@ fn exec(app: &TestApp, sql: &str) {
     sql_query(sql).execute(&mut app.raw_connection()).unwrap();
 }
 
-async fn closed_october(app: &TestApp) -> Vec<String> {
+pub(crate) async fn closed_october(app: &TestApp) -> Vec<String> {
     app.create_tenant("ha-noi", "Thành phố Hà Nội").await;
     app.create_tenant("hue", "Thành phố Huế").await;
     exec(app, "UPDATE leases SET starts_on = '2026-10-01'");

@@ -75,7 +75,7 @@ async fn list_managed_procedures(
     Ok(HttpResponse::Ok().json(list))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ToggleForm {
     enabled: bool,
 }
@@ -107,7 +107,7 @@ async fn list_staff(AdminUser(admin): AdminUser) -> Result<HttpResponse, AppErro
     Ok(HttpResponse::Ok().json(list))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct InviteForm {
     email: String,
     full_name: String,
@@ -261,7 +261,7 @@ async fn activate_staff(
     set_staff_active(admin, id.into_inner(), true).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AcceptForm {
     password: String,
 }
@@ -345,13 +345,16 @@ async fn upload_logo(
     if parts.too_large.is_some() {
         return Err(logo::too_large());
     }
-    let file = parts
-        .files
-        .into_iter()
-        .find(|f| f.field == "file")
-        .ok_or_else(|| {
-            AppError::invalid("file", Msg::new("Chưa chọn tệp.", "No file was sent."))
-        })?;
+    let mut files = parts.files.into_iter().filter(|f| f.field == "file");
+    let file = files.next().ok_or_else(|| {
+        AppError::invalid("file", Msg::new("Chưa chọn tệp.", "No file was sent."))
+    })?;
+    if files.next().is_some() {
+        return Err(AppError::bad_request(
+            "malformed",
+            Msg::new("Chỉ gửi một tệp logo.", "Send one logo file only."),
+        ));
+    }
     let size = file.bytes.len();
     let kind = store_logo(&admin, &state, file.bytes).await?;
     Ok(HttpResponse::Ok().json(json!({ "content_type": kind, "size": size, "url": "/logo" })))

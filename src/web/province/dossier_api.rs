@@ -96,7 +96,7 @@ async fn get_procedure(
     Ok(HttpResponse::Ok().json(p))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SubmitForm {
     procedure_code: String,
     fields: serde_json::Map<String, serde_json::Value>,
@@ -171,7 +171,7 @@ async fn get_dossier(
 }
 
 /// Reads the `file` part (and an optional `field` part naming the form's document), stopping
-/// as soon as the size limit is passed.
+/// as soon as the size limit is passed. Either part twice is malformed: which one would count?
 async fn read_upload(
     mut payload: Multipart,
     max: u64,
@@ -187,6 +187,8 @@ async fn read_upload(
     while let Some(part) = payload.next().await {
         let mut part = part.map_err(|_| malformed())?;
         match part.name() {
+            Some("file") if file.is_some() => return Err(malformed()),
+            Some("field") if field_name.is_some() => return Err(malformed()),
             Some("file") => {
                 let name = part
                     .content_disposition()
@@ -347,7 +349,7 @@ pub fn file_response(meta: &attachments::AttachmentMeta, bytes: Vec<u8>) -> Http
         .body(bytes)
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct CitizenMoveForm {
     note: Option<String>,
     fields: Option<serde_json::Map<String, serde_json::Value>>,
@@ -471,8 +473,9 @@ async fn pay_dossier(
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RatingForm {
+    #[schema(minimum = 1, maximum = 5)]
     score: i64,
     comment: Option<String>,
 }

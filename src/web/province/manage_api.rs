@@ -55,7 +55,8 @@ async fn list_queue(
         status,
         query: query.q,
         limit: 50,
-        offset: (query.page.unwrap_or(1).max(1) - 1) * 50,
+        // Bounded as the queue page is: `page * 50` must not overflow.
+        offset: (query.page.unwrap_or(1).clamp(1, 10_000) - 1) * 50,
     };
     let rows = staff
         .province
@@ -81,7 +82,7 @@ async fn list_queue(
     Ok(HttpResponse::Ok().json(items))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CounterForm {
     procedure_code: String,
     fields: serde_json::Map<String, serde_json::Value>,
@@ -177,7 +178,7 @@ async fn download_managed_attachment(
     Ok(file_response(&meta, bytes))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ActionForm {
     action: String,
     note: Option<String>,

@@ -57,8 +57,8 @@ async fn brand_stylesheet(
         )))
 }
 
-#[derive(Debug, Serialize)]
-struct SiteInfo {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SiteInfo {
     slug: String,
     name: String,
     url: String,

@@ -287,6 +287,8 @@ fn signed_in(
     let mut res = session::see_other(next);
     res.add_cookie(&session_cookie(state, token))
         .map_err(|e| AppError::internal(format!("cookie: {e}")))?;
+    res.add_cookie(&session::rotated_csrf_cookie(state))
+        .map_err(|e| AppError::internal(format!("cookie: {e}")))?;
     Ok(res)
 }
 

@@ -1,0 +1,181 @@
+//! The operator site's operations (`ops.<base>`): tenants, plans, subscriptions, billing.
+//! Every one but sign-in and the Stripe webhook takes an operator's bearer token; role
+//! `billing` may read and close periods, changes need role `operator` (else 403).
+
+#![allow(dead_code)] // The functions only carry `#[utoipa::path]`; the handlers live elsewhere.
+
+use super::schemas::{ClosedPeriod, ErrorEnvelope, LeasedTenant, WebhookReceived};
+use crate::accounts::operators::OperatorAccount;
+use crate::billing::invoice::Invoice;
+use crate::leasing::plans::{Plan, PlanInput};
+use crate::leasing::subscriptions::Request;
+use crate::metering::usage::Usage;
+use crate::web::billing_api::{CloseForm, PayForm, VoidForm};
+use crate::web::leasing_api::{DeclineForm, LeaseForm};
+use crate::web::operator::{CreateTenantForm, TenantView, TokenForm, TokenResponse};
+
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth",
+    description = "Signs an operator in; the token is valid on the operator site only.",
+    request_body = TokenForm,
+    responses(
+        (status = 200, description = "A bearer token", body = TokenResponse),
+        (status = 401, description = "Wrong email or password", body = ErrorEnvelope),
+    ))]
+fn issue_token() {}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, description = "The signed-in operator", body = OperatorAccount)))]
+fn who_am_i() {}
+
+#[utoipa::path(get, path = "/api/v1/tenants", tag = "tenants", security(("bearer" = [])),
+    responses((status = 200, description = "Every province", body = Vec<TenantView>)))]
+fn list_tenants() {}
+
+#[utoipa::path(post, path = "/api/v1/tenants", tag = "tenants", security(("bearer" = [])),
+    description = "Provisions a province (schema, role, registry); usable on return.",
+    request_body = CreateTenantForm,
+    responses(
+        (status = 201, description = "Provisioned", body = TenantView),
+        (status = 409, description = "The slug is taken", body = ErrorEnvelope),
+        (status = 422, description = "Bad slug, name, plan or admin email", body = ErrorEnvelope),
+    ))]
+fn create_tenant() {}
+
+#[utoipa::path(get, path = "/api/v1/tenants/{slug}", tag = "tenants", security(("bearer" = [])),
+    params(("slug" = String, Path)),
+    responses((status = 200, description = "The province", body = TenantView)))]
+fn get_tenant() {}
+
+#[utoipa::path(post, path = "/api/v1/tenants/{slug}/suspend", tag = "tenants",
+    security(("bearer" = [])), params(("slug" = String, Path)),
+    responses((status = 200, description = "Suspended: its site answers 503", body = TenantView)))]
+fn suspend_tenant() {}
+
+#[utoipa::path(post, path = "/api/v1/tenants/{slug}/resume", tag = "tenants",
+    security(("bearer" = [])), params(("slug" = String, Path)),
+    responses((status = 200, description = "Active again", body = TenantView)))]
+fn resume_tenant() {}
+
+#[utoipa::path(put, path = "/api/v1/tenants/{slug}/lease", tag = "leasing",
+    security(("bearer" = [])), params(("slug" = String, Path)),
+    description = "Puts the province on a plan from a date (at most a year back).",
+    request_body = LeaseForm,
+    responses(
+        (status = 200, description = "The tenant and its leases", body = LeasedTenant),
+        (status = 422, description = "Unknown plan or a start too far back", body = ErrorEnvelope),
+    ))]
+fn put_lease() {}
+
+#[utoipa::path(get, path = "/api/v1/tenants/{slug}/usage", tag = "leasing",
+    security(("bearer" = [])),
+    params(("slug" = String, Path),
+           ("period" = Option<String>, Query, description = "`YYYY-MM`; this month when absent",
+            example = "2026-11")),
+    responses(
+        (status = 200, description = "Used against included, per metric", body = Usage),
+        (status = 422, description = "Not a period", body = ErrorEnvelope),
+    ))]
+fn get_tenant_usage() {}
+
+#[utoipa::path(get, path = "/api/v1/plans", tag = "leasing", security(("bearer" = [])),
+    responses((status = 200, description = "Every plan", body = Vec<Plan>)))]
+fn list_plans() {}
+
+#[utoipa::path(put, path = "/api/v1/plans/{code}", tag = "leasing", security(("bearer" = [])),
+    params(("code" = String, Path)),
+    description = "Creates or replaces a plan; provinces on it get its rate at once.",
+    request_body = PlanInput,
+    responses(
+        (status = 200, description = "The plan as stored", body = Plan),
+        (status = 422, description = "A field is not valid", body = ErrorEnvelope),
+    ))]
+fn put_plan() {}
+
+#[utoipa::path(get, path = "/api/v1/subscriptions", tag = "leasing", security(("bearer" = [])),
+    responses((status = 200, description = "Requests from the national site", body = Vec<Request>)))]
+fn list_subscriptions() {}
+
+#[utoipa::path(post, path = "/api/v1/subscriptions/{id}/approve", tag = "leasing",
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
+    description = "Provisions, leases and invites the contact as first admin, in one transaction.",
+    responses(
+        (status = 201, description = "The new province", body = TenantView),
+        (status = 409, description = "Not pending, or the slug was taken meanwhile", body = ErrorEnvelope),
+    ))]
+fn approve_subscription() {}
+
+#[utoipa::path(post, path = "/api/v1/subscriptions/{id}/decline", tag = "leasing",
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
+    request_body = DeclineForm,
+    responses(
+        (status = 200, description = "Declined; the reason is mailed", body = Request),
+        (status = 409, description = "Not pending", body = ErrorEnvelope),
+        (status = 422, description = "No reason, or over 1000 characters", body = ErrorEnvelope),
+    ))]
+fn decline_subscription() {}
+
+#[utoipa::path(post, path = "/api/v1/billing/close", tag = "billing", security(("bearer" = [])),
+    description = "Closes a period: one invoice per province; the same result when repeated.",
+    request_body = CloseForm,
+    responses(
+        (status = 200, description = "The period's invoices", body = ClosedPeriod),
+        (status = 422, description = "Not a period, or one in the future", body = ErrorEnvelope),
+    ))]
+fn close_period() {}
+
+#[utoipa::path(get, path = "/api/v1/invoices", tag = "billing", security(("bearer" = [])),
+    params(("period" = Option<String>, Query, description = "`YYYY-MM`; last month when absent",
+            example = "2026-10")),
+    responses(
+        (status = 200, description = "The period's invoices", body = Vec<Invoice>),
+        (status = 422, description = "Not a period", body = ErrorEnvelope),
+    ))]
+fn list_invoices() {}
+
+#[utoipa::path(get, path = "/api/v1/invoices/{number}", tag = "billing",
+    security(("bearer" = [])), params(("number" = String, Path)),
+    responses((status = 200, description = "The invoice", body = Invoice)))]
+fn get_invoice() {}
+
+#[utoipa::path(post, path = "/api/v1/invoices/{number}/pay", tag = "billing",
+    security(("bearer" = [])), params(("number" = String, Path)),
+    description = "Records a bank transfer: `finalized` → `paid`.",
+    request_body = PayForm,
+    responses(
+        (status = 200, description = "Paid", body = Invoice),
+        (status = 409, description = "Not finalized", body = ErrorEnvelope),
+        (status = 422, description = "No reference", body = ErrorEnvelope),
+    ))]
+fn pay_invoice() {}
+
+#[utoipa::path(post, path = "/api/v1/invoices/{number}/void", tag = "billing",
+    security(("bearer" = [])), params(("number" = String, Path)),
+    description = "Voids an unpaid invoice with a credit note.",
+    request_body = VoidForm,
+    responses(
+        (status = 200, description = "Void", body = Invoice),
+        (status = 409, description = "Paid or void already", body = ErrorEnvelope),
+        (status = 422, description = "No reason", body = ErrorEnvelope),
+    ))]
+fn void_invoice() {}
+
+#[utoipa::path(post, path = "/api/v1/invoices/{number}/send", tag = "billing",
+    security(("bearer" = [])), params(("number" = String, Path)),
+    description = "Pushes a finalized invoice to the payment provider (Stripe); repeatable.",
+    responses(
+        (status = 200, description = "Sent (or voided there)", body = Invoice),
+        (status = 409, description = "`no_provider`, `bank_transfer_only` or not payable",
+         body = ErrorEnvelope),
+    ))]
+fn send_invoice() {}
+
+#[utoipa::path(post, path = "/api/v1/stripe/webhook", tag = "billing",
+    description = "Stripe's events; the `Stripe-Signature` header is the credential.",
+    params(("Stripe-Signature" = String, Header, description = "`t=…,v1=…`")),
+    request_body(content = Object, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Received (also when ignored or replayed)", body = WebhookReceived),
+        (status = 400, description = "Bad signature or not an event", body = ErrorEnvelope),
+        (status = 422, description = "The event has no id", body = ErrorEnvelope),
+    ))]
+fn receive_provider_event() {}

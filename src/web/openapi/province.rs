@@ -1,0 +1,251 @@
+//! A province site's operations (`<slug>.<base>` or its custom domain): public facts, the
+//! citizen's dossiers, tracking without sign-in, and the staff's and admin's API.
+
+#![allow(dead_code)] // The functions only carry `#[utoipa::path]`; the handlers live elsewhere.
+
+use super::schemas::{
+    AttachmentStored, CheckoutStarted, CounterSubmitted, ErrorEnvelope, FileUpload, LogoStored,
+    LogoUpload, ManagedProcedure, ProcedureItem, ProcedureSwitch, QueueItem, Rated, Submitted,
+    TokenSubject,
+};
+use crate::accounts::staff::StaffAccount;
+use crate::billing::invoice::Invoice;
+use crate::catalog::Procedure;
+use crate::dossiers::view::{DossierSummary, DossierView, TrackingView};
+use crate::metering::usage::Usage;
+use crate::tenancy::branding::{Branding, BrandingInput};
+use crate::web::province::SiteInfo;
+use crate::web::province::admin_api::{AcceptForm, InviteForm, ToggleForm};
+use crate::web::province::dossier_api::{CitizenMoveForm, RatingForm, SubmitForm};
+use crate::web::province::manage_api::{ActionForm, CounterForm};
+
+#[utoipa::path(get, path = "/api/v1/site", tag = "province",
+    responses((status = 200, description = "Who this province is and how it looks", body = SiteInfo)))]
+fn site_info() {}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, description = "The token's account and role", body = TokenSubject)))]
+fn who_am_i() {}
+
+#[utoipa::path(get, path = "/api/v1/procedures", tag = "province",
+    responses((status = 200, description = "Enabled procedures", body = Vec<ProcedureItem>)))]
+fn list_procedures() {}
+
+#[utoipa::path(get, path = "/api/v1/procedures/{code}", tag = "province",
+    params(("code" = String, Path, example = "GPLX-001")),
+    responses((status = 200, description = "One enabled procedure with its form", body = Procedure)))]
+fn get_procedure() {}
+
+#[utoipa::path(post, path = "/api/v1/dossiers", tag = "dossiers", security(("bearer" = [])),
+    description = "Files a dossier online. Every form has `full_name` and `id_number` (12 digits).",
+    request_body = SubmitForm,
+    responses(
+        (status = 201, description = "Submitted", body = Submitted),
+        (status = 422, description = "Unknown or disabled procedure, or a field is missing or wrong",
+         body = ErrorEnvelope),
+    ))]
+fn submit_dossier() {}
+
+#[utoipa::path(get, path = "/api/v1/dossiers", tag = "dossiers", security(("bearer" = [])),
+    responses((status = 200, description = "The citizen's own dossiers", body = Vec<DossierSummary>)))]
+fn list_my_dossiers() {}
+
+#[utoipa::path(get, path = "/api/v1/dossiers/{code}", tag = "dossiers", security(("bearer" = [])),
+    params(("code" = String, Path, description = "Tracking code")),
+    responses((status = 200, description = "The dossier (owner only, else 404)", body = DossierView)))]
+fn get_dossier() {}
+
+#[utoipa::path(post, path = "/api/v1/dossiers/{code}/attachments", tag = "dossiers",
+    security(("bearer" = [])), params(("code" = String, Path)),
+    description = "Adds a PDF, JPEG or PNG (checked by content) while the dossier is new or a \
+                   supplement is requested.",
+    request_body(content = FileUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Stored", body = AttachmentStored),
+        (status = 409, description = "The dossier takes no files now", body = ErrorEnvelope),
+        (status = 422, description = "No file, empty, or not an accepted type", body = ErrorEnvelope),
+    ))]
+fn upload_attachment() {}
+
+#[utoipa::path(get, path = "/api/v1/dossiers/{code}/attachments/{id}", tag = "dossiers",
+    security(("bearer" = [])), params(("code" = String, Path), ("id" = uuid::Uuid, Path)),
+    responses((status = 200, description = "The file, as a download",
+               content((String = "application/pdf"), (String = "image/jpeg"), (String = "image/png")))))]
+fn download_attachment() {}
+
+#[utoipa::path(post, path = "/api/v1/dossiers/{code}/withdraw", tag = "dossiers",
+    security(("bearer" = [])), params(("code" = String, Path)),
+    request_body(content = Option<CitizenMoveForm>, description = "Optional: a note"),
+    responses(
+        (status = 200, description = "Withdrawn", body = DossierView),
+        (status = 409, description = "`invalid_transition`", body = ErrorEnvelope),
+    ))]
+fn withdraw_dossier() {}
+
+#[utoipa::path(post, path = "/api/v1/dossiers/{code}/supplement", tag = "dossiers",
+    security(("bearer" = [])), params(("code" = String, Path)),
+    request_body = CitizenMoveForm,
+    responses(
+        (status = 200, description = "Back in processing; the deadline moves", body = DossierView),
+        (status = 409, description = "`invalid_transition`", body = ErrorEnvelope),
+    ))]
+fn supplement_dossier() {}
+
+#[utoipa::path(post, path = "/api/v1/dossiers/{code}/pay", tag = "dossiers",
+    security(("bearer" = [])), params(("code" = String, Path)),
+    responses(
+        (status = 200, description = "Paid at once (sandbox)", body = DossierView),
+        (status = 202, description = "Pay on the provider's page", body = CheckoutStarted),
+        (status = 409, description = "`invalid_transition`", body = ErrorEnvelope),
+    ))]
+fn pay_dossier() {}
+
+#[utoipa::path(post, path = "/api/v1/dossiers/{code}/rating", tag = "dossiers",
+    security(("bearer" = [])), params(("code" = String, Path)),
+    description = "Once per dossier, when it is returned, refused or stopped.",
+    request_body = RatingForm,
+    responses(
+        (status = 201, description = "Rated", body = Rated),
+        (status = 409, description = "Not finished, or rated already", body = ErrorEnvelope),
+        (status = 422, description = "Score outside 1..5 or comment too long", body = ErrorEnvelope),
+    ))]
+fn rate_dossier() {}
+
+#[utoipa::path(get, path = "/api/v1/tracking/{code}", tag = "dossiers",
+    description = "Tracking without sign-in: 404 unless `id_number` is the applicant's.",
+    params(("code" = String, Path),
+           ("id_number" = String, Query, description = "The applicant's 12-digit citizen ID")),
+    responses((status = 200, description = "Status only, no personal data", body = TrackingView)))]
+fn track_dossier() {}
+
+#[utoipa::path(get, path = "/api/v1/manage/dossiers", tag = "staff", security(("bearer" = [])),
+    params(("status" = Option<String>, Query, description = "One of the ten statuses"),
+           ("q" = Option<String>, Query, description = "Tracking code or applicant's name"),
+           ("page" = Option<i64>, Query, description = "50 per page, from 1")),
+    responses(
+        (status = 200, description = "The queue", body = Vec<QueueItem>),
+        (status = 422, description = "Unknown status", body = ErrorEnvelope),
+    ))]
+fn list_queue() {}
+
+#[utoipa::path(post, path = "/api/v1/manage/dossiers", tag = "staff", security(("bearer" = [])),
+    description = "Registers a dossier received at the counter (`channel: counter`).",
+    request_body = CounterForm,
+    responses(
+        (status = 201, description = "Registered", body = CounterSubmitted),
+        (status = 422, description = "A field is missing or wrong", body = ErrorEnvelope),
+    ))]
+fn register_counter_dossier() {}
+
+#[utoipa::path(get, path = "/api/v1/manage/dossiers/{code}", tag = "staff",
+    security(("bearer" = [])), params(("code" = String, Path)),
+    responses((status = 200, description = "The dossier", body = DossierView)))]
+fn get_managed_dossier() {}
+
+#[utoipa::path(get, path = "/api/v1/manage/dossiers/{code}/attachments/{id}", tag = "staff",
+    security(("bearer" = [])), params(("code" = String, Path), ("id" = uuid::Uuid, Path)),
+    responses((status = 200, description = "The file, as a download",
+               content((String = "application/pdf"), (String = "image/jpeg"), (String = "image/png")))))]
+fn download_managed_attachment() {}
+
+#[utoipa::path(post, path = "/api/v1/manage/dossiers/{code}/actions", tag = "staff",
+    security(("bearer" = [])), params(("code" = String, Path)),
+    description = "A staff move: accept, refuse, process, request_supplement, request_payment, \
+                   extend, stop, resolve, return_result.",
+    request_body = ActionForm,
+    responses(
+        (status = 200, description = "The dossier after the move", body = DossierView),
+        (status = 409, description = "`invalid_transition`", body = ErrorEnvelope),
+        (status = 422, description = "Unknown action, or a note, date or fee is missing", body = ErrorEnvelope),
+    ))]
+fn act_on_dossier() {}
+
+#[utoipa::path(get, path = "/api/v1/manage/branding", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, description = "The province's branding", body = Branding)))]
+fn get_branding() {}
+
+#[utoipa::path(put, path = "/api/v1/manage/branding", tag = "admin", security(("bearer" = [])),
+    request_body = BrandingInput,
+    responses(
+        (status = 200, description = "Saved", body = Branding),
+        (status = 422, description = "Invalid colour, low contrast, over-long text or markup",
+         body = ErrorEnvelope),
+    ))]
+fn update_branding() {}
+
+#[utoipa::path(get, path = "/api/v1/manage/procedures", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, description = "Every catalog procedure with its switch",
+               body = Vec<ManagedProcedure>)))]
+fn list_managed_procedures() {}
+
+#[utoipa::path(put, path = "/api/v1/manage/procedures/{code}", tag = "admin",
+    security(("bearer" = [])), params(("code" = String, Path)),
+    request_body = ToggleForm,
+    responses((status = 200, description = "Switched", body = ProcedureSwitch)))]
+fn toggle_procedure() {}
+
+#[utoipa::path(get, path = "/api/v1/manage/users", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, description = "The province's staff", body = Vec<StaffAccount>)))]
+fn list_staff() {}
+
+#[utoipa::path(post, path = "/api/v1/manage/users", tag = "admin", security(("bearer" = [])),
+    description = "Invites an official or admin; the one-time link is mailed.",
+    request_body = InviteForm,
+    responses(
+        (status = 201, description = "Invited", body = StaffAccount),
+        (status = 409, description = "The email is taken", body = ErrorEnvelope),
+        (status = 422, description = "Bad email or role", body = ErrorEnvelope),
+    ))]
+fn invite_staff() {}
+
+#[utoipa::path(post, path = "/api/v1/manage/users/{id}/deactivate", tag = "admin",
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, description = "Deactivated", body = StaffAccount),
+        (status = 409, description = "One's own account", body = ErrorEnvelope),
+    ))]
+fn deactivate_staff() {}
+
+#[utoipa::path(post, path = "/api/v1/manage/users/{id}/activate", tag = "admin",
+    security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, description = "Active", body = StaffAccount)))]
+fn activate_staff() {}
+
+#[utoipa::path(post, path = "/api/v1/auth/invitations/{token}", tag = "auth",
+    description = "An invited official sets a password; the one-time token is the credential.",
+    params(("token" = String, Path)),
+    request_body = AcceptForm,
+    responses(
+        (status = 200, description = "The account, now with a password", body = StaffAccount),
+        (status = 422, description = "Weak password", body = ErrorEnvelope),
+    ))]
+fn accept_invitation() {}
+
+#[utoipa::path(get, path = "/api/v1/manage/usage", tag = "admin", security(("bearer" = [])),
+    params(("period" = Option<String>, Query, description = "`YYYY-MM`; this month when absent",
+            example = "2026-11")),
+    responses(
+        (status = 200, description = "This province's usage", body = Usage),
+        (status = 422, description = "Not a period", body = ErrorEnvelope),
+    ))]
+fn get_own_usage() {}
+
+#[utoipa::path(get, path = "/api/v1/manage/invoices", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, description = "This province's invoices", body = Vec<Invoice>)))]
+fn list_own_invoices() {}
+
+#[utoipa::path(put, path = "/api/v1/manage/logo", tag = "admin", security(("bearer" = [])),
+    description = "PNG or JPEG by its bytes, 200 KB at most.",
+    request_body(content = LogoUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "Stored", body = LogoStored),
+        (status = 422, description = "No file, or not PNG or JPEG", body = ErrorEnvelope),
+    ))]
+fn upload_logo() {}
+
+#[utoipa::path(delete, path = "/api/v1/manage/logo", tag = "admin", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "There was none", body = ErrorEnvelope),
+    ))]
+fn delete_logo() {}

@@ -1,0 +1,486 @@
+//! `GET /api/v1/openapi.json`: each site's document parses, lists every route of the contract,
+//! and describes real answers (success and error bodies checked against its schemas).
+
+use portal::accounts::staff::StaffRole;
+use serde_json::{Value, json};
+
+use crate::helpers::{CITIZEN_ID, TestApp, licence_renewal};
+use crate::schema_check::{check, response_schema};
+
+const NATIONAL: &str = "localhost";
+const OPERATOR: &str = "ops.localhost";
+const PROVINCE: &str = "ha-noi.localhost";
+
+/// Every JSON route of `CONTRACT.md`, by site (path parameters renamed freely).
+const CONTRACT: [(&str, &str, &str); 42] = [
+    (NATIONAL, "post", "/api/v1/auth/token"),
+    (NATIONAL, "get", "/api/v1/provinces"),
+    (NATIONAL, "get", "/api/v1/index"),
+    (NATIONAL, "post", "/api/v1/subscriptions"),
+    (OPERATOR, "post", "/api/v1/auth/token"),
+    (OPERATOR, "get", "/api/v1/tenants"),
+    (OPERATOR, "get", "/api/v1/tenants/{}"),
+    (OPERATOR, "post", "/api/v1/tenants"),
+    (OPERATOR, "post", "/api/v1/tenants/{}/suspend"),
+    (OPERATOR, "post", "/api/v1/tenants/{}/resume"),
+    (OPERATOR, "get", "/api/v1/subscriptions"),
+    (OPERATOR, "post", "/api/v1/subscriptions/{}/approve"),
+    (OPERATOR, "get", "/api/v1/plans"),
+    (OPERATOR, "put", "/api/v1/plans/{}"),
+    (OPERATOR, "put", "/api/v1/tenants/{}/lease"),
+    (OPERATOR, "get", "/api/v1/tenants/{}/usage"),
+    (OPERATOR, "post", "/api/v1/billing/close"),
+    (OPERATOR, "get", "/api/v1/invoices"),
+    (OPERATOR, "get", "/api/v1/invoices/{}"),
+    (OPERATOR, "post", "/api/v1/stripe/webhook"),
+    (PROVINCE, "post", "/api/v1/auth/token"),
+    (PROVINCE, "get", "/api/v1/procedures"),
+    (PROVINCE, "post", "/api/v1/auth/register"),
+    (PROVINCE, "post", "/api/v1/dossiers"),
+    (PROVINCE, "get", "/api/v1/dossiers"),
+    (PROVINCE, "get", "/api/v1/dossiers/{}"),
+    (PROVINCE, "post", "/api/v1/dossiers/{}/attachments"),
+    (PROVINCE, "post", "/api/v1/dossiers/{}/rating"),
+    (PROVINCE, "post", "/api/v1/dossiers/{}/supplement"),
+    (PROVINCE, "post", "/api/v1/dossiers/{}/pay"),
+    (PROVINCE, "post", "/api/v1/dossiers/{}/withdraw"),
+    (PROVINCE, "get", "/api/v1/tracking/{}"),
+    (PROVINCE, "get", "/api/v1/manage/dossiers"),
+    (PROVINCE, "post", "/api/v1/manage/dossiers"),
+    (PROVINCE, "post", "/api/v1/manage/dossiers/{}/actions"),
+    (PROVINCE, "get", "/api/v1/manage/branding"),
+    (PROVINCE, "put", "/api/v1/manage/branding"),
+    (PROVINCE, "put", "/api/v1/manage/procedures/{}"),
+    (PROVINCE, "post", "/api/v1/manage/users"),
+    (PROVINCE, "get", "/api/v1/manage/usage"),
+    (PROVINCE, "get", "/api/v1/manage/invoices"),
+    (PROVINCE, "get", "/api/v1/openapi.json"),
+];
+
+/// `/a/{slug}/b` → `/a/{}/b`.
+fn shape(path: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for c in path.chars() {
+        match c {
+            '{' => {
+                inside = true;
+                out.push_str("{}");
+            }
+            '}' => inside = false,
+            _ if !inside => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+async fn document(app: &TestApp, host: &str) -> Value {
+    let res = app.get(host, "/api/v1/openapi.json").await;
+    assert_eq!(res.status(), 200, "{host}");
+    assert_eq!(
+        res.headers()["content-type"].to_str().unwrap(),
+        "application/json"
+    );
+    let doc: Value = res.json().await.expect("the document is JSON");
+    assert_eq!(doc["openapi"], "3.1.0", "{host}");
+    doc
+}
+
+#[tokio::test]
+async fn every_site_serves_a_document_with_every_contract_route() {
+    let app = TestApp::spawn().await;
+    app.create_tenant("ha-noi", "Thành phố Hà Nội").await;
+    for host in [NATIONAL, OPERATOR, PROVINCE] {
+        let doc = document(&app, host).await;
+        let listed: Vec<(String, String)> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .flat_map(|(path, item)| {
+                item.as_object()
+                    .unwrap()
+                    .keys()
+                    .map(move |m| (m.clone(), shape(path)))
+            })
+            .collect();
+        for (_, method, path) in CONTRACT.iter().filter(|(h, ..)| *h == host) {
+            assert!(
+                listed.contains(&(method.to_string(), path.to_string())),
+                "{host}: {method} {path} is not in the document"
+            );
+        }
+        let bearer = &doc["components"]["securitySchemes"]["bearer"];
+        assert_eq!(bearer["scheme"], "bearer", "{host}");
+    }
+    // The same for every province; an unknown host has none.
+    assert_eq!(
+        app.get("nowhere.example", "/api/v1/openapi.json")
+            .await
+            .status(),
+        404
+    );
+}
+
+/// Sends a request and checks the answer against the document's schema for its status.
+struct Checker<'a> {
+    app: &'a TestApp,
+    host: &'static str,
+    doc: Value,
+    token: Option<String>,
+}
+
+impl Checker<'_> {
+    async fn call(&self, method: &str, template: &str, path: &str, body: Option<Value>) -> Value {
+        let mut req = match method {
+            "get" => self.app.client.get(self.app.url(path)),
+            "post" => self.app.client.post(self.app.url(path)),
+            "put" => self.app.client.put(self.app.url(path)),
+            other => panic!("{other}"),
+        }
+        .header("Host", self.host);
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = &body {
+            req = req.json(b);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        let value: Value = res.json().await.expect("a JSON answer");
+        let schema = response_schema(&self.doc, method, template, status);
+        if let Err(e) = check(&self.doc, schema, &value) {
+            panic!("{} {method} {path} → {status}: {e}\n{value:#}", self.host);
+        }
+        value
+    }
+}
+
+#[tokio::test]
+async fn province_answers_match_the_document() {
+    let app = TestApp::spawn().await;
+    app.create_tenant("ha-noi", "Thành phố Hà Nội").await;
+    let mut c = Checker {
+        app: &app,
+        host: PROVINCE,
+        doc: document(&app, PROVINCE).await,
+        token: None,
+    };
+    let registration = json!({"email": "an@example.vn", "password": "mat-khau-rat-dai-2026", "full_name": "Trần An"});
+    c.call(
+        "post",
+        "/api/v1/auth/register",
+        "/api/v1/auth/register",
+        Some(registration.clone()),
+    )
+    .await;
+    c.call(
+        "post",
+        "/api/v1/auth/register",
+        "/api/v1/auth/register",
+        Some(registration),
+    )
+    .await; // 409
+    c.call(
+        "post",
+        "/api/v1/auth/register",
+        "/api/v1/auth/register",
+        Some(json!({"email": "x", "password": "1", "full_name": ""})),
+    )
+    .await; // 422
+    let token = c
+        .call(
+            "post",
+            "/api/v1/auth/token",
+            "/api/v1/auth/token",
+            Some(json!({"email": "an@example.vn", "password": "mat-khau-rat-dai-2026"})),
+        )
+        .await;
+    c.call("get", "/api/v1/site", "/api/v1/site", None).await;
+    c.call("get", "/api/v1/procedures", "/api/v1/procedures", None)
+        .await;
+    c.call(
+        "get",
+        "/api/v1/procedures/{code}",
+        "/api/v1/procedures/GPLX-001",
+        None,
+    )
+    .await;
+    c.call("get", "/api/v1/dossiers", "/api/v1/dossiers", None)
+        .await; // 401
+    c.token = Some(token["access_token"].as_str().unwrap().to_string());
+    c.call("get", "/api/v1/me", "/api/v1/me", None).await;
+    let submitted = c
+        .call(
+            "post",
+            "/api/v1/dossiers",
+            "/api/v1/dossiers",
+            Some(licence_renewal()),
+        )
+        .await;
+    let code = submitted["tracking_code"].as_str().unwrap();
+    c.call(
+        "post",
+        "/api/v1/dossiers",
+        "/api/v1/dossiers",
+        Some(json!({"procedure_code": "GPLX-001", "fields": {}})),
+    )
+    .await; // 422 with fields
+    c.call("get", "/api/v1/dossiers", "/api/v1/dossiers", None)
+        .await;
+    c.call(
+        "get",
+        "/api/v1/dossiers/{code}",
+        &format!("/api/v1/dossiers/{code}"),
+        None,
+    )
+    .await;
+    c.call(
+        "get",
+        "/api/v1/dossiers/{code}",
+        "/api/v1/dossiers/NOPE",
+        None,
+    )
+    .await; // 404
+    c.call(
+        "post",
+        "/api/v1/dossiers/{code}/rating",
+        &format!("/api/v1/dossiers/{code}/rating"),
+        Some(json!({"score": 5})),
+    )
+    .await; // 409
+    c.call(
+        "get",
+        "/api/v1/manage/dossiers",
+        "/api/v1/manage/dossiers",
+        None,
+    )
+    .await; // 403
+    c.call(
+        "get",
+        "/api/v1/tracking/{code}",
+        &format!("/api/v1/tracking/{code}?id_number={CITIZEN_ID}"),
+        None,
+    )
+    .await;
+
+    c.token = Some(
+        app.staff_token("ha-noi", "admin@ha-noi.vn", StaffRole::Admin)
+            .await,
+    );
+    c.call(
+        "get",
+        "/api/v1/manage/dossiers",
+        "/api/v1/manage/dossiers?status=submitted",
+        None,
+    )
+    .await;
+    c.call(
+        "get",
+        "/api/v1/manage/dossiers",
+        "/api/v1/manage/dossiers?status=nope",
+        None,
+    )
+    .await; // 422
+    c.call(
+        "post",
+        "/api/v1/manage/dossiers/{code}/actions",
+        &format!("/api/v1/manage/dossiers/{code}/actions"),
+        Some(json!({"action": "accept"})),
+    )
+    .await;
+    c.call(
+        "post",
+        "/api/v1/manage/dossiers/{code}/actions",
+        &format!("/api/v1/manage/dossiers/{code}/actions"),
+        Some(json!({"action": "accept"})),
+    )
+    .await; // 409
+    let mut counter = licence_renewal();
+    counter["channel"] = json!("counter");
+    c.call(
+        "post",
+        "/api/v1/manage/dossiers",
+        "/api/v1/manage/dossiers",
+        Some(counter),
+    )
+    .await;
+    c.call(
+        "get",
+        "/api/v1/manage/branding",
+        "/api/v1/manage/branding",
+        None,
+    )
+    .await;
+    c.call(
+        "put",
+        "/api/v1/manage/branding",
+        "/api/v1/manage/branding",
+        Some(json!({"display_name": "Hà Nội", "accent_color": "#ffffff"})),
+    )
+    .await; // 422
+    c.call(
+        "get",
+        "/api/v1/manage/procedures",
+        "/api/v1/manage/procedures",
+        None,
+    )
+    .await;
+    c.call(
+        "put",
+        "/api/v1/manage/procedures/{code}",
+        "/api/v1/manage/procedures/GPLX-001",
+        Some(json!({"enabled": true})),
+    )
+    .await;
+    c.call("get", "/api/v1/manage/users", "/api/v1/manage/users", None)
+        .await;
+    c.call(
+        "post",
+        "/api/v1/manage/users",
+        "/api/v1/manage/users",
+        Some(json!({"email": "cb@ha-noi.vn", "full_name": "Cán bộ", "role": "official"})),
+    )
+    .await;
+    c.call("get", "/api/v1/manage/usage", "/api/v1/manage/usage", None)
+        .await;
+    c.call(
+        "get",
+        "/api/v1/manage/invoices",
+        "/api/v1/manage/invoices",
+        None,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn operator_and_national_answers_match_the_document() {
+    let app = TestApp::spawn().await;
+    app.create_tenant("ha-noi", "Thành phố Hà Nội").await;
+    let mut c = Checker {
+        app: &app,
+        host: OPERATOR,
+        doc: document(&app, OPERATOR).await,
+        token: None,
+    };
+    c.call("get", "/api/v1/tenants", "/api/v1/tenants", None)
+        .await; // 401
+    c.token = Some(app.operator_token().await);
+    c.call("get", "/api/v1/me", "/api/v1/me", None).await;
+    c.call("get", "/api/v1/tenants", "/api/v1/tenants", None)
+        .await;
+    c.call(
+        "get",
+        "/api/v1/tenants/{slug}",
+        "/api/v1/tenants/ha-noi",
+        None,
+    )
+    .await;
+    c.call(
+        "get",
+        "/api/v1/tenants/{slug}",
+        "/api/v1/tenants/nowhere",
+        None,
+    )
+    .await; // 404
+    c.call(
+        "post",
+        "/api/v1/tenants",
+        "/api/v1/tenants",
+        Some(json!({"slug": "hue", "name": "Thành phố Huế", "plan": "standard"})),
+    )
+    .await;
+    c.call(
+        "post",
+        "/api/v1/tenants",
+        "/api/v1/tenants",
+        Some(json!({"slug": "hue", "name": "Huế", "plan": "standard"})),
+    )
+    .await; // 409
+    c.call(
+        "post",
+        "/api/v1/tenants",
+        "/api/v1/tenants",
+        Some(json!({"slug": "Bad Slug", "name": "", "plan": "standard"})),
+    )
+    .await; // 422
+    c.call(
+        "post",
+        "/api/v1/tenants/{slug}/suspend",
+        "/api/v1/tenants/hue/suspend",
+        None,
+    )
+    .await;
+    c.call(
+        "post",
+        "/api/v1/tenants/{slug}/resume",
+        "/api/v1/tenants/hue/resume",
+        None,
+    )
+    .await;
+    c.call("get", "/api/v1/plans", "/api/v1/plans", None).await;
+    c.call(
+        "put",
+        "/api/v1/tenants/{slug}/lease",
+        "/api/v1/tenants/hue/lease",
+        Some(json!({"plan": "premium", "starts_on": chrono::Utc::now().date_naive()})),
+    )
+    .await;
+    c.call(
+        "get",
+        "/api/v1/tenants/{slug}/usage",
+        "/api/v1/tenants/ha-noi/usage?period=2026-01",
+        None,
+    )
+    .await;
+    c.call(
+        "get",
+        "/api/v1/tenants/{slug}/usage",
+        "/api/v1/tenants/ha-noi/usage?period=13",
+        None,
+    )
+    .await; // 422
+    c.call(
+        "get",
+        "/api/v1/subscriptions",
+        "/api/v1/subscriptions",
+        None,
+    )
+    .await;
+    c.call("get", "/api/v1/invoices", "/api/v1/invoices", None)
+        .await;
+
+    let n = Checker {
+        app: &app,
+        host: NATIONAL,
+        doc: document(&app, NATIONAL).await,
+        token: None,
+    };
+    n.call("get", "/api/v1/provinces", "/api/v1/provinces", None)
+        .await;
+    n.call("get", "/api/v1/index", "/api/v1/index", None).await;
+    n.call("post", "/api/v1/subscriptions", "/api/v1/subscriptions", Some(json!({"province_name": "Tỉnh Lào Cai", "slug": "lao-cai", "contact_email": "so@laocai.gov.vn", "plan": "standard"}))).await;
+    let list = c
+        .call(
+            "get",
+            "/api/v1/subscriptions",
+            "/api/v1/subscriptions",
+            None,
+        )
+        .await;
+    let id = list[0]["id"].as_str().unwrap();
+    c.call(
+        "post",
+        "/api/v1/subscriptions/{id}/approve",
+        &format!("/api/v1/subscriptions/{id}/approve"),
+        None,
+    )
+    .await;
+    c.call(
+        "post",
+        "/api/v1/billing/close",
+        "/api/v1/billing/close",
+        Some(json!({"period": "2026-01"})),
+    )
+    .await;
+}
