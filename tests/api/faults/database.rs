@@ -46,7 +46,10 @@ async fn postgresql_away_mid_write_load_answers_503_then_recovers_losing_no_doss
     let sink = MailSink::start().await;
     let mut settings = test_settings(&db.url);
     settings.mail.smtp_url = SecretString::from(sink.url());
-    let through_proxy = format!("postgres://{user}127.0.0.1:{}/{}", proxy.port, db.name);
+    let through_proxy = format!(
+        "postgres://{user}127.0.0.1:{}/{}?sslmode=disable",
+        proxy.port, db.name
+    );
     settings.database.url = SecretString::from(through_proxy);
     // A request waits this long for a connection while PostgreSQL is away, then gets 503.
     settings.database.acquire_timeout_ms = 500;
