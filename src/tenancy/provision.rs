@@ -175,8 +175,9 @@ where
 {
     let latest = latest_version(&TENANT_MIGRATIONS).map_err(AppError::internal)?;
     // One provisioning at a time, cluster-wide, until this transaction ends: two at once
-    // would both GRANT on the shared usage functions ("tuple concurrently updated") and could
-    // draw the same free tracking-code prefix. Provisioning is rare; waiting is cheap.
+    // could draw the same free tracking-code prefix (and, before the group role, both
+    // rewrote the usage functions' ACL: "tuple concurrently updated"). Provisioning is
+    // rare; waiting is cheap.
     sql_query("SELECT pg_advisory_xact_lock($1)")
         .bind::<diesel::sql_types::Int8, _>(PROVISION_LOCK)
         .execute(conn)?;
@@ -254,16 +255,9 @@ where
         sql_query(format!("GRANT {role} TO CURRENT_USER")).execute(conn)?;
         sql_query(format!("CREATE SCHEMA {schema} AUTHORIZATION {role}")).execute(conn)?;
         sql_query(format!("REVOKE ALL ON SCHEMA {schema} FROM PUBLIC")).execute(conn)?;
-        // Its one way to count usage: for itself only (see the leasing migration).
-        for function in [
-            "record_usage(text, bigint, text, timestamptz)",
-            "usage_threshold(text, timestamptz)",
-        ] {
-            sql_query(format!(
-                "GRANT EXECUTE ON FUNCTION public.{function} TO {role}"
-            ))
-            .execute(conn)?;
-        }
+        // Its one way to count usage, for itself only: the group holds EXECUTE on the usage
+        // functions (see the tenant_group migration: one ACL entry, not one per province).
+        sql_query(format!("GRANT portal_tenants TO {role}")).execute(conn)?;
         after_schema(conn)?;
 
         apply_tenant_migrations(conn, &tenant, TENANT_MIGRATIONS)

@@ -320,3 +320,52 @@ async fn provinces_provisioned_at_the_same_time_all_succeed_with_distinct_codes(
         8
     );
 }
+
+#[tokio::test]
+async fn the_usage_functions_acl_does_not_grow_with_the_provinces() {
+    let app = TestApp::spawn().await;
+    let mut conn = app.raw_connection();
+    // One ACL entry per province made every provisioning rewrite a list that grew with the
+    // provinces; the group role keeps it at a fixed size.
+    let acl_entries = |conn: &mut PgConnection| {
+        count(
+            conn,
+            "SELECT count(*) AS n FROM pg_proc p, aclexplode(p.proacl) a \
+             WHERE p.pronamespace = 'public'::regnamespace AND p.proname = ANY(string_to_array($1, ','))",
+            "record_usage,usage_threshold",
+        )
+    };
+    let before = acl_entries(&mut conn);
+    let db = app.database().clone();
+    let roles = tokio::task::spawn_blocking(move || {
+        (0..3)
+            .map(|i| {
+                let new = NewTenant::parse(&format!("xa-{i:02}"), "Xã", "basic", &[], "localhost")
+                    .unwrap();
+                provision(&db, &new, "test").unwrap();
+                format!("xa-{i:02}")
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    assert_eq!(acl_entries(&mut conn), before);
+    for slug in roles {
+        // Each province may still count its usage, through the group.
+        assert_eq!(
+            count(
+                &mut conn,
+                "SELECT count(*) AS n FROM tenants \
+                 WHERE slug = $1 \
+                   AND has_function_privilege(role_name, \
+                         'public.record_usage(text, bigint, text, timestamptz)', 'EXECUTE') \
+                   AND has_function_privilege(role_name, \
+                         'public.usage_threshold(text, timestamptz)', 'EXECUTE') \
+                   AND pg_has_role(role_name, 'portal_tenants', 'USAGE')",
+                &slug
+            ),
+            1,
+            "{slug}"
+        );
+    }
+}
