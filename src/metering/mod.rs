@@ -73,13 +73,10 @@ impl Metric {
 }
 
 #[derive(QueryableByName)]
-struct Total {
+struct Counted {
     #[diesel(sql_type = Nullable<BigInt>)]
     total: Option<i64>,
-}
-
-#[derive(QueryableByName)]
-struct Level {
+    /// The share of the allowance newly reached (80 or 100), else 0.
     #[diesel(sql_type = Integer)]
     level: i32,
 }
@@ -95,18 +92,24 @@ pub fn record(
     key: &str,
     at: DateTime<Utc>,
 ) -> Result<Option<i64>, AppError> {
-    let total = sql_query("SELECT public.record_usage($1, $2, $3, $4) AS total")
-        .bind::<Text, _>(metric.as_str())
-        .bind::<BigInt, _>(quantity)
-        .bind::<Text, _>(key)
-        .bind::<Timestamptz, _>(at)
-        .get_result::<Total>(conn)
-        .map_err(quota_error)?
-        .total;
-    if total.is_some() {
-        announce_threshold(conn, tenant, metric, at)?;
+    // One round trip: the count, then (only for a new event: the subquery is evaluated
+    // first) whether it crossed 80% or 100% of the allowance.
+    let counted = sql_query(
+        "SELECT c.total, \
+                CASE WHEN c.total IS NULL THEN 0 \
+                     ELSE public.usage_threshold($1, $4) END AS level \
+           FROM (SELECT public.record_usage($1, $2, $3, $4) AS total OFFSET 0) c",
+    )
+    .bind::<Text, _>(metric.as_str())
+    .bind::<BigInt, _>(quantity)
+    .bind::<Text, _>(key)
+    .bind::<Timestamptz, _>(at)
+    .get_result::<Counted>(conn)
+    .map_err(quota_error)?;
+    if counted.level != 0 {
+        announce_threshold(conn, tenant, metric, at, counted.level)?;
     }
-    Ok(total)
+    Ok(counted.total)
 }
 
 /// `quota_exceeded:<metric>:<cap>` from the database → 429 naming the cap, in both languages.
@@ -145,15 +148,8 @@ fn announce_threshold(
     tenant: &Tenant,
     metric: Metric,
     at: DateTime<Utc>,
+    level: i32,
 ) -> Result<(), AppError> {
-    let level = sql_query("SELECT public.usage_threshold($1, $2) AS level")
-        .bind::<Text, _>(metric.as_str())
-        .bind::<Timestamptz, _>(at)
-        .get_result::<Level>(conn)?
-        .level;
-    if level == 0 {
-        return Ok(());
-    }
     let period = crate::period::Period::of((at + chrono::Duration::hours(7)).date_naive());
     let (vi, en) = (
         metric.label(crate::lang::Lang::Vi),
