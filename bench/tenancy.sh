@@ -41,7 +41,11 @@ case "$what" in
     ;;
   migrate-noop)
     n=${2:-3400}
-    BENCH_REUSE=${BENCH_REUSE:-1} bench populate "$n" >/dev/null
+    pop=$(BENCH_REUSE=${BENCH_REUSE:-1} cargo bench --quiet --bench tenancy -- populate "$n" | tee /dev/stderr)
+    # A fresh population also shows what provisioning costs once n tenants exist.
+    if at_scale=$(grep '^provision at scale' <<<"$pop"); then
+      row "provision one tenant when $((n - 100)) exist (the last 100 of $n)" "${at_scale#provision at scale: }" "$n"
+    fi
     json=$(mktemp)
     DATABASE_URL="$PG/$BENCH_DB" RUST_LOG=warn hyperfine --runs 5 --warmup 1 --export-json "$json" \
       "target/release/portal migrate" >/dev/null

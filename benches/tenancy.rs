@@ -131,6 +131,18 @@ fn populate(db: &Db, n: usize, mode: &str) {
         times.push(t0.elapsed());
     }
     let total = started.elapsed();
+    // Provisioning slows as the catalog grows: the last hundred show the cost at scale.
+    if n >= 200 {
+        let mut last: Vec<Duration> = times[n - 100..].to_vec();
+        last.sort();
+        println!(
+            "provision at scale: tenants {}..{}: median={:.1} ms p95={:.1} ms",
+            n - 99,
+            n,
+            ms(percentile(&last, 0.5)),
+            ms(percentile(&last, 0.95))
+        );
+    }
     times.sort();
     match mode {
         "populate" => println!(
