@@ -17,8 +17,17 @@ use crate::db::TenantDb;
 use crate::dossiers::store;
 use crate::error::AppError;
 
-/// The longest an entry is trusted without a notification.
-pub const MAX_AGE: Duration = Duration::from_secs(60);
+/// About how long an entry is trusted without a notification. Each entry gets 80–120% of it,
+/// drawn when it is loaded: thousands of provinces loaded in the same minute (a replica's
+/// start) must not all expire, and be read again, in the same second.
+pub const MAX_AGE: Duration = Duration::from_secs(300);
+
+fn jittered_max_age(schema: &str) -> Duration {
+    use std::hash::BuildHasher;
+    // A fresh RandomState has fresh keys: a cheap draw, no random-number crate needed.
+    let draw = std::collections::hash_map::RandomState::new().hash_one(schema) % 401;
+    MAX_AGE.mul_f64(0.8 + draw as f64 / 1000.0)
+}
 
 /// A province's cached site data.
 #[derive(Debug)]
@@ -27,6 +36,7 @@ pub struct SiteData {
     /// Codes of the procedures the province switched off.
     pub disabled: Vec<String>,
     loaded_at: Instant,
+    max_age: Duration,
 }
 
 impl SiteData {
@@ -52,7 +62,7 @@ impl SiteCache {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(schema)
-            .filter(|d| d.loaded_at.elapsed() < MAX_AGE)
+            .filter(|d| d.loaded_at.elapsed() < d.max_age)
             .cloned()
         {
             return Ok(hit);
@@ -65,6 +75,7 @@ impl SiteCache {
             branding,
             disabled,
             loaded_at: Instant::now(),
+            max_age: jittered_max_age(schema),
         });
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
         if self.generation.load(Ordering::Acquire) == generation {
