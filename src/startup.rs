@@ -49,13 +49,14 @@ fn spawn_jobs(state: &web::Data<AppState>) {
     let jobs = &state.settings.jobs;
     let db = state.db.clone();
     let mut backfilled = false;
+    let mut seen = crate::index::job::Seen::default();
     crate::jobs::every(
         "index-refresh",
         Duration::from_secs(jobs.index_refresh_secs),
         registry.clone(),
         move |reg| {
             // The first run of a process fills the last 12 months (trend pages need them).
-            if crate::index::job::run_once(&db, reg, !backfilled)?.is_some() {
+            if crate::index::job::run_once(&db, reg, !backfilled, &mut seen)?.is_some() {
                 backfilled = true;
             }
             Ok(())

@@ -1,17 +1,48 @@
-//! Keeps `province_stats` fresh: the current and previous month of every province each run,
-//! and the last 12 months once per process start (a province's trend page needs them).
+//! Keeps `province_stats` fresh: the current and previous month of every province whose
+//! dossiers changed since the last run, and the last 12 months once per process start (a
+//! province's trend page needs them).
+//!
+//! Reading every province's schema every minute cost a core for a minute at 3,400 provinces
+//! and made each pooled PostgreSQL backend cache the catalog of every schema (1.3 GB of
+//! PostgreSQL memory instead of 0.45). So each run first asks PostgreSQL's statistics, in one
+//! query, how many rows of the tables the index reads were written in each schema, and
+//! recomputes only the provinces whose count moved. Statistics reach that view within
+//! seconds and can be reset, so a changed count in either direction means "recompute", and
+//! every province is recomputed anyway at a new month and once an hour.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use diesel::sql_query;
+use diesel::sql_types::{BigInt, Text};
 
 use crate::db::Db;
 use crate::dossiers::deadlines::today_vn as deadlines_today;
 use crate::error::AppError;
 use crate::jobs::{INDEX_REFRESH, with_lock};
 use crate::period::Period;
-use crate::tenancy::Registry;
+use crate::tenancy::{Registry, Tenant};
 
-/// Recomputes `periods` for every province. Returns how many (province, month) rows it wrote.
-pub fn refresh(db: &Db, registry: &Registry, periods: &[Period]) -> Result<usize, AppError> {
+/// Every province is recomputed at least this often, whatever the statistics say.
+const FULL_EVERY: Duration = Duration::from_secs(3600);
+
+/// What this replica's job saw at its last successful run.
+#[derive(Debug, Default)]
+pub struct Seen {
+    /// Per schema: rows inserted, updated and deleted so far in the tables the index reads.
+    writes: HashMap<String, i64>,
+    /// The month of the last full run.
+    period: Option<Period>,
+    full_at: Option<Instant>,
+}
+
+/// Recomputes `periods` for the given provinces. Returns how many (province, month) rows it
+/// wrote.
+pub fn refresh(db: &Db, tenants: &[Arc<Tenant>], periods: &[Period]) -> Result<usize, AppError> {
     let mut written = 0;
-    for tenant in registry.all() {
+    for tenant in tenants {
         let door = db.tenant(tenant.db_ref());
         let counts: Vec<(Period, super::Counts)> = door.tx(|conn| {
             periods
@@ -30,13 +61,66 @@ pub fn refresh(db: &Db, registry: &Registry, periods: &[Period]) -> Result<usize
     Ok(written)
 }
 
-/// One run of the job, under its lock (another replica may be running it).
-pub fn run_once(db: &Db, registry: &Registry, backfill: bool) -> Result<Option<usize>, AppError> {
+/// One run of the job, under its lock (another replica may be running it): every province
+/// with `backfill`, at a new month or an hour after the last full run; else only those
+/// whose tables were written since `seen`.
+pub fn run_once(
+    db: &Db,
+    registry: &Registry,
+    backfill: bool,
+    seen: &mut Seen,
+) -> Result<Option<usize>, AppError> {
     let now = Period::of(deadlines_today());
     let periods = if backfill {
         now.last(12)
     } else {
         vec![now.prev(), now]
     };
-    with_lock(db, INDEX_REFRESH, || refresh(db, registry, &periods))
+    with_lock(db, INDEX_REFRESH, || {
+        // Read before recomputing: a write landing meanwhile moves the count past what is
+        // stored here, and the next run picks it up.
+        let writes = db.control(writes_per_schema)?;
+        let full = backfill
+            || seen.period != Some(now)
+            || seen.full_at.is_none_or(|at| at.elapsed() >= FULL_EVERY);
+        let due: Vec<Arc<Tenant>> = registry
+            .all()
+            .into_iter()
+            .filter(|t| full || writes.get(&t.schema) != seen.writes.get(&t.schema))
+            .collect();
+        let written = refresh(db, &due, &periods)?;
+        seen.writes = writes;
+        if full {
+            seen.period = Some(now);
+            seen.full_at = Some(Instant::now());
+        }
+        Ok(written)
+    })
+}
+
+/// One query over the catalog and the statistics, whatever the number of provinces.
+fn writes_per_schema(conn: &mut PgConnection) -> Result<HashMap<String, i64>, AppError> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        schema_name: String,
+        #[diesel(sql_type = BigInt)]
+        writes: i64,
+    }
+    let rows: Vec<Row> = sql_query(
+        "SELECT n.nspname::text AS schema_name, \
+                sum(pg_catalog.pg_stat_get_tuples_inserted(c.oid) \
+                  + pg_catalog.pg_stat_get_tuples_updated(c.oid) \
+                  + pg_catalog.pg_stat_get_tuples_deleted(c.oid))::int8 AS writes \
+           FROM pg_catalog.pg_class c \
+           JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+          WHERE c.relkind = 'r' \
+            AND c.relname IN ('dossiers', 'dossier_events', 'payments', 'ratings') \
+          GROUP BY n.nspname",
+    )
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.schema_name, r.writes))
+        .collect())
 }

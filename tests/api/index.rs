@@ -155,7 +155,7 @@ async fn the_index_is_computed_from_what_happened() {
     // The job computes it (here called directly rather than waiting for its interval).
     let (db, registry) = (app.database().clone(), app.state.registry.clone());
     let written = tokio::task::spawn_blocking(move || {
-        portal::index::job::run_once(&db, &registry, false).unwrap()
+        portal::index::job::run_once(&db, &registry, false, &mut Default::default()).unwrap()
     })
     .await
     .unwrap();
@@ -206,6 +206,62 @@ async fn the_index_is_computed_from_what_happened() {
         422
     );
     assert_eq!(app.get("localhost", "/index/nowhere").await.status(), 404);
+}
+
+#[tokio::test]
+async fn the_job_recomputes_only_the_provinces_whose_dossiers_changed() {
+    let app = TestApp::spawn().await;
+    let hn = app.create_tenant("ha-noi", "Thành phố Hà Nội").await;
+    app.create_tenant("hue", "Thành phố Huế").await;
+    let citizen = app
+        .citizen_token("ha-noi.localhost", "idx@example.vn")
+        .await;
+    let (db, registry) = (app.database().clone(), app.state.registry.clone());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(portal::index::job::Seen::default()));
+    let run = || {
+        let (db, registry, seen) = (db.clone(), registry.clone(), seen.clone());
+        async move {
+            tokio::task::spawn_blocking(move || {
+                portal::index::job::run_once(&db, &registry, false, &mut seen.lock().unwrap())
+                    .unwrap()
+                    .expect("the job's lock is free")
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let received = |schema: &str| {
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            n: i32,
+        }
+        let period = Period::of(today_vn()).to_string();
+        sql_query(
+            "SELECT coalesce(max(received), 0) AS n FROM province_stats s JOIN tenants t \
+             ON t.id = s.tenant_id WHERE t.schema_name = $1 AND s.period = $2",
+        )
+        .bind::<diesel::sql_types::Text, _>(schema)
+        .bind::<diesel::sql_types::Text, _>(period)
+        .get_result::<N>(&mut app.raw_connection())
+        .unwrap()
+        .n
+    };
+
+    assert_eq!(run().await, 4, "the first run: 2 provinces × 2 months");
+    assert_eq!(run().await, 0, "nothing written since: nothing recomputed");
+
+    // A dossier in Hà Nội: within the statistics' delay, the next run recomputes Hà Nội only.
+    file(&app, &citizen).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut written = 0;
+    while written == 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        written = run().await;
+    }
+    assert_eq!(written, 2, "one province × 2 months");
+    assert_eq!(received(&hn.schema), 1);
+    assert_eq!(run().await, 0);
 }
 
 #[tokio::test]
