@@ -18,7 +18,7 @@ command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -q
 cargo build --release --quiet
 cargo bench --bench tenancy --no-run --quiet 2>/dev/null
 
-bench() { cargo bench --quiet --bench tenancy -- "$@" | tee /dev/stderr | tail -n1; }
+bench() { cargo bench --quiet --bench tenancy -- "$@" | tee -a /dev/stderr | tail -n1; }
 
 row() {
   {
@@ -41,7 +41,7 @@ case "$what" in
     ;;
   migrate-noop)
     n=${2:-3400}
-    pop=$(BENCH_REUSE=${BENCH_REUSE:-1} cargo bench --quiet --bench tenancy -- populate "$n" | tee /dev/stderr)
+    pop=$(BENCH_REUSE=${BENCH_REUSE:-1} cargo bench --quiet --bench tenancy -- populate "$n" | tee -a /dev/stderr)
     # A fresh population also shows what provisioning costs once n tenants exist.
     if at_scale=$(grep '^provision at scale' <<<"$pop"); then
       row "provision one tenant when $((n - 100)) exist (the last 100 of $n)" "${at_scale#provision at scale: }" "$n"
