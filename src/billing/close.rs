@@ -51,8 +51,23 @@ pub fn close(
         .filter(|id| !already.contains(id))
         .collect();
     ids.sort();
+    // The same for every province of the period: read once, not once per invoice.
+    let prices = Prices {
+        vat_bp: vat_rate(conn, period.end() - chrono::Duration::days(1))?,
+        terms: plan_metrics::table
+            .select((
+                plan_metrics::plan_code,
+                plan_metrics::metric,
+                plan_metrics::included,
+                plan_metrics::unit_price_vnd,
+            ))
+            .load::<(String, String, i64, i64)>(conn)?
+            .into_iter()
+            .map(|(plan, metric, included, price)| ((plan, metric), (included, price)))
+            .collect(),
+    };
     for tenant in ids {
-        bill_tenant(conn, tenant, period, today)?;
+        bill_tenant(conn, tenant, period, today, &prices)?;
     }
     diesel::insert_into(period_closes::table)
         .values((
@@ -103,15 +118,38 @@ pub fn vat_rate(conn: &mut PgConnection, on: NaiveDate) -> Result<i32, AppError>
         .unwrap_or(1000))
 }
 
-/// (included, unit price) of a plan for a metric.
-fn terms(conn: &mut PgConnection, plan: &str, metric: Metric) -> Result<(i64, i64), AppError> {
-    Ok(plan_metrics::table
-        .filter(plan_metrics::plan_code.eq(plan))
-        .filter(plan_metrics::metric.eq(metric.as_str()))
-        .select((plan_metrics::included, plan_metrics::unit_price_vnd))
-        .first(conn)
-        .optional()?
-        .unwrap_or((0, 0)))
+/// What a close reads once for all its invoices.
+struct Prices {
+    /// VAT in basis points on the period's last day.
+    vat_bp: i32,
+    /// (plan, metric) → (included, unit price).
+    terms: std::collections::HashMap<(String, String), (i64, i64)>,
+}
+
+impl Prices {
+    /// (included, unit price) of a plan for a metric; a metric the plan does not name is
+    /// neither included nor priced.
+    fn terms(&self, plan: &str, metric: Metric) -> (i64, i64) {
+        self.terms
+            .get(&(plan.to_string(), metric.as_str().to_string()))
+            .copied()
+            .unwrap_or((0, 0))
+    }
+}
+
+/// Every metric's total of one province in one period, in one query.
+fn used_all(
+    conn: &mut PgConnection,
+    tenant: uuid::Uuid,
+    period: &str,
+) -> Result<std::collections::HashMap<String, i64>, AppError> {
+    Ok(usage_period::table
+        .filter(usage_period::tenant_id.eq(tenant))
+        .filter(usage_period::period.eq(period))
+        .select((usage_period::metric, usage_period::quantity))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect())
 }
 
 fn used(
@@ -153,6 +191,7 @@ fn bill_tenant(
     tenant: uuid::Uuid,
     period: Period,
     today: NaiveDate,
+    prices: &Prices,
 ) -> Result<(), AppError> {
     let segs = segments(conn, tenant, period)?;
     let Some(last) = segs.last().cloned() else {
@@ -179,9 +218,10 @@ fn bill_tenant(
     }
     // Overage on the plan in force at the end of the period.
     let mut billed: Vec<(String, Metric, i64)> = Vec::new();
+    let totals = used_all(conn, tenant, &period.to_string())?;
     for metric in Metric::ALL {
-        let (included, price) = terms(conn, &last.plan, metric)?;
-        let quantity = used(conn, tenant, &period.to_string(), metric)?;
+        let (included, price) = prices.terms(&last.plan, metric);
+        let quantity = totals.get(metric.as_str()).copied().unwrap_or(0);
         billed.push((period.to_string(), metric, quantity));
         let units = overage_units(metric.as_str(), quantity, included);
         if units > 0 {
@@ -213,7 +253,7 @@ fn bill_tenant(
         if now_used <= was {
             continue;
         }
-        let (included, price) = terms(conn, &last.plan, metric)?;
+        let (included, price) = prices.terms(&last.plan, metric);
         let extra = overage_units(&m, now_used, included) - overage_units(&m, was, included);
         billed.push((p.clone(), metric, now_used));
         if extra > 0 {
@@ -227,7 +267,7 @@ fn bill_tenant(
         }
     }
     let subtotal = Vnd(lines.iter().map(|l| l.amount).sum());
-    let rate = vat_rate(conn, period.end() - chrono::Duration::days(1))?;
+    let rate = prices.vat_bp;
     let tax = vat(subtotal, rate);
     let number = next_number(conn, today.year())?;
     let id = uuid::Uuid::new_v4();
@@ -244,9 +284,12 @@ fn bill_tenant(
             invoices::total_vnd.eq(subtotal.0 + tax.0),
         ))
         .execute(conn)?;
-    for (i, l) in lines.iter().enumerate() {
-        diesel::insert_into(invoice_lines::table)
-            .values((
+    // One statement for all the lines, one for all the billed quantities.
+    let rows: Vec<_> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            (
                 invoice_lines::invoice_id.eq(id),
                 invoice_lines::position.eq(i as i32 + 1),
                 invoice_lines::description.eq(&l.description),
@@ -254,19 +297,30 @@ fn bill_tenant(
                 invoice_lines::quantity.eq(l.quantity),
                 invoice_lines::unit_price_vnd.eq(l.unit_price),
                 invoice_lines::amount_vnd.eq(l.amount),
-            ))
+            )
+        })
+        .collect();
+    if !rows.is_empty() {
+        diesel::insert_into(invoice_lines::table)
+            .values(rows)
             .execute(conn)?;
     }
     mail_admins(conn, tenant, &number, period, Vnd(subtotal.0 + tax.0))?;
-    for (p, metric, quantity) in billed {
-        diesel::insert_into(billed_usage::table)
-            .values((
+    let rows: Vec<_> = billed
+        .iter()
+        .map(|(p, metric, quantity)| {
+            (
                 billed_usage::invoice_id.eq(id),
                 billed_usage::tenant_id.eq(tenant),
                 billed_usage::period.eq(p),
                 billed_usage::metric.eq(metric.as_str()),
-                billed_usage::quantity.eq(quantity),
-            ))
+                billed_usage::quantity.eq(*quantity),
+            )
+        })
+        .collect();
+    if !rows.is_empty() {
+        diesel::insert_into(billed_usage::table)
+            .values(rows)
             .execute(conn)?;
     }
     Ok(())
