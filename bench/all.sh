@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every row of issue 7's table, one after the other; each appends its table to BENCHMARKS.md.
-# About 25 minutes on a 2-core machine (populating 3,400 tenants and 10 million usage events
+# About 45 minutes on a 2-core machine (populating 3,400 tenants, twice, and 10 million usage events
 # is most of it). Needs only PostgreSQL at 127.0.0.1:5432; installs wrk and hyperfine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
