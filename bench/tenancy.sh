@@ -58,8 +58,11 @@ case "$what" in
     n=${2:-3400}
     out=$(BENCH_REUSE=${BENCH_REUSE:-1} bench migrate-column "$n")
     row "\`portal migrate\`, one new column, $n tenants" "${out#migrate-column: }" "$n"
-    # The column stays in the bench schemas; the next run starts from a fresh database.
+    # The column stays in the bench schemas; the next run starts from a fresh database. Roles
+    # are cluster-wide: the tenants' go with it.
+    roles=$(psql -Atq "$PG/$BENCH_DB" -c "SELECT role_name FROM public.tenants")
     psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)" >/dev/null
+    [ -z "$roles" ] || sed 's/.*/DROP ROLE IF EXISTS "&";/' <<<"$roles" | psql -q "$PG/postgres" >/dev/null
     ;;
   billing)
     n=${2:-3400}
