@@ -152,22 +152,6 @@ fn used_all(
         .collect())
 }
 
-fn used(
-    conn: &mut PgConnection,
-    tenant: uuid::Uuid,
-    period: &str,
-    metric: Metric,
-) -> Result<i64, AppError> {
-    Ok(usage_period::table
-        .filter(usage_period::tenant_id.eq(tenant))
-        .filter(usage_period::period.eq(period))
-        .filter(usage_period::metric.eq(metric.as_str()))
-        .select(usage_period::quantity)
-        .first(conn)
-        .optional()?
-        .unwrap_or(0))
-}
-
 fn describe(metric: Metric) -> &'static str {
     match metric {
         Metric::Dossiers => "Hồ sơ vượt mức / Dossiers over the allowance",
@@ -249,7 +233,7 @@ fn bill_tenant(
         let Some(metric) = Metric::parse(&m) else {
             continue;
         };
-        let now_used = used(conn, tenant, &p, metric)?;
+        let now_used = used_all(conn, tenant, &p)?.get(&m).copied().unwrap_or(0);
         if now_used <= was {
             continue;
         }
