@@ -286,7 +286,7 @@ fn close_period(db: &Db, rows: i64) {
                 conn,
                 portal::period::Period::parse("2026-10").unwrap(),
                 "bench",
-                chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
+                "2026-11-26T03:00:00Z".parse().unwrap(),
             )
         })
         .unwrap();

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod billing;
 pub mod calendar;
 pub mod catalog;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod db;

@@ -90,7 +90,7 @@ fn spawn_jobs(state: &web::Data<AppState>) {
         Duration::from_secs(600),
         registry.clone(),
         move |_| {
-            crate::jobs::billing::close_due(&db, grace, chrono::Utc::now())?;
+            crate::jobs::billing::close_due(&db, grace, crate::clock::now())?;
             let Some(runtime) = &runtime else {
                 return Ok(());
             };
@@ -104,7 +104,7 @@ fn spawn_jobs(state: &web::Data<AppState>) {
         registry,
         move |reg| {
             let cal = db.control(crate::calendar::load)?;
-            crate::jobs::overdue::run_once(&db, reg, &cal, crate::dossiers::deadlines::today_vn())?;
+            crate::jobs::overdue::run_once(&db, reg, &cal, crate::clock::today_vn())?;
             Ok(())
         },
     );
@@ -114,6 +114,9 @@ impl Application {
     /// Binds, loads the registry (the server starts even if the database is away; requests
     /// then get 503 until it returns) and starts serving.
     pub fn build(settings: Settings) -> Result<Application, StartError> {
+        if let Some(day) = crate::clock::pinned() {
+            tracing::warn!(%day, "the calendar clock is pinned by {}: tests only", crate::clock::PIN_VAR);
+        }
         let addr = settings.server.bind;
         let listener =
             TcpListener::bind(addr).map_err(|source| StartError::Bind { addr, source })?;

@@ -1,7 +1,7 @@
 //! Closing a period: one invoice per province with a lease in it, numbered without gaps.
 //! Closing again returns the same invoices and takes no new numbers.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_query;
 
@@ -18,13 +18,16 @@ use crate::period::Period;
 /// Serialises closes across replicas (held for the close's transaction).
 const CLOSE_LOCK: i64 = crate::db::locks::BILLING_CLOSE;
 
-/// Closes `period` in one transaction (control-plane door) and returns its invoices.
+/// Closes `period` in one transaction (control-plane door) and returns its invoices, issued at
+/// `issued_at`: an invoice is numbered in the series of its issue date's year in Vietnam, so
+/// December closed on 1 January is numbered in the new year (docs/billing.md).
 pub fn close(
     conn: &mut PgConnection,
     period: Period,
     actor: &str,
-    today: NaiveDate,
+    issued_at: DateTime<Utc>,
 ) -> Result<Vec<Invoice>, AppError> {
+    let today = crate::clock::vn_date(issued_at);
     sql_query("SELECT pg_advisory_xact_lock($1)")
         .bind::<diesel::sql_types::Int8, _>(CLOSE_LOCK)
         .execute(conn)?;
@@ -67,7 +70,7 @@ pub fn close(
             .collect(),
     };
     for tenant in ids {
-        bill_tenant(conn, tenant, period, today, &prices)?;
+        bill_tenant(conn, tenant, period, issued_at, &prices)?;
     }
     diesel::insert_into(period_closes::table)
         .values((
@@ -174,7 +177,7 @@ fn bill_tenant(
     conn: &mut PgConnection,
     tenant: uuid::Uuid,
     period: Period,
-    today: NaiveDate,
+    issued_at: DateTime<Utc>,
     prices: &Prices,
 ) -> Result<(), AppError> {
     let segs = segments(conn, tenant, period)?;
@@ -253,12 +256,13 @@ fn bill_tenant(
     let subtotal = Vnd(lines.iter().map(|l| l.amount).sum());
     let rate = prices.vat_bp;
     let tax = vat(subtotal, rate);
-    let number = next_number(conn, today.year())?;
+    let number = next_number(conn, crate::clock::vn_date(issued_at).year())?;
     let id = uuid::Uuid::new_v4();
     diesel::insert_into(invoices::table)
         .values((
             invoices::id.eq(id),
             invoices::number.eq(&number),
+            invoices::issued_at.eq(issued_at),
             invoices::tenant_id.eq(tenant),
             invoices::period.eq(period.to_string()),
             invoices::status.eq("finalized"),

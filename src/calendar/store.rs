@@ -25,7 +25,7 @@ pub fn load(conn: &mut PgConnection) -> Result<Calendar, AppError> {
         })?;
         days.push(DayOverride { day, kind, note });
     }
-    warn_if_uncovered(chrono::Utc::now().date_naive().year() + 1);
+    warn_if_uncovered(crate::clock::today_vn().year() + 1);
     Ok(Calendar::with_overrides(days))
 }
 

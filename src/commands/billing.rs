@@ -5,9 +5,9 @@ use chrono::Datelike;
 use super::{Failure, Outcome, cli_actor};
 use crate::billing::money::Vnd;
 use crate::billing::{close, invoice};
+use crate::clock::today_vn;
 use crate::config::Settings;
 use crate::db::Db;
-use crate::dossiers::deadlines::today_vn;
 use crate::period::Period;
 
 pub fn close_period(settings: &Settings, period: &str) -> Outcome {
@@ -15,7 +15,7 @@ pub fn close_period(settings: &Settings, period: &str) -> Outcome {
         Period::parse(period).map_err(|m| Failure::new(2, format!("--period: {}", m.en)))?;
     let db = Db::new(&settings.database);
     let actor = cli_actor();
-    db.control(|conn| close::close(conn, period, &actor, today_vn()))?;
+    db.control(|conn| close::close(conn, period, &actor, crate::clock::now()))?;
     // Committed: push to the payment provider (Stripe) when one is configured. A failure is
     // recorded on the invoice and shown below; `POST /api/v1/invoices/{number}/send` or the
     // billing job retries it with the same idempotency keys.

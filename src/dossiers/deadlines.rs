@@ -1,7 +1,7 @@
 //! Legal deadlines: `due_on` from acceptance in working days, the clock stopped while the
 //! province waits for the citizen, and moved by exactly the working days it stood still.
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::NaiveDate;
 
 /// What deadlines need of a calendar.
 pub trait WorkingDays {
@@ -9,11 +9,6 @@ pub trait WorkingDays {
     fn add_working_days(&self, start: NaiveDate, n: u32) -> NaiveDate;
     /// Working days in `(from, to]`.
     fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> u32;
-}
-
-/// Today in Vietnam (UTC+7, no daylight saving): deadlines are local dates.
-pub fn today_vn() -> NaiveDate {
-    (Utc::now() + Duration::hours(7)).date_naive()
 }
 
 /// The due date of a dossier accepted on `accepted_on`.

@@ -2,10 +2,11 @@
 
 use diesel::prelude::*;
 
-use super::deadlines::{WorkingDays, due_after_pause, due_on_acceptance, today_vn};
+use super::deadlines::{WorkingDays, due_after_pause, due_on_acceptance};
 use super::status::{Action, Actor, MoveError, Status, next};
 use super::store::{self, DossierChanges, DossierRow};
 use super::submit::notify_citizen;
+use crate::clock::today_vn;
 use crate::error::AppError;
 use crate::lang::Msg;
 use crate::notify::messages::{MailContext, MailKind};
@@ -87,7 +88,7 @@ pub fn apply(
     }
     deadline_changes(&mut changes, cal, dossier, mv)?;
     if to.is_final() {
-        changes.decided_at = Some(Some(chrono::Utc::now()));
+        changes.decided_at = Some(Some(crate::clock::now()));
     }
     let updated = store::update(conn, dossier.id, &changes)?;
     store::append_event(conn, dossier.id, &action.as_str(), to, note, &mv.by)?;

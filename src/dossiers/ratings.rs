@@ -47,6 +47,7 @@ pub fn rate(
             ratings::dossier_id.eq(d.id),
             ratings::score.eq(score as i16),
             ratings::comment.eq(comment),
+            ratings::created_at.eq(crate::clock::now()),
         ))
         .on_conflict_do_nothing()
         .execute(conn)?;

@@ -53,6 +53,8 @@ pub struct NewDossier<'a> {
     pub status: &'a str,
     pub answers: &'a serde_json::Value,
     pub lang: &'a str,
+    /// From the calendar clock: the index counts a dossier in the month it was received.
+    pub submitted_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -154,6 +156,7 @@ pub fn append_event(
             dossier_events::status.eq(status.as_str()),
             dossier_events::note.eq(note),
             dossier_events::actor.eq(actor),
+            dossier_events::at.eq(crate::clock::now()),
         ))
         .execute(conn)?;
     Ok(())

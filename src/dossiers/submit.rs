@@ -86,7 +86,8 @@ pub fn submit(
     };
     let (name, id_number) = (text("full_name"), text("id_number"));
     let answers = serde_json::Value::Object(answers);
-    let today = chrono::Utc::now().date_naive();
+    let now = crate::clock::now();
+    let today = crate::clock::vn_date(now);
     // 30^6 codes a month per province: a clash is rare, and simply draws again.
     let mut dossier = None;
     for _ in 0..5 {
@@ -102,6 +103,7 @@ pub fn submit(
             status: Status::Submitted.as_str(),
             answers: &answers,
             lang: sub.lang.code(),
+            submitted_at: now,
         };
         if let Some(row) = store::insert(conn, &new)? {
             dossier = Some(row);

@@ -18,8 +18,8 @@ use diesel::prelude::*;
 use diesel::sql_query;
 use diesel::sql_types::{BigInt, Text};
 
+use crate::clock::today_vn as deadlines_today;
 use crate::db::Db;
-use crate::dossiers::deadlines::today_vn as deadlines_today;
 use crate::error::AppError;
 use crate::jobs::{INDEX_REFRESH, with_lock};
 use crate::period::Period;

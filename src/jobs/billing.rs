@@ -27,7 +27,7 @@ pub fn close_due(db: &Db, grace_hours: u32, now: DateTime<Utc>) -> Result<Option
             return Ok(None);
         }
         Ok(Some(
-            close::close(conn, period, "job:billing-close", local.date_naive())?.len(),
+            close::close(conn, period, "job:billing-close", now)?.len(),
         ))
     })
 }

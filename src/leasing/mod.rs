@@ -35,7 +35,7 @@ pub fn start_lease(
             leases::created_at.eq(diesel::dsl::now),
         ))
         .execute(conn)?;
-    sync_current_plan(conn, tenant, crate::dossiers::deadlines::today_vn())
+    sync_current_plan(conn, tenant, crate::clock::today_vn())
 }
 
 /// Sets `tenants.plan_code` to the lease in force on `today` (leases starting later wait).

@@ -119,7 +119,7 @@ impl ApiCallCounter {
                     Metric::ApiCalls,
                     n as i64,
                     &key,
-                    chrono::Utc::now(),
+                    crate::clock::now(),
                 )
             });
             match result {

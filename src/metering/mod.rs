@@ -119,8 +119,8 @@ fn quota_error(e: diesel::result::Error) -> AppError {
     {
         let (metric, cap) = rest.split_once(':').unwrap_or((rest, "?"));
         let m = Metric::parse(metric).unwrap_or(Metric::Dossiers);
-        let next_month = crate::period::Period::of(crate::dossiers::deadlines::today_vn()).end();
-        let wait = (next_month - crate::dossiers::deadlines::today_vn())
+        let next_month = crate::period::Period::of(crate::clock::today_vn()).end();
+        let wait = (next_month - crate::clock::today_vn())
             .num_seconds()
             .max(60) as u64;
         return AppError::TooMany {
@@ -187,5 +187,5 @@ fn announce_threshold(
 /// seat cap refuses the grant itself.
 pub fn record_seats(conn: &mut PgConnection, tenant: &Tenant, key: &str) -> Result<(), AppError> {
     let seats = sampling::seats(conn)?;
-    record(conn, tenant, Metric::Seats, seats, key, chrono::Utc::now()).map(|_| ())
+    record(conn, tenant, Metric::Seats, seats, key, crate::clock::now()).map(|_| ())
 }

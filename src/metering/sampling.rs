@@ -1,7 +1,6 @@
 //! Gauges sampled hourly: a province's stored documents and its active staff seats. Billing
 //! takes the period's maximum, so one sample per hour is enough.
 
-use chrono::Utc;
 use diesel::prelude::*;
 
 use super::{Metric, record};
@@ -34,7 +33,7 @@ pub fn seats(conn: &mut PgConnection) -> Result<i64, AppError> {
 }
 
 pub fn sample(db: &Db, tenant: &Tenant) -> Result<(), AppError> {
-    let now = Utc::now();
+    let now = crate::clock::now();
     let hour = now.format("%Y-%m-%dT%H").to_string();
     db.tenant(tenant.db_ref()).tx(|conn| {
         let bytes = storage_bytes(conn)?;

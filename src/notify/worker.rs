@@ -226,7 +226,7 @@ impl Door {
                         crate::metering::Metric::Emails,
                         1,
                         &key,
-                        Utc::now(),
+                        crate::clock::now(),
                     )?;
                 }
                 Ok(())

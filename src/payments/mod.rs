@@ -289,6 +289,7 @@ pub fn record(
             payments::provider.eq(provider),
             payments::reference.eq(reference),
             payments::status.eq(status),
+            payments::created_at.eq(crate::clock::now()),
         ))
         .on_conflict_do_nothing()
         .execute(conn)?;

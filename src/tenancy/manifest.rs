@@ -271,13 +271,7 @@ fn execute(db: &Db, want: &NewTenant, changes: &[Change], actor: &str) -> Result
         store::update_name_plan_code(conn, tenant.id, &want.name, &want.plan, code)?;
         for change in changes {
             if let Change::Plan { to, .. } = change {
-                crate::leasing::start_lease(
-                    conn,
-                    tenant.id,
-                    to,
-                    crate::dossiers::deadlines::today_vn(),
-                    actor,
-                )?;
+                crate::leasing::start_lease(conn, tenant.id, to, crate::clock::today_vn(), actor)?;
             }
             match change {
                 Change::AddDomain(h) => store::add_domain(conn, tenant.id, h, "custom")?,

@@ -266,13 +266,7 @@ where
         branding::save(conn, &new.branding)?;
         crate::db::tenant_leave(conn)?;
 
-        crate::leasing::start_lease(
-            conn,
-            id,
-            &new.plan,
-            crate::dossiers::deadlines::today_vn(),
-            actor,
-        )?;
+        crate::leasing::start_lease(conn, id, &new.plan, crate::clock::today_vn(), actor)?;
         store::add_domain(conn, id, new.slug.as_str(), "subdomain")?;
         for host in &new.custom_domains {
             store::add_domain(conn, id, host, "custom")?;

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::accounts::extract::{AdminUser, OperatorUser};
 use crate::audit;
 use crate::billing::{close, invoice};
-use crate::dossiers::deadlines::today_vn;
+use crate::clock::today_vn;
 use crate::error::AppError;
 use crate::period::Period;
 use crate::state::AppState;
@@ -44,7 +44,7 @@ async fn close_period(
     state
         .db
         .control_async(move |conn| {
-            let invoices = close::close(conn, period, &actor, today_vn())?;
+            let invoices = close::close(conn, period, &actor, crate::clock::now())?;
             audit::record(
                 conn,
                 &actor,

@@ -9,7 +9,7 @@ use chrono::Datelike;
 use serde::Deserialize;
 
 use crate::billing::invoice::{self, Invoice};
-use crate::dossiers::deadlines::today_vn;
+use crate::clock::today_vn;
 use crate::error::AppError;
 use crate::lang::Lang;
 use crate::period::Period;

@@ -10,7 +10,7 @@ use crate::accounts::Email;
 use crate::accounts::extract::{OperatorAdmin, OperatorUser};
 use crate::accounts::staff::{self, StaffRole};
 use crate::audit;
-use crate::dossiers::deadlines::today_vn;
+use crate::clock::today_vn;
 use crate::error::AppError;
 use crate::lang::Msg;
 use crate::leasing::plans::{self, PlanInput};

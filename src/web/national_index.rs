@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 
-use crate::dossiers::deadlines::today_vn;
+use crate::clock::today_vn;
 use crate::error::AppError;
 use crate::index::{self, Counts};
 use crate::period::Period;

@@ -196,7 +196,7 @@ async fn show_console(
     let Some(user) = who.0 else {
         return Ok(session::see_other("/sign-in"));
     };
-    let period = Period::of(crate::dossiers::deadlines::today_vn());
+    let period = Period::of(crate::clock::today_vn());
     let (tenants, usages, pending) = state
         .db
         .control_async(move |conn| {
@@ -286,7 +286,7 @@ async fn show_tenant_usage(
     };
     let period = match query.period.as_deref().filter(|p| !p.is_empty()) {
         Some(p) => Period::parse(p).map_err(|m| AppError::invalid("period", m))?,
-        None => Period::of(crate::dossiers::deadlines::today_vn()),
+        None => Period::of(crate::clock::today_vn()),
     };
     let slug = slug.into_inner();
     let (tenant, u, leases): (Tenant, Usage, _) = state

@@ -37,7 +37,7 @@ async fn lease(app: &TestApp, rps: i32, burst: i32, dossier_cap: Option<i64>) {
         .put(app.url("/api/v1/tenants/ha-noi/lease"))
         .header("Host", "ops.localhost")
         .bearer_auth(&op)
-        .json(&json!({"plan": "thu", "starts_on": portal::dossiers::deadlines::today_vn()}))
+        .json(&json!({"plan": "thu", "starts_on": portal::clock::today_vn()}))
         .send()
         .await
         .unwrap();

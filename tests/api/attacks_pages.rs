@@ -73,7 +73,7 @@ async fn stored_markup_in_answers_notes_names_and_branding_is_shown_escaped_on_e
         .as_str()
         .unwrap()
         .to_string();
-    let later = portal::dossiers::deadlines::today_vn() + chrono::Duration::days(30);
+    let later = portal::clock::today_vn() + chrono::Duration::days(30);
     for m in [
         json!({"action": "accept"}),
         json!({"action": "extend", "note": EXTEND, "due_on": later}),

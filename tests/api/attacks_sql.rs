@@ -180,7 +180,7 @@ async fn sql_metacharacters_in_notes_ratings_and_staff_names_round_trip_verbatim
         )
         .await;
     assert_eq!(res.status(), 200);
-    let later = portal::dossiers::deadlines::today_vn() + chrono::Duration::days(40);
+    let later = portal::clock::today_vn() + chrono::Duration::days(40);
     for m in [
         json!({"action": "extend", "note": SQL[1], "due_on": later}),
         json!({"action": "resolve", "note": SQL[3]}),

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use diesel::sql_query;
 use portal::accounts::staff::StaffRole;
-use portal::dossiers::deadlines::today_vn;
+use portal::clock::today_vn;
 use portal::period::Period;
 
 use crate::helpers::{TestApp, licence_renewal};

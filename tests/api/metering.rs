@@ -29,7 +29,7 @@ async fn a_key_counts_once_and_a_rolled_back_action_counts_nothing() {
     let door = app.database().tenant(t.db_ref());
     let tenant = (*app.state.registry.by_slug("ha-noi").unwrap()).clone();
     let (first, second, rolled_back) = tokio::task::spawn_blocking(move || {
-        let now = chrono::Utc::now();
+        let now = portal::clock::now();
         let first = door
             .tx(|c| {
                 record(
@@ -243,7 +243,7 @@ async fn a_province_over_its_rate_gets_429_while_another_is_served() {
         .put(app.url("/api/v1/tenants/ca-mau/lease"))
         .header("Host", "ops.localhost")
         .bearer_auth(&op)
-        .json(&serde_json::json!({"plan": "tiny", "starts_on": portal::dossiers::deadlines::today_vn()}))
+        .json(&serde_json::json!({"plan": "tiny", "starts_on": portal::clock::today_vn()}))
         .send()
         .await
         .unwrap();
@@ -253,7 +253,7 @@ async fn a_province_over_its_rate_gets_429_while_another_is_served() {
     // A lease starting the same day replaces that day's lease.
     assert_eq!(body["leases"].as_array().unwrap().len(), 1, "{body}");
     // A lease starting tomorrow is kept in the history and waits for its day.
-    let tomorrow = portal::dossiers::deadlines::today_vn() + chrono::Duration::days(1);
+    let tomorrow = portal::clock::today_vn() + chrono::Duration::days(1);
     let res = app
         .client
         .put(app.url("/api/v1/tenants/ca-mau/lease"))
@@ -321,7 +321,7 @@ async fn a_hard_cap_refuses_the_action_and_the_admin_hears_at_80_and_100_percent
         .put(app.url("/api/v1/tenants/son-la/lease"))
         .header("Host", "ops.localhost")
         .bearer_auth(&op)
-        .json(&serde_json::json!({"plan": "capped", "starts_on": portal::dossiers::deadlines::today_vn()}))
+        .json(&serde_json::json!({"plan": "capped", "starts_on": portal::clock::today_vn()}))
         .send()
         .await
         .unwrap();

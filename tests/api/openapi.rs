@@ -423,7 +423,7 @@ async fn operator_and_national_answers_match_the_document() {
         "put",
         "/api/v1/tenants/{slug}/lease",
         "/api/v1/tenants/hue/lease",
-        Some(json!({"plan": "premium", "starts_on": chrono::Utc::now().date_naive()})),
+        Some(json!({"plan": "premium", "starts_on": portal::clock::today_vn()})),
     )
     .await;
     c.call(

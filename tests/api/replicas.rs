@@ -338,7 +338,7 @@ async fn two_replicas_send_each_mail_once_close_a_period_once_and_count_usage_on
 
     // The period: closed at once by both replicas' API and by the close job's own function on
     // two threads here (the job only fires on the 1st, so it is called with that date).
-    let period = Period::of(portal::dossiers::deadlines::today_vn());
+    let period = Period::of(portal::clock::today_vn());
     let op_token = client
         .token(&a, "ops.localhost", OPERATOR_EMAIL, OPERATOR_PASSWORD)
         .await;
@@ -437,8 +437,31 @@ async fn two_replicas_send_each_mail_once_close_a_period_once_and_count_usage_on
     assert_eq!(by_a + by_b, received.len());
     println!("mails sent by replica a: {by_a}, by replica b: {by_b}");
 
-    // The period closed once: one invoice per province, gapless numbers, one close row.
-    let year = period.first_day().format("%Y");
+    // The period closed once: one invoice per province, gapless numbers, one close row. The
+    // invoices are numbered in the series of their issue date's year: the API's close (today)
+    // and the job's (the 1st of the next month: next year when the period is December) may win.
+    #[derive(QueryableByName)]
+    struct Issued {
+        #[diesel(sql_type = Text)]
+        number: String,
+        #[diesel(sql_type = Text)]
+        issue_year: String,
+    }
+    let issued: Vec<Issued> = sql_query(format!(
+        "SELECT number, to_char(issued_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY') AS issue_year \
+           FROM public.invoices WHERE period = '{period}'"
+    ))
+    .load(&mut conn)
+    .unwrap();
+    for i in &issued {
+        assert!(
+            i.number.starts_with(&format!("HD-{}-", i.issue_year)),
+            "{} issued in {}",
+            i.number,
+            i.issue_year
+        );
+    }
+    let year = issued[0].issue_year.clone();
     assert_eq!(
         count(
             &mut conn,

@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use diesel::sql_query;
 use portal::accounts::staff::StaffRole;
-use portal::dossiers::deadlines::today_vn;
+use portal::clock::today_vn;
 use reqwest::multipart::Form;
 
 use crate::browser::{Browser, Page, file_part};

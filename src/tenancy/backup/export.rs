@@ -108,7 +108,7 @@ pub fn export(db: &Db, slug: &str, out: &mut dyn Write) -> Result<ExportSummary,
                 tenant_id: id,
                 tenant_schema_version: tenant_schema_version.clone(),
                 public_schema_version,
-                exported_at: chrono::Utc::now(),
+                exported_at: crate::clock::now(),
                 tenant: serde_json::from_str(&tenant_row.v).map_err(AppError::internal)?,
             };
             let line = serde_json::to_string(&header).map_err(AppError::internal)?;

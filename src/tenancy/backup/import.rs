@@ -191,7 +191,7 @@ pub fn import(db: &Db, input: &mut dyn BufRead, actor: &str) -> Result<ImportSum
         .bind::<Text, _>(&status)
         .bind::<Text, _>(header.tenant.to_string())
         .execute(conn)?;
-        crate::leasing::sync_current_plan(conn, id, crate::dossiers::deadlines::today_vn())?;
+        crate::leasing::sync_current_plan(conn, id, crate::clock::today_vn())?;
         audit::record(
             conn,
             actor,

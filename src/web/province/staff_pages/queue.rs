@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::layout;
-use crate::dossiers::deadlines::today_vn;
+use crate::clock::today_vn;
 use crate::dossiers::queue::{self, QueueFilter};
 use crate::dossiers::status::Status;
 use crate::dossiers::store::DossierRow;

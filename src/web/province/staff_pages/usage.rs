@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::layout;
-use crate::dossiers::deadlines::today_vn;
+use crate::clock::today_vn;
 use crate::error::AppError;
 use crate::lang::Lang;
 use crate::metering::Metric;
