@@ -2,8 +2,10 @@
 //! provinces, each a tenant with its own PostgreSQL schema and subdomain.
 
 pub mod accounts;
+pub mod app;
 pub mod audit;
 pub mod billing;
+pub mod blocking;
 pub mod calendar;
 pub mod catalog;
 pub mod clock;
@@ -12,6 +14,7 @@ pub mod config;
 pub mod db;
 pub mod dossiers;
 pub mod error;
+pub mod ids;
 pub mod index;
 pub mod jobs;
 pub mod lang;
@@ -22,7 +25,6 @@ pub mod notify;
 pub mod payments;
 pub mod period;
 pub mod startup;
-pub mod state;
 pub mod stripe_api;
 pub mod tenancy;
 pub mod web;

@@ -14,8 +14,8 @@ use crate::db::Db;
 use crate::metrics::Metrics;
 use crate::notify::mailer::LettreMailer;
 use crate::notify::worker::MailWorker;
-use crate::state::AppState;
 use crate::tenancy::Registry;
+use crate::web::AppState;
 
 pub struct Application {
     port: u16,
@@ -147,15 +147,17 @@ impl Application {
             .map_err(|e| StartError::Stripe(e.to_string()))?;
         let fees = crate::payments::from_settings(&settings.stripe).map_err(StartError::Stripe)?;
         let state = web::Data::new(AppState {
-            invoices,
             jwt: Jwt::new(&secret, settings.auth.token_ttl_secs)
                 .with_previous(settings.auth.jwt_previous_secret.as_ref()),
-            settings,
-            db,
-            registry,
+            app: crate::app::App {
+                invoices,
+                settings: Arc::new(settings),
+                db,
+                registry,
+                fees,
+                calendar: Default::default(),
+            },
             metrics: Metrics::default(),
-            fees,
-            calendar: Default::default(),
             limiter: Default::default(),
             api_calls: Default::default(),
         });

@@ -3,7 +3,6 @@
 pub mod citizens;
 mod common_passwords;
 pub mod email;
-pub mod extract;
 pub mod jwt;
 pub mod operators;
 pub mod password;

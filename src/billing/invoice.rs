@@ -311,7 +311,7 @@ pub fn record_transfer(
     crate::audit::record(
         conn,
         actor,
-        "invoice.paid",
+        crate::audit::Action::InvoicePaid,
         number,
         serde_json::json!({ "reference": reference }),
     )?;
@@ -330,7 +330,7 @@ pub fn void_recorded(
     crate::audit::record(
         conn,
         actor,
-        "invoice.void",
+        crate::audit::Action::InvoiceVoid,
         number,
         serde_json::json!({ "reason": reason }),
     )?;

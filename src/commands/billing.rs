@@ -2,40 +2,28 @@
 
 use chrono::Datelike;
 
-use super::{Failure, Outcome, cli_actor};
+use super::{Failure, Outcome};
+use crate::app::{Actor, App};
 use crate::billing::money::Vnd;
-use crate::billing::{close, invoice};
 use crate::clock::today_vn;
 use crate::config::Settings;
-use crate::db::Db;
 use crate::period::Period;
 
 pub fn close_period(settings: &Settings, period: &str) -> Outcome {
     let period =
         Period::parse(period).map_err(|m| Failure::new(2, format!("--period: {}", m.en)))?;
-    let db = Db::new(&settings.database);
-    let actor = cli_actor();
-    db.control(|conn| close::close(conn, period, &actor, crate::clock::now()))?;
-    // Committed: push to the payment provider (Stripe) when one is configured. A failure is
-    // recorded on the invoice and shown below; `POST /api/v1/invoices/{number}/send` or the
-    // billing job retries it with the same idempotency keys.
-    let provider = crate::billing::provider::from_settings(&settings.stripe)
-        .map_err(|e| Failure::new(1, format!("stripe: {e}")))?;
-    if provider.name() != "offline" {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Failure::new(1, format!("runtime: {e}")))?;
-        let pushed = runtime.block_on(crate::billing::send::push_unsent(
-            &db,
-            provider.as_ref(),
-            Some(period.to_string()),
-            i32::MAX,
-        ))?;
-        println!("{pushed} invoice(s) pushed to {}", provider.name());
-    }
-    let p = period.to_string();
-    let invoices = db.control(|conn| invoice::for_period(conn, &p))?;
+    let app = App::for_cli(settings)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(1, format!("runtime: {e}")))?;
+    // The same action as the console's: closed, audited, then pushed to the provider (Stripe)
+    // when one is configured; a failed push shows below and is retried by `send` or the job.
+    let invoices = runtime.block_on(crate::app::billing::close_period(
+        &app,
+        Actor::cli(),
+        period,
+    ))?;
     for i in &invoices {
         println!(
             "{}  {:<16} {:>18}  {}",

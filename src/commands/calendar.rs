@@ -35,7 +35,7 @@ pub fn import(settings: &Settings, path: &Path) -> Outcome {
             audit::record(
                 conn,
                 &cli_actor(),
-                "calendar.import",
+                crate::audit::Action::CalendarImport,
                 "calendar",
                 serde_json::json!({ "file": source, "inserted": inserted, "updated": updated }),
             )?;

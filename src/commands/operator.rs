@@ -48,7 +48,7 @@ pub fn create(
         audit::record(
             conn,
             &cli_actor(),
-            "operator.create",
+            crate::audit::Action::OperatorCreate,
             email.as_str(),
             serde_json::json!({ "role": role.as_str() }),
         )?;

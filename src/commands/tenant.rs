@@ -3,7 +3,6 @@
 use std::path::Path;
 
 use super::{Failure, Outcome, cli_actor};
-use crate::audit;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::tenancy::manifest::{self, Change};
@@ -80,16 +79,8 @@ pub fn list(settings: &Settings, json: bool) -> Outcome {
 }
 
 pub fn set_status(settings: &Settings, slug: &str, status: TenantStatus) -> Outcome {
-    let db = Db::new(&settings.database);
-    let tenant = db.control(|conn| {
-        let tenant = store::set_status(conn, slug, status)?;
-        let action = match status {
-            TenantStatus::Active => "tenant.resume",
-            TenantStatus::Suspended => "tenant.suspend",
-        };
-        audit::record(conn, &cli_actor(), action, slug, serde_json::json!({}))?;
-        Ok(tenant)
-    });
+    let app = crate::app::App::for_cli(settings)?;
+    let tenant = crate::app::tenants::set_status(&app, &crate::app::Actor::cli(), slug, status);
     let tenant = match tenant {
         Err(crate::error::AppError::NotFound) => {
             return Err(Failure::new(1, format!("error: no tenant {slug:?}")));

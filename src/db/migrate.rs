@@ -12,7 +12,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use super::Db;
 use super::tenant::{TenantRef, enter, leave};
-use crate::tenancy::TenantId;
+use crate::ids::TenantId;
 
 pub const PUBLIC_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/public");
 pub const TENANT_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/tenant");

@@ -2,6 +2,7 @@
 //! [`Db::control`], a province's data only through [`TenantDb::tx`].
 
 pub mod admin;
+mod after_commit;
 pub mod locks;
 pub mod migrate;
 pub mod schema;
@@ -17,6 +18,7 @@ use diesel::sql_query;
 use diesel::sql_types::Text;
 use secrecy::ExposeSecret;
 
+pub use after_commit::after_commit;
 pub use tenant::{TenantDb, TenantRef};
 
 /// Enters a tenant inside a control-plane transaction (provisioning, manifests): no timeout
@@ -148,7 +150,7 @@ impl Db {
             .execute(conn)?;
             f(conn)
         });
-        crate::notify::outbox::send_pending_wakes(&mut conn, result.is_ok());
+        after_commit::finish(&mut conn, result.is_ok());
         result
     }
 
@@ -159,8 +161,7 @@ impl Db {
         F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
     {
         let db = self.clone();
-        let span = tracing::Span::current();
-        actix_web::web::block(move || span.in_scope(|| db.control(f))).await?
+        crate::blocking::run(move || db.control(f)).await?
     }
 
     /// The door to one province's schema. Made from a registry entry, never from user input.

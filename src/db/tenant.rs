@@ -6,7 +6,7 @@ use diesel::sql_types::Text;
 
 use super::{Db, quote_ident};
 use crate::error::AppError;
-use crate::tenancy::TenantId;
+use crate::ids::TenantId;
 
 /// What the door needs to know of a tenant; taken from the registry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +44,7 @@ impl TenantDb {
             enter(conn, &self.tenant, &self.db.statement_timeout)?;
             f(conn)
         });
-        crate::notify::outbox::send_pending_wakes(&mut conn, result.is_ok());
+        super::after_commit::finish(&mut conn, result.is_ok());
         result
     }
 
@@ -55,8 +55,7 @@ impl TenantDb {
         F: FnOnce(&mut PgConnection) -> Result<T, AppError> + Send + 'static,
     {
         let this = self.clone();
-        let span = tracing::Span::current();
-        actix_web::web::block(move || span.in_scope(|| this.tx(f))).await?
+        crate::blocking::run(move || this.tx(f)).await?
     }
 }
 

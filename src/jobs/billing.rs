@@ -4,7 +4,6 @@
 use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
 use diesel::prelude::*;
 
-use crate::billing::close;
 use crate::billing::provider::InvoiceProvider;
 use crate::db::Db;
 use crate::db::schema::period_closes;
@@ -27,7 +26,13 @@ pub fn close_due(db: &Db, grace_hours: u32, now: DateTime<Utc>) -> Result<Option
             return Ok(None);
         }
         Ok(Some(
-            close::close(conn, period, "job:billing-close", now)?.len(),
+            crate::app::billing::close_in(
+                conn,
+                &crate::app::Actor::Job("billing-close"),
+                period,
+                now,
+            )?
+            .len(),
         ))
     })
 }

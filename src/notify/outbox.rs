@@ -7,15 +7,10 @@ use diesel::sql_types::{Integer, Text};
 
 use crate::db::schema::outbox;
 use crate::error::AppError;
-use crate::tenancy::TenantId;
+use crate::ids::TenantId;
 
 /// The channel that wakes the mail worker; the payload is the tenant id.
 pub const CHANNEL: &str = "portal_outbox";
-
-thread_local! {
-    /// Wake-ups queued by this thread's open transaction, sent once it has committed.
-    static PENDING_WAKES: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
-}
 
 /// Asks for a wake-up of the mail worker for `tenant` once the current transaction commits.
 ///
@@ -25,22 +20,7 @@ thread_local! {
 /// commit, on its own, the notification needs no WAL flush and holds that lock for an instant.
 fn wake_after_commit(tenant: TenantId) {
     let payload = tenant.to_string();
-    PENDING_WAKES.with(|w| {
-        let mut w = w.borrow_mut();
-        if !w.contains(&payload) {
-            w.push(payload);
-        }
-    });
-}
-
-/// Sends the wake-ups queued by the transaction that just ended on `conn` (if it committed;
-/// after a rollback they are dropped). Called by the transaction helpers of [`crate::db`].
-pub fn send_pending_wakes(conn: &mut PgConnection, committed: bool) {
-    let pending = PENDING_WAKES.with(|w| std::mem::take(&mut *w.borrow_mut()));
-    if !committed {
-        return;
-    }
-    for payload in pending {
+    crate::db::after_commit(format!("outbox-wake:{payload}"), move |conn| {
         // A lost wake-up costs a delay, not a mail: the worker sweeps every minute.
         if let Err(e) = sql_query("SELECT pg_notify($1, $2)")
             .bind::<Text, _>(CHANNEL)
@@ -49,7 +29,7 @@ pub fn send_pending_wakes(conn: &mut PgConnection, committed: bool) {
         {
             tracing::warn!(error = %e, "mail worker not woken; it will find the mail at its sweep");
         }
-    }
+    });
 }
 
 #[derive(Debug)]

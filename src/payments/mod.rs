@@ -111,15 +111,11 @@ pub struct MoveContext {
 impl MoveContext {
     pub async fn for_tenant(
         tenant: Arc<Tenant>,
-        state: &crate::state::AppState,
+        app: &crate::app::App,
     ) -> Result<MoveContext, AppError> {
-        let host = format!("{}.{}", tenant.slug, state.registry.base_domain());
         Ok(MoveContext {
-            mail: MailContext {
-                province: tenant.name.clone(),
-                site_url: state.settings.url_for_host(&host),
-            },
-            calendar: state.calendar.get(&state.db).await?,
+            mail: app.mail_context(&tenant),
+            calendar: app.calendar.get(&app.db).await?,
             tenant,
         })
     }

@@ -97,7 +97,7 @@ impl FeeProvider for StripeCheckout {
 /// Applies a Stripe webhook event about a dossier fee (Checkout Session completed, paid later,
 /// failed or expired) in the province's own door. `None` when the event is not about a fee.
 pub async fn settle_event(
-    state: &crate::state::AppState,
+    app: &crate::app::App,
     event: &serde_json::Value,
 ) -> Result<Option<String>, AppError> {
     let object = &event["data"]["object"];
@@ -125,11 +125,11 @@ pub async fn settle_event(
     ) else {
         return Ok(Some("ignored: incomplete fee metadata".into()));
     };
-    let Some(tenant) = state.registry.by_slug(slug) else {
+    let Some(tenant) = app.registry.by_slug(slug) else {
         return Ok(Some(format!("ignored: no province {slug}")));
     };
-    let db = state.db.tenant(tenant.db_ref());
-    let cx = super::MoveContext::for_tenant(tenant, state).await?;
+    let db = app.db.tenant(tenant.db_ref());
+    let cx = super::MoveContext::for_tenant(tenant, app).await?;
     let (code, session) = (code.to_string(), session.to_string());
     let outcome = db
         .run(move |conn| super::settle(conn, &cx, "stripe", &code, &session, settlement))

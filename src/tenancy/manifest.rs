@@ -283,7 +283,7 @@ fn execute(db: &Db, want: &NewTenant, changes: &[Change], actor: &str) -> Result
         audit::record(
             conn,
             actor,
-            "tenant.apply",
+            crate::audit::Action::TenantApply,
             want.slug.as_str(),
             json!({ "changes": described }),
         )

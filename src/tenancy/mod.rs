@@ -21,15 +21,7 @@ pub use slug::Slug;
 
 use crate::db::TenantRef;
 
-/// A tenant's stable identity; caches, jobs and logs key on it, never on the slug.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub struct TenantId(pub uuid::Uuid);
-
-impl std::fmt::Display for TenantId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
+pub use crate::ids::TenantId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]

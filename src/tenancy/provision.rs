@@ -274,7 +274,7 @@ where
         audit::record(
             conn,
             actor,
-            "tenant.create",
+            crate::audit::Action::TenantCreate,
             new.slug.as_str(),
             json!({ "name": new.name, "plan": new.plan, "domains": new.custom_domains }),
         )?;

@@ -5,13 +5,13 @@ use chrono::Datelike;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::accounts::extract::{AdminUser, OperatorUser};
 use crate::audit;
-use crate::billing::{close, invoice};
+use crate::billing::invoice;
 use crate::clock::today_vn;
 use crate::error::AppError;
 use crate::period::Period;
-use crate::state::AppState;
+use crate::web::AppState;
+use crate::web::extract::{AdminUser, OperatorUser};
 
 pub fn operator_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(close_period)
@@ -40,34 +40,7 @@ async fn close_period(
     form: web::Json<CloseForm>,
 ) -> Result<HttpResponse, AppError> {
     let period = Period::parse(&form.period).map_err(|m| AppError::invalid("period", m))?;
-    let actor = format!("operator:{}", user.email);
-    state
-        .db
-        .control_async(move |conn| {
-            let invoices = close::close(conn, period, &actor, crate::clock::now())?;
-            audit::record(
-                conn,
-                &actor,
-                "billing.close",
-                &period.to_string(),
-                json!({ "invoices": invoices.len() }),
-            )
-        })
-        .await?;
-    // Committed: now push to the payment provider, outside the transaction. Failures are
-    // recorded on each invoice and retried with `POST /api/v1/invoices/{number}/send`.
-    crate::billing::send::push_unsent(
-        &state.db,
-        state.invoices.as_ref(),
-        Some(period.to_string()),
-        i32::MAX,
-    )
-    .await?;
-    let p = period.to_string();
-    let invoices = state
-        .db
-        .control_async(move |conn| invoice::for_period(conn, &p))
-        .await?;
+    let invoices = crate::app::billing::close_period(&state, user.actor(), period).await?;
     Ok(HttpResponse::Ok().json(json!({ "invoices": invoices })))
 }
 
@@ -215,7 +188,7 @@ pub async fn send_one(
             audit::record(
                 conn,
                 &actor,
-                "invoice.send",
+                crate::audit::Action::InvoiceSend,
                 &n,
                 json!({ "outcome": outcome }),
             )

@@ -7,8 +7,8 @@ use crate::accounts::citizens::{self, NewCitizen};
 use crate::accounts::staff::{self, SignIn};
 use crate::accounts::{password, throttle};
 use crate::error::AppError;
-use crate::state::AppState;
 use crate::tenancy::Site;
+use crate::web::AppState;
 use crate::web::operator::wrong_credentials;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

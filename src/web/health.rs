@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, get, web};
 
 use crate::error::AppError;
 use crate::notify::outbox;
-use crate::state::AppState;
+use crate::web::AppState;
 
 /// How stale the outbox gauges may be.
 const OUTBOX_READ_EVERY: std::time::Duration = std::time::Duration::from_secs(5);

@@ -13,7 +13,7 @@ use crate::clock::today_vn;
 use crate::error::AppError;
 use crate::lang::Lang;
 use crate::period::Period;
-use crate::state::AppState;
+use crate::web::AppState;
 use crate::web::operator_pages::PageOperator;
 use crate::web::pages::{Layout, tr};
 use crate::web::province::citizen_pages::view::{local_time, vnd};
@@ -291,7 +291,7 @@ struct OwnInvoicesPage {
 }
 
 async fn own_invoices(
-    admin: &crate::accounts::extract::StaffUser,
+    admin: &crate::web::extract::StaffUser,
     state: &AppState,
 ) -> Result<Vec<Invoice>, AppError> {
     let id = admin.province.tenant.id.0;

@@ -7,7 +7,6 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::accounts::Email;
-use crate::accounts::extract::{OperatorAdmin, OperatorUser};
 use crate::accounts::staff::{self, StaffRole};
 use crate::audit;
 use crate::clock::today_vn;
@@ -18,9 +17,10 @@ use crate::leasing::{self, subscriptions};
 use crate::metering::usage;
 use crate::notify::outbox::{self, NewMail};
 use crate::period::Period;
-use crate::state::AppState;
 use crate::tenancy::provision::provision_in;
 use crate::tenancy::store;
+use crate::web::AppState;
+use crate::web::extract::{OperatorAdmin, OperatorUser};
 use crate::web::operator::TenantView;
 
 pub fn operator_routes(cfg: &mut web::ServiceConfig) {
@@ -62,7 +62,7 @@ async fn put_plan(
             audit::record(
                 conn,
                 &actor,
-                "plan.put",
+                crate::audit::Action::PlanPut,
                 &code,
                 serde_json::to_value(&plan).unwrap_or_default(),
             )?;
@@ -116,7 +116,7 @@ async fn put_lease(
             audit::record(
                 conn,
                 &actor,
-                "tenant.lease",
+                crate::audit::Action::TenantLease,
                 &slug,
                 json!({ "plan": plan, "starts_on": starts_on }),
             )?;
@@ -252,7 +252,7 @@ pub async fn approve(
             audit::record(
                 conn,
                 &actor,
-                "subscription.approve",
+                crate::audit::Action::SubscriptionApprove,
                 &tenant.slug,
                 json!({ "request": id }),
             )?;
@@ -315,7 +315,7 @@ pub async fn decline(
                 r.province_name, r.slug, r.province_name, r.slug
             );
             outbox::enqueue(conn, crate::notify::worker::NATIONAL, &NewMail { kind: "subscription_declined", dossier_id: None, to: &r.contact_email, subject: &subject, body: &body })?;
-            audit::record(conn, &actor, "subscription.decline", &r.slug, json!({ "request": id, "reason": reason }))?;
+            audit::record(conn, &actor, crate::audit::Action::SubscriptionDecline, &r.slug, json!({ "request": id, "reason": reason }))?;
             Ok(r)
         })
         .await

@@ -11,9 +11,9 @@ use tracing::Instrument;
 
 use crate::error::AppError;
 use crate::lang::Lang;
-use crate::state::AppState;
 use crate::tenancy::Site;
 use crate::tenancy::registry::Resolution;
+use crate::web::AppState;
 use crate::web::pages;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

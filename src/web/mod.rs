@@ -2,6 +2,7 @@
 
 pub mod billing_api;
 pub mod citizen_auth;
+pub mod extract;
 mod health;
 pub mod invoice_pages;
 pub mod leasing_api;
@@ -15,6 +16,9 @@ pub mod operator_pages;
 pub mod pages;
 mod province;
 pub mod session;
+pub mod state;
+
+pub use state::AppState;
 
 use std::net::TcpListener;
 
@@ -24,7 +28,6 @@ use actix_web::middleware::{Compress, DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 
 use crate::error::AppError;
-use crate::state::AppState;
 use crate::tenancy::Site;
 
 /// `web::block` that keeps the request's tracing span (request id, site, province), so a line
@@ -34,8 +37,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let span = tracing::Span::current();
-    Ok(web::block(move || span.in_scope(f)).await?)
+    crate::blocking::run(f).await
 }
 
 /// Builds and starts the server on `listener` (port 0 in tests). `main` and the tests share it.

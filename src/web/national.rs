@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::fold_vietnamese;
 use crate::error::AppError;
-use crate::state::AppState;
+use crate::web::AppState;
 use crate::web::pages::{Layout, NationalHomePage, ProvinceLink};
 use crate::web::session;
 

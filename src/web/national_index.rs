@@ -8,7 +8,7 @@ use crate::clock::today_vn;
 use crate::error::AppError;
 use crate::index::{self, Counts};
 use crate::period::Period;
-use crate::state::AppState;
+use crate::web::AppState;
 use crate::web::pages::{self, IndexPage, IndexTrendPage, Layout};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

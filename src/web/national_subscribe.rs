@@ -9,7 +9,7 @@ use crate::error::{AppError, FieldErrors};
 use crate::lang::Lang;
 use crate::leasing::plans::{self, Plan};
 use crate::leasing::subscriptions;
-use crate::state::AppState;
+use crate::web::AppState;
 use crate::web::pages::Layout;
 use crate::web::session::{self, Csrf};
 

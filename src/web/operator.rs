@@ -5,14 +5,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::accounts::extract::{OperatorAdmin, OperatorUser};
 use crate::accounts::{Email, operators, throttle};
 use crate::audit;
 use crate::error::AppError;
 use crate::lang::Msg;
-use crate::state::AppState;
 use crate::tenancy::provision::{NewTenant, provision};
 use crate::tenancy::{Site, Tenant, TenantStatus, store};
+use crate::web::AppState;
+use crate::web::extract::{OperatorAdmin, OperatorUser};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(issue_token)
@@ -177,7 +177,7 @@ async fn create_tenant(
                 audit::record(
                     conn,
                     &actor,
-                    "tenant.admin_requested",
+                    crate::audit::Action::TenantAdminRequested,
                     &tenant.slug,
                     json!({ "admin_email": email.as_str() }),
                 )
@@ -193,29 +193,14 @@ async fn create_tenant(
 
 async fn change_status(
     state: web::Data<AppState>,
-    actor: String,
+    actor: crate::app::Actor,
     slug: String,
     status: TenantStatus,
 ) -> Result<HttpResponse, AppError> {
-    let st = state.clone();
-    let tenant = crate::web::in_span(move || -> Result<Tenant, AppError> {
-        let tenant = st.db.control(|conn| {
-            let tenant = store::set_status(conn, &slug, status)?;
-            let action = format!(
-                "tenant.{}",
-                if status == TenantStatus::Active {
-                    "resume"
-                } else {
-                    "suspend"
-                }
-            );
-            audit::record(conn, &actor, &action, &slug, json!({}))?;
-            Ok(tenant)
-        })?;
-        st.registry.reload()?;
-        Ok(tenant)
-    })
-    .await??;
+    let app = state.app.clone();
+    let tenant =
+        crate::web::in_span(move || crate::app::tenants::set_status(&app, &actor, &slug, status))
+            .await??;
     Ok(HttpResponse::Ok().json(TenantView::new(&tenant, &state)))
 }
 
@@ -225,8 +210,13 @@ async fn suspend_tenant(
     state: web::Data<AppState>,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = format!("operator:{}", user.email);
-    change_status(state, actor, slug.into_inner(), TenantStatus::Suspended).await
+    change_status(
+        state,
+        user.actor(),
+        slug.into_inner(),
+        TenantStatus::Suspended,
+    )
+    .await
 }
 
 #[post("/api/v1/tenants/{slug}/resume")]
@@ -235,6 +225,5 @@ async fn resume_tenant(
     state: web::Data<AppState>,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = format!("operator:{}", user.email);
-    change_status(state, actor, slug.into_inner(), TenantStatus::Active).await
+    change_status(state, user.actor(), slug.into_inner(), TenantStatus::Active).await
 }

@@ -16,8 +16,8 @@ use crate::leasing::subscriptions::{self, Request};
 use crate::metering::Metric;
 use crate::metering::usage::{self, Usage};
 use crate::period::Period;
-use crate::state::AppState;
 use crate::tenancy::{Site, Tenant, TenantStatus, store};
+use crate::web::AppState;
 use crate::web::pages::Layout;
 use crate::web::session::{self, Csrf, SESSION_COOKIE};
 
@@ -365,23 +365,9 @@ async fn change_tenant_status(
         }
     };
     let slug = slug.into_inner();
-    let actor = format!("operator:{}", user.email);
-    let s = slug.clone();
-    state
-        .db
-        .control_async(move |conn| {
-            store::set_status(conn, &s, status)?;
-            crate::audit::record(
-                conn,
-                &actor,
-                &format!("tenant.{}", status.as_str()),
-                &s,
-                serde_json::json!({}),
-            )
-        })
-        .await?;
-    let registry = state.registry.clone();
-    crate::web::in_span(move || registry.reload()).await??;
+    let (app, actor, s) = (state.app.clone(), user.actor(), slug.clone());
+    crate::web::in_span(move || crate::app::tenants::set_status(&app, &actor, &s, status))
+        .await??;
     Ok(session::see_other(&format!("/tenants/{slug}")))
 }
 

@@ -15,8 +15,8 @@ use rand::Rng;
 use crate::accounts::citizens::{self, Citizen};
 use crate::error::AppError;
 use crate::lang::{Lang, Msg};
-use crate::state::AppState;
 use crate::tenancy::Site;
+use crate::web::AppState;
 
 pub const SESSION_COOKIE: &str = "session";
 pub const CSRF_COOKIE: &str = "csrf";
@@ -321,14 +321,14 @@ mod tests {
 /// `None` when nobody, or nobody still active, is signed in: pages answer [`to_sign_in`]. A
 /// citizen's session is refused (403): these are not their pages.
 #[derive(Debug, Clone)]
-pub struct PageStaff(pub Option<crate::accounts::extract::StaffUser>);
+pub struct PageStaff(pub Option<crate::web::extract::StaffUser>);
 
 impl FromRequest for PageStaff {
     type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<PageStaff, AppError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        use crate::accounts::extract::{Province, StaffUser};
+        use crate::web::extract::{Province, StaffUser};
         let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
         let site = req.extensions().get::<Site>().cloned();
         let province = Province::from_request(req, payload).into_inner();
@@ -361,7 +361,7 @@ impl FromRequest for PageStaff {
 
 /// [`PageStaff`] for the province admin's pages: an official (or a citizen) is refused (403).
 #[derive(Debug, Clone)]
-pub struct PageAdmin(pub Option<crate::accounts::extract::StaffUser>);
+pub struct PageAdmin(pub Option<crate::web::extract::StaffUser>);
 
 impl FromRequest for PageAdmin {
     type Error = AppError;

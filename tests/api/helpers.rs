@@ -10,9 +10,9 @@ use portal::config::Settings;
 use portal::db::Db;
 use portal::db::migrate::run_public;
 use portal::startup::Application;
-use portal::state::AppState;
 use portal::tenancy::provision::{NewTenant, provision};
 use portal::tenancy::{Tenant, branding};
+use portal::web::AppState;
 use secrecy::{ExposeSecret, SecretString};
 
 pub const JWT_SECRET: &str = "test-secret-0123456789abcdef0123456789";

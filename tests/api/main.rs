@@ -34,6 +34,7 @@ mod manifests;
 mod metering;
 mod migrations;
 mod observability;
+mod one_action;
 mod openapi;
 mod operator;
 mod operator_pages;

@@ -195,7 +195,7 @@ pub fn import(db: &Db, input: &mut dyn BufRead, actor: &str) -> Result<ImportSum
         audit::record(
             conn,
             actor,
-            "tenant.import",
+            crate::audit::Action::TenantImport,
             slug.as_str(),
             serde_json::json!({ "exported_at": header.exported_at, "rows": counts }),
         )?;

@@ -8,7 +8,6 @@ use serde_json::json;
 
 use super::dossier_api::mail_context;
 use crate::accounts::citizens::check_password;
-use crate::accounts::extract::{AdminUser, Province, StaffUser};
 use crate::accounts::staff::{self, INVITATION_HOURS, StaffRole};
 use crate::accounts::{Email, password};
 use crate::catalog;
@@ -16,9 +15,10 @@ use crate::dossiers::store;
 use crate::error::AppError;
 use crate::lang::{Lang, Msg};
 use crate::notify::outbox::{self, NewMail};
-use crate::state::AppState;
 use crate::tenancy::branding::{self, Branding, BrandingInput};
 use crate::tenancy::logo;
+use crate::web::AppState;
+use crate::web::extract::{AdminUser, Province, StaffUser};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(get_branding)

@@ -6,7 +6,6 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::accounts::extract::{CitizenUser, Province};
 use crate::catalog;
 use crate::dossiers::attachments::{self, SchemaBlobs};
 use crate::dossiers::moves::{self, Move};
@@ -20,7 +19,8 @@ use crate::error::AppError;
 use crate::lang::{Lang, Msg};
 use crate::notify::messages::MailContext;
 use crate::payments::{self, FeeOutcome, MoveContext};
-use crate::state::AppState;
+use crate::web::AppState;
+use crate::web::extract::{CitizenUser, Province};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(list_procedures)

@@ -6,7 +6,6 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::dossier_api::{file_response, mail_context};
-use crate::accounts::extract::StaffUser;
 use crate::dossiers::attachments::{self, BlobStore, SchemaBlobs};
 use crate::dossiers::moves::{self, Move};
 use crate::dossiers::queue::{self, QueueFilter};
@@ -17,7 +16,8 @@ use crate::dossiers::tracking;
 use crate::dossiers::view::DossierView;
 use crate::error::AppError;
 use crate::lang::{Lang, Msg};
-use crate::state::AppState;
+use crate::web::AppState;
+use crate::web::extract::StaffUser;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(list_queue)

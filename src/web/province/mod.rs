@@ -10,10 +10,10 @@ mod upload_form;
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 
-use crate::accounts::extract::{Province, SiteToken};
 use crate::error::AppError;
-use crate::state::AppState;
 use crate::tenancy::branding::Branding;
+use crate::web::AppState;
+use crate::web::extract::{Province, SiteToken};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // The home page (`/`) is the catalog, among the citizen's pages.

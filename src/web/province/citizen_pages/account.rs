@@ -10,14 +10,14 @@ use serde::Deserialize;
 use super::view::{ErrorLink, FieldView, error_links, field_errors};
 use super::{CsrfForm, layout};
 use crate::accounts::citizens::{self, Citizen, NewCitizen};
-use crate::accounts::extract::Province;
 use crate::accounts::password;
 use crate::error::{AppError, FieldErrors};
 use crate::lang::{Lang, Msg};
-use crate::state::AppState;
 use crate::tenancy::Site;
 use crate::tenancy::branding;
+use crate::web::AppState;
 use crate::web::citizen_auth::{SignedIn, sign_in};
+use crate::web::extract::Province;
 use crate::web::pages::{Layout, tr};
 use crate::web::session::{
     self, Csrf, PageCitizen, clear_session_cookie, percent_encode, safe_next, session_cookie,

@@ -9,12 +9,12 @@ use serde_json::{Map, Value};
 
 use super::view::{ErrorLink, FieldView};
 use super::{layout, offered};
-use crate::accounts::extract::Province;
 use crate::catalog::{Field, Procedure};
 use crate::dossiers::drafts;
 use crate::error::{AppError, FieldErrors};
 use crate::lang::Lang;
 use crate::tenancy::branding::{self, Branding};
+use crate::web::extract::Province;
 use crate::web::pages::Layout;
 use crate::web::session::{self, CSRF_FIELD, Csrf, PageCitizen};
 

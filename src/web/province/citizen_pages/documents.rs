@@ -11,15 +11,15 @@ use super::apply::{question_pages, total_steps};
 use super::view::{self, ErrorLink};
 use super::{layout, offered};
 use crate::accounts::citizens::Citizen;
-use crate::accounts::extract::Province;
 use crate::catalog::{self, Field, FieldKind, Procedure};
 use crate::dossiers::attachments::check_type;
 use crate::dossiers::drafts::{self, DraftFile, DraftFileMeta};
 use crate::dossiers::sniff;
 use crate::error::AppError;
 use crate::lang::{Lang, Msg};
-use crate::state::AppState;
 use crate::tenancy::branding;
+use crate::web::AppState;
+use crate::web::extract::Province;
 use crate::web::pages::{Layout, tr};
 use crate::web::session::{self, CSRF_FIELD, Csrf, PageCitizen};
 

@@ -7,11 +7,11 @@ use serde::Deserialize;
 
 use super::layout;
 use super::view::{self, procedure_card};
-use crate::accounts::extract::Province;
 use crate::catalog;
 use crate::error::AppError;
 use crate::lang::Lang;
-use crate::state::AppState;
+use crate::web::AppState;
+use crate::web::extract::Province;
 use crate::web::pages::{Layout, ProcedureGroup, ProvinceHomePage};
 use crate::web::session::{self, Csrf, PageCitizen};
 

@@ -13,7 +13,7 @@ use crate::dossiers::status::Status;
 use crate::dossiers::store::{DossierRow, EventRow};
 use crate::error::FieldErrors;
 use crate::lang::{Lang, Msg};
-use crate::state::AppState;
+use crate::web::AppState;
 use crate::web::pages::tr;
 
 /// A document the supplement may add.

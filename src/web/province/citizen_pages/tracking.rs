@@ -8,13 +8,13 @@ use serde::Deserialize;
 
 use super::layout;
 use super::view::{ErrorLink, FieldView, date, error_links};
-use crate::accounts::extract::Province;
 use crate::dossiers::store;
 use crate::dossiers::tracking;
 use crate::dossiers::view::procedure_name;
 use crate::error::{AppError, FieldErrors};
 use crate::lang::{Lang, Msg};
 use crate::tenancy::branding;
+use crate::web::extract::Province;
 use crate::web::pages::{Layout, tr};
 use crate::web::session::{self, Csrf, PageCitizen};
 

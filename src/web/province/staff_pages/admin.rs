@@ -8,12 +8,12 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{CsrfForm, labelled_errors, layout};
-use crate::accounts::extract::StaffUser;
 use crate::error::{AppError, FieldErrors};
 use crate::lang::{Lang, Msg};
-use crate::state::AppState;
 use crate::tenancy::branding::{self, Branding, BrandingInput};
 use crate::tenancy::logo;
+use crate::web::AppState;
+use crate::web::extract::StaffUser;
 use crate::web::pages::{Layout, tr};
 use crate::web::province::admin_api::store_logo;
 use crate::web::province::citizen_pages::view::{ErrorLink, FieldView};

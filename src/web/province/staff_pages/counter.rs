@@ -10,14 +10,14 @@ use serde_json::{Map, Value};
 
 use super::{labelled_errors, layout};
 use crate::accounts::Email;
-use crate::accounts::extract::StaffUser;
 use crate::catalog::{self, Procedure};
 use crate::dossiers::store;
 use crate::dossiers::submit::{Channel, Submission, submit};
 use crate::error::{AppError, FieldErrors};
 use crate::lang::{Lang, Msg};
-use crate::state::AppState;
 use crate::tenancy::branding;
+use crate::web::AppState;
+use crate::web::extract::StaffUser;
 use crate::web::pages::{Layout, tr};
 use crate::web::province::citizen_pages::view::{ErrorLink, FieldView, OptionView};
 use crate::web::province::dossier_api::mail_context;

@@ -8,7 +8,6 @@ use serde::Deserialize;
 
 use super::queue::due_flag;
 use super::{action_label, layout};
-use crate::accounts::extract::StaffUser;
 use crate::catalog;
 use crate::dossiers::attachments::{self, AttachmentMeta, BlobStore, SchemaBlobs};
 use crate::dossiers::status::{Action, Actor, moves_from};
@@ -18,6 +17,7 @@ use crate::dossiers::view::procedure_name;
 use crate::error::{AppError, FieldErrors};
 use crate::lang::{Lang, Msg};
 use crate::tenancy::branding::{self, Branding};
+use crate::web::extract::StaffUser;
 use crate::web::pages::{Layout, tr};
 use crate::web::province::citizen_pages::view::{self, ErrorLink, date, local_time};
 use crate::web::province::dossier_api::file_response;

@@ -7,11 +7,11 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::accounts::citizens::check_password;
-use crate::accounts::extract::Province;
 use crate::accounts::{Email, password, staff};
 use crate::error::AppError;
 use crate::lang::Lang;
 use crate::tenancy::branding::{self, Branding};
+use crate::web::extract::Province;
 use crate::web::pages::{Layout, tr};
 use crate::web::province::citizen_pages::view::{ErrorLink, FieldView};
 use crate::web::session::{self, Csrf};

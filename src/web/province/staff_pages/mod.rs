@@ -17,12 +17,12 @@ mod usage;
 use actix_web::{HttpRequest, web};
 use serde::Deserialize;
 
-use crate::accounts::extract::StaffUser;
 use crate::accounts::staff::StaffRole;
 use crate::dossiers::status::Action;
 use crate::error::FieldErrors;
 use crate::lang::Lang;
 use crate::tenancy::branding::Branding;
+use crate::web::extract::StaffUser;
 use crate::web::pages::{Layout, tr};
 use crate::web::province::citizen_pages::view::{ErrorLink, FieldView};
 use crate::web::session::Csrf;

@@ -13,7 +13,7 @@ use crate::dossiers::store;
 use crate::dossiers::tracking;
 use crate::error::AppError;
 use crate::lang::{Lang, Msg};
-use crate::state::AppState;
+use crate::web::AppState;
 use crate::web::province::dossier_api::mail_context;
 use crate::web::session::{self, Csrf, PageStaff};
 

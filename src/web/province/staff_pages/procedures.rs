@@ -10,8 +10,8 @@ use crate::catalog;
 use crate::dossiers::store;
 use crate::error::AppError;
 use crate::lang::Lang;
-use crate::state::AppState;
 use crate::tenancy::branding;
+use crate::web::AppState;
 use crate::web::pages::Layout;
 use crate::web::session::{self, Csrf, PageAdmin};
 

@@ -7,12 +7,12 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{CsrfForm, labelled_errors, layout};
-use crate::accounts::extract::StaffUser;
 use crate::accounts::staff::{self, StaffAccount};
 use crate::error::{AppError, FieldErrors};
 use crate::lang::Lang;
-use crate::state::AppState;
 use crate::tenancy::branding;
+use crate::web::AppState;
+use crate::web::extract::StaffUser;
 use crate::web::pages::{Layout, tr};
 use crate::web::province::admin_api;
 use crate::web::province::citizen_pages::view::{ErrorLink, FieldView, OptionView};

@@ -13,8 +13,8 @@ use crate::lang::Lang;
 use crate::metering::Metric;
 use crate::metering::usage;
 use crate::period::Period;
-use crate::state::AppState;
 use crate::tenancy::branding;
+use crate::web::AppState;
 use crate::web::pages::Layout;
 use crate::web::session::{self, Csrf, PageAdmin};
 

@@ -7,10 +7,10 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
-use super::operators::{self, OperatorAccount, OperatorRole};
+use crate::accounts::operators::{self, OperatorAccount, OperatorRole};
 use crate::error::AppError;
-use crate::state::AppState;
 use crate::tenancy::{Site, Tenant};
+use crate::web::AppState;
 
 fn state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
     req.app_data::<web::Data<AppState>>()
@@ -138,7 +138,7 @@ impl FromRequest for OperatorAdmin {
 
 /// Any valid token issued by the current site (audience checked); the basis of `/api/v1/me`.
 #[derive(Debug, Clone)]
-pub struct SiteToken(pub super::jwt::Claims);
+pub struct SiteToken(pub crate::accounts::jwt::Claims);
 
 impl FromRequest for SiteToken {
     type Error = AppError;
@@ -161,7 +161,7 @@ impl FromRequest for SiteToken {
 
 /// A signed-in citizen (national account) on the current site.
 #[derive(Debug, Clone)]
-pub struct CitizenUser(pub super::citizens::Citizen);
+pub struct CitizenUser(pub crate::accounts::citizens::Citizen);
 
 impl FromRequest for CitizenUser {
     type Error = AppError;
@@ -179,7 +179,7 @@ impl FromRequest for CitizenUser {
             let id = uuid::Uuid::parse_str(&claims.sub).map_err(|_| AppError::unauthorized())?;
             let citizen = state
                 .db
-                .control_async(move |conn| super::citizens::find_active(conn, id))
+                .control_async(move |conn| crate::accounts::citizens::find_active(conn, id))
                 .await?
                 .ok_or_else(AppError::unauthorized)?;
             Ok(CitizenUser(citizen))
@@ -190,7 +190,7 @@ impl FromRequest for CitizenUser {
 /// A signed-in official or admin of the current province, checked active on every request.
 #[derive(Debug, Clone)]
 pub struct StaffUser {
-    pub account: super::staff::StaffAccount,
+    pub account: crate::accounts::staff::StaffAccount,
     pub province: Province,
 }
 
@@ -218,7 +218,7 @@ impl FromRequest for StaffUser {
             // Deactivation takes effect on the very next request.
             let account = province
                 .db
-                .run(move |conn| super::staff::find_active(conn, id))
+                .run(move |conn| crate::accounts::staff::find_active(conn, id))
                 .await?
                 .ok_or_else(AppError::unauthorized)?;
             Ok(StaffUser { account, province })
@@ -238,7 +238,7 @@ impl FromRequest for AdminUser {
         let staff = StaffUser::from_request(req, payload);
         Box::pin(async move {
             let staff = staff.await?;
-            if staff.account.role != super::staff::StaffRole::Admin {
+            if staff.account.role != crate::accounts::staff::StaffRole::Admin {
                 return Err(AppError::forbidden());
             }
             Ok(AdminUser(staff))

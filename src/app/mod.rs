@@ -1,0 +1,77 @@
+//! The application layer: every action a user can take, written once.
+//!
+//! Each action is a function taking the [`App`] (free of any HTTP type), the [`Actor`] and
+//! typed input, and returning a typed result or the one [`AppError`]. It owns its
+//! transactions, its audit row (one vocabulary, [`crate::audit::Action`]), its mail and its
+//! after-commit work (registry reload, cache invalidation, provider calls). The JSON API, the
+//! pages, the CLI and the jobs are adapters: they parse, call one function here, and render.
+
+pub mod actor;
+pub mod billing;
+pub mod tenants;
+
+use std::sync::Arc;
+
+pub use actor::Actor;
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::error::AppError;
+use crate::notify::messages::MailContext;
+use crate::tenancy::{Registry, Tenant};
+
+/// What every action can reach: settings, the database doors, the registry, the calendar and
+/// the payment providers. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub settings: Arc<Settings>,
+    pub db: Db,
+    pub registry: Arc<Registry>,
+    /// The working-day calendar, cached.
+    pub calendar: Arc<crate::dossiers::deadlines::CalendarCache>,
+    /// Takes dossier fees (the citizen's `pay` move).
+    pub fees: Arc<dyn crate::payments::FeeProvider>,
+    /// Where invoices are paid: offline (bank transfer) or Stripe.
+    pub invoices: Arc<dyn crate::billing::provider::InvoiceProvider>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("db", &self.db)
+            .field("registry", &self.registry)
+            .finish()
+    }
+}
+
+impl App {
+    /// For the command line: the same actions as the server, without its listener and jobs.
+    /// The registry is not loaded until an action needs it.
+    pub fn for_cli(settings: &Settings) -> Result<App, AppError> {
+        crate::billing::provider::install_crypto_provider();
+        let db = Db::new(&settings.database);
+        Ok(App {
+            registry: Registry::new(db.clone(), &settings.server.base_domain),
+            invoices: crate::billing::provider::from_settings(&settings.stripe)
+                .map_err(|e| AppError::internal(format!("stripe: {e}")))?,
+            fees: crate::payments::from_settings(&settings.stripe).map_err(AppError::internal)?,
+            calendar: Arc::default(),
+            settings: Arc::new(settings.clone()),
+            db,
+        })
+    }
+
+    /// The public address of a host of this platform (`<slug>.<base>`, `ops.<base>`).
+    pub fn province_url(&self, tenant: &Tenant) -> String {
+        let host = format!("{}.{}", tenant.slug, self.registry.base_domain());
+        self.settings.url_for_host(&host)
+    }
+
+    /// A province's name and site address, for its mails.
+    pub fn mail_context(&self, tenant: &Tenant) -> MailContext {
+        MailContext {
+            province: tenant.name.clone(),
+            site_url: self.province_url(tenant),
+        }
+    }
+}
