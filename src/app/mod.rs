@@ -8,6 +8,8 @@
 
 pub mod actor;
 pub mod billing;
+pub mod citizen;
+pub mod documents;
 pub mod tenants;
 
 use std::sync::Arc;

@@ -31,6 +31,20 @@ pub struct DossierRow {
 }
 
 impl DossierRow {
+    /// The fee the citizen is told about, on every surface: the dossier's own amount once staff
+    /// asked for payment, the catalog's fee for its procedure until then.
+    pub fn fee_shown(&self) -> i64 {
+        match (
+            self.fee_vnd,
+            crate::catalog::national().get(&self.procedure_code),
+        ) {
+            (0, Some(p)) => p.fee_vnd,
+            (amount, _) => amount,
+        }
+    }
+}
+
+impl DossierRow {
     pub fn status(&self) -> Status {
         Status::parse(&self.status).unwrap_or(Status::Submitted)
     }

@@ -40,6 +40,7 @@ impl DossierView {
         attachments: Vec<AttachmentMeta>,
         lang: Lang,
     ) -> DossierView {
+        let fee_vnd = d.fee_shown();
         DossierView {
             procedure_name: procedure_name(&d.procedure_code, lang),
             tracking_code: d.tracking_code,
@@ -48,7 +49,7 @@ impl DossierView {
             channel: d.channel,
             submitted_at: d.submitted_at,
             due_on: d.due_on,
-            fee_vnd: d.fee_vnd,
+            fee_vnd,
             applicant_name: d.applicant_name,
             answers: d.answers,
             history: events

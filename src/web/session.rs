@@ -117,6 +117,22 @@ impl Csrf {
         }
     }
 
+    /// The check for a multipart form, made before its body is read: the token comes in the
+    /// query string (`?csrf=`, the form's action carries it) or the `X-CSRF-Token` header, so
+    /// a forged or anonymous upload is refused without reading a byte of its files.
+    pub fn verify_before_body(&self, req: &actix_web::HttpRequest) -> Result<(), AppError> {
+        let header = req
+            .headers()
+            .get("X-CSRF-Token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let query =
+            web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+                .ok()
+                .and_then(|q| q.get(CSRF_FIELD).cloned());
+        self.verify(header.or(query).as_deref())
+    }
+
     fn cookie(&self, state: &AppState) -> Option<Cookie<'static>> {
         self.fresh.then(|| csrf_cookie(state, self.token.clone()))
     }

@@ -183,8 +183,8 @@ async fn csrf_every_citizen_form_refuses_a_missing_or_foreign_token_and_writes_n
     let csrf = b.cookies["csrf"].clone();
     let uploaded = b
         .post_multipart(
-            "/procedures/GPLX-001/apply/documents",
-            files().text("csrf", csrf),
+            &format!("/procedures/GPLX-001/apply/documents?csrf={csrf}"),
+            files(),
         )
         .await;
     assert_eq!(uploaded.status, 303, "{}", uploaded.body);
@@ -276,7 +276,9 @@ async fn csrf_every_citizen_form_refuses_a_missing_or_foreign_token_and_writes_n
     forged_multipart(&mut b, &foreign, &path, answers).await;
     assert_eq!(status_of(&app, &supplement), "supplement_requested");
     let csrf = b.cookies["csrf"].clone();
-    let done = b.post_multipart(&path, answers().text("csrf", csrf)).await;
+    let done = b
+        .post_multipart(&format!("{path}?csrf={csrf}"), answers())
+        .await;
     assert_eq!(done.status, 303, "{}", done.body);
     assert_eq!(status_of(&app, &supplement), "processing");
 }
@@ -352,7 +354,7 @@ async fn csrf_every_staff_and_admin_form_refuses_a_missing_or_foreign_token_and_
     assert_eq!(count(&app, logos), 0);
     let csrf = b.cookies["csrf"].clone();
     let res = b
-        .post_multipart("/manage/admin/logo", logo().text("csrf", csrf))
+        .post_multipart(&format!("/manage/admin/logo?csrf={csrf}"), logo())
         .await;
     assert_eq!(res.status, 303, "{}", res.body);
     assert_eq!(count(&app, logos), 1);

@@ -43,6 +43,7 @@ mod pgbouncer;
 mod provisioning;
 mod replicas;
 mod schema_check;
+mod seam_citizen;
 mod staff;
 mod staff_pages;
 mod stripe;

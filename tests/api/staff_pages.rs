@@ -149,7 +149,7 @@ async fn an_official_and_a_citizen_take_a_dossier_from_queue_to_rating_through_t
     assert!(
         detail
             .body
-            .contains(&format!("action=\"/dossiers/{code}/supplement\""))
+            .contains(&format!("action=\"/dossiers/{code}/supplement?csrf="))
     );
     assert!(detail.body.contains("value=\"0912345678\""), "pre-filled");
     let csrf = citizen.csrf(&detail);

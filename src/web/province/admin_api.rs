@@ -341,7 +341,8 @@ async fn upload_logo(
     payload: Multipart,
 ) -> Result<HttpResponse, AppError> {
     let max = logo::MAX_BYTES as u64;
-    let parts = super::upload_form::read(payload, |_| max).await?;
+    let parts =
+        super::upload_form::read(payload, max, |name| (name == "file").then_some(max)).await?;
     if parts.too_large.is_some() {
         return Err(logo::too_large());
     }

@@ -1,16 +1,16 @@
 //! The citizen's dossier API on a province site, and tracking without sign-in.
 
 use actix_multipart::Multipart;
-use actix_web::{HttpResponse, get, post, web};
-use futures_util::StreamExt;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::app::citizen::{NewAttachment, Reader, attach, read_dossier};
 use crate::catalog;
 use crate::dossiers::attachments::{self, SchemaBlobs};
 use crate::dossiers::moves::{self, Move};
 use crate::dossiers::ratings;
-use crate::dossiers::status::{Action, Actor, Status};
+use crate::dossiers::status::{Action, Actor};
 use crate::dossiers::store;
 use crate::dossiers::submit::{Channel, Submission, submit};
 use crate::dossiers::tracking;
@@ -20,7 +20,8 @@ use crate::lang::{Lang, Msg};
 use crate::notify::messages::MailContext;
 use crate::payments::{self, FeeOutcome, MoveContext};
 use crate::web::AppState;
-use crate::web::extract::{CitizenUser, Province};
+use crate::web::extract::{CitizenUser, Province, SiteToken, StaffUser};
+use crate::web::province::upload_form;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(list_procedures)
@@ -150,90 +151,30 @@ async fn list_my_dossiers(
     Ok(HttpResponse::Ok().json(list))
 }
 
+/// The owner or the province's staff (200); anybody else 404, as for a code that does not exist.
 #[get("/api/v1/dossiers/{code}")]
 async fn get_dossier(
-    CitizenUser(citizen): CitizenUser,
+    req: HttpRequest,
+    SiteToken(claims): SiteToken,
     province: Province,
     lang: Lang,
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let code = tracking::normalize(&code);
-    let view = province
-        .db
-        .run(move |conn| {
-            let d = store::find_owned(conn, &code, citizen.id)?;
-            let events = store::events(conn, d.id)?;
-            let files = attachments::list(conn, d.id)?;
-            Ok(DossierView::new(d, events, files, lang))
-        })
-        .await?;
+    let reader = match claims.role.as_str() {
+        "citizen" => Reader::Citizen(CitizenUser::extract(&req).await?.0.id),
+        "official" | "admin" => {
+            StaffUser::extract(&req).await?;
+            Reader::Staff
+        }
+        _ => return Err(AppError::NotFound),
+    };
+    let view = read_dossier(&province.db, reader, tracking::normalize(&code), lang).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// Reads the `file` part (and an optional `field` part naming the form's document), stopping
-/// as soon as the size limit is passed. Either part twice is malformed: which one would count?
-async fn read_upload(
-    mut payload: Multipart,
-    max: u64,
-) -> Result<(String, Vec<u8>, Option<String>), AppError> {
-    let malformed = || {
-        AppError::bad_request(
-            "malformed",
-            Msg::new("Dữ liệu tải lên không hợp lệ.", "The upload is malformed."),
-        )
-    };
-    let mut file = None;
-    let mut field_name = None;
-    while let Some(part) = payload.next().await {
-        let mut part = part.map_err(|_| malformed())?;
-        match part.name() {
-            Some("file") if file.is_some() => return Err(malformed()),
-            Some("field") if field_name.is_some() => return Err(malformed()),
-            Some("file") => {
-                let name = part
-                    .content_disposition()
-                    .and_then(|cd| cd.get_filename())
-                    .unwrap_or_default()
-                    .to_string();
-                let mut bytes = Vec::new();
-                while let Some(chunk) = part.next().await {
-                    let chunk = chunk.map_err(|_| malformed())?;
-                    if (bytes.len() + chunk.len()) as u64 > max {
-                        return Err(AppError::TooLarge(Msg::owned(
-                            format!("Tệp quá lớn: tối đa {} MB.", max / 1_048_576),
-                            format!("The file is too large: {} MB at most.", max / 1_048_576),
-                        )));
-                    }
-                    bytes.extend_from_slice(&chunk);
-                }
-                file = Some((name, bytes));
-            }
-            Some("field") => {
-                let mut text = Vec::new();
-                while let Some(chunk) = part.next().await {
-                    text.extend_from_slice(&chunk.map_err(|_| malformed())?);
-                    if text.len() > 64 {
-                        return Err(malformed());
-                    }
-                }
-                field_name = Some(String::from_utf8(text).map_err(|_| malformed())?);
-            }
-            _ => while part.next().await.is_some() {},
-        }
-    }
-    let (name, bytes) = file.ok_or_else(|| {
-        AppError::invalid("file", Msg::new("Chưa chọn tệp.", "No file was sent."))
-    })?;
-    if bytes.is_empty() {
-        return Err(AppError::invalid(
-            "file",
-            Msg::new("Tệp rỗng.", "The file is empty."),
-        ));
-    }
-    Ok((name, bytes, field_name))
-}
-
-/// `POST /api/v1/dossiers/{code}/attachments` (multipart `file`) → 201 `{id, name, size}`.
+/// `POST /api/v1/dossiers/{code}/attachments` (multipart `file`, optional `field` naming the
+/// form's document) → 201 `{id, name, size}`. The document's own limit and types apply, as on
+/// the pages (`app::documents`).
 #[post("/api/v1/dossiers/{code}/attachments")]
 async fn upload_attachment(
     CitizenUser(citizen): CitizenUser,
@@ -242,52 +183,37 @@ async fn upload_attachment(
     code: web::Path<String>,
     payload: Multipart,
 ) -> Result<HttpResponse, AppError> {
-    let (name, bytes, field) =
-        read_upload(payload, state.settings.storage.max_upload_bytes).await?;
-    let code = tracking::normalize(&code);
-    let tenant = province.tenant.clone();
-    let meta = province
-        .db
-        .run(move |conn| {
-            let d = store::lock_owned(conn, &code, citizen.id)?;
-            if !matches!(d.status(), Status::Submitted | Status::SupplementRequested) {
-                return Err(AppError::conflict(
-                    "invalid_transition",
-                    Msg::new(
-                        "Chỉ bổ sung tệp khi hồ sơ vừa nộp hoặc đang được yêu cầu bổ sung.",
-                        "Files can be added only to a new dossier or when a supplement is requested.",
-                    ),
-                ));
-            }
-            let procedure = catalog::national().get(&d.procedure_code);
-            let accept = match (&field, procedure) {
-                (Some(f), Some(p)) => Some(
-                    p.file_fields()
-                        .find(|ff| &ff.name == f)
-                        .and_then(|ff| match &ff.kind {
-                            crate::catalog::FieldKind::File { accept, .. } => Some(accept.clone()),
-                            _ => None,
-                        })
-                        .ok_or_else(|| AppError::invalid("field", Msg::new("Không có mục tài liệu này.", "No such document in this form.")))?,
-                ),
-                _ => None,
-            };
-            let kind = attachments::check_type(&bytes, accept.as_deref())?;
-            attachments::add_metered(
-                conn,
-                &tenant,
-                &SchemaBlobs,
-                d.id,
-                &attachments::Upload {
-                    field: field.as_deref(),
-                    given_name: &name,
-                    content_type: kind,
-                    bytes: &bytes,
-                    uploaded_by: &format!("citizen:{}", citizen.id),
-                },
-            )
-        })
-        .await?;
+    let site_max = state.settings.storage.max_upload_bytes;
+    let parts = upload_form::read(payload, site_max, |name| {
+        (name == "file").then_some(site_max)
+    })
+    .await?;
+    if parts.too_large.is_some() {
+        return Err(crate::app::documents::too_large(site_max));
+    }
+    let field = parts.text("field").map(str::to_string);
+    if field.as_ref().is_some_and(|f| f.len() > 64) {
+        return Err(AppError::bad_request(
+            "malformed",
+            Msg::new("Dữ liệu tải lên không hợp lệ.", "The upload is malformed."),
+        ));
+    }
+    let file = parts.files.into_iter().next().ok_or_else(|| {
+        AppError::invalid("file", Msg::new("Chưa chọn tệp.", "No file was sent."))
+    })?;
+    let meta = attach(
+        &province.db,
+        province.tenant.clone(),
+        site_max,
+        citizen.id,
+        tracking::normalize(&code),
+        NewAttachment {
+            field,
+            given_name: file.given_name,
+            bytes: file.bytes,
+        },
+    )
+    .await?;
     Ok(
         HttpResponse::Created()
             .json(json!({ "id": meta.id, "name": meta.name, "size": meta.size })),

@@ -5,13 +5,12 @@ use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
-use futures_util::StreamExt;
 
 use super::apply::{question_pages, total_steps};
 use super::view::{self, ErrorLink};
 use super::{layout, offered};
 use crate::accounts::citizens::Citizen;
-use crate::catalog::{self, Field, FieldKind, Procedure};
+use crate::catalog::{self, Field, Procedure};
 use crate::dossiers::attachments::check_type;
 use crate::dossiers::drafts::{self, DraftFile, DraftFileMeta};
 use crate::dossiers::sniff;
@@ -21,7 +20,8 @@ use crate::tenancy::branding;
 use crate::web::AppState;
 use crate::web::extract::Province;
 use crate::web::pages::{Layout, tr};
-use crate::web::session::{self, CSRF_FIELD, Csrf, PageCitizen};
+use crate::web::province::upload_form::{self, UploadedFile};
+use crate::web::session::{self, Csrf, PageCitizen};
 
 /// One document of the form, with what is already uploaded for it.
 struct FileFieldView {
@@ -49,19 +49,10 @@ struct DocumentsPage {
 
 /// The smaller of the document's own limit and the site's.
 fn limit(field: &Field, state: &AppState) -> u64 {
-    let site = state.settings.storage.max_upload_bytes;
-    match &field.kind {
-        FieldKind::File { max_bytes, .. } => (*max_bytes).min(site),
-        _ => site,
-    }
+    documents::limit(Some(field), state.settings.storage.max_upload_bytes)
 }
 
-fn accepted(field: &Field) -> &[String] {
-    match &field.kind {
-        FieldKind::File { accept, .. } => accept,
-        _ => &[],
-    }
-}
+use crate::app::documents::{self, accepted};
 
 /// Field name → message, in form order.
 type Problems = Vec<(String, Msg)>;
@@ -132,7 +123,8 @@ fn documents_page(
         procedure_name: p.name.get(lang).to_string(),
         step: pages + 1,
         total: total_steps(p),
-        action: req.path().to_string(),
+        // The form token rides in the action: it is checked before the files are read.
+        action: format!("{}?csrf={}", req.path(), csrf.token()),
         back: format!("/procedures/{}/apply/{pages}", p.code),
     };
     session::page(req, status, &page, csrf)
@@ -173,68 +165,6 @@ pub async fn show_documents(
     documents_page(&req, &state, &csrf, lang, StatusCode::OK, &branding, input)
 }
 
-/// What the multipart body held: the form token, the chosen files, and the first file that
-/// passed its limit (reading stops there).
-#[derive(Default)]
-struct Parts {
-    csrf: Option<String>,
-    files: Vec<(String, String, Vec<u8>)>,
-    too_large: Option<String>,
-}
-
-async fn read_parts(
-    mut payload: Multipart,
-    procedure: &Procedure,
-    state: &AppState,
-) -> Result<Parts, AppError> {
-    let malformed = || {
-        AppError::bad_request(
-            "malformed",
-            Msg::new("Dữ liệu tải lên không hợp lệ.", "The upload is malformed."),
-        )
-    };
-    let mut parts = Parts::default();
-    while let Some(part) = payload.next().await {
-        let mut part = part.map_err(|_| malformed())?;
-        let name = part.name().unwrap_or_default().to_string();
-        if name == CSRF_FIELD {
-            let mut text = Vec::new();
-            while let Some(chunk) = part.next().await {
-                text.extend_from_slice(&chunk.map_err(|_| malformed())?);
-                if text.len() > 128 {
-                    return Err(malformed());
-                }
-            }
-            parts.csrf = String::from_utf8(text).ok();
-            continue;
-        }
-        let Some(field) = procedure.file_fields().find(|f| f.name == name) else {
-            while part.next().await.is_some() {}
-            continue;
-        };
-        let max = limit(field, state);
-        let given = part
-            .content_disposition()
-            .and_then(|cd| cd.get_filename())
-            .unwrap_or_default()
-            .to_string();
-        let mut bytes = Vec::new();
-        while let Some(chunk) = part.next().await {
-            let chunk = chunk.map_err(|_| malformed())?;
-            if (bytes.len() + chunk.len()) as u64 > max {
-                parts.too_large = Some(name);
-                return Ok(parts);
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        // A file input left empty still sends a part, without name or bytes.
-        if !(given.is_empty() && bytes.is_empty()) {
-            parts.files.push((name, given, bytes));
-        }
-    }
-    Ok(parts)
-}
-
 /// Takes the chosen files: oversize → 413, wrong type or empty → 422, each explained on the
 /// page; then the check page once every required document is there.
 #[post("/procedures/{code}/apply/documents")]
@@ -250,15 +180,17 @@ pub async fn upload_documents(
     // The language from the request itself keeps the handler within seven arguments.
     let lang = Lang::of(&req);
     let code = code.into_inner();
-    let procedure = catalog::national().get(&code).ok_or(AppError::NotFound)?;
-    let parts = read_parts(payload, procedure, &state).await?;
-    // An oversize file may stop reading before the token arrives; nothing is written then.
-    if parts.too_large.is_none() || parts.csrf.is_some() {
-        csrf.verify(parts.csrf.as_deref())?;
-    }
+    // Who and the form token first: the body of a stranger's request is never read.
     let Some(citizen) = who.0 else {
         return Ok(session::to_sign_in(&req));
     };
+    let procedure = catalog::national().get(&code).ok_or(AppError::NotFound)?;
+    let site_max = state.settings.storage.max_upload_bytes;
+    let parts = upload_form::read_page_form(&req, &csrf, payload, site_max * 4, |name| {
+        let field = procedure.file_fields().find(|f| f.name == name)?;
+        Some(limit(field, &state))
+    })
+    .await?;
     let mut problems: Problems = Vec::new();
     let mut checked = Vec::new();
     if let Some(name) = &parts.too_large {
@@ -272,7 +204,12 @@ pub async fn upload_documents(
             ),
         ));
     }
-    for (name, given, bytes) in &parts.files {
+    for UploadedFile {
+        field: name,
+        given_name: given,
+        bytes,
+    } in &parts.files
+    {
         let Some(field) = procedure.file_fields().find(|f| &f.name == name) else {
             continue;
         };

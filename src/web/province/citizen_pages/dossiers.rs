@@ -202,11 +202,7 @@ pub(super) async fn render_dossier(
     let errors = replies::error_links(&d, &attempt, lang);
     let status = d.status();
     let procedure = catalog::national().get(&d.procedure_code);
-    // The dossier's own amount once staff asked for payment; until then the catalog's fee.
-    let fee = match (d.fee_vnd, procedure) {
-        (0, Some(p)) => p.fee_vnd,
-        (amount, _) => amount,
-    };
+    let fee = d.fee_shown();
     let answers_map = d.answers.as_object().cloned().unwrap_or_default();
     let answers = procedure
         .map(|p| {

@@ -84,11 +84,7 @@ pub(super) fn accepted(f: &Field) -> &[String] {
 
 /// The smaller of the document's own limit and the site's.
 pub(super) fn limit(f: Option<&Field>, state: &AppState) -> u64 {
-    let site = state.settings.storage.max_upload_bytes;
-    match f.map(|f| &f.kind) {
-        Some(FieldKind::File { max_bytes, .. }) => (*max_bytes).min(site),
-        _ => site,
-    }
+    crate::app::documents::limit(f, state.settings.storage.max_upload_bytes)
 }
 
 const SCORES: [(i64, &str); 5] = [

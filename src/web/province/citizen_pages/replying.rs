@@ -26,7 +26,7 @@ use crate::web::extract::Province;
 use crate::web::province::dossier_api::mail_context;
 use crate::web::province::staff_pages::apology::apology_page;
 use crate::web::province::upload_form;
-use crate::web::session::{self, CSRF_FIELD, Csrf, PageCitizen};
+use crate::web::session::{self, Csrf, PageCitizen};
 
 /// The answers and files of the supplement form (multipart), then the `supplement` move with
 /// the files added in the same transaction; refusals come back on the dossier page.
@@ -41,6 +41,10 @@ pub async fn supplement_dossier_page(
     payload: Multipart,
 ) -> Result<HttpResponse, AppError> {
     let code = tracking::normalize(&code);
+    // Who and the form token first: the body of a stranger's request is never read.
+    let Some(citizen) = who.0 else {
+        return Ok(session::sign_in_then(&format!("/dossiers/{code}")));
+    };
     // The form's procedure sets the files' limits; an unknown dossier reads nothing.
     let c = code.clone();
     let procedure_code = province
@@ -51,16 +55,12 @@ pub async fn supplement_dossier_page(
     let procedure: &Procedure = catalog::national()
         .get(&procedure_code)
         .ok_or(AppError::NotFound)?;
-    let parts = upload_form::read(payload, |name| {
-        limit(procedure.file_fields().find(|f| f.name == name), &state)
+    let site_max = state.settings.storage.max_upload_bytes;
+    let parts = upload_form::read_page_form(&req, &csrf, payload, site_max, |name| {
+        let field = procedure.file_fields().find(|f| f.name == name)?;
+        Some(limit(Some(field), &state))
     })
     .await?;
-    if parts.too_large.is_none() || parts.text(CSRF_FIELD).is_some() {
-        csrf.verify(parts.text(CSRF_FIELD))?;
-    }
-    let Some(citizen) = who.0 else {
-        return Ok(session::sign_in_then(&format!("/dossiers/{code}")));
-    };
     let mut answers = Map::new();
     for f in procedure.fields.iter().filter(|f| supplementable(f)) {
         let value = parts.text(&f.name).unwrap_or_default().trim().to_string();

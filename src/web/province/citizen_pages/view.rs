@@ -71,15 +71,7 @@ pub fn date(d: NaiveDate) -> String {
 }
 
 /// `2 MB`, `64 KB`, `900 B`: for limits and uploaded files.
-pub fn human_size(bytes: u64) -> String {
-    const MB: u64 = 1024 * 1024;
-    match bytes {
-        b if b >= MB && b % MB == 0 => format!("{} MB", b / MB),
-        b if b >= MB => format!("{:.1} MB", b as f64 / MB as f64),
-        b if b >= 1024 => format!("{} KB", b.div_ceil(1024)),
-        b => format!("{b} B"),
-    }
-}
+pub use crate::app::documents::human_size;
 
 /// "PDF, JPEG", from media types, for people.
 pub fn type_names(accept: &[String]) -> String {

@@ -18,7 +18,7 @@ use crate::web::pages::{Layout, tr};
 use crate::web::province::admin_api::store_logo;
 use crate::web::province::citizen_pages::view::{ErrorLink, FieldView};
 use crate::web::province::upload_form;
-use crate::web::session::{self, CSRF_FIELD, Csrf, PageAdmin};
+use crate::web::session::{self, Csrf, PageAdmin};
 
 #[derive(Template)]
 #[template(path = "staff/admin.html")]
@@ -194,15 +194,15 @@ pub async fn upload_logo_form(
     payload: Multipart,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of(&req);
-    let max = logo::MAX_BYTES as u64;
-    let parts = upload_form::read(payload, |_| max).await?;
-    // An oversize file may stop reading before the token arrives; nothing is written then.
-    if parts.too_large.is_none() || parts.text(CSRF_FIELD).is_some() {
-        csrf.verify(parts.text(CSRF_FIELD))?;
-    }
+    // Who and the form token first: the body of a stranger's request is never read.
     let Some(admin) = who.0 else {
         return Ok(session::sign_in_then("/manage/admin"));
     };
+    let max = logo::MAX_BYTES as u64;
+    let parts = upload_form::read_page_form(&req, &csrf, payload, max, |name| {
+        (name == "file").then_some(max)
+    })
+    .await?;
     let refused = if parts.too_large.is_some() {
         Some((logo::too_large(), StatusCode::PAYLOAD_TOO_LARGE))
     } else {

@@ -1,0 +1,94 @@
+//! A citizen's actions on their own dossiers, and reading a dossier (owner or staff).
+
+use crate::app::documents;
+use crate::catalog;
+use crate::db::TenantDb;
+use crate::dossiers::attachments::{self, AttachmentMeta, SchemaBlobs};
+use crate::dossiers::status::Status;
+use crate::dossiers::store;
+use crate::dossiers::view::DossierView;
+use crate::error::AppError;
+use crate::lang::{Lang, Msg};
+use crate::tenancy::Tenant;
+
+/// Who reads a dossier of this province.
+#[derive(Debug, Clone, Copy)]
+pub enum Reader {
+    /// Its owner: their own dossiers only.
+    Citizen(uuid::Uuid),
+    /// An active official or admin of the province: every dossier of the province.
+    Staff,
+}
+
+/// `GET /api/v1/dossiers/{code}`: the owner or the province's staff read it; anybody else
+/// gets 404, the same as for a code that does not exist (no 403 that confirms it exists).
+pub async fn read_dossier(
+    db: &TenantDb,
+    reader: Reader,
+    code: String,
+    lang: Lang,
+) -> Result<DossierView, AppError> {
+    db.run(move |conn| {
+        let d = match reader {
+            Reader::Citizen(id) => store::find_owned(conn, &code, id)?,
+            Reader::Staff => store::find_by_code(conn, &code)?.ok_or(AppError::NotFound)?,
+        };
+        let events = store::events(conn, d.id)?;
+        let files = attachments::list(conn, d.id)?;
+        Ok(DossierView::new(d, events, files, lang))
+    })
+    .await
+}
+
+/// A file the citizen sends for a dossier, as received (not yet checked).
+#[derive(Debug)]
+pub struct NewAttachment {
+    /// The form's document it answers, if named.
+    pub field: Option<String>,
+    pub given_name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Adds a file to the citizen's own dossier while it is new or a supplement is requested:
+/// the document's own size limit and types apply (the same check as the pages'), the file is
+/// metered in the same transaction.
+pub async fn attach(
+    db: &TenantDb,
+    tenant: std::sync::Arc<Tenant>,
+    site_max: u64,
+    citizen: uuid::Uuid,
+    code: String,
+    file: NewAttachment,
+) -> Result<AttachmentMeta, AppError> {
+    db.run(move |conn| {
+        let d = store::lock_owned(conn, &code, citizen)?;
+        if !matches!(d.status(), Status::Submitted | Status::SupplementRequested) {
+            return Err(AppError::conflict(
+                "invalid_transition",
+                Msg::new(
+                    "Chỉ bổ sung tệp khi hồ sơ vừa nộp hoặc đang được yêu cầu bổ sung.",
+                    "Files can be added only to a new dossier or when a supplement is requested.",
+                ),
+            ));
+        }
+        let field = match (&file.field, catalog::national().get(&d.procedure_code)) {
+            (Some(name), Some(p)) => Some(documents::document(p, name)?),
+            _ => None,
+        };
+        let kind = documents::check(field, &file.bytes, site_max)?;
+        attachments::add_metered(
+            conn,
+            &tenant,
+            &SchemaBlobs,
+            d.id,
+            &attachments::Upload {
+                field: file.field.as_deref(),
+                given_name: &file.given_name,
+                content_type: kind,
+                bytes: &file.bytes,
+                uploaded_by: &format!("citizen:{citizen}"),
+            },
+        )
+    })
+    .await
+}
