@@ -59,28 +59,63 @@ async fn a_pooled_connection_after_a_tenant_transaction_is_back_to_pg_catalog() 
     let mut settings: DatabaseSettings = app.settings.database.clone();
     settings.pool_size = 1;
     let db = Db::new(&settings);
-    let (path, user, bare_lookup) = tokio::task::spawn_blocking(move || {
-        db.tenant(a.db_ref())
-            .tx(|conn| Ok(text(conn, "SELECT display_name AS v FROM branding")?))
+    let url = app.db.url.clone();
+    let slug = a.slug.clone();
+    let door = db.tenant(a.db_ref());
+    let (login, registered, inside, after, bare_lookup) = tokio::task::spawn_blocking(move || {
+        // The login role, from a connection of its own that no door ever touched.
+        let login = text(
+            &mut PgConnection::establish(&url).unwrap(),
+            "SELECT current_user::text AS v",
+        )
+        .unwrap();
+        // The tenant's role as provisioning registered it (`pt_<id>`, not the schema name).
+        let registered = db
+            .control(move |conn| {
+                Ok(
+                    sql_query("SELECT role_name AS v FROM tenants WHERE slug = $1")
+                        .bind::<Text, _>(&slug)
+                        .get_result::<One>(conn)?
+                        .v,
+                )
+            })
             .unwrap();
+        let state = |conn: &mut PgConnection| -> QueryResult<(String, String)> {
+            Ok((
+                text(conn, "SELECT current_user::text AS v")?,
+                text(conn, "SELECT current_setting('search_path') AS v")?,
+            ))
+        };
+        let inside = door.tx(|conn| Ok(state(conn)?)).unwrap();
         let mut conn = db.checkout().unwrap();
-        let path = text(&mut conn, "SELECT current_setting('search_path') AS v").unwrap();
-        let user = text(&mut conn, "SELECT current_user::text AS v").unwrap();
+        let after = state(&mut conn).unwrap();
         // Code that forgets the door finds no table at all.
-        let bare = text(&mut conn, "SELECT display_name AS v FROM branding")
-            .unwrap_err()
-            .to_string();
-        (path, user, bare)
+        let bare =
+            text(&mut conn, "SELECT display_name AS v FROM branding").map_err(|e| e.to_string());
+        (login, registered, inside, after, bare)
     })
     .await
     .unwrap();
-    assert_eq!(path, "pg_catalog");
-    assert_ne!(user, "t_ha_noi");
-    assert!(
-        !user.starts_with("pt_"),
-        "role reset after the transaction: {user}"
+    // The door really switched (else the checks after it prove nothing).
+    assert_eq!(registered, a.role);
+    assert_ne!(registered, login);
+    assert_eq!(inside.0, registered, "role inside the tenant transaction");
+    assert_eq!(
+        inside.1, "\"t_ha_noi\"",
+        "search_path inside the tenant transaction"
     );
-    assert!(bare_lookup.contains("does not exist"), "{bare_lookup}");
+    // Afterwards the pooled connection is the pool's own again: the login role, and the
+    // pool's default path (`pg_catalog`, set when the connection opened), not the tenant's.
+    let (user, path) = after;
+    assert_eq!(user, login, "role after the tenant transaction");
+    assert_eq!(
+        path, "pg_catalog",
+        "search_path after the tenant transaction"
+    );
+    match bare_lookup {
+        Ok(name) => panic!("a bare `branding` still resolves after the transaction: {name}"),
+        Err(e) => assert!(e.contains("does not exist"), "{e}"),
+    }
 }
 
 #[tokio::test]

@@ -122,7 +122,8 @@ async fn every_site_serves_a_document_with_every_contract_route() {
     );
 }
 
-/// Sends a request and checks the answer against the document's schema for its status.
+/// Sends a request, asserts the status the contract expects, and checks the answer against
+/// the document's schema for that status.
 struct Checker<'a> {
     app: &'a TestApp,
     host: &'static str,
@@ -131,7 +132,16 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    async fn call(&self, method: &str, template: &str, path: &str, body: Option<Value>) -> Value {
+    /// `expected` is the status the contract gives this request; any other status fails the
+    /// test with the request, both statuses and the body.
+    async fn call(
+        &self,
+        expected: u16,
+        method: &str,
+        template: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
         let mut req = match method {
             "get" => self.app.client.get(self.app.url(path)),
             "post" => self.app.client.post(self.app.url(path)),
@@ -147,7 +157,18 @@ impl Checker<'_> {
         }
         let res = req.send().await.expect("request");
         let status = res.status().as_u16();
-        let value: Value = res.json().await.expect("a JSON answer");
+        let text = res.text().await.expect("a body");
+        assert_eq!(
+            status, expected,
+            "{} {method} {path}: expected {expected}, got {status}\n{text}",
+            self.host
+        );
+        let value: Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+            panic!(
+                "{} {method} {path} → {status}: not JSON ({e})\n{text}",
+                self.host
+            )
+        });
         let schema = response_schema(&self.doc, method, template, status);
         if let Err(e) = check(&self.doc, schema, &value) {
             panic!("{} {method} {path} → {status}: {e}\n{value:#}", self.host);
@@ -168,6 +189,7 @@ async fn province_answers_match_the_document() {
     };
     let registration = json!({"email": "an@example.vn", "password": "mat-khau-rat-dai-2026", "full_name": "Trần An"});
     c.call(
+        201,
         "post",
         "/api/v1/auth/register",
         "/api/v1/auth/register",
@@ -175,43 +197,49 @@ async fn province_answers_match_the_document() {
     )
     .await;
     c.call(
+        409,
         "post",
         "/api/v1/auth/register",
         "/api/v1/auth/register",
         Some(registration),
     )
-    .await; // 409
+    .await;
     c.call(
+        422,
         "post",
         "/api/v1/auth/register",
         "/api/v1/auth/register",
         Some(json!({"email": "x", "password": "1", "full_name": ""})),
     )
-    .await; // 422
+    .await;
     let token = c
         .call(
+            200,
             "post",
             "/api/v1/auth/token",
             "/api/v1/auth/token",
             Some(json!({"email": "an@example.vn", "password": "mat-khau-rat-dai-2026"})),
         )
         .await;
-    c.call("get", "/api/v1/site", "/api/v1/site", None).await;
-    c.call("get", "/api/v1/procedures", "/api/v1/procedures", None)
+    c.call(200, "get", "/api/v1/site", "/api/v1/site", None)
+        .await;
+    c.call(200, "get", "/api/v1/procedures", "/api/v1/procedures", None)
         .await;
     c.call(
+        200,
         "get",
         "/api/v1/procedures/{code}",
         "/api/v1/procedures/GPLX-001",
         None,
     )
     .await;
-    c.call("get", "/api/v1/dossiers", "/api/v1/dossiers", None)
-        .await; // 401
+    c.call(401, "get", "/api/v1/dossiers", "/api/v1/dossiers", None)
+        .await;
     c.token = Some(token["access_token"].as_str().unwrap().to_string());
-    c.call("get", "/api/v1/me", "/api/v1/me", None).await;
+    c.call(200, "get", "/api/v1/me", "/api/v1/me", None).await;
     let submitted = c
         .call(
+            201,
             "post",
             "/api/v1/dossiers",
             "/api/v1/dossiers",
@@ -219,16 +247,26 @@ async fn province_answers_match_the_document() {
         )
         .await;
     let code = submitted["tracking_code"].as_str().unwrap();
-    c.call(
-        "post",
-        "/api/v1/dossiers",
-        "/api/v1/dossiers",
-        Some(json!({"procedure_code": "GPLX-001", "fields": {}})),
-    )
-    .await; // 422 with fields
-    c.call("get", "/api/v1/dossiers", "/api/v1/dossiers", None)
+    let missing = c
+        .call(
+            422,
+            "post",
+            "/api/v1/dossiers",
+            "/api/v1/dossiers",
+            Some(json!({"procedure_code": "GPLX-001", "fields": {}})),
+        )
+        .await;
+    // A missing required field: 422 with `fields` naming it.
+    assert!(
+        missing["error"]["fields"]
+            .as_object()
+            .is_some_and(|f| f.contains_key("full_name")),
+        "{missing:#}"
+    );
+    c.call(200, "get", "/api/v1/dossiers", "/api/v1/dossiers", None)
         .await;
     c.call(
+        200,
         "get",
         "/api/v1/dossiers/{code}",
         &format!("/api/v1/dossiers/{code}"),
@@ -236,27 +274,31 @@ async fn province_answers_match_the_document() {
     )
     .await;
     c.call(
+        404,
         "get",
         "/api/v1/dossiers/{code}",
         "/api/v1/dossiers/NOPE",
         None,
     )
-    .await; // 404
+    .await;
     c.call(
+        409,
         "post",
         "/api/v1/dossiers/{code}/rating",
         &format!("/api/v1/dossiers/{code}/rating"),
         Some(json!({"score": 5})),
     )
-    .await; // 409
+    .await;
     c.call(
+        403,
         "get",
         "/api/v1/manage/dossiers",
         "/api/v1/manage/dossiers",
         None,
     )
-    .await; // 403
+    .await;
     c.call(
+        200,
         "get",
         "/api/v1/tracking/{code}",
         &format!("/api/v1/tracking/{code}?id_number={CITIZEN_ID}"),
@@ -269,6 +311,7 @@ async fn province_answers_match_the_document() {
             .await,
     );
     c.call(
+        200,
         "get",
         "/api/v1/manage/dossiers",
         "/api/v1/manage/dossiers?status=submitted",
@@ -276,29 +319,35 @@ async fn province_answers_match_the_document() {
     )
     .await;
     c.call(
+        422,
         "get",
         "/api/v1/manage/dossiers",
         "/api/v1/manage/dossiers?status=nope",
         None,
     )
-    .await; // 422
+    .await;
     c.call(
+        200,
         "post",
         "/api/v1/manage/dossiers/{code}/actions",
         &format!("/api/v1/manage/dossiers/{code}/actions"),
         Some(json!({"action": "accept"})),
     )
     .await;
-    c.call(
-        "post",
-        "/api/v1/manage/dossiers/{code}/actions",
-        &format!("/api/v1/manage/dossiers/{code}/actions"),
-        Some(json!({"action": "accept"})),
-    )
-    .await; // 409
+    let again = c
+        .call(
+            409,
+            "post",
+            "/api/v1/manage/dossiers/{code}/actions",
+            &format!("/api/v1/manage/dossiers/{code}/actions"),
+            Some(json!({"action": "accept"})),
+        )
+        .await;
+    assert_eq!(again["error"]["code"], "invalid_transition", "{again:#}");
     let mut counter = licence_renewal();
     counter["channel"] = json!("counter");
     c.call(
+        201,
         "post",
         "/api/v1/manage/dossiers",
         "/api/v1/manage/dossiers",
@@ -306,6 +355,7 @@ async fn province_answers_match_the_document() {
     )
     .await;
     c.call(
+        200,
         "get",
         "/api/v1/manage/branding",
         "/api/v1/manage/branding",
@@ -313,13 +363,15 @@ async fn province_answers_match_the_document() {
     )
     .await;
     c.call(
+        422,
         "put",
         "/api/v1/manage/branding",
         "/api/v1/manage/branding",
         Some(json!({"display_name": "Hà Nội", "accent_color": "#ffffff"})),
     )
-    .await; // 422
+    .await;
     c.call(
+        200,
         "get",
         "/api/v1/manage/procedures",
         "/api/v1/manage/procedures",
@@ -327,24 +379,39 @@ async fn province_answers_match_the_document() {
     )
     .await;
     c.call(
+        200,
         "put",
         "/api/v1/manage/procedures/{code}",
         "/api/v1/manage/procedures/GPLX-001",
         Some(json!({"enabled": true})),
     )
     .await;
-    c.call("get", "/api/v1/manage/users", "/api/v1/manage/users", None)
-        .await;
     c.call(
+        200,
+        "get",
+        "/api/v1/manage/users",
+        "/api/v1/manage/users",
+        None,
+    )
+    .await;
+    c.call(
+        201,
         "post",
         "/api/v1/manage/users",
         "/api/v1/manage/users",
         Some(json!({"email": "cb@ha-noi.vn", "full_name": "Cán bộ", "role": "official"})),
     )
     .await;
-    c.call("get", "/api/v1/manage/usage", "/api/v1/manage/usage", None)
-        .await;
     c.call(
+        200,
+        "get",
+        "/api/v1/manage/usage",
+        "/api/v1/manage/usage",
+        None,
+    )
+    .await;
+    c.call(
+        200,
         "get",
         "/api/v1/manage/invoices",
         "/api/v1/manage/invoices",
@@ -363,13 +430,14 @@ async fn operator_and_national_answers_match_the_document() {
         doc: document(&app, OPERATOR).await,
         token: None,
     };
-    c.call("get", "/api/v1/tenants", "/api/v1/tenants", None)
-        .await; // 401
+    c.call(401, "get", "/api/v1/tenants", "/api/v1/tenants", None)
+        .await;
     c.token = Some(app.operator_token().await);
-    c.call("get", "/api/v1/me", "/api/v1/me", None).await;
-    c.call("get", "/api/v1/tenants", "/api/v1/tenants", None)
+    c.call(200, "get", "/api/v1/me", "/api/v1/me", None).await;
+    c.call(200, "get", "/api/v1/tenants", "/api/v1/tenants", None)
         .await;
     c.call(
+        200,
         "get",
         "/api/v1/tenants/{slug}",
         "/api/v1/tenants/ha-noi",
@@ -377,13 +445,15 @@ async fn operator_and_national_answers_match_the_document() {
     )
     .await;
     c.call(
+        404,
         "get",
         "/api/v1/tenants/{slug}",
         "/api/v1/tenants/nowhere",
         None,
     )
-    .await; // 404
+    .await;
     c.call(
+        201,
         "post",
         "/api/v1/tenants",
         "/api/v1/tenants",
@@ -391,20 +461,23 @@ async fn operator_and_national_answers_match_the_document() {
     )
     .await;
     c.call(
+        409,
         "post",
         "/api/v1/tenants",
         "/api/v1/tenants",
         Some(json!({"slug": "hue", "name": "Huế", "plan": "standard"})),
     )
-    .await; // 409
+    .await;
     c.call(
+        422,
         "post",
         "/api/v1/tenants",
         "/api/v1/tenants",
         Some(json!({"slug": "Bad Slug", "name": "", "plan": "standard"})),
     )
-    .await; // 422
+    .await;
     c.call(
+        200,
         "post",
         "/api/v1/tenants/{slug}/suspend",
         "/api/v1/tenants/hue/suspend",
@@ -412,14 +485,17 @@ async fn operator_and_national_answers_match_the_document() {
     )
     .await;
     c.call(
+        200,
         "post",
         "/api/v1/tenants/{slug}/resume",
         "/api/v1/tenants/hue/resume",
         None,
     )
     .await;
-    c.call("get", "/api/v1/plans", "/api/v1/plans", None).await;
+    c.call(200, "get", "/api/v1/plans", "/api/v1/plans", None)
+        .await;
     c.call(
+        200,
         "put",
         "/api/v1/tenants/{slug}/lease",
         "/api/v1/tenants/hue/lease",
@@ -427,6 +503,7 @@ async fn operator_and_national_answers_match_the_document() {
     )
     .await;
     c.call(
+        200,
         "get",
         "/api/v1/tenants/{slug}/usage",
         "/api/v1/tenants/ha-noi/usage?period=2026-01",
@@ -434,20 +511,22 @@ async fn operator_and_national_answers_match_the_document() {
     )
     .await;
     c.call(
+        422,
         "get",
         "/api/v1/tenants/{slug}/usage",
         "/api/v1/tenants/ha-noi/usage?period=13",
         None,
     )
-    .await; // 422
+    .await;
     c.call(
+        200,
         "get",
         "/api/v1/subscriptions",
         "/api/v1/subscriptions",
         None,
     )
     .await;
-    c.call("get", "/api/v1/invoices", "/api/v1/invoices", None)
+    c.call(200, "get", "/api/v1/invoices", "/api/v1/invoices", None)
         .await;
 
     let n = Checker {
@@ -456,12 +535,14 @@ async fn operator_and_national_answers_match_the_document() {
         doc: document(&app, NATIONAL).await,
         token: None,
     };
-    n.call("get", "/api/v1/provinces", "/api/v1/provinces", None)
+    n.call(200, "get", "/api/v1/provinces", "/api/v1/provinces", None)
         .await;
-    n.call("get", "/api/v1/index", "/api/v1/index", None).await;
-    n.call("post", "/api/v1/subscriptions", "/api/v1/subscriptions", Some(json!({"province_name": "Tỉnh Lào Cai", "slug": "lao-cai", "contact_email": "so@laocai.gov.vn", "plan": "standard"}))).await;
+    n.call(200, "get", "/api/v1/index", "/api/v1/index", None)
+        .await;
+    n.call(202, "post", "/api/v1/subscriptions", "/api/v1/subscriptions", Some(json!({"province_name": "Tỉnh Lào Cai", "slug": "lao-cai", "contact_email": "so@laocai.gov.vn", "plan": "standard"}))).await;
     let list = c
         .call(
+            200,
             "get",
             "/api/v1/subscriptions",
             "/api/v1/subscriptions",
@@ -470,6 +551,7 @@ async fn operator_and_national_answers_match_the_document() {
         .await;
     let id = list[0]["id"].as_str().unwrap();
     c.call(
+        201,
         "post",
         "/api/v1/subscriptions/{id}/approve",
         &format!("/api/v1/subscriptions/{id}/approve"),
@@ -477,6 +559,7 @@ async fn operator_and_national_answers_match_the_document() {
     )
     .await;
     c.call(
+        200,
         "post",
         "/api/v1/billing/close",
         "/api/v1/billing/close",

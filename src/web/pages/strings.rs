@@ -303,57 +303,27 @@ mod tests {
     /// Every `t("key")` in the templates and every key the code passes has both languages.
     #[test]
     fn every_key_the_pages_use_exists() {
-        let sources = [
-            include_str!("../../../templates/base.html"),
-            include_str!("../../../templates/error.html"),
-            include_str!("../../../templates/index.html"),
-            include_str!("../../../templates/subscribe.html"),
-            include_str!("../../../templates/operator/_nav.html"),
-            include_str!("../../../templates/operator/sign_in.html"),
-            include_str!("../../../templates/operator/console.html"),
-            include_str!("../../../templates/operator/tenant.html"),
-            include_str!("../../../templates/operator/plans.html"),
-            include_str!("../../../templates/operator/subscriptions.html"),
-            include_str!("../../../templates/index_province.html"),
-            include_str!("../../../templates/national_home.html"),
-            include_str!("../../../templates/province_home.html"),
-            include_str!("../../../templates/citizen/_error_summary.html"),
-            include_str!("../../../templates/citizen/_field.html"),
-            include_str!("../../../templates/citizen/_procedure_card.html"),
-            include_str!("../../../templates/citizen/apply_step.html"),
-            include_str!("../../../templates/citizen/check_answers.html"),
-            include_str!("../../../templates/citizen/confirmation.html"),
-            include_str!("../../../templates/citizen/documents.html"),
-            include_str!("../../../templates/citizen/dossier.html"),
-            include_str!("../../../templates/citizen/my_dossiers.html"),
-            include_str!("../../../templates/citizen/procedure.html"),
-            include_str!("../../../templates/citizen/register.html"),
-            include_str!("../../../templates/citizen/sign_in.html"),
-            include_str!("../../../templates/citizen/tracking.html"),
-            include_str!("../../../templates/citizen/_dossier_replies.html"),
-            include_str!("../../../templates/staff/_admin_nav.html"),
-            include_str!("../../../templates/staff/_flag.html"),
-            include_str!("../../../templates/staff/_input.html"),
-            include_str!("../../../templates/staff/_menu.html"),
-            include_str!("../../../templates/staff/admin.html"),
-            include_str!("../../../templates/staff/usage.html"),
-            include_str!("../../../templates/staff/apology.html"),
-            include_str!("../../../templates/staff/counter.html"),
-            include_str!("../../../templates/staff/dossier.html"),
-            include_str!("../../../templates/staff/invitation.html"),
-            include_str!("../../../templates/staff/invitation_done.html"),
-            include_str!("../../../templates/staff/invitation_gone.html"),
-            include_str!("../../../templates/staff/procedures.html"),
-            include_str!("../../../templates/staff/queue.html"),
-            include_str!("../../../templates/staff/team.html"),
-        ];
-        let mut keys: Vec<&str> = sources
+        // Every template, read at test time: a new one is covered without touching this test.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let mut sources = Vec::new();
+        read_templates(&root, &root, &mut sources);
+        assert!(
+            sources.iter().any(|(p, _)| p.ends_with("base.html")),
+            "no templates found under {}",
+            root.display()
+        );
+        let mut keys: Vec<(&str, &str)> = sources
             .iter()
-            .flat_map(|s| s.split("t(\"").skip(1))
-            .filter_map(|rest| rest.split('"').next())
+            .flat_map(|(path, s)| {
+                s.split("t(\"")
+                    .skip(1)
+                    .filter_map(|rest| rest.split('"').next())
+                    .map(move |key| (path.as_str(), key))
+            })
             .collect();
+        assert!(!keys.is_empty(), "no t(\"key\") in the templates");
         // Keys chosen in code rather than written in a template.
-        keys.extend([
+        let code_keys = [
             "applicant",
             "application",
             "at_most",
@@ -371,14 +341,42 @@ mod tests {
             "password_hint",
             "tracking_code",
             "tracking_code_hint",
-        ]);
-        keys.extend(super::super::staff_strings::CODE_KEYS);
-        for key in keys {
-            let (vi, en) = lookup(key);
-            assert!(
-                !vi.is_empty() && !en.is_empty(),
-                "missing UI string {key:?}"
-            );
+        ];
+        let code_keys = code_keys
+            .iter()
+            .chain(super::super::staff_strings::CODE_KEYS);
+        keys.extend(code_keys.map(|k| ("code", *k)));
+        let mut missing: Vec<String> = keys
+            .into_iter()
+            .filter(|(_, key)| {
+                let (vi, en) = lookup(key);
+                vi.is_empty() || en.is_empty()
+            })
+            .map(|(source, key)| format!("{key:?} ({source})"))
+            .collect();
+        missing.sort();
+        missing.dedup();
+        assert!(missing.is_empty(), "missing UI strings: {missing:?}");
+    }
+
+    /// `(path under templates/, text)` of every file under `dir`, recursively (all of
+    /// `templates/` is templates).
+    fn read_templates(
+        root: &std::path::Path,
+        dir: &std::path::Path,
+        out: &mut Vec<(String, String)>,
+    ) {
+        let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                read_templates(root, &path, out);
+            } else {
+                let text = std::fs::read_to_string(&path)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                let name = path.strip_prefix(root).unwrap_or(&path);
+                out.push((name.display().to_string(), text));
+            }
         }
     }
 }
