@@ -40,7 +40,7 @@ impl StripeApi {
         api_base: &str,
         timeout: std::time::Duration,
     ) -> Result<StripeApi, String> {
-        crate::billing::provider::install_crypto_provider();
+        install_crypto_provider();
         // async-stripe appends `v1/…` to the base as it is: it must end with one slash.
         let base = format!("{}/", api_base.trim_end_matches('/'));
         let client = stripe::ClientBuilder::new(key.expose_secret())
@@ -79,4 +79,9 @@ fn describe(e: &StripeError) -> String {
         StripeError::Timeout => "timed out".into(),
         other => other.to_string(),
     }
+}
+
+/// rustls with ring, process-wide (lettre's provider); a no-op when one is installed already.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }

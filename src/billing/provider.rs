@@ -242,10 +242,7 @@ impl InvoiceProvider for Stripe {
     }
 }
 
-/// rustls with ring, process-wide (lettre's provider); a no-op when one is installed already.
-pub fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
+pub use crate::stripe_api::install_crypto_provider;
 
 /// The provider the settings ask for: Stripe when a secret key is set, else offline.
 pub fn from_settings(

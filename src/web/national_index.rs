@@ -9,7 +9,8 @@ use crate::error::AppError;
 use crate::index::{self, Counts};
 use crate::period::Period;
 use crate::web::AppState;
-use crate::web::pages::{self, IndexPage, IndexTrendPage, Layout};
+use crate::web::pages::{self, Layout};
+use askama::Template;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(index_api)
@@ -201,4 +202,30 @@ pub struct TrendMonth {
     pub score: String,
     /// Bar height in chart units (0..=100).
     pub height: f64,
+}
+
+#[derive(Template)]
+#[template(path = "index.html")]
+pub struct IndexPage {
+    pub layout: Layout,
+    pub period: String,
+    pub prev: String,
+    pub next: Option<String>,
+    pub rows: Vec<IndexRow>,
+    pub bars: Vec<Bar>,
+    pub chart_height: u32,
+}
+
+impl IndexPage {
+    pub fn percent(&self, rate: &Option<f64>) -> String {
+        percent(*rate)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "index_province.html")]
+pub struct IndexTrendPage {
+    pub layout: Layout,
+    pub name: String,
+    pub months: Vec<TrendMonth>,
 }

@@ -205,29 +205,3 @@ pub fn error_page(req: &HttpRequest, error: &AppError, lang: Lang) -> HttpRespon
             .body(page.message),
     }
 }
-
-#[derive(Template)]
-#[template(path = "index.html")]
-pub struct IndexPage {
-    pub layout: Layout,
-    pub period: String,
-    pub prev: String,
-    pub next: Option<String>,
-    pub rows: Vec<crate::web::national_index::IndexRow>,
-    pub bars: Vec<crate::web::national_index::Bar>,
-    pub chart_height: u32,
-}
-
-impl IndexPage {
-    pub fn percent(&self, rate: &Option<f64>) -> String {
-        crate::web::national_index::percent(*rate)
-    }
-}
-
-#[derive(Template)]
-#[template(path = "index_province.html")]
-pub struct IndexTrendPage {
-    pub layout: Layout,
-    pub name: String,
-    pub months: Vec<crate::web::national_index::TrendMonth>,
-}
