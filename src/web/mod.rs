@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod operator;
 pub mod operator_pages;
 pub mod pages;
+pub mod period_query;
 mod province;
 pub mod session;
 pub mod state;
