@@ -8,6 +8,7 @@
 
 pub mod actor;
 pub mod billing;
+pub mod invoices;
 pub mod leasing;
 pub mod tenants;
 
