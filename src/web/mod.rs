@@ -101,6 +101,9 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
             .service(
                 web::scope("")
                     .guard(guard::fn_guard(is_province))
+                    // Here, not in `province`: the invoice pages use the province's layout,
+                    // and the province needs nothing of them.
+                    .configure(invoice_pages::province_routes)
                     .configure(province::routes),
             )
             .default_service(web::to(middleware::not_found))
