@@ -580,15 +580,11 @@ async fn a_plan_and_a_lease_changed_through_the_api_are_audited_and_applied_at_o
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["plan"], "thu");
 
-    let plan_rows = audit_of(&app, "thu");
-    assert_eq!(
-        (
-            plan_rows.len(),
-            plan_rows[0].0.as_str(),
-            plan_rows[0].1.as_str()
-        ),
-        (1, operator().as_str(), "plan.put")
-    );
+    let plan_rows: Vec<(String, String)> = audit_of(&app, "thu")
+        .into_iter()
+        .map(|(actor, action, _)| (actor, action))
+        .collect();
+    assert_eq!(plan_rows, [(operator(), "plan.put".to_string())]);
     let lease: Vec<_> = audit_of(&app, "ha-noi")
         .into_iter()
         .filter(|r| r.1 != "tenant.create")
