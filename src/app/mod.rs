@@ -10,6 +10,8 @@ pub mod actor;
 pub mod billing;
 pub mod citizen;
 pub mod documents;
+pub mod invoices;
+pub mod leasing;
 pub mod tenants;
 
 use std::sync::Arc;

@@ -3,10 +3,10 @@
 use std::path::Path;
 
 use super::{Failure, Outcome, cli_actor};
+use crate::app::tenants::CreateTenant;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::tenancy::manifest::{self, Change};
-use crate::tenancy::provision::{NewTenant, provision};
 use crate::tenancy::{TenantStatus, store};
 
 pub fn create(
@@ -16,28 +16,23 @@ pub fn create(
     plan: &str,
     admin_email: Option<&str>,
 ) -> Outcome {
-    let new = NewTenant::parse(slug, name, plan, &[], &settings.server.base_domain).map_err(
-        |fields| {
+    let input = CreateTenant::parse(slug, name, plan, admin_email, &settings.server.base_domain)
+        .map_err(|fields| {
             let list: Vec<String> = fields
                 .iter()
                 .map(|(k, v)| format!("{k}: {}", v.en))
                 .collect();
             Failure::new(2, format!("invalid tenant: {}", list.join("; ")))
-        },
-    )?;
-    if let Some(email) = admin_email {
-        crate::accounts::Email::parse(email)
-            .map_err(|m| Failure::new(2, format!("--admin-email: {}", m.en)))?;
-    }
-    let db = Db::new(&settings.database);
+        })?;
+    let app = crate::app::App::for_cli(settings)?;
     let started = std::time::Instant::now();
-    let tenant = provision(&db, &new, &cli_actor())?;
+    let tenant = crate::app::tenants::create(&app, &crate::app::Actor::cli(), &input)?;
     println!(
         "created {} ({}) in {:.0} ms: {}",
         tenant.slug,
         tenant.name,
         started.elapsed().as_secs_f64() * 1000.0,
-        settings.url_for_host(&format!("{}.{}", tenant.slug, settings.server.base_domain))
+        app.province_url(&tenant)
     );
     Ok(())
 }

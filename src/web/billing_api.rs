@@ -1,11 +1,10 @@
 //! Billing on the operator site (roles operator and billing) and a province admin's invoices.
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::Datelike;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::audit;
+use crate::app::invoices;
 use crate::billing::invoice;
 use crate::clock::today_vn;
 use crate::error::AppError;
@@ -115,11 +114,10 @@ async fn pay_invoice(
     form: web::Json<PayForm>,
 ) -> Result<HttpResponse, AppError> {
     let (number, reference) = (number.into_inner(), form.into_inner().reference);
-    let actor = format!("operator:{}", user.email);
-    let inv = state
-        .db
-        .control_async(move |conn| invoice::record_transfer(conn, &number, &reference, &actor))
-        .await?;
+    let (app, actor) = (state.app.clone(), user.actor());
+    let inv =
+        crate::web::in_span(move || invoices::record_transfer(&app, &actor, &number, &reference))
+            .await??;
     Ok(HttpResponse::Ok().json(inv))
 }
 
@@ -136,82 +134,21 @@ async fn void_invoice(
     number: web::Path<String>,
     form: web::Json<VoidForm>,
 ) -> Result<HttpResponse, AppError> {
-    let (number, reason) = (number.into_inner(), form.into_inner().reason);
-    let actor = format!("operator:{}", user.email);
-    let inv = state
-        .db
-        .control_async(move |conn| {
-            invoice::void_recorded(conn, &number, &reason, &actor, today_vn().year())
-        })
-        .await?;
-    let inv =
-        crate::billing::send::after_void(&state.db, state.invoices.as_ref(), &inv.number).await?;
+    let reason = form.into_inner().reason;
+    let inv = invoices::void(&state, &user.actor(), &number, &reason).await?;
     Ok(HttpResponse::Ok().json(inv))
 }
 
 /// `POST /api/v1/invoices/{number}/send`: pushes a finalized invoice to the payment provider
-/// (Stripe) outside any transaction; repeating it after a failure reuses the same idempotency
-/// keys, and after a success changes nothing. Over Stripe's cap: 409 `bank_transfer_only`;
-/// offline provider: 409 `no_provider`; provider down: 503 (the failure is recorded).
+/// (see [`invoices::send`]); a provider failure is 503 here.
 #[post("/api/v1/invoices/{number}/send")]
 async fn send_invoice(
     OperatorUser(user): OperatorUser,
     state: web::Data<AppState>,
     number: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let number = number.into_inner();
-    let inv = send_one(&state, &number, &format!("operator:{}", user.email)).await?;
+    let inv = invoices::send(&state, &user.actor(), &number).await?;
     Ok(HttpResponse::Ok().json(inv))
-}
-
-/// Pushes one invoice and audits the attempt (shared by the API and the console).
-pub async fn send_one(
-    state: &AppState,
-    number: &str,
-    actor: &str,
-) -> Result<invoice::Invoice, AppError> {
-    use crate::billing::send::{self, Sent};
-    let result = send::push(&state.db, state.invoices.as_ref(), number).await;
-    let outcome = match &result {
-        Ok(Sent::Pushed(_)) => "sent".to_string(),
-        Ok(Sent::BankTransferOnly(_)) => "bank_transfer_only".to_string(),
-        Ok(Sent::NotPushed(_)) => "no_provider".to_string(),
-        Ok(Sent::NotPayable(_)) => "not_payable".to_string(),
-        Ok(Sent::Voided(_)) => "voided".to_string(),
-        Err(AppError::NotFound) => return Err(AppError::NotFound),
-        Err(e) => format!("failed: {e}"),
-    };
-    let (actor, n) = (actor.to_string(), number.to_string());
-    state
-        .db
-        .control_async(move |conn| {
-            audit::record(
-                conn,
-                &actor,
-                crate::audit::Action::InvoiceSend,
-                &n,
-                json!({ "outcome": outcome }),
-            )
-        })
-        .await?;
-    match result? {
-        Sent::Pushed(inv) | Sent::Voided(inv) => Ok(inv),
-        Sent::BankTransferOnly(_) => Err(send::bank_transfer_only()),
-        Sent::NotPushed(_) => Err(AppError::conflict(
-            "no_provider",
-            crate::lang::Msg::new(
-                "Chưa cấu hình cổng thanh toán: hoá đơn được thanh toán bằng chuyển khoản.",
-                "No payment provider is configured: invoices are paid by bank transfer.",
-            ),
-        )),
-        Sent::NotPayable(_) => Err(AppError::conflict(
-            "invalid_transition",
-            crate::lang::Msg::new(
-                "Chỉ gửi được hoá đơn chưa thanh toán.",
-                "Only an unpaid invoice can be sent.",
-            ),
-        )),
-    }
 }
 
 /// `GET /api/v1/manage/invoices`: this province's invoices.

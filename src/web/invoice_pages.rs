@@ -5,9 +5,9 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
-use chrono::Datelike;
 use serde::Deserialize;
 
+use crate::app::invoices;
 use crate::billing::invoice::{self, Invoice};
 use crate::clock::today_vn;
 use crate::error::AppError;
@@ -229,13 +229,10 @@ async fn pay_invoice_form(
 ) -> Result<HttpResponse, AppError> {
     csrf.verify(form.csrf.as_deref())?;
     let user = who.0.ok_or_else(AppError::unauthorized)?;
-    let reference = form.reference.clone();
-    let (n, actor) = (number.into_inner(), format!("operator:{}", user.email));
+    let (app, actor, reference) = (state.app.clone(), user.actor(), form.reference.clone());
+    let n = number.into_inner();
     let number = n.clone();
-    state
-        .db
-        .control_async(move |conn| invoice::record_transfer(conn, &n, &reference, &actor))
-        .await?;
+    crate::web::in_span(move || invoices::record_transfer(&app, &actor, &n, &reference)).await??;
     back_to_list(&state, number).await
 }
 
@@ -249,16 +246,8 @@ async fn void_invoice_form(
 ) -> Result<HttpResponse, AppError> {
     csrf.verify(form.csrf.as_deref())?;
     let user = who.0.ok_or_else(AppError::unauthorized)?;
-    let reason = form.reason.clone();
-    let (n, actor) = (number.into_inner(), format!("operator:{}", user.email));
-    let number = n.clone();
-    state
-        .db
-        .control_async(move |conn| {
-            invoice::void_recorded(conn, &n, &reason, &actor, today_vn().year())
-        })
-        .await?;
-    crate::billing::send::after_void(&state.db, state.invoices.as_ref(), &number).await?;
+    let number = number.into_inner();
+    invoices::void(&state, &user.actor(), &number, &form.reason).await?;
     back_to_list(&state, number).await
 }
 
@@ -274,9 +263,7 @@ async fn send_invoice_form(
     let user = who.0.ok_or_else(AppError::unauthorized)?;
     let number = number.into_inner();
     // A provider failure is recorded on the invoice and shown on the list: back there.
-    match crate::web::billing_api::send_one(&state, &number, &format!("operator:{}", user.email))
-        .await
-    {
+    match invoices::send(&state, &user.actor(), &number).await {
         Ok(_) | Err(AppError::Unavailable(_)) => {}
         Err(e) => return Err(e),
     }

@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod operator;
 pub mod operator_pages;
 pub mod pages;
+pub mod period_query;
 mod province;
 pub mod session;
 pub mod state;
@@ -100,6 +101,9 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
             .service(
                 web::scope("")
                     .guard(guard::fn_guard(is_province))
+                    // Here, not in `province`: the invoice pages use the province's layout,
+                    // and the province needs nothing of them.
+                    .configure(invoice_pages::province_routes)
                     .configure(province::routes),
             )
             .default_service(web::to(middleware::not_found))

@@ -5,10 +5,10 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::app::leasing::SubscriptionRequest;
 use crate::error::{AppError, FieldErrors};
 use crate::lang::Lang;
 use crate::leasing::plans::{self, Plan};
-use crate::leasing::subscriptions;
 use crate::web::AppState;
 use crate::web::pages::Layout;
 use crate::web::session::{self, Csrf};
@@ -98,16 +98,17 @@ async fn submit_subscribe(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     csrf.verify(form.csrf.as_deref())?;
-    let (n, s, e, p) = (
-        form.province_name.clone(),
-        form.slug.trim().to_string(),
-        form.contact_email.clone(),
-        form.plan.clone(),
-    );
-    let created = state
-        .db
-        .control_async(move |conn| subscriptions::create(conn, &n, &s, &e, &p))
-        .await;
+    // The slug as typed, like the API: one with spaces is refused on both.
+    let request = SubscriptionRequest {
+        province_name: form.province_name.clone(),
+        slug: form.slug.clone(),
+        contact_email: form.contact_email.clone(),
+        plan: form.plan.clone(),
+    };
+    let app = state.app.clone();
+    let created =
+        crate::web::in_span(move || crate::app::leasing::request_subscription(&app, &request))
+            .await?;
     let show = |fields: FieldErrors| {
         fields
             .into_iter()

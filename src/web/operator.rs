@@ -3,13 +3,11 @@
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
-use crate::accounts::{Email, operators, throttle};
-use crate::audit;
+use crate::accounts::{operators, throttle};
+use crate::app::tenants::CreateTenant;
 use crate::error::AppError;
 use crate::lang::Msg;
-use crate::tenancy::provision::{NewTenant, provision};
 use crate::tenancy::{Site, Tenant, TenantStatus, store};
 use crate::web::AppState;
 use crate::web::extract::{OperatorAdmin, OperatorUser};
@@ -148,46 +146,17 @@ async fn create_tenant(
     form: web::Json<CreateTenantForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let mut new = NewTenant::parse(
+    let input = CreateTenant::parse(
         &form.slug,
         &form.name,
         &form.plan,
-        &[],
+        form.admin_email.as_deref(),
         state.registry.base_domain(),
-    );
-    let admin_email = form.admin_email.as_deref().map(Email::parse).transpose();
-    if let Err(msg) = &admin_email {
-        let errors = new.as_mut().err();
-        match errors {
-            Some(errors) => {
-                errors.insert("admin_email".into(), msg.clone());
-            }
-            None => new = Err([("admin_email".to_string(), msg.clone())].into()),
-        }
-    }
-    let new = new.map_err(AppError::Invalid)?;
-    let admin_email = admin_email.ok().flatten();
-    let st = state.clone();
-    let tenant = crate::web::in_span(move || -> Result<Tenant, AppError> {
-        let actor = format!("operator:{}", user.email);
-        let tenant = provision(&st.db, &new, &actor)?;
-        if let Some(email) = admin_email {
-            // The invitation mail to the first admin arrives with staff accounts.
-            st.db.control(|conn| {
-                audit::record(
-                    conn,
-                    &actor,
-                    crate::audit::Action::TenantAdminRequested,
-                    &tenant.slug,
-                    json!({ "admin_email": email.as_str() }),
-                )
-            })?;
-        }
-        // Usable on return: this replica sees it now, the others on the notification.
-        st.registry.reload()?;
-        Ok(tenant)
-    })
-    .await??;
+    )
+    .map_err(AppError::Invalid)?;
+    let (app, actor) = (state.app.clone(), user.actor());
+    let tenant =
+        crate::web::in_span(move || crate::app::tenants::create(&app, &actor, &input)).await??;
     Ok(HttpResponse::Created().json(TenantView::new(&tenant, &state)))
 }
 

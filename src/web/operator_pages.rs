@@ -19,6 +19,7 @@ use crate::period::Period;
 use crate::tenancy::{Site, Tenant, TenantStatus, store};
 use crate::web::AppState;
 use crate::web::pages::Layout;
+use crate::web::period_query::{PeriodQuery, period_or_now};
 use crate::web::session::{self, Csrf, SESSION_COOKIE};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -266,11 +267,6 @@ struct TenantPage {
     can_change: bool,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct PeriodQuery {
-    period: Option<String>,
-}
-
 #[get("/tenants/{slug}")]
 async fn show_tenant_usage(
     req: HttpRequest,
@@ -284,10 +280,7 @@ async fn show_tenant_usage(
     let Some(user) = who.0 else {
         return Ok(session::see_other("/sign-in"));
     };
-    let period = match query.period.as_deref().filter(|p| !p.is_empty()) {
-        Some(p) => Period::parse(p).map_err(|m| AppError::invalid("period", m))?,
-        None => Period::of(crate::clock::today_vn()),
-    };
+    let period = period_or_now(&query)?;
     let slug = slug.into_inner();
     let (tenant, u, leases): (Tenant, Usage, _) = state
         .db
@@ -454,14 +447,20 @@ async fn decide_subscription(
         return Err(AppError::forbidden());
     }
     let form = form.into_inner();
-    let actor = format!("operator:{}", user.email);
+    let (app, actor, id) = (state.app.clone(), user.actor(), id.into_inner());
     match form.decision.as_str() {
         "approve" => {
-            let tenant = crate::web::leasing_api::approve(&state, id.into_inner(), actor).await?;
+            let tenant = crate::web::in_span(move || {
+                crate::app::leasing::approve_subscription(&app, &actor, id)
+            })
+            .await??;
             Ok(session::see_other(&format!("/tenants/{}", tenant.slug)))
         }
         "decline" => {
-            crate::web::leasing_api::decline(&state, id.into_inner(), form.reason, actor).await?;
+            crate::web::in_span(move || {
+                crate::app::leasing::decline_subscription(&app, &actor, id, &form.reason)
+            })
+            .await??;
             Ok(session::see_other("/subscriptions"))
         }
         _ => Err(AppError::invalid(

@@ -8,12 +8,13 @@ use serde_json::json;
 
 use super::dossier_api::mail_context;
 use crate::accounts::citizens::check_password;
-use crate::accounts::staff::{self, INVITATION_HOURS, StaffRole};
+use crate::accounts::staff::{self, StaffRole};
 use crate::accounts::{Email, password};
 use crate::catalog;
 use crate::dossiers::store;
 use crate::error::AppError;
 use crate::lang::{Lang, Msg};
+use crate::notify::invitation::invitation_mail;
 use crate::notify::outbox::{self, NewMail};
 use crate::tenancy::branding::{self, Branding, BrandingInput};
 use crate::tenancy::logo;
@@ -179,28 +180,6 @@ pub async fn invite(
         .await
 }
 
-pub fn invitation_mail(
-    province: &str,
-    inviter: &str,
-    name: &str,
-    role: StaffRole,
-    link: &str,
-) -> (String, String) {
-    let (role_vi, role_en) = match role {
-        StaffRole::Official => ("cán bộ", "official"),
-        StaffRole::Admin => ("quản trị viên", "administrator"),
-    };
-    (
-        format!("[{province}] Lời mời tham gia Cổng Dịch vụ công / Invitation"),
-        format!(
-            "Kính gửi {name},\n\n{inviter} mời Ông/Bà làm {role_vi} trên Cổng Dịch vụ công của {province}.\n\
-             Đặt mật khẩu tại đường dẫn sau (dùng một lần, hiệu lực {INVITATION_HOURS} giờ):\n{link}\n\n\
-             ---\n\nDear {name},\n\n{inviter} invites you to work as {role_en} on the public-service portal of {province}.\n\
-             Set your password here (one use, valid for {INVITATION_HOURS} hours):\n{link}\n"
-        ),
-    )
-}
-
 async fn set_staff_active(
     admin: AdminUser,
     id: uuid::Uuid,
@@ -289,9 +268,9 @@ async fn accept_invitation(
 async fn get_own_usage(
     AdminUser(admin): AdminUser,
     state: web::Data<AppState>,
-    query: web::Query<crate::web::leasing_api::PeriodQuery>,
+    query: web::Query<crate::web::period_query::PeriodQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let period = crate::web::leasing_api::period_or_now(&query)?;
+    let period = crate::web::period_query::period_or_now(&query)?;
     let id = admin.province.tenant.id;
     let usage = state
         .db

@@ -30,7 +30,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(admin_api::routes)
         .configure(crate::web::billing_api::province_routes)
         .configure(staff_pages::routes)
-        .configure(crate::web::invoice_pages::province_routes)
         .configure(citizen_pages::routes);
 }
 

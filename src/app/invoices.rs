@@ -1,0 +1,118 @@
+//! The operator's actions on one invoice (API and console alike): record a bank transfer,
+//! void, send to the payment provider.
+
+use chrono::Datelike;
+use serde_json::json;
+
+use super::{Actor, App};
+use crate::audit::{self, Action};
+use crate::billing::invoice::{self, Invoice};
+use crate::billing::send::{self, Sent};
+use crate::error::AppError;
+use crate::lang::Msg;
+
+/// Records a bank transfer: checked reference, the invoice `finalized` → `paid`, its audit
+/// row, one transaction.
+pub fn record_transfer(
+    app: &App,
+    actor: &Actor,
+    number: &str,
+    reference: &str,
+) -> Result<Invoice, AppError> {
+    let reference = reference.trim();
+    if reference.is_empty() || reference.chars().count() > 100 {
+        return Err(AppError::invalid(
+            "reference",
+            Msg::new(
+                "Cần số tham chiếu chuyển khoản.",
+                "The bank reference is required.",
+            ),
+        ));
+    }
+    app.db.control(|conn| {
+        let inv = invoice::mark_paid(conn, number, &format!("bank:{reference}"))?;
+        audit::record(
+            conn,
+            &actor.audit_name(),
+            Action::InvoicePaid,
+            number,
+            json!({ "reference": reference }),
+        )?;
+        Ok(inv)
+    })
+}
+
+/// Voids an unpaid invoice with a credit note referring to it, audited, in one transaction;
+/// then (committed) voids it at the provider when it was sent there. A provider failure is
+/// recorded on the invoice and retried later: the void stands.
+pub async fn void(
+    app: &App,
+    actor: &Actor,
+    number: &str,
+    reason: &str,
+) -> Result<Invoice, AppError> {
+    let (name, n, reason) = (actor.audit_name(), number.to_string(), reason.to_string());
+    let year = crate::clock::today_vn().year();
+    app.db
+        .control_async(move |conn| {
+            let inv = invoice::void(conn, &n, &reason, &name, year)?;
+            audit::record(
+                conn,
+                &name,
+                Action::InvoiceVoid,
+                &n,
+                json!({ "reason": reason.trim() }),
+            )?;
+            Ok(inv)
+        })
+        .await?;
+    send::after_void(&app.db, app.invoices.as_ref(), number).await
+}
+
+/// Pushes a finalized invoice to the payment provider outside any transaction, then audits
+/// the attempt with its outcome (also a failed one). Repeating it after a failure reuses the
+/// same idempotency keys; after a success it changes nothing. Over Stripe's cap: 409
+/// `bank_transfer_only`; offline provider: 409 `no_provider`; provider down: 503 (the failure
+/// is recorded on the invoice).
+pub async fn send(app: &App, actor: &Actor, number: &str) -> Result<Invoice, AppError> {
+    let result = send::push(&app.db, app.invoices.as_ref(), number).await;
+    let outcome = match &result {
+        Ok(Sent::Pushed(_)) => "sent".to_string(),
+        Ok(Sent::BankTransferOnly(_)) => "bank_transfer_only".to_string(),
+        Ok(Sent::NotPushed(_)) => "no_provider".to_string(),
+        Ok(Sent::NotPayable(_)) => "not_payable".to_string(),
+        Ok(Sent::Voided(_)) => "voided".to_string(),
+        Err(AppError::NotFound) => return Err(AppError::NotFound),
+        Err(e) => format!("failed: {e}"),
+    };
+    let (name, n) = (actor.audit_name(), number.to_string());
+    app.db
+        .control_async(move |conn| {
+            audit::record(
+                conn,
+                &name,
+                Action::InvoiceSend,
+                &n,
+                json!({ "outcome": outcome }),
+            )
+        })
+        .await?;
+    match result? {
+        Sent::Pushed(inv) | Sent::Voided(inv) => Ok(inv),
+        Sent::BankTransferOnly(_) => Err(send::bank_transfer_only()),
+        Sent::NotPushed(_) => Err(AppError::conflict(
+            "no_provider",
+            Msg::new(
+                "Chưa cấu hình cổng thanh toán: hoá đơn được thanh toán bằng chuyển khoản.",
+                "No payment provider is configured: invoices are paid by bank transfer.",
+            ),
+        )),
+        Sent::NotPayable(_) => Err(AppError::conflict(
+            "invalid_transition",
+            Msg::new(
+                "Chỉ gửi được hoá đơn chưa thanh toán.",
+                "Only an unpaid invoice can be sent.",
+            ),
+        )),
+    }
+}
