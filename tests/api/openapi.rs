@@ -219,6 +219,9 @@ async fn province_answers_match_the_document() {
         )
         .await;
     let code = submitted["tracking_code"].as_str().unwrap();
+    // Its required documents, so that staff may accept it below.
+    let citizen = c.token.clone().unwrap();
+    app.attach_licence_documents(PROVINCE, &citizen, code).await;
     c.call(
         "post",
         "/api/v1/dossiers",

@@ -20,7 +20,7 @@ async fn an_official_takes_a_dossier_from_acceptance_to_the_citizens_rating() {
     let official = app
         .staff_token("ha-noi", "canbo@hanoi.gov.vn", StaffRole::Official)
         .await;
-    let code = app.submit_licence_renewal(host, &citizen).await;
+    let code = app.submit_complete_licence_renewal(host, &citizen).await;
 
     // The queue shows it; a bad status filter is 422.
     let queue: serde_json::Value = app

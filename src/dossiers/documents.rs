@@ -1,0 +1,89 @@
+//! The documents a dossier still owes: its procedure's file fields marked required in the
+//! catalog that no attachment answers. A dossier may be filed without them (online or at the
+//! counter); staff cannot `accept` it until they are attached.
+
+use serde::Serialize;
+
+use super::attachments::AttachmentMeta;
+use crate::catalog::{self, Field};
+use crate::error::{AppError, FieldErrors};
+use crate::lang::{Lang, Msg};
+
+/// One required document not attached yet, as the dossier views show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct MissingDocument {
+    /// The form's file field (`portrait_photo`).
+    pub field: String,
+    /// Its label in the reader's language.
+    pub label: String,
+}
+
+/// The procedure's required file fields that no attachment names (an attachment answers a
+/// document only when it was uploaded with that document's `field`).
+pub fn missing(procedure_code: &str, files: &[AttachmentMeta]) -> Vec<&'static Field> {
+    let Some(procedure) = catalog::national().get(procedure_code) else {
+        return Vec::new();
+    };
+    procedure
+        .file_fields()
+        .filter(|f| f.required)
+        .filter(|f| !files.iter().any(|a| a.field.as_deref() == Some(&f.name)))
+        .collect()
+}
+
+/// [`missing`], for a view in `lang`.
+pub fn missing_for_view(
+    procedure_code: &str,
+    files: &[AttachmentMeta],
+    lang: Lang,
+) -> Vec<MissingDocument> {
+    missing(procedure_code, files)
+        .into_iter()
+        .map(|f| MissingDocument {
+            field: f.name.clone(),
+            label: f.label.get(lang).to_string(),
+        })
+        .collect()
+}
+
+/// `Ok` when every required document is attached; else 409 `documents_missing`, naming them
+/// in the message (both languages) and in `fields`.
+pub fn require_all(procedure_code: &str, files: &[AttachmentMeta]) -> Result<(), AppError> {
+    let missing = missing(procedure_code, files);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let list = |lang: Lang| {
+        missing
+            .iter()
+            .map(|f| f.label.get(lang))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let fields: FieldErrors = missing
+        .iter()
+        .map(|f| {
+            (
+                f.name.clone(),
+                Msg::new(
+                    "Chưa đính kèm giấy tờ này.",
+                    "This document is not attached.",
+                ),
+            )
+        })
+        .collect();
+    Err(AppError::conflict_with_fields(
+        "documents_missing",
+        Msg::owned(
+            format!(
+                "Chưa thể tiếp nhận: hồ sơ còn thiếu giấy tờ bắt buộc: {}.",
+                list(Lang::Vi)
+            ),
+            format!(
+                "Cannot accept yet: required documents are missing: {}.",
+                list(Lang::En)
+            ),
+        ),
+        fields,
+    ))
+}
