@@ -8,6 +8,8 @@
 
 pub mod actor;
 pub mod billing;
+pub mod province_admin;
+pub mod staff;
 pub mod tenants;
 
 use std::sync::Arc;
