@@ -1,6 +1,7 @@
 //! Integration tests: the real app over real HTTP against a real PostgreSQL, one fresh
 //! database per test. One binary for all of them keeps linking fast.
 
+mod app_staff;
 mod attachments;
 mod attacks_accounts;
 mod attacks_csrf;
