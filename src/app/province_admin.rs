@@ -14,10 +14,15 @@ use crate::catalog;
 use crate::dossiers::store;
 use crate::error::{AppError, FieldErrors};
 use crate::lang::Msg;
+use crate::metering::usage::{self, Usage};
 use crate::notify::outbox::{self, NewMail};
+use crate::period::Period;
 use crate::tenancy::Tenant;
 use crate::tenancy::branding::{self, Branding, BrandingInput};
 use crate::tenancy::logo::{self, Logo};
+
+/// Each metric's use, day by day.
+pub type Daily = std::collections::BTreeMap<String, Vec<(chrono::NaiveDate, i64)>>;
 
 /// The site cache serves branding, logo version and switches: drop the province's entry.
 fn forget_site(app: &App, tenant: &Tenant) {
@@ -246,6 +251,28 @@ pub async fn set_active(
                 crate::metering::record_seats(conn, &tenant, &key)?;
             }
             Ok(account)
+        })
+        .await
+}
+
+/// The province's usage of a period as the operator sees it, and, when asked, day by day.
+pub async fn usage(
+    app: &App,
+    actor: &Actor,
+    tenant: &Tenant,
+    period: Period,
+    with_days: bool,
+) -> Result<(Usage, Option<Daily>), AppError> {
+    actor.province_admin()?;
+    let id = tenant.id;
+    app.db
+        .control_async(move |conn| {
+            let totals = usage::for_period(conn, id, period)?;
+            let days = match with_days {
+                true => Some(usage::daily(conn, id, period)?),
+                false => None,
+            };
+            Ok((totals, days))
         })
         .await
 }

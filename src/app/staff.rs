@@ -65,6 +65,19 @@ pub async fn queue(
         .await
 }
 
+/// The queue page: how many dossiers each status holds, and one page of the filtered queue.
+pub async fn queue_with_counts(
+    app: &App,
+    actor: &Actor,
+    tenant: &Tenant,
+    filter: QueueFilter,
+) -> Result<(Vec<(String, i64)>, Vec<DossierRow>), AppError> {
+    actor.staff()?;
+    door(app, tenant)
+        .run(move |conn| Ok((queue::counts(conn)?, queue::list(conn, &filter)?)))
+        .await
+}
+
 /// One dossier of the province by its tracking code (any spelling), else 404.
 pub async fn dossier(
     app: &App,

@@ -195,11 +195,8 @@ async fn get_own_usage(
     query: web::Query<crate::web::leasing_api::PeriodQuery>,
 ) -> Result<HttpResponse, AppError> {
     let period = crate::web::leasing_api::period_or_now(&query)?;
-    let id = admin.province.tenant.id;
-    let usage = state
-        .db
-        .control_async(move |conn| crate::metering::usage::for_period(conn, id, period))
-        .await?;
+    let (actor, tenant) = (admin.actor(), &admin.province.tenant);
+    let (usage, _) = province_admin::usage(&state, &actor, tenant, period, false).await?;
     Ok(HttpResponse::Ok().json(usage))
 }
 
