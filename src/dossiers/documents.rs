@@ -87,3 +87,52 @@ pub fn require_all(procedure_code: &str, files: &[AttachmentMeta]) -> Result<(),
         fields,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(field: Option<&str>) -> AttachmentMeta {
+        AttachmentMeta {
+            id: uuid::Uuid::new_v4(),
+            name: "x.png".into(),
+            size: 1,
+            content_type: "image/png".into(),
+            blob_id: uuid::Uuid::new_v4(),
+            field: field.map(str::to_string),
+            created_at: chrono::Utc::now(),
+        }
+    }
+
+    fn names(files: &[AttachmentMeta]) -> Vec<&'static str> {
+        missing("GPLX-001", files)
+            .into_iter()
+            .map(|f| f.name.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn a_required_document_is_attached_only_under_its_own_name() {
+        assert_eq!(names(&[]), ["portrait_photo", "licence_scan"]);
+        assert_eq!(names(&[file(None)]), ["portrait_photo", "licence_scan"]);
+        assert_eq!(names(&[file(Some("portrait_photo"))]), ["licence_scan"]);
+        let both = [file(Some("licence_scan")), file(Some("portrait_photo"))];
+        assert!(names(&both).is_empty());
+        assert!(require_all("GPLX-001", &both).is_ok());
+        assert!(missing("NOPE-001", &[]).is_empty());
+    }
+
+    #[test]
+    fn the_refusal_names_every_missing_document_in_both_languages() {
+        let err = require_all("GPLX-001", &[file(Some("portrait_photo"))]).unwrap_err();
+        assert_eq!(err.code(), "documents_missing");
+        let body = err.body(Lang::En);
+        assert!(body["error"]["fields"]["licence_scan"].is_string());
+        assert!(body["error"]["fields"]["portrait_photo"].is_null());
+        let en = err.message().get(Lang::En).to_string();
+        assert!(en.contains("Scan of both sides of the licence"), "{en}");
+        assert!(!en.contains("Portrait"), "{en}");
+        let vi = err.message().get(Lang::Vi).to_string();
+        assert!(vi.contains("Ảnh chụp hai mặt giấy phép"), "{vi}");
+    }
+}
