@@ -1,10 +1,14 @@
 //! The documents a dossier still owes: its procedure's file fields marked required in the
-//! catalog that no attachment answers. A dossier may be filed without them (online or at the
-//! counter); staff cannot `accept` it until they are attached.
+//! catalog that no attachment answers. A dossier may be filed online without them; staff
+//! cannot `accept` it until the citizen has attached them. A dossier registered at the counter
+//! owes none here: its documents are handed over on paper to the official who registers it
+//! (and nobody could attach a file to it: it has no owner's account).
 
 use serde::Serialize;
 
 use super::attachments::AttachmentMeta;
+use super::store::DossierRow;
+use super::submit::Channel;
 use crate::catalog::{self, Field};
 use crate::error::{AppError, FieldErrors};
 use crate::lang::{Lang, Msg};
@@ -18,9 +22,17 @@ pub struct MissingDocument {
     pub label: String,
 }
 
+/// The required documents the dossier still owes (none for a counter dossier).
+pub fn missing(dossier: &DossierRow, files: &[AttachmentMeta]) -> Vec<&'static Field> {
+    if dossier.channel == Channel::Counter.as_str() {
+        return Vec::new();
+    }
+    missing_from(&dossier.procedure_code, files)
+}
+
 /// The procedure's required file fields that no attachment names (an attachment answers a
 /// document only when it was uploaded with that document's `field`).
-pub fn missing(procedure_code: &str, files: &[AttachmentMeta]) -> Vec<&'static Field> {
+fn missing_from(procedure_code: &str, files: &[AttachmentMeta]) -> Vec<&'static Field> {
     let Some(procedure) = catalog::national().get(procedure_code) else {
         return Vec::new();
     };
@@ -33,11 +45,11 @@ pub fn missing(procedure_code: &str, files: &[AttachmentMeta]) -> Vec<&'static F
 
 /// [`missing`], for a view in `lang`.
 pub fn missing_for_view(
-    procedure_code: &str,
+    dossier: &DossierRow,
     files: &[AttachmentMeta],
     lang: Lang,
 ) -> Vec<MissingDocument> {
-    missing(procedure_code, files)
+    missing(dossier, files)
         .into_iter()
         .map(|f| MissingDocument {
             field: f.name.clone(),
@@ -48,8 +60,11 @@ pub fn missing_for_view(
 
 /// `Ok` when every required document is attached; else 409 `documents_missing`, naming them
 /// in the message (both languages) and in `fields`.
-pub fn require_all(procedure_code: &str, files: &[AttachmentMeta]) -> Result<(), AppError> {
-    let missing = missing(procedure_code, files);
+pub fn require_all(dossier: &DossierRow, files: &[AttachmentMeta]) -> Result<(), AppError> {
+    refuse_missing(missing(dossier, files))
+}
+
+fn refuse_missing(missing: Vec<&Field>) -> Result<(), AppError> {
     if missing.is_empty() {
         return Ok(());
     }
@@ -105,7 +120,7 @@ mod tests {
     }
 
     fn names(files: &[AttachmentMeta]) -> Vec<&'static str> {
-        missing("GPLX-001", files)
+        missing_from("GPLX-001", files)
             .into_iter()
             .map(|f| f.name.as_str())
             .collect()
@@ -118,13 +133,14 @@ mod tests {
         assert_eq!(names(&[file(Some("portrait_photo"))]), ["licence_scan"]);
         let both = [file(Some("licence_scan")), file(Some("portrait_photo"))];
         assert!(names(&both).is_empty());
-        assert!(require_all("GPLX-001", &both).is_ok());
-        assert!(missing("NOPE-001", &[]).is_empty());
+        assert!(refuse_missing(missing_from("GPLX-001", &both)).is_ok());
+        assert!(missing_from("NOPE-001", &[]).is_empty());
     }
 
     #[test]
     fn the_refusal_names_every_missing_document_in_both_languages() {
-        let err = require_all("GPLX-001", &[file(Some("portrait_photo"))]).unwrap_err();
+        let err =
+            refuse_missing(missing_from("GPLX-001", &[file(Some("portrait_photo"))])).unwrap_err();
         assert_eq!(err.code(), "documents_missing");
         let body = err.body(Lang::En);
         assert!(body["error"]["fields"]["licence_scan"].is_string());

@@ -82,7 +82,7 @@ pub fn apply(
     if action == Action::Accept {
         // The one place the rule lives: API, pages and every other caller meet it here.
         let files = super::attachments::list(conn, dossier.id)?;
-        super::documents::require_all(&dossier.procedure_code, &files)?;
+        super::documents::require_all(dossier, &files)?;
     }
     let mut changes = DossierChanges {
         status: Some(to.as_str().to_string()),

@@ -44,7 +44,7 @@ impl DossierView {
         lang: Lang,
     ) -> DossierView {
         DossierView {
-            missing_documents: missing_for_view(&d.procedure_code, &attachments, lang),
+            missing_documents: missing_for_view(&d, &attachments, lang),
             procedure_name: procedure_name(&d.procedure_code, lang),
             tracking_code: d.tracking_code,
             procedure_code: d.procedure_code,

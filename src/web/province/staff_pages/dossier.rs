@@ -220,7 +220,7 @@ pub(super) fn render(
         files,
     } = loaded;
     let forms = move_forms(&d, &attempt, lang);
-    let missing = documents::missing_for_view(&d.procedure_code, &files, lang);
+    let missing = documents::missing_for_view(&d, &files, lang);
     let mut errors = Vec::new();
     if let Some(msg) = &attempt.conflict {
         errors.push(ErrorLink {
