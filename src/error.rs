@@ -21,8 +21,13 @@ pub enum AppError {
     NotFound,
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// 409; `fields`, when not empty, names what is in the way (e.g. the missing documents).
     #[error("conflict: {code}")]
-    Conflict { code: &'static str, msg: Msg },
+    Conflict {
+        code: &'static str,
+        msg: Msg,
+        fields: FieldErrors,
+    },
     #[error("payload too large")]
     TooLarge(Msg),
     #[error("validation failed: {0:?}")]
@@ -56,7 +61,16 @@ impl AppError {
     }
 
     pub fn conflict(code: &'static str, msg: Msg) -> AppError {
-        AppError::Conflict { code, msg }
+        AppError::Conflict {
+            code,
+            msg,
+            fields: FieldErrors::new(),
+        }
+    }
+
+    /// A conflict that names what is in the way, field by field (`fields` in the envelope).
+    pub fn conflict_with_fields(code: &'static str, msg: Msg, fields: FieldErrors) -> AppError {
+        AppError::Conflict { code, msg, fields }
     }
 
     pub fn forbidden() -> AppError {
@@ -137,7 +151,12 @@ impl AppError {
             "code": self.code(),
             "message": self.message().get(lang),
         });
-        if let AppError::Invalid(fields) = self {
+        let named = match self {
+            AppError::Invalid(fields) => Some(fields),
+            AppError::Conflict { fields, .. } if !fields.is_empty() => Some(fields),
+            _ => None,
+        };
+        if let Some(fields) = named {
             let fields: serde_json::Map<String, serde_json::Value> = fields
                 .iter()
                 .map(|(k, v)| (k.clone(), json!(v.get(lang))))

@@ -102,6 +102,18 @@ fn hash_token(token: &str) -> String {
         .collect()
 }
 
+/// A staff member's name: 1 to 120 characters once trimmed, no markup.
+pub fn check_full_name(full_name: &str) -> Result<&str, Msg> {
+    let full_name = full_name.trim();
+    if full_name.is_empty() || full_name.chars().count() > 120 || full_name.contains(['<', '>']) {
+        return Err(Msg::new(
+            "Họ và tên có từ 1 đến 120 ký tự.",
+            "A full name has 1 to 120 characters.",
+        ));
+    }
+    Ok(full_name)
+}
+
 /// Creates an account without a password and an invitation; returns the one-time token.
 pub fn invite(
     conn: &mut PgConnection,
@@ -109,16 +121,7 @@ pub fn invite(
     full_name: &str,
     role: StaffRole,
 ) -> Result<(StaffAccount, String), AppError> {
-    let full_name = full_name.trim();
-    if full_name.is_empty() || full_name.chars().count() > 120 || full_name.contains(['<', '>']) {
-        return Err(AppError::invalid(
-            "full_name",
-            Msg::new(
-                "Họ và tên có từ 1 đến 120 ký tự.",
-                "A full name has 1 to 120 characters.",
-            ),
-        ));
-    }
+    let full_name = check_full_name(full_name).map_err(|m| AppError::invalid("full_name", m))?;
     let row: Option<Row> = diesel::insert_into(staff::table)
         .values((
             staff::id.eq(uuid::Uuid::new_v4()),

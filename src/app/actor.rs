@@ -2,6 +2,8 @@
 //! way whichever surface (API, page, CLI, job) it came through.
 
 use crate::accounts::operators::OperatorRole;
+use crate::accounts::staff::StaffRole;
+use crate::error::AppError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
@@ -11,6 +13,8 @@ pub enum Actor {
     Cli { user: String },
     /// A background job, by name (`billing-close`).
     Job(&'static str),
+    /// An official or admin of one province, signed in on its site (page or API).
+    Staff { id: uuid::Uuid, role: StaffRole },
 }
 
 impl Actor {
@@ -21,12 +25,33 @@ impl Actor {
         }
     }
 
-    /// As the audit log writes it: `operator:<email>`, `cli:<user>`, `job:<name>`.
+    /// As the audit log writes it: `operator:<email>`, `cli:<user>`, `job:<name>`, `staff:<id>`
+    /// (also the dossier history's name for staff).
     pub fn audit_name(&self) -> String {
         match self {
             Actor::Operator { email, .. } => format!("operator:{email}"),
             Actor::Cli { user } => format!("cli:{user}"),
             Actor::Job(name) => format!("job:{name}"),
+            Actor::Staff { id, .. } => format!("staff:{id}"),
+        }
+    }
+
+    /// The staff member acting (official or admin); anyone else is refused (403).
+    pub fn staff(&self) -> Result<uuid::Uuid, AppError> {
+        match self {
+            Actor::Staff { id, .. } => Ok(*id),
+            _ => Err(AppError::forbidden()),
+        }
+    }
+
+    /// The province admin acting; an official or anyone else is refused (403).
+    pub fn province_admin(&self) -> Result<uuid::Uuid, AppError> {
+        match self {
+            Actor::Staff {
+                id,
+                role: StaffRole::Admin,
+            } => Ok(*id),
+            _ => Err(AppError::forbidden()),
         }
     }
 }

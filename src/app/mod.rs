@@ -12,6 +12,8 @@ pub mod citizen;
 pub mod documents;
 pub mod invoices;
 pub mod leasing;
+pub mod province_admin;
+pub mod staff;
 pub mod tenants;
 
 use std::sync::Arc;

@@ -2,6 +2,7 @@
 
 pub mod attachments;
 pub mod deadlines;
+pub mod documents;
 pub mod drafts;
 pub mod moves;
 pub mod queue;

@@ -79,6 +79,11 @@ pub fn apply(
             ),
         ));
     }
+    if action == Action::Accept {
+        // The one place the rule lives: API, pages and every other caller meet it here.
+        let files = super::attachments::list(conn, dossier.id)?;
+        super::documents::require_all(dossier, &files)?;
+    }
     let mut changes = DossierChanges {
         status: Some(to.as_str().to_string()),
         ..DossierChanges::default()

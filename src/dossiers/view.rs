@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::attachments::AttachmentMeta;
+use super::documents::{MissingDocument, missing_for_view};
 use super::store::{DossierRow, EventRow};
 use crate::catalog;
 use crate::lang::Lang;
@@ -31,6 +32,8 @@ pub struct DossierView {
     pub answers: serde_json::Value,
     pub history: Vec<HistoryItem>,
     pub attachments: Vec<AttachmentMeta>,
+    /// The procedure's required documents no attachment answers yet (`accept` waits for them).
+    pub missing_documents: Vec<MissingDocument>,
 }
 
 impl DossierView {
@@ -42,6 +45,7 @@ impl DossierView {
     ) -> DossierView {
         let fee_vnd = d.fee_shown();
         DossierView {
+            missing_documents: missing_for_view(&d, &attachments, lang),
             procedure_name: procedure_name(&d.procedure_code, lang),
             tracking_code: d.tracking_code,
             procedure_code: d.procedure_code,

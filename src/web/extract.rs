@@ -199,6 +199,14 @@ impl StaffUser {
     pub fn label(&self) -> String {
         format!("staff:{}", self.account.id)
     }
+
+    /// Who acts, for the application layer.
+    pub fn actor(&self) -> crate::app::Actor {
+        crate::app::Actor::Staff {
+            id: self.account.id,
+            role: self.account.role,
+        }
+    }
 }
 
 impl FromRequest for StaffUser {

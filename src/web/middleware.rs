@@ -115,9 +115,10 @@ fn clone_error(e: &AppError) -> AppError {
         AppError::Forbidden(m) => AppError::Forbidden(m.clone()),
         AppError::NotFound => AppError::NotFound,
         AppError::MethodNotAllowed => AppError::MethodNotAllowed,
-        AppError::Conflict { code, msg } => AppError::Conflict {
+        AppError::Conflict { code, msg, fields } => AppError::Conflict {
             code,
             msg: msg.clone(),
+            fields: fields.clone(),
         },
         AppError::TooLarge(m) => AppError::TooLarge(m.clone()),
         AppError::Invalid(f) => AppError::Invalid(f.clone()),

@@ -206,7 +206,8 @@ async fn csrf_every_citizen_form_refuses_a_missing_or_foreign_token_and_writes_n
         .staff_token("ha-noi", "canbo@hanoi.gov.vn", StaffRole::Official)
         .await;
     let dossier_at = async |moves: &[serde_json::Value]| {
-        let code = app.submit_licence_renewal(HN, &token).await;
+        // With its required documents, so that staff may accept it.
+        let code = app.submit_complete_licence_renewal(HN, &token).await;
         for m in moves {
             let res = app.act(HN, &official, &code, m.clone()).await;
             assert_eq!(res.status(), 200, "{m}");

@@ -73,6 +73,7 @@ async fn stored_markup_in_answers_notes_names_and_branding_is_shown_escaped_on_e
         .as_str()
         .unwrap()
         .to_string();
+    app.attach_licence_documents(HN, &citizen, &code).await;
     let later = portal::clock::today_vn() + chrono::Duration::days(30);
     for m in [
         json!({"action": "accept"}),

@@ -161,7 +161,7 @@ async fn sql_metacharacters_in_notes_ratings_and_staff_names_round_trip_verbatim
     let admin = app
         .staff_token("ha-noi", "admin@hanoi.gov.vn", StaffRole::Admin)
         .await;
-    let code = app.submit_licence_renewal(HN, &citizen).await;
+    let code = app.submit_complete_licence_renewal(HN, &citizen).await;
     let other = app.submit_licence_renewal(HN, &citizen).await;
     // Notes on every move that takes one.
     let moves = [

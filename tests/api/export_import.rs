@@ -34,13 +34,24 @@ fn file_part(name: &str, bytes: &[u8]) -> Part {
         .unwrap()
 }
 
-async fn upload(app: &TestApp, token: &str, code: &str, name: &str, bytes: &[u8]) -> String {
+/// Attaches a file as the form's document `field` (GPLX-001 requires two before acceptance).
+async fn upload(
+    app: &TestApp,
+    token: &str,
+    code: &str,
+    name: &str,
+    bytes: &[u8],
+    field: &str,
+) -> String {
+    let form = Form::new()
+        .text("field", field.to_string())
+        .part("file", file_part(name, bytes));
     let res = app
         .client
         .post(app.url(&format!("/api/v1/dossiers/{code}/attachments")))
         .header("Host", HOST)
         .bearer_auth(token)
-        .multipart(Form::new().part("file", file_part(name, bytes)))
+        .multipart(form)
         .send()
         .await
         .unwrap();
@@ -158,8 +169,17 @@ async fn a_province_round_trips_through_export_and_import_into_another_installat
     for _ in 0..3 {
         codes.push(src.submit_licence_renewal(HOST, &citizen).await);
     }
-    let pdf_id = upload(&src, &citizen, &codes[0], "giay-to.pdf", PDF).await;
-    upload(&src, &citizen, &codes[1], "anh.png", PNG).await;
+    // The two documents the procedure requires, so that the dossier can be accepted.
+    let pdf_id = upload(
+        &src,
+        &citizen,
+        &codes[0],
+        "giay-to.pdf",
+        PDF,
+        "licence_scan",
+    )
+    .await;
+    upload(&src, &citizen, &codes[0], "anh.png", PNG, "portrait_photo").await;
     for action in ["accept", "process"] {
         let res = src
             .act(

@@ -38,6 +38,9 @@ pub fn licence_renewal() -> serde_json::Value {
     })
 }
 
+/// The documents GPLX-001 marks required in the catalog.
+pub const LICENCE_DOCUMENTS: [&str; 2] = ["portrait_photo", "licence_scan"];
+
 /// The PostgreSQL server the tests use (no database name).
 pub fn server_url() -> String {
     std::env::var("TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
@@ -290,6 +293,50 @@ impl TestApp {
         let body: serde_json::Value = res.json().await.unwrap();
         assert_eq!(body["status"], "submitted");
         body["tracking_code"].as_str().unwrap().to_string()
+    }
+
+    /// The citizen attaches one document of the form (`field`) to their dossier: a tiny PNG.
+    pub async fn attach_document(
+        &self,
+        host: &str,
+        token: &str,
+        code: &str,
+        field: &str,
+    ) -> reqwest::Response {
+        const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0";
+        let form = reqwest::multipart::Form::new()
+            .text("field", field.to_string())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(PNG.to_vec())
+                    .file_name(format!("{field}.png"))
+                    .mime_str("application/octet-stream")
+                    .unwrap(),
+            );
+        self.client
+            .post(self.url(&format!("/api/v1/dossiers/{code}/attachments")))
+            .header("Host", host)
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The documents "Đổi giấy phép lái xe" requires (portrait, licence scan), attached by the
+    /// citizen: staff cannot accept the dossier without them.
+    pub async fn attach_licence_documents(&self, host: &str, token: &str, code: &str) {
+        for field in LICENCE_DOCUMENTS {
+            let res = self.attach_document(host, token, code, field).await;
+            assert_eq!(res.status(), 201, "attach {field} to {code}");
+        }
+    }
+
+    /// [`TestApp::submit_licence_renewal`] with its required documents attached.
+    pub async fn submit_complete_licence_renewal(&self, host: &str, token: &str) -> String {
+        let code = self.submit_licence_renewal(host, token).await;
+        self.attach_licence_documents(host, token, &code).await;
+        code
     }
 
     /// A staff account of a province with a password, signed in on its site.

@@ -8,8 +8,10 @@ use portal::period::Period;
 
 use crate::helpers::{TestApp, licence_renewal};
 
+/// A complete dossier: its required documents attached, so staff may accept it.
 async fn file(app: &TestApp, token: &str) -> String {
-    app.submit_licence_renewal("ha-noi.localhost", token).await
+    app.submit_complete_licence_renewal("ha-noi.localhost", token)
+        .await
 }
 
 async fn act(app: &TestApp, token: &str, code: &str, body: serde_json::Value) {

@@ -2,6 +2,7 @@
 //! database per test. One binary for all of them keeps linking fast.
 
 mod app_operator;
+mod app_staff;
 mod attachments;
 mod attacks_accounts;
 mod attacks_csrf;

@@ -247,6 +247,9 @@ async fn province_answers_match_the_document() {
         )
         .await;
     let code = submitted["tracking_code"].as_str().unwrap();
+    // Its required documents, so that staff may accept it below.
+    let citizen = c.token.clone().unwrap();
+    app.attach_licence_documents(PROVINCE, &citizen, code).await;
     let missing = c
         .call(
             422,

@@ -20,7 +20,7 @@ async fn an_official_takes_a_dossier_from_acceptance_to_the_citizens_rating() {
     let official = app
         .staff_token("ha-noi", "canbo@hanoi.gov.vn", StaffRole::Official)
         .await;
-    let code = app.submit_licence_renewal(host, &citizen).await;
+    let code = app.submit_complete_licence_renewal(host, &citizen).await;
 
     // The queue shows it; a bad status filter is 422.
     let queue: serde_json::Value = app
@@ -89,7 +89,6 @@ async fn an_official_takes_a_dossier_from_acceptance_to_the_citizens_rating() {
     let due: chrono::NaiveDate = d["due_on"].as_str().unwrap().parse().unwrap();
     // Five working days from today on the platform's calendar (around Tết, two weeks or more).
     let cal = app.state.calendar.get(&app.state.db).await.unwrap();
-    use portal::dossiers::deadlines::WorkingDays;
     assert_eq!(due, cal.add_working_days(today_vn(), 5), "{due}");
 
     // A citizen cannot make a staff move, and an official cannot make a citizen move.

@@ -40,7 +40,7 @@ async fn an_official_and_a_citizen_take_a_dossier_from_queue_to_rating_through_t
     let app = TestApp::spawn().await;
     app.create_tenant("ha-noi", "Thành phố Hà Nội").await;
     let token = app.citizen_token(HOST, "dan@example.vn").await;
-    let code = app.submit_licence_renewal(HOST, &token).await;
+    let code = app.submit_complete_licence_renewal(HOST, &token).await;
 
     // Not signed in: the queue sends to sign-in and back.
     let mut official = Browser::new(&app, HOST);

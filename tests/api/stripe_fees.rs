@@ -40,7 +40,7 @@ async fn mount_checkout(stripe: &MockServer) {
 async fn dossier_awaiting(app: &TestApp, fee: i64) -> (String, String) {
     app.create_tenant("ha-noi", "Thành phố Hà Nội").await;
     let citizen = app.citizen_token(HOST, "dan@example.vn").await;
-    let code = app.submit_licence_renewal(HOST, &citizen).await;
+    let code = app.submit_complete_licence_renewal(HOST, &citizen).await;
     let official = app
         .staff_token("ha-noi", "canbo@hanoi.gov.vn", StaffRole::Official)
         .await;

@@ -114,6 +114,10 @@ pub(super) fn lookup(key: &str) -> (&'static str, &'static str) {
             "Staff have nothing to do on the dossier in this status.",
         ),
         "no_files" => ("Chưa có tệp đính kèm.", "No files attached."),
+        "missing_documents" => (
+            "Còn thiếu giấy tờ bắt buộc (chưa thể tiếp nhận cho đến khi công dân đính kèm):",
+            "Required documents missing (the dossier cannot be accepted until the citizen attaches them):",
+        ),
         "answers" => ("Thông tin đã khai", "Answers"),
         "by_staff" => ("Cán bộ", "Staff"),
         "by_citizen" => ("Công dân", "Citizen"),

@@ -6,20 +6,13 @@ use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::dossier_api::mail_context;
-use crate::accounts::citizens::check_password;
-use crate::accounts::staff::{self, StaffRole};
-use crate::accounts::{Email, password};
-use crate::catalog;
-use crate::dossiers::store;
+use crate::app::province_admin::{self, InviteInput};
 use crate::error::AppError;
 use crate::lang::{Lang, Msg};
-use crate::notify::invitation::invitation_mail;
-use crate::notify::outbox::{self, NewMail};
-use crate::tenancy::branding::{self, Branding, BrandingInput};
+use crate::tenancy::branding::BrandingInput;
 use crate::tenancy::logo;
 use crate::web::AppState;
-use crate::web::extract::{AdminUser, Province, StaffUser};
+use crate::web::extract::{AdminUser, Province};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(get_branding)
@@ -38,8 +31,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 #[get("/api/v1/manage/branding")]
-async fn get_branding(AdminUser(admin): AdminUser) -> Result<HttpResponse, AppError> {
-    let b = admin.province.db.run(branding::load).await?;
+async fn get_branding(
+    AdminUser(admin): AdminUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let b = province_admin::branding(&state, &admin.province.tenant).await?;
     Ok(HttpResponse::Ok().json(b))
 }
 
@@ -50,14 +46,13 @@ async fn update_branding(
     state: web::Data<AppState>,
     form: web::Json<BrandingInput>,
 ) -> Result<HttpResponse, AppError> {
-    let b = Branding::parse(&form.into_inner()).map_err(AppError::Invalid)?;
-    let saved = b.clone();
-    admin
-        .province
-        .db
-        .run(move |conn| branding::save(conn, &saved))
-        .await?;
-    state.registry.sites().forget(&admin.province.tenant.schema);
+    let b = province_admin::save_branding(
+        &state,
+        &admin.actor(),
+        &admin.province.tenant,
+        &form.into_inner(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(b))
 }
 
@@ -65,13 +60,17 @@ async fn update_branding(
 #[get("/api/v1/manage/procedures")]
 async fn list_managed_procedures(
     AdminUser(admin): AdminUser,
+    state: web::Data<AppState>,
     lang: Lang,
 ) -> Result<HttpResponse, AppError> {
-    let disabled = admin.province.db.run(store::disabled_procedures).await?;
-    let list: Vec<_> = catalog::national()
-        .all()
-        .iter()
-        .map(|p| json!({ "code": p.code, "name": p.name.get(lang), "level": p.level, "enabled": !disabled.contains(&p.code) }))
+    let switches =
+        province_admin::procedures(&state, &admin.actor(), &admin.province.tenant).await?;
+    let list: Vec<_> = switches
+        .into_iter()
+        .map(|s| {
+            let p = s.procedure;
+            json!({ "code": p.code, "name": p.name.get(lang), "level": p.level, "enabled": s.enabled })
+        })
         .collect();
     Ok(HttpResponse::Ok().json(list))
 }
@@ -90,21 +89,18 @@ async fn toggle_procedure(
     form: web::Json<ToggleForm>,
 ) -> Result<HttpResponse, AppError> {
     let code = code.into_inner();
-    catalog::national().get(&code).ok_or(AppError::NotFound)?;
     let enabled = form.enabled;
-    let c = code.clone();
-    admin
-        .province
-        .db
-        .run(move |conn| store::set_procedure_enabled(conn, &c, enabled))
-        .await?;
-    state.registry.sites().forget(&admin.province.tenant.schema);
+    let (actor, tenant) = (admin.actor(), &admin.province.tenant);
+    province_admin::set_procedure_enabled(&state, &actor, tenant, &code, enabled).await?;
     Ok(HttpResponse::Ok().json(json!({ "code": code, "enabled": enabled })))
 }
 
 #[get("/api/v1/manage/users")]
-async fn list_staff(AdminUser(admin): AdminUser) -> Result<HttpResponse, AppError> {
-    let list = admin.province.db.run(staff::list).await?;
+async fn list_staff(
+    AdminUser(admin): AdminUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let list = province_admin::team(&state, &admin.actor(), &admin.province.tenant).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -124,120 +120,49 @@ async fn invite_staff(
     form: web::Json<InviteForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let account = invite(&admin, &state, &form.email, &form.full_name, &form.role).await?;
+    let input = InviteInput {
+        email: form.email,
+        full_name: form.full_name,
+        role: form.role,
+    };
+    let account = province_admin::invite(
+        &state,
+        &admin.actor(),
+        &admin.province.tenant,
+        &admin.account.full_name,
+        input,
+    )
+    .await?;
     Ok(HttpResponse::Created().json(account))
 }
 
-/// Invites a new official or admin and queues the mail with the one-time link, in one tenant
-/// transaction (the API and the admin's page both come here).
-pub async fn invite(
-    admin: &StaffUser,
-    state: &AppState,
-    email: &str,
-    full_name: &str,
-    role: &str,
-) -> Result<staff::StaffAccount, AppError> {
-    let form = InviteForm {
-        email: email.to_string(),
-        full_name: full_name.to_string(),
-        role: role.to_string(),
-    };
-    let mut errors = std::collections::BTreeMap::new();
-    let email = Email::parse(&form.email)
-        .map_err(|m| errors.insert("email".into(), m))
-        .ok();
-    let role = StaffRole::parse(&form.role)
-        .map_err(|m| errors.insert("role".into(), m))
-        .ok();
-    let (Some(email), Some(role)) = (email, role) else {
-        return Err(AppError::Invalid(errors));
-    };
-    let ctx = mail_context(&admin.province, state);
-    let tenant = admin.province.tenant.clone();
-    let inviter = admin.account.full_name.clone();
-    admin
-        .province
-        .db
-        .run(move |conn| {
-            let (account, token) = staff::invite(conn, &email, &form.full_name, role)?;
-            crate::metering::record_seats(conn, &tenant, &format!("staff:{}:granted", account.id))?;
-            let link = format!("{}/invitations/{token}", ctx.site_url);
-            let (subject, body) =
-                invitation_mail(&ctx.province, &inviter, &account.full_name, role, &link);
-            outbox::enqueue(
-                conn,
-                tenant.id,
-                &NewMail {
-                    kind: "staff_invitation",
-                    dossier_id: None,
-                    to: &account.email,
-                    subject: &subject,
-                    body: &body,
-                },
-            )?;
-            Ok(account)
-        })
-        .await
-}
-
 async fn set_staff_active(
-    admin: AdminUser,
+    AdminUser(admin): AdminUser,
+    state: web::Data<AppState>,
     id: uuid::Uuid,
     active: bool,
 ) -> Result<HttpResponse, AppError> {
-    let AdminUser(admin) = admin;
-    let account = set_active(&admin, id, active).await?;
+    let (actor, tenant) = (admin.actor(), &admin.province.tenant);
+    let account = province_admin::set_active(&state, &actor, tenant, id, active).await?;
     Ok(HttpResponse::Ok().json(account))
-}
-
-/// Deactivates or reactivates a staff account (never one's own deactivation: 409). Takes
-/// effect on that account's next request.
-pub async fn set_active(
-    admin: &StaffUser,
-    id: uuid::Uuid,
-    active: bool,
-) -> Result<staff::StaffAccount, AppError> {
-    if id == admin.account.id && !active {
-        return Err(AppError::conflict(
-            "self_deactivation",
-            Msg::new(
-                "Không thể tự khóa tài khoản của mình.",
-                "You cannot deactivate yourself.",
-            ),
-        ));
-    }
-    let tenant = admin.province.tenant.clone();
-    admin
-        .province
-        .db
-        .run(move |conn| {
-            let account = staff::set_active(conn, id, active)?;
-            if active {
-                let key = format!(
-                    "staff:{id}:activated:{}",
-                    chrono::Utc::now().timestamp_millis()
-                );
-                crate::metering::record_seats(conn, &tenant, &key)?;
-            }
-            Ok(account)
-        })
-        .await
 }
 
 #[post("/api/v1/manage/users/{id}/deactivate")]
 async fn deactivate_staff(
     admin: AdminUser,
+    state: web::Data<AppState>,
     id: web::Path<uuid::Uuid>,
 ) -> Result<HttpResponse, AppError> {
-    set_staff_active(admin, id.into_inner(), false).await
+    set_staff_active(admin, state, id.into_inner(), false).await
 }
 
 #[post("/api/v1/manage/users/{id}/activate")]
 async fn activate_staff(
     admin: AdminUser,
+    state: web::Data<AppState>,
     id: web::Path<uuid::Uuid>,
 ) -> Result<HttpResponse, AppError> {
-    set_staff_active(admin, id.into_inner(), true).await
+    set_staff_active(admin, state, id.into_inner(), true).await
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -249,17 +174,12 @@ pub struct AcceptForm {
 #[post("/api/v1/auth/invitations/{token}")]
 async fn accept_invitation(
     province: Province,
+    state: web::Data<AppState>,
     token: web::Path<String>,
     form: web::Json<AcceptForm>,
 ) -> Result<HttpResponse, AppError> {
     let pw = form.into_inner().password;
-    check_password(&pw, None).map_err(|m| AppError::invalid("password", m))?;
-    let token = token.into_inner();
-    let hash = crate::web::in_span(move || password::hash(&pw)).await??;
-    let account = province
-        .db
-        .run(move |conn| staff::accept_invitation(conn, &token, &hash))
-        .await?;
+    let account = province_admin::accept_invitation(&state, &province.tenant, &token, pw).await?;
     Ok(HttpResponse::Ok().json(account))
 }
 
@@ -271,21 +191,19 @@ async fn get_own_usage(
     query: web::Query<crate::web::period_query::PeriodQuery>,
 ) -> Result<HttpResponse, AppError> {
     let period = crate::web::period_query::period_or_now(&query)?;
-    let id = admin.province.tenant.id;
-    let usage = state
-        .db
-        .control_async(move |conn| crate::metering::usage::for_period(conn, id, period))
-        .await?;
+    let (actor, tenant) = (admin.actor(), &admin.province.tenant);
+    let (usage, _) = province_admin::usage(&state, &actor, tenant, period, false).await?;
     Ok(HttpResponse::Ok().json(usage))
 }
 
 /// `GET /logo`: the province's logo (404 when it has none). Cached briefly: pages link it with
 /// its version, so a new logo shows on the next page load anyway.
 #[get("/logo")]
-async fn show_logo(province: Province) -> Result<HttpResponse, AppError> {
-    let found = province
-        .db
-        .run(logo::load)
+async fn show_logo(
+    province: Province,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let found = province_admin::logo(&state, &province.tenant)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(HttpResponse::Ok()
@@ -293,22 +211,6 @@ async fn show_logo(province: Province) -> Result<HttpResponse, AppError> {
         .insert_header(("Cache-Control", "public, max-age=60"))
         .insert_header(("X-Content-Type-Options", "nosniff"))
         .body(found.data))
-}
-
-/// Stores a logo that passed [`logo::check`] (the admin's page and the API both come here).
-pub async fn store_logo(
-    admin: &StaffUser,
-    state: &AppState,
-    bytes: Vec<u8>,
-) -> Result<&'static str, AppError> {
-    let kind = logo::check(&bytes)?;
-    admin
-        .province
-        .db
-        .run(move |conn| logo::save(conn, kind, &bytes))
-        .await?;
-    state.registry.sites().forget(&admin.province.tenant.schema);
-    Ok(kind)
 }
 
 /// `PUT /api/v1/manage/logo` (multipart `file`): PNG or JPEG by its bytes, 200 KB at most
@@ -336,7 +238,8 @@ async fn upload_logo(
         ));
     }
     let size = file.bytes.len();
-    let kind = store_logo(&admin, &state, file.bytes).await?;
+    let (actor, tenant) = (admin.actor(), &admin.province.tenant);
+    let kind = province_admin::store_logo(&state, &actor, tenant, file.bytes).await?;
     Ok(HttpResponse::Ok().json(json!({ "content_type": kind, "size": size, "url": "/logo" })))
 }
 
@@ -346,10 +249,6 @@ async fn delete_logo(
     AdminUser(admin): AdminUser,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let deleted = admin.province.db.run(logo::delete).await?;
-    state.registry.sites().forget(&admin.province.tenant.schema);
-    if !deleted {
-        return Err(AppError::NotFound);
-    }
+    province_admin::delete_logo(&state, &admin.actor(), &admin.province.tenant).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -5,15 +5,13 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::dossier_api::{file_response, mail_context};
-use crate::dossiers::attachments::{self, BlobStore, SchemaBlobs};
-use crate::dossiers::moves::{self, Move};
-use crate::dossiers::queue::{self, QueueFilter};
-use crate::dossiers::status::{Action, Actor, Status};
-use crate::dossiers::store;
-use crate::dossiers::submit::{Channel, Submission, submit};
-use crate::dossiers::tracking;
-use crate::dossiers::view::DossierView;
+use super::dossier_api::file_response;
+use crate::app::{
+    self,
+    staff::{CounterInput, MoveInput},
+};
+use crate::dossiers::queue::QueueFilter;
+use crate::dossiers::status::Status;
 use crate::error::AppError;
 use crate::lang::{Lang, Msg};
 use crate::web::AppState;
@@ -38,6 +36,7 @@ pub struct QueueQuery {
 #[get("/api/v1/manage/dossiers")]
 async fn list_queue(
     staff: StaffUser,
+    state: web::Data<AppState>,
     lang: Lang,
     query: web::Query<QueueQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -58,11 +57,7 @@ async fn list_queue(
         // Bounded as the queue page is: `page * 50` must not overflow.
         offset: (query.page.unwrap_or(1).clamp(1, 10_000) - 1) * 50,
     };
-    let rows = staff
-        .province
-        .db
-        .run(move |conn| queue::list(conn, &filter))
-        .await?;
+    let rows = app::staff::queue(&state, &staff.actor(), &staff.province.tenant, filter).await?;
     let items: Vec<_> = rows
         .into_iter()
         .map(|d| {
@@ -110,28 +105,13 @@ async fn register_counter_dossier(
             ),
         ));
     }
-    let contact_email = form
-        .contact_email
-        .as_deref()
-        .filter(|e| !e.trim().is_empty())
-        .map(crate::accounts::Email::parse)
-        .transpose()
-        .map_err(|m| AppError::invalid("contact_email", m))?;
-    let ctx = mail_context(&staff.province, &state);
-    let tenant = staff.province.tenant.clone();
-    let sub = Submission {
+    let input = CounterInput {
         procedure_code: form.procedure_code,
         answers: form.fields,
-        channel: Channel::Counter,
-        citizen_id: None,
-        contact_email: contact_email.map(|e| e.to_string()),
+        contact_email: form.contact_email,
         lang,
-        actor: staff.label(),
     };
-    let d = staff
-        .province
-        .db
-        .run(move |conn| submit(conn, &tenant, &ctx, &sub))
+    let d = app::staff::register_at_counter(&state, &staff.actor(), &staff.province.tenant, input)
         .await?;
     Ok(HttpResponse::Created().json(
         json!({ "tracking_code": d.tracking_code, "status": d.status, "channel": d.channel }),
@@ -141,40 +121,23 @@ async fn register_counter_dossier(
 #[get("/api/v1/manage/dossiers/{code}")]
 async fn get_managed_dossier(
     staff: StaffUser,
+    state: web::Data<AppState>,
     lang: Lang,
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let code = tracking::normalize(&code);
-    let view = staff
-        .province
-        .db
-        .run(move |conn| {
-            let d = store::find_by_code(conn, &code)?.ok_or(AppError::NotFound)?;
-            let events = store::events(conn, d.id)?;
-            let files = attachments::list(conn, d.id)?;
-            Ok(DossierView::new(d, events, files, lang))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    let found = app::staff::dossier(&state, &staff.actor(), &staff.province.tenant, &code).await?;
+    Ok(HttpResponse::Ok().json(found.view(lang)))
 }
 
 #[get("/api/v1/manage/dossiers/{code}/attachments/{id}")]
 async fn download_managed_attachment(
     staff: StaffUser,
+    state: web::Data<AppState>,
     path: web::Path<(String, uuid::Uuid)>,
 ) -> Result<HttpResponse, AppError> {
     let (code, id) = path.into_inner();
-    let code = tracking::normalize(&code);
-    let (meta, bytes) = staff
-        .province
-        .db
-        .run(move |conn| {
-            let d = store::find_by_code(conn, &code)?.ok_or(AppError::NotFound)?;
-            let meta = attachments::find(conn, d.id, id)?.ok_or(AppError::NotFound)?;
-            let bytes = SchemaBlobs.get(conn, meta.blob_id)?;
-            Ok((meta, bytes))
-        })
-        .await?;
+    let (meta, bytes) =
+        app::staff::attachment(&state, &staff.actor(), &staff.province.tenant, &code, id).await?;
     Ok(file_response(&meta, bytes))
 }
 
@@ -197,33 +160,14 @@ async fn act_on_dossier(
     form: web::Json<ActionForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let action = Action::parse(&form.action)
-        .filter(|a| *a != Action::Submit)
-        .ok_or_else(|| {
-            AppError::invalid(
-                "action",
-                Msg::new("Thao tác không hợp lệ.", "Unknown action."),
-            )
-        })?;
-    let ctx = mail_context(&staff.province, &state);
-    let tenant = staff.province.tenant.clone();
-    let code = tracking::normalize(&code);
-    let mut mv = Move::new(action, Actor::Staff, staff.label());
-    mv.note = form.note;
-    mv.due_on = form.due_on;
-    mv.fee_vnd = form.fee_vnd;
-    mv.staff_id = Some(staff.account.id);
-    let cal = state.calendar.get(&state.db).await?;
-    let view = staff
-        .province
-        .db
-        .run(move |conn| {
-            let d = store::lock_by_code(conn, &code)?.ok_or(AppError::NotFound)?;
-            let d = moves::apply(conn, &tenant, &ctx, cal.as_ref(), &d, &mv)?;
-            let events = store::events(conn, d.id)?;
-            let files = attachments::list(conn, d.id)?;
-            Ok(DossierView::new(d, events, files, lang))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    let input = MoveInput {
+        action: form.action,
+        note: form.note,
+        due_on: form.due_on,
+        fee_vnd: form.fee_vnd,
+    };
+    let moved =
+        app::staff::move_dossier(&state, &staff.actor(), &staff.province.tenant, &code, input)
+            .await?;
+    Ok(HttpResponse::Ok().json(moved.view(lang)))
 }

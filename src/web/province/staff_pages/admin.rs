@@ -8,14 +8,14 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{CsrfForm, labelled_errors, layout};
+use crate::app::{App, province_admin};
 use crate::error::{AppError, FieldErrors};
 use crate::lang::{Lang, Msg};
-use crate::tenancy::branding::{self, Branding, BrandingInput};
+use crate::tenancy::branding::BrandingInput;
 use crate::tenancy::logo;
 use crate::web::AppState;
 use crate::web::extract::StaffUser;
 use crate::web::pages::{Layout, tr};
-use crate::web::province::admin_api::store_logo;
 use crate::web::province::citizen_pages::view::{ErrorLink, FieldView};
 use crate::web::province::upload_form;
 use crate::web::session::{self, Csrf, PageAdmin};
@@ -45,12 +45,13 @@ struct Shown {
 
 async fn render(
     req: &HttpRequest,
+    app: &App,
     admin: &StaffUser,
     csrf: &Csrf,
     lang: Lang,
     shown: Shown,
 ) -> Result<HttpResponse, AppError> {
-    let stored = admin.province.db.run(branding::load).await?;
+    let stored = province_admin::branding(app, &admin.province.tenant).await?;
     let input = shown.input.unwrap_or_else(|| stored.to_input());
     let err = |k: &str| shown.errors.get(k).map(|m| m.get(lang).to_string());
     let field = |name: &str, input_type: &'static str, value: &str, max: usize, required: bool| {
@@ -109,6 +110,7 @@ pub struct SavedQuery {
 #[get("/manage/admin")]
 pub async fn show_admin(
     req: HttpRequest,
+    state: web::Data<AppState>,
     who: PageAdmin,
     csrf: Csrf,
     lang: Lang,
@@ -127,7 +129,7 @@ pub async fn show_admin(
         notice: notice.to_string(),
         ..Shown::default()
     };
-    render(&req, &admin, &csrf, lang, shown).await
+    render(&req, &state, &admin, &csrf, lang, shown).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -163,24 +165,18 @@ pub async fn save_branding_form(
         address: form.address,
         banner: form.banner,
     };
-    match Branding::parse(&input) {
-        Ok(b) => {
-            admin
-                .province
-                .db
-                .run(move |conn| branding::save(conn, &b))
-                .await?;
-            state.registry.sites().forget(&admin.province.tenant.schema);
-            Ok(session::see_other("/manage/admin?saved=branding"))
-        }
-        Err(errors) => {
+    let (actor, tenant) = (admin.actor(), &admin.province.tenant);
+    match province_admin::save_branding(&state, &actor, tenant, &input).await {
+        Ok(_) => Ok(session::see_other("/manage/admin?saved=branding")),
+        Err(AppError::Invalid(errors)) => {
             let shown = Shown {
                 input: Some(input),
                 errors,
                 ..Shown::default()
             };
-            render(&req, &admin, &csrf, lang, shown).await
+            render(&req, &state, &admin, &csrf, lang, shown).await
         }
+        Err(e) => Err(e),
     }
 }
 
@@ -214,7 +210,14 @@ pub async fn upload_logo_form(
                 ),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )),
-            Some(file) => match store_logo(&admin, &state, file.bytes).await {
+            Some(file) => match province_admin::store_logo(
+                &state,
+                &admin.actor(),
+                &admin.province.tenant,
+                file.bytes,
+            )
+            .await
+            {
                 Ok(_) => None,
                 Err(e @ AppError::Invalid(_)) => Some((e, StatusCode::UNPROCESSABLE_ENTITY)),
                 Err(e) => return Err(e),
@@ -233,7 +236,7 @@ pub async fn upload_logo_form(
         status: Some(status),
         ..Shown::default()
     };
-    render(&req, &admin, &csrf, lang, shown).await
+    render(&req, &state, &admin, &csrf, lang, shown).await
 }
 
 #[post("/manage/admin/logo/delete")]
@@ -247,7 +250,6 @@ pub async fn remove_logo_form(
     let Some(admin) = who.0 else {
         return Ok(session::sign_in_then("/manage/admin"));
     };
-    admin.province.db.run(logo::delete).await?;
-    state.registry.sites().forget(&admin.province.tenant.schema);
+    province_admin::delete_logo(&state, &admin.actor(), &admin.province.tenant).await?;
     Ok(session::see_other("/manage/admin?saved=logo_removed"))
 }

@@ -7,12 +7,12 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
 
 use super::layout;
-use crate::dossiers::store::{self, DossierRow, EventRow};
-use crate::dossiers::tracking;
+use crate::app;
+use crate::dossiers::store::{DossierRow, EventRow};
 use crate::dossiers::view::procedure_name;
 use crate::error::AppError;
 use crate::lang::Lang;
-use crate::tenancy::branding;
+use crate::web::AppState;
 use crate::web::pages::{Layout, tr};
 use crate::web::province::citizen_pages::view::{date, local_time};
 use crate::web::session::{self, Csrf, PageStaff};
@@ -68,6 +68,7 @@ pub fn apology_page(
 #[get("/manage/dossiers/{code}/apology")]
 pub async fn show_staff_apology(
     req: HttpRequest,
+    state: web::Data<AppState>,
     who: PageStaff,
     csrf: Csrf,
     lang: Lang,
@@ -76,16 +77,10 @@ pub async fn show_staff_apology(
     let Some(staff) = who.0 else {
         return Ok(session::to_sign_in(&req));
     };
-    let code = tracking::normalize(&code);
-    let (branding, d, events) = staff
-        .province
-        .db
-        .run(move |conn| {
-            let d = store::find_by_code(conn, &code)?.ok_or(AppError::NotFound)?;
-            let events = store::events(conn, d.id)?;
-            Ok((branding::load(conn)?, d, events))
-        })
-        .await?;
+    let tenant = &staff.province.tenant;
+    let found = app::staff::dossier(&state, &staff.actor(), tenant, &code).await?;
+    let branding = app::province_admin::branding(&state, tenant).await?;
+    let (d, events) = (found.dossier, found.events);
     let page = apology_page(
         layout(&req, &branding, &csrf, &staff),
         format!("/manage/dossiers/{}", d.tracking_code),

@@ -9,18 +9,14 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::{labelled_errors, layout};
-use crate::accounts::Email;
+use crate::app::{self, staff::CounterInput};
 use crate::catalog::{self, Procedure};
-use crate::dossiers::store;
-use crate::dossiers::submit::{Channel, Submission, submit};
 use crate::error::{AppError, FieldErrors};
 use crate::lang::{Lang, Msg};
-use crate::tenancy::branding;
 use crate::web::AppState;
 use crate::web::extract::StaffUser;
 use crate::web::pages::{Layout, tr};
 use crate::web::province::citizen_pages::view::{ErrorLink, FieldView, OptionView};
-use crate::web::province::dossier_api::mail_context;
 use crate::web::session::{self, CSRF_FIELD, Csrf, PageStaff};
 
 /// The chosen procedure's form.
@@ -49,21 +45,18 @@ struct Shown<'a> {
 
 async fn render(
     req: &HttpRequest,
+    state: &AppState,
     staff: &StaffUser,
     csrf: &Csrf,
     lang: Lang,
     status: StatusCode,
     shown: Shown<'_>,
 ) -> Result<HttpResponse, AppError> {
-    let (branding, disabled) = staff
-        .province
-        .db
-        .run(|conn| Ok((branding::load(conn)?, store::disabled_procedures(conn)?)))
-        .await?;
+    let site = staff.province.site(state).await?;
     let procedures = catalog::national()
         .all()
         .iter()
-        .filter(|p| !disabled.contains(&p.code))
+        .filter(|p| site.enabled(&p.code))
         .map(|p| OptionView {
             id: format!("procedure-{}", p.code),
             value: p.code.clone(),
@@ -120,7 +113,7 @@ async fn render(
         links.extend(labelled_errors(&c.fields, &errors, lang));
     }
     let page = CounterPage {
-        layout: layout(req, &branding, csrf, staff),
+        layout: layout(req, &site.branding, csrf, staff),
         errors: links,
         procedures,
         chosen,
@@ -149,6 +142,7 @@ pub struct ChooseQuery {
 pub async fn show_counter_form(
     req: HttpRequest,
     who: PageStaff,
+    state: web::Data<AppState>,
     csrf: Csrf,
     lang: Lang,
     query: web::Query<ChooseQuery>,
@@ -160,13 +154,10 @@ pub async fn show_counter_form(
     let procedure = match asked.as_str() {
         "" => None,
         code => {
-            let c = code.to_string();
-            let enabled = staff
-                .province
-                .db
-                .run(move |conn| store::procedure_enabled(conn, &c))
-                .await?;
-            catalog::national().get(code).filter(|_| enabled)
+            let site = staff.province.site(&state).await?;
+            catalog::national()
+                .get(code)
+                .filter(|p| site.enabled(&p.code))
         }
     };
     let errors = if procedure.is_none() && !asked.is_empty() {
@@ -184,7 +175,7 @@ pub async fn show_counter_form(
         values: &Map::new(),
         errors: &errors,
     };
-    render(&req, &staff, &csrf, lang, status, shown).await
+    render(&req, &state, &staff, &csrf, lang, status, shown).await
 }
 
 /// Files the dossier (`channel: counter`) and opens it; or shows the form again with errors.
@@ -215,64 +206,44 @@ pub async fn register_at_counter(
             errors: &no_such_procedure(),
         };
         let status = StatusCode::UNPROCESSABLE_ENTITY;
-        return render(&req, &staff, &csrf, lang, status, shown).await;
+        return render(&req, &state, &staff, &csrf, lang, status, shown).await;
     };
     let mut values = Map::new();
     for f in procedure.fields.iter().filter(|f| !f.is_file()) {
         values.insert(f.name.clone(), Value::String(sent(&f.name)));
     }
     let contact = sent("contact_email");
-    values.insert("contact_email".into(), Value::String(contact.clone()));
-    // Every mistake at once: the form's, then the email's.
-    let mut answers: Map<String, Value> = values
+    // An empty box is no answer: the form's rules say whether it may be left empty.
+    let answers: Map<String, Value> = values
         .iter()
-        .filter(|(k, v)| *k != "contact_email" && v.as_str().is_some_and(|s| !s.is_empty()))
+        .filter(|(_, v)| v.as_str().is_some_and(|s| !s.is_empty()))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let mut errors = procedure.validate(&answers).err().unwrap_or_default();
-    let email = match contact.as_str() {
-        "" => None,
-        text => match Email::parse(text) {
-            Ok(e) => Some(e.to_string()),
-            Err(m) => {
-                errors.insert("contact_email".into(), m);
-                None
-            }
-        },
+    values.insert("contact_email".into(), Value::String(contact.clone()));
+    let input = CounterInput {
+        procedure_code: procedure.code.clone(),
+        answers,
+        contact_email: Some(contact),
+        lang,
     };
-    if errors.is_empty() {
-        let ctx = mail_context(&staff.province, &state);
-        let tenant = staff.province.tenant.clone();
-        let sub = Submission {
-            procedure_code: procedure.code.clone(),
-            answers: std::mem::take(&mut answers),
-            channel: Channel::Counter,
-            citizen_id: None,
-            contact_email: email,
-            lang,
-            actor: staff.label(),
-        };
-        let filed = staff
-            .province
-            .db
-            .run(move |conn| submit(conn, &tenant, &ctx, &sub))
+    let filed =
+        app::staff::register_at_counter(&state, &staff.actor(), &staff.province.tenant, input)
             .await;
-        match filed {
-            Ok(d) => {
-                return Ok(session::see_other(&format!(
-                    "/manage/dossiers/{}?done=submit",
-                    d.tracking_code
-                )));
-            }
-            Err(AppError::Invalid(fields)) => errors = fields,
-            Err(e) => return Err(e),
+    let errors = match filed {
+        Ok(d) => {
+            return Ok(session::see_other(&format!(
+                "/manage/dossiers/{}?done=submit",
+                d.tracking_code
+            )));
         }
-    }
+        Err(AppError::Invalid(fields)) => fields,
+        Err(e) => return Err(e),
+    };
     let shown = Shown {
         procedure: Some(procedure),
         values: &values,
         errors: &errors,
     };
     let status = StatusCode::UNPROCESSABLE_ENTITY;
-    render(&req, &staff, &csrf, lang, status, shown).await
+    render(&req, &state, &staff, &csrf, lang, status, shown).await
 }

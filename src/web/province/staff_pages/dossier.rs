@@ -8,15 +8,17 @@ use serde::Deserialize;
 
 use super::queue::due_flag;
 use super::{action_label, layout};
+use crate::app::{self, App};
 use crate::catalog;
-use crate::dossiers::attachments::{self, AttachmentMeta, BlobStore, SchemaBlobs};
+use crate::dossiers::attachments::AttachmentMeta;
+use crate::dossiers::documents::{self, MissingDocument};
 use crate::dossiers::status::{Action, Actor, moves_from};
-use crate::dossiers::store::{self, DossierRow, EventRow};
-use crate::dossiers::tracking;
+use crate::dossiers::store::{DossierRow, EventRow};
 use crate::dossiers::view::procedure_name;
 use crate::error::{AppError, FieldErrors};
 use crate::lang::{Lang, Msg};
-use crate::tenancy::branding::{self, Branding};
+use crate::tenancy::branding::Branding;
+use crate::web::AppState;
 use crate::web::extract::StaffUser;
 use crate::web::pages::{Layout, tr};
 use crate::web::province::citizen_pages::view::{self, ErrorLink, date, local_time};
@@ -97,6 +99,8 @@ struct ManagedDossierPage {
     forms: Vec<MoveForm>,
     history: Vec<EventLine>,
     files: Vec<FileLine>,
+    /// Required documents not attached yet (`accept` is refused until they are).
+    missing: Vec<MissingDocument>,
     answers: Vec<(String, String)>,
 }
 
@@ -119,20 +123,15 @@ pub(super) struct Loaded {
     files: Vec<AttachmentMeta>,
 }
 
-pub(super) async fn load(staff: &StaffUser, code: String) -> Result<Loaded, AppError> {
-    staff
-        .province
-        .db
-        .run(move |conn| {
-            let dossier = store::find_by_code(conn, &code)?.ok_or(AppError::NotFound)?;
-            Ok(Loaded {
-                events: store::events(conn, dossier.id)?,
-                files: attachments::list(conn, dossier.id)?,
-                branding: branding::load(conn)?,
-                dossier,
-            })
-        })
-        .await
+pub(super) async fn load(app: &App, staff: &StaffUser, code: &str) -> Result<Loaded, AppError> {
+    let tenant = &staff.province.tenant;
+    let found = app::staff::dossier(app, &staff.actor(), tenant, code).await?;
+    Ok(Loaded {
+        branding: app::province_admin::branding(app, tenant).await?,
+        dossier: found.dossier,
+        events: found.events,
+        files: found.files,
+    })
 }
 
 /// The forms of the moves staff may make from the dossier's status (the contract's table).
@@ -221,8 +220,15 @@ pub(super) fn render(
         files,
     } = loaded;
     let forms = move_forms(&d, &attempt, lang);
+    let missing = documents::missing_for_view(&d, &files, lang);
     let mut errors = Vec::new();
     if let Some(msg) = &attempt.conflict {
+        errors.push(ErrorLink {
+            href: "#actions".into(),
+            message: msg.get(lang).to_string(),
+        });
+    }
+    if let Some(msg) = attempt.errors.get("action") {
         errors.push(ErrorLink {
             href: "#actions".into(),
             message: msg.get(lang).to_string(),
@@ -313,6 +319,7 @@ pub(super) fn render(
         forms,
         history,
         files,
+        missing,
         answers,
         code: d.tracking_code,
     };
@@ -329,6 +336,7 @@ pub struct DoneQuery {
 pub async fn show_managed_dossier(
     req: HttpRequest,
     who: PageStaff,
+    state: web::Data<AppState>,
     csrf: Csrf,
     lang: Lang,
     code: web::Path<String>,
@@ -337,7 +345,7 @@ pub async fn show_managed_dossier(
     let Some(staff) = who.0 else {
         return Ok(session::to_sign_in(&req));
     };
-    let loaded = load(&staff, tracking::normalize(&code)).await?;
+    let loaded = load(&state, &staff, &code).await?;
     let done = query.done.as_deref().and_then(Action::parse);
     render(&req, &staff, &csrf, lang, loaded, Attempt::default(), done)
 }
@@ -347,22 +355,14 @@ pub async fn show_managed_dossier(
 pub async fn download_managed_file(
     req: HttpRequest,
     who: PageStaff,
+    state: web::Data<AppState>,
     path: web::Path<(String, uuid::Uuid)>,
 ) -> Result<HttpResponse, AppError> {
     let Some(staff) = who.0 else {
         return Ok(session::to_sign_in(&req));
     };
     let (code, id) = path.into_inner();
-    let code = tracking::normalize(&code);
-    let (meta, bytes) = staff
-        .province
-        .db
-        .run(move |conn| {
-            let d = store::find_by_code(conn, &code)?.ok_or(AppError::NotFound)?;
-            let meta = attachments::find(conn, d.id, id)?.ok_or(AppError::NotFound)?;
-            let bytes = SchemaBlobs.get(conn, meta.blob_id)?;
-            Ok((meta, bytes))
-        })
-        .await?;
+    let (meta, bytes) =
+        app::staff::attachment(&state, &staff.actor(), &staff.province.tenant, &code, id).await?;
     Ok(file_response(&meta, bytes))
 }

@@ -6,11 +6,12 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::accounts::citizens::check_password;
-use crate::accounts::{Email, password, staff};
+use crate::accounts::staff;
+use crate::app::province_admin;
 use crate::error::AppError;
 use crate::lang::Lang;
-use crate::tenancy::branding::{self, Branding};
+use crate::tenancy::branding::Branding;
+use crate::web::AppState;
 use crate::web::extract::Province;
 use crate::web::pages::{Layout, tr};
 use crate::web::province::citizen_pages::view::{ErrorLink, FieldView};
@@ -94,21 +95,14 @@ fn password_page(
 #[get("/invitations/{token}")]
 pub async fn show_invitation(
     req: HttpRequest,
+    state: web::Data<AppState>,
     province: Province,
     csrf: Csrf,
     lang: Lang,
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let token = token.into_inner();
-    let (branding, account) = province
-        .db
-        .run(move |conn| {
-            Ok((
-                branding::load(conn)?,
-                staff::pending_invitation(conn, &token)?,
-            ))
-        })
-        .await?;
+    let branding = province_admin::branding(&state, &province.tenant).await?;
+    let account = province_admin::pending_invitation(&state, &province.tenant, &token).await?;
     match account {
         Some(account) => password_page(&req, &branding, &csrf, lang, &account, None),
         None => gone(&req, &branding, &csrf),
@@ -126,6 +120,7 @@ pub struct PasswordForm {
 #[post("/invitations/{token}")]
 pub async fn set_invited_password(
     req: HttpRequest,
+    state: web::Data<AppState>,
     province: Province,
     csrf: Csrf,
     lang: Lang,
@@ -134,30 +129,21 @@ pub async fn set_invited_password(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     csrf.verify(form.csrf.as_deref())?;
-    let token = token.into_inner();
-    let t = token.clone();
-    let (branding, account) = province
-        .db
-        .run(move |conn| Ok((branding::load(conn)?, staff::pending_invitation(conn, &t)?)))
-        .await?;
-    let Some(account) = account else {
-        return gone(&req, &branding, &csrf);
-    };
-    let email = Email::parse(&account.email).ok();
-    if let Err(m) = check_password(&form.password, email.as_ref()) {
-        let error = Some(m.get(lang).to_string());
-        return password_page(&req, &branding, &csrf, lang, &account, error);
-    }
-    let pw = form.password;
-    let hash = crate::web::in_span(move || password::hash(&pw)).await??;
-    let accepted = province
-        .db
-        .run(move |conn| staff::accept_invitation(conn, &token, &hash))
-        .await;
+    let branding = province_admin::branding(&state, &province.tenant).await?;
+    let accepted =
+        province_admin::accept_invitation(&state, &province.tenant, &token, form.password).await;
     match accepted {
         Ok(_) => Ok(session::see_other("/invitations/accepted")),
-        // Spent between the two reads: the same friendly page.
+        // Unknown, used or expired (also spent meanwhile): the same friendly page.
         Err(AppError::NotFound) => gone(&req, &branding, &csrf),
+        // A weak password: the form again, with the reason beside it.
+        Err(AppError::Invalid(fields)) => {
+            let account = province_admin::pending_invitation(&state, &province.tenant, &token)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let error = fields.get("password").map(|m| m.get(lang).to_string());
+            password_page(&req, &branding, &csrf, lang, &account, error)
+        }
         Err(e) => Err(e),
     }
 }
@@ -165,10 +151,11 @@ pub async fn set_invited_password(
 #[get("/invitations/accepted")]
 pub async fn show_invitation_done(
     req: HttpRequest,
+    state: web::Data<AppState>,
     province: Province,
     csrf: Csrf,
 ) -> Result<HttpResponse, AppError> {
-    let branding = province.db.run(branding::load).await?;
+    let branding = province_admin::branding(&state, &province.tenant).await?;
     let page = InvitationDonePage {
         layout: plain_layout(&req, &branding, &csrf),
     };

@@ -7,14 +7,11 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::dossier::{Attempt, load, render};
-use crate::dossiers::moves::{self, Move};
-use crate::dossiers::status::{Action, Actor};
-use crate::dossiers::store;
+use crate::app::{self, staff::MoveInput};
 use crate::dossiers::tracking;
 use crate::error::AppError;
 use crate::lang::{Lang, Msg};
 use crate::web::AppState;
-use crate::web::province::dossier_api::mail_context;
 use crate::web::session::{self, Csrf, PageStaff};
 
 #[derive(Debug, Default, Deserialize)]
@@ -58,21 +55,18 @@ pub async fn move_dossier(
     let Some(staff) = who.0 else {
         return Ok(session::sign_in_then(&format!("/manage/dossiers/{code}")));
     };
-    let Some(action) = Action::parse(&form.action).filter(|a| *a != Action::Submit) else {
-        let loaded = load(&staff, code).await?;
-        let attempt = Attempt {
-            conflict: Some(Msg::new("Thao tác không hợp lệ.", "Unknown action.")),
-            ..Attempt::default()
-        };
-        return render(&req, &staff, &csrf, lang, loaded, attempt, None);
-    };
+    let parsed = app::staff::parse_action(&form.action);
+    let action = parsed.as_ref().ok().copied();
     let mut attempt = Attempt {
-        action: Some(action),
+        action,
         note: form.note.clone(),
         due_on: form.due_on.trim().to_string(),
         fee_vnd: form.fee_vnd.trim().to_string(),
         ..Attempt::default()
     };
+    if let Err(AppError::Invalid(fields)) = parsed {
+        attempt.errors.extend(fields);
+    }
     let due_on = match attempt.due_on.as_str() {
         "" => None,
         text => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
@@ -106,28 +100,21 @@ pub async fn move_dossier(
         }
     };
     if attempt.errors.is_empty() {
-        let mut mv = Move::new(action, Actor::Staff, staff.label());
-        mv.note = Some(form.note);
-        mv.due_on = due_on;
-        mv.fee_vnd = fee_vnd;
-        mv.staff_id = Some(staff.account.id);
-        let ctx = mail_context(&staff.province, &state);
-        let tenant = staff.province.tenant.clone();
-        let cal = state.calendar.get(&state.db).await?;
-        let c = code.clone();
-        let moved = staff
-            .province
-            .db
-            .run(move |conn| {
-                let d = store::lock_by_code(conn, &c)?.ok_or(AppError::NotFound)?;
-                moves::apply(conn, &tenant, &ctx, cal.as_ref(), &d, &mv).map(|_| ())
-            })
-            .await;
+        let input = MoveInput {
+            action: form.action,
+            note: Some(form.note),
+            due_on,
+            fee_vnd,
+        };
+        let moved =
+            app::staff::move_dossier(&state, &staff.actor(), &staff.province.tenant, &code, input)
+                .await;
         match moved {
-            Ok(()) => {
+            Ok(d) => {
+                let done = action.map(|a| a.as_str()).unwrap_or_default();
                 return Ok(session::see_other(&format!(
-                    "/manage/dossiers/{code}?done={}",
-                    action.as_str()
+                    "/manage/dossiers/{}?done={done}",
+                    d.dossier.tracking_code
                 )));
             }
             Err(AppError::Invalid(fields)) => attempt.errors = fields,
@@ -135,7 +122,7 @@ pub async fn move_dossier(
             Err(e) => return Err(e),
         }
     }
-    let loaded = load(&staff, code).await?;
+    let loaded = load(&state, &staff, &code).await?;
     render(&req, &staff, &csrf, lang, loaded, attempt, None)
 }
 

@@ -6,11 +6,9 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::layout;
-use crate::catalog;
-use crate::dossiers::store;
+use crate::app::province_admin;
 use crate::error::AppError;
 use crate::lang::Lang;
-use crate::tenancy::branding;
 use crate::web::AppState;
 use crate::web::pages::Layout;
 use crate::web::session::{self, Csrf, PageAdmin};
@@ -40,6 +38,7 @@ pub struct SwitchedQuery {
 #[get("/manage/admin/procedures")]
 pub async fn show_procedure_switches(
     req: HttpRequest,
+    state: web::Data<AppState>,
     who: PageAdmin,
     csrf: Csrf,
     lang: Lang,
@@ -48,19 +47,16 @@ pub async fn show_procedure_switches(
     let Some(admin) = who.0 else {
         return Ok(session::to_sign_in(&req));
     };
-    let (branding, disabled) = admin
-        .province
-        .db
-        .run(|conn| Ok((branding::load(conn)?, store::disabled_procedures(conn)?)))
-        .await?;
-    let procedures: Vec<ProcedureSwitch> = catalog::national()
-        .all()
-        .iter()
-        .map(|p| ProcedureSwitch {
-            code: p.code.clone(),
-            name: p.name.get(lang).to_string(),
-            group: p.group.get(lang).to_string(),
-            enabled: !disabled.contains(&p.code),
+    let tenant = &admin.province.tenant;
+    let branding = province_admin::branding(&state, tenant).await?;
+    let switches = province_admin::procedures(&state, &admin.actor(), tenant).await?;
+    let procedures: Vec<ProcedureSwitch> = switches
+        .into_iter()
+        .map(|s| ProcedureSwitch {
+            code: s.procedure.code.clone(),
+            name: s.procedure.name.get(lang).to_string(),
+            group: s.procedure.group.get(lang).to_string(),
+            enabled: s.enabled,
         })
         .collect();
     let switched = query.switched.as_deref().and_then(|code| {
@@ -103,15 +99,9 @@ pub async fn switch_procedure(
         return Ok(session::sign_in_then("/manage/admin/procedures"));
     };
     let code = code.into_inner();
-    catalog::national().get(&code).ok_or(AppError::NotFound)?;
     let enabled = form.enabled == "true";
-    let c = code.clone();
-    admin
-        .province
-        .db
-        .run(move |conn| store::set_procedure_enabled(conn, &c, enabled))
-        .await?;
-    state.registry.sites().forget(&admin.province.tenant.schema);
+    let (actor, tenant) = (admin.actor(), &admin.province.tenant);
+    province_admin::set_procedure_enabled(&state, &actor, tenant, &code, enabled).await?;
     Ok(session::see_other(&format!(
         "/manage/admin/procedures?switched={code}#{code}"
     )))

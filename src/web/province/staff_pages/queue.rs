@@ -7,14 +7,15 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::layout;
+use crate::app;
 use crate::clock::today_vn;
-use crate::dossiers::queue::{self, QueueFilter};
+use crate::dossiers::queue::QueueFilter;
 use crate::dossiers::status::Status;
 use crate::dossiers::store::DossierRow;
 use crate::dossiers::view::procedure_name;
 use crate::error::AppError;
 use crate::lang::Lang;
-use crate::tenancy::branding;
+use crate::web::AppState;
 use crate::web::pages::{Layout, tr};
 use crate::web::province::citizen_pages::view::{ErrorLink, date, local_time};
 use crate::web::session::{self, Csrf, PageStaff, percent_encode};
@@ -112,6 +113,7 @@ fn href(status: Option<Status>, q: &str, page: i64) -> String {
 #[get("/manage")]
 pub async fn show_queue(
     req: HttpRequest,
+    state: web::Data<AppState>,
     who: PageStaff,
     csrf: Csrf,
     lang: Lang,
@@ -138,17 +140,10 @@ pub async fn show_queue(
         limit: PER_PAGE + 1,
         offset: (page - 1) * PER_PAGE,
     };
-    let (branding, counts, mut rows) = staff
-        .province
-        .db
-        .run(move |conn| {
-            Ok((
-                branding::load(conn)?,
-                queue::counts(conn)?,
-                queue::list(conn, &filter)?,
-            ))
-        })
-        .await?;
+    let tenant = &staff.province.tenant;
+    let branding = app::province_admin::branding(&state, tenant).await?;
+    let (counts, mut rows) =
+        app::staff::queue_with_counts(&state, &staff.actor(), tenant, filter).await?;
     let more = rows.len() as i64 > PER_PAGE;
     rows.truncate(PER_PAGE as usize);
     let count_of = |s: Status| {

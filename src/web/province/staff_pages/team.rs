@@ -8,13 +8,13 @@ use serde::Deserialize;
 
 use super::{CsrfForm, labelled_errors, layout};
 use crate::accounts::staff::{self, StaffAccount};
+use crate::app::App;
+use crate::app::province_admin::{self, InviteInput};
 use crate::error::{AppError, FieldErrors};
 use crate::lang::Lang;
-use crate::tenancy::branding;
 use crate::web::AppState;
 use crate::web::extract::StaffUser;
 use crate::web::pages::{Layout, tr};
-use crate::web::province::admin_api;
 use crate::web::province::citizen_pages::view::{ErrorLink, FieldView, OptionView};
 use crate::web::session::{self, Csrf, PageAdmin};
 
@@ -64,16 +64,15 @@ fn role_word(role: staff::StaffRole, lang: Lang) -> &'static str {
 
 async fn render(
     req: &HttpRequest,
+    app: &App,
     admin: &StaffUser,
     csrf: &Csrf,
     lang: Lang,
     shown: Shown<'_>,
 ) -> Result<HttpResponse, AppError> {
-    let (branding, list) = admin
-        .province
-        .db
-        .run(|conn| Ok((branding::load(conn)?, staff::list(conn)?)))
-        .await?;
+    let tenant = &admin.province.tenant;
+    let branding = province_admin::branding(app, tenant).await?;
+    let list = province_admin::team(app, &admin.actor(), tenant).await?;
     let members = list
         .into_iter()
         .map(|a: StaffAccount| Member {
@@ -149,6 +148,7 @@ pub struct TeamQuery {
 #[get("/manage/admin/staff")]
 pub async fn show_team(
     req: HttpRequest,
+    state: web::Data<AppState>,
     who: PageAdmin,
     csrf: Csrf,
     lang: Lang,
@@ -173,7 +173,7 @@ pub async fn show_team(
         notice: notice.to_string(),
         status: StatusCode::OK,
     };
-    render(&req, &admin, &csrf, lang, shown).await
+    render(&req, &state, &admin, &csrf, lang, shown).await
 }
 
 /// Invites as `POST /api/v1/manage/users` does; a taken email is 409 beside the email.
@@ -191,7 +191,19 @@ pub async fn invite_member(
     let Some(admin) = who.0 else {
         return Ok(session::sign_in_then("/manage/admin/staff"));
     };
-    let invited = admin_api::invite(&admin, &state, &form.email, &form.full_name, &form.role).await;
+    let input = InviteInput {
+        email: form.email.clone(),
+        full_name: form.full_name.clone(),
+        role: form.role.clone(),
+    };
+    let invited = province_admin::invite(
+        &state,
+        &admin.actor(),
+        &admin.province.tenant,
+        &admin.account.full_name,
+        input,
+    )
+    .await;
     let (status, errors) = match invited {
         Ok(_) => return Ok(session::see_other("/manage/admin/staff?done=invited")),
         Err(AppError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
@@ -207,10 +219,11 @@ pub async fn invite_member(
         notice: String::new(),
         status,
     };
-    render(&req, &admin, &csrf, lang, shown).await
+    render(&req, &state, &admin, &csrf, lang, shown).await
 }
 
 async fn set_member_active(
+    state: web::Data<AppState>,
     who: PageAdmin,
     csrf: Csrf,
     form: CsrfForm,
@@ -221,7 +234,8 @@ async fn set_member_active(
     let Some(admin) = who.0 else {
         return Ok(session::sign_in_then("/manage/admin/staff"));
     };
-    admin_api::set_active(&admin, id, active).await?;
+    let (actor, tenant) = (admin.actor(), &admin.province.tenant);
+    province_admin::set_active(&state, &actor, tenant, id, active).await?;
     let done = if active { "activated" } else { "deactivated" };
     Ok(session::see_other(&format!(
         "/manage/admin/staff?done={done}"
@@ -230,20 +244,22 @@ async fn set_member_active(
 
 #[post("/manage/admin/staff/{id}/deactivate")]
 pub async fn deactivate_member(
+    state: web::Data<AppState>,
     who: PageAdmin,
     csrf: Csrf,
     id: web::Path<uuid::Uuid>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    set_member_active(who, csrf, form.into_inner(), id.into_inner(), false).await
+    set_member_active(state, who, csrf, form.into_inner(), id.into_inner(), false).await
 }
 
 #[post("/manage/admin/staff/{id}/activate")]
 pub async fn activate_member(
+    state: web::Data<AppState>,
     who: PageAdmin,
     csrf: Csrf,
     id: web::Path<uuid::Uuid>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
-    set_member_active(who, csrf, form.into_inner(), id.into_inner(), true).await
+    set_member_active(state, who, csrf, form.into_inner(), id.into_inner(), true).await
 }

@@ -7,13 +7,13 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::layout;
+use crate::app::province_admin;
 use crate::clock::today_vn;
 use crate::error::AppError;
 use crate::lang::Lang;
 use crate::metering::Metric;
 use crate::metering::usage;
 use crate::period::Period;
-use crate::tenancy::branding;
 use crate::web::AppState;
 use crate::web::pages::Layout;
 use crate::web::session::{self, Csrf, PageAdmin};
@@ -63,17 +63,11 @@ pub async fn show_usage(
         Some(p) => Period::parse(p).map_err(|m| AppError::invalid("period", m))?,
         None => now,
     };
-    let branding = admin.province.db.run(branding::load).await?;
-    let id = admin.province.tenant.id;
-    let (totals, days) = state
-        .db
-        .control_async(move |conn| {
-            Ok((
-                usage::for_period(conn, id, period)?,
-                usage::daily(conn, id, period)?,
-            ))
-        })
-        .await?;
+    let tenant = &admin.province.tenant;
+    let branding = province_admin::branding(&state, tenant).await?;
+    let (totals, days) =
+        province_admin::usage(&state, &admin.actor(), tenant, period, true).await?;
+    let days = days.unwrap_or_default();
     let metrics = Metric::ALL
         .iter()
         .map(|m| {
