@@ -171,29 +171,29 @@ pub async fn invite(
         return Err(AppError::Invalid(errors));
     };
     let ctx = app.mail_context(tenant);
+    let door = door(app, tenant);
     let tenant = tenant.clone();
     let inviter = inviter_name.to_string();
-    door(app, &tenant.clone())
-        .run(move |conn| {
-            let (account, token) = staff::invite(conn, &email, &input.full_name, role)?;
-            crate::metering::record_seats(conn, &tenant, &format!("staff:{}:granted", account.id))?;
-            let link = format!("{}/invitations/{token}", ctx.site_url);
-            let (subject, body) =
-                invitation_mail(&ctx.province, &inviter, &account.full_name, role, &link);
-            outbox::enqueue(
-                conn,
-                tenant.id,
-                &NewMail {
-                    kind: "staff_invitation",
-                    dossier_id: None,
-                    to: &account.email,
-                    subject: &subject,
-                    body: &body,
-                },
-            )?;
-            Ok(account)
-        })
-        .await
+    door.run(move |conn| {
+        let (account, token) = staff::invite(conn, &email, &input.full_name, role)?;
+        crate::metering::record_seats(conn, &tenant, &format!("staff:{}:granted", account.id))?;
+        let link = format!("{}/invitations/{token}", ctx.site_url);
+        let (subject, body) =
+            invitation_mail(&ctx.province, &inviter, &account.full_name, role, &link);
+        outbox::enqueue(
+            conn,
+            tenant.id,
+            &NewMail {
+                kind: "staff_invitation",
+                dossier_id: None,
+                to: &account.email,
+                subject: &subject,
+                body: &body,
+            },
+        )?;
+        Ok(account)
+    })
+    .await
 }
 
 pub use crate::notify::invitation::invitation_mail;
@@ -218,20 +218,20 @@ pub async fn set_active(
             ),
         ));
     }
+    let door = door(app, tenant);
     let tenant = tenant.clone();
-    door(app, &tenant.clone())
-        .run(move |conn| {
-            let account = staff::set_active(conn, id, active)?;
-            if active {
-                let key = format!(
-                    "staff:{id}:activated:{}",
-                    chrono::Utc::now().timestamp_millis()
-                );
-                crate::metering::record_seats(conn, &tenant, &key)?;
-            }
-            Ok(account)
-        })
-        .await
+    door.run(move |conn| {
+        let account = staff::set_active(conn, id, active)?;
+        if active {
+            let key = format!(
+                "staff:{id}:activated:{}",
+                chrono::Utc::now().timestamp_millis()
+            );
+            crate::metering::record_seats(conn, &tenant, &key)?;
+        }
+        Ok(account)
+    })
+    .await
 }
 
 /// The province's usage of a period as the operator sees it, and, when asked, day by day.
