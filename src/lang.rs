@@ -2,7 +2,6 @@
 
 use std::borrow::Cow;
 
-use actix_web::HttpRequest;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -14,25 +13,6 @@ pub enum Lang {
 }
 
 impl Lang {
-    /// `?lang=` wins, then the `lang` cookie, then the first language of `Accept-Language`.
-    pub fn of(req: &HttpRequest) -> Lang {
-        let query_lang = req.query_string().split('&').find_map(|pair| {
-            let (k, v) = pair.split_once('=')?;
-            (k == "lang").then(|| Lang::parse(v)).flatten()
-        });
-        if let Some(lang) = query_lang {
-            return lang;
-        }
-        if let Some(lang) = req.cookie("lang").and_then(|c| Lang::parse(c.value())) {
-            return lang;
-        }
-        req.headers()
-            .get(actix_web::http::header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .map(Lang::from_accept_language)
-            .unwrap_or_default()
-    }
-
     pub fn parse(code: &str) -> Option<Lang> {
         match code.trim().to_ascii_lowercase().as_str() {
             "vi" => Some(Lang::Vi),
@@ -103,16 +83,6 @@ impl Msg {
             Lang::Vi => &self.vi,
             Lang::En => &self.en,
         }
-    }
-}
-
-/// The request's language as an extractor.
-impl actix_web::FromRequest for Lang {
-    type Error = std::convert::Infallible;
-    type Future = std::future::Ready<Result<Lang, Self::Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        std::future::ready(Ok(Lang::of(req)))
     }
 }
 

@@ -31,18 +31,21 @@ pub fn close_in(
     Ok(invoices)
 }
 
+/// A closed period: its invoices, and how many of them this close pushed to the provider.
+#[derive(Debug)]
+pub struct Closed {
+    pub invoices: Vec<Invoice>,
+    pub pushed: usize,
+}
+
 /// Closes `period` now, then (committed) pushes its invoices to the payment provider outside
 /// any transaction. A push failure is recorded on the invoice and retried by `send` or the
 /// billing job with the same idempotency keys; the invoices returned show it.
-pub async fn close_period(
-    app: &App,
-    actor: Actor,
-    period: Period,
-) -> Result<Vec<Invoice>, AppError> {
+pub async fn close_period(app: &App, actor: Actor, period: Period) -> Result<Closed, AppError> {
     app.db
         .control_async(move |conn| close_in(conn, &actor, period, crate::clock::now()))
         .await?;
-    crate::billing::send::push_unsent(
+    let pushed = crate::billing::send::push_unsent(
         &app.db,
         app.invoices.as_ref(),
         Some(period.to_string()),
@@ -50,7 +53,9 @@ pub async fn close_period(
     )
     .await?;
     let p = period.to_string();
-    app.db
+    let invoices = app
+        .db
         .control_async(move |conn| invoice::for_period(conn, &p))
-        .await
+        .await?;
+    Ok(Closed { invoices, pushed })
 }

@@ -92,3 +92,116 @@ pub async fn attach(
     })
     .await
 }
+
+/// Whether the province offers `code` (its switch is on).
+pub async fn procedure_enabled(db: &TenantDb, code: String) -> Result<bool, AppError> {
+    db.run(move |conn| store::procedure_enabled(conn, &code))
+        .await
+}
+
+/// Files a dossier online for the signed-in citizen (the API; the pages file their draft).
+pub async fn submit_online(
+    db: &TenantDb,
+    tenant: std::sync::Arc<Tenant>,
+    mail: crate::notify::messages::MailContext,
+    sub: crate::dossiers::submit::Submission,
+) -> Result<store::DossierRow, AppError> {
+    db.run(move |conn| crate::dossiers::submit::submit(conn, &tenant, &mail, &sub))
+        .await
+}
+
+/// The citizen's own dossiers, newest first.
+pub async fn my_dossiers(
+    db: &TenantDb,
+    citizen: uuid::Uuid,
+) -> Result<Vec<store::DossierRow>, AppError> {
+    db.run(move |conn| store::list_for_citizen(conn, citizen))
+        .await
+}
+
+/// One of the citizen's files of their own dossier, with its bytes.
+pub async fn download(
+    db: &TenantDb,
+    citizen: uuid::Uuid,
+    code: String,
+    id: uuid::Uuid,
+) -> Result<(AttachmentMeta, Vec<u8>), AppError> {
+    db.run(move |conn| {
+        let d = store::find_owned(conn, &code, citizen)?;
+        let meta = attachments::find(conn, d.id, id)?.ok_or(AppError::NotFound)?;
+        let bytes = attachments::BlobStore::get(&SchemaBlobs, conn, meta.blob_id)?;
+        Ok((meta, bytes))
+    })
+    .await
+}
+
+/// A citizen's move on their own dossier (withdraw, supplement), with its mail.
+pub async fn citizen_move(
+    db: &TenantDb,
+    cx: crate::payments::MoveContext,
+    citizen: uuid::Uuid,
+    code: String,
+    mv: crate::dossiers::moves::Move,
+    lang: Lang,
+) -> Result<DossierView, AppError> {
+    db.run(move |conn| {
+        let d = store::lock_owned(conn, &code, citizen)?;
+        let d = crate::dossiers::moves::apply_by_citizen(
+            conn,
+            &cx.tenant,
+            &cx.mail,
+            cx.calendar.as_ref(),
+            &d,
+            &mv,
+        )?;
+        let events = store::events(conn, d.id)?;
+        let files = attachments::list(conn, d.id)?;
+        Ok(DossierView::new(d, events, files, lang))
+    })
+    .await
+}
+
+/// The dossier as its reader sees it, after a move made elsewhere (payment).
+pub async fn view(
+    db: &TenantDb,
+    d: store::DossierRow,
+    lang: Lang,
+) -> Result<DossierView, AppError> {
+    db.run(move |conn| {
+        let events = store::events(conn, d.id)?;
+        let files = attachments::list(conn, d.id)?;
+        Ok(DossierView::new(d, events, files, lang))
+    })
+    .await
+}
+
+/// Rates the citizen's own finished dossier, once.
+pub async fn rate(
+    db: &TenantDb,
+    citizen: uuid::Uuid,
+    code: String,
+    score: i64,
+    comment: Option<String>,
+) -> Result<(), AppError> {
+    db.run(move |conn| {
+        let d = store::lock_owned(conn, &code, citizen)?;
+        crate::dossiers::ratings::rate(conn, &d, score, comment.as_deref())
+    })
+    .await
+}
+
+/// Tracking without sign-in: the dossier's public view when the citizen ID matches its
+/// applicant's (12 digits), else 404, the same as for a code that does not exist.
+pub async fn track(
+    db: &TenantDb,
+    code: String,
+    id_number: String,
+) -> Result<crate::dossiers::view::TrackingView, AppError> {
+    db.run(move |conn| {
+        let d = store::find_by_code(conn, &code)?
+            .filter(|d| id_number.len() == 12 && d.applicant_id_number == id_number)
+            .ok_or(AppError::NotFound)?;
+        Ok(crate::dossiers::view::TrackingView::from(d))
+    })
+    .await
+}

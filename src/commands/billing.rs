@@ -19,11 +19,19 @@ pub fn close_period(settings: &Settings, period: &str) -> Outcome {
         .map_err(|e| Failure::new(1, format!("runtime: {e}")))?;
     // The same action as the console's: closed, audited, then pushed to the provider (Stripe)
     // when one is configured; a failed push shows below and is retried by `send` or the job.
-    let invoices = runtime.block_on(crate::app::billing::close_period(
+    let closed = runtime.block_on(crate::app::billing::close_period(
         &app,
         Actor::cli(),
         period,
     ))?;
+    if app.invoices.name() != "offline" {
+        println!(
+            "{} invoice(s) pushed to {}",
+            closed.pushed,
+            app.invoices.name()
+        );
+    }
+    let invoices = closed.invoices;
     for i in &invoices {
         println!(
             "{}  {:<16} {:>18}  {}",

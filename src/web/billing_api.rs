@@ -39,7 +39,9 @@ async fn close_period(
     form: web::Json<CloseForm>,
 ) -> Result<HttpResponse, AppError> {
     let period = Period::parse(&form.period).map_err(|m| AppError::invalid("period", m))?;
-    let invoices = crate::app::billing::close_period(&state, user.actor(), period).await?;
+    let invoices = crate::app::billing::close_period(&state, user.actor(), period)
+        .await?
+        .invoices;
     Ok(HttpResponse::Ok().json(json!({ "invoices": invoices })))
 }
 

@@ -2,9 +2,11 @@
 
 pub mod billing_api;
 pub mod citizen_auth;
+mod error_http;
 pub mod extract;
 mod health;
 pub mod invoice_pages;
+mod lang_http;
 pub mod leasing_api;
 mod middleware;
 mod national;

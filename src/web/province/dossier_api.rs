@@ -5,16 +5,14 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::citizen::{NewAttachment, Reader, attach, read_dossier};
+use crate::app::citizen::{self, NewAttachment, Reader, attach, read_dossier};
 use crate::catalog;
-use crate::dossiers::attachments::{self, SchemaBlobs};
-use crate::dossiers::moves::{self, Move};
-use crate::dossiers::ratings;
+use crate::dossiers::attachments;
+use crate::dossiers::moves::Move;
 use crate::dossiers::status::{Action, Actor};
-use crate::dossiers::store;
-use crate::dossiers::submit::{Channel, Submission, submit};
+use crate::dossiers::submit::{Channel, Submission};
 use crate::dossiers::tracking;
-use crate::dossiers::view::{DossierSummary, DossierView, TrackingView};
+use crate::dossiers::view::DossierSummary;
 use crate::error::AppError;
 use crate::lang::{Lang, Msg};
 use crate::notify::messages::MailContext;
@@ -85,11 +83,7 @@ async fn get_procedure(
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let code = code.into_inner();
-    let c = code.clone();
-    let enabled = province
-        .db
-        .run(move |conn| store::procedure_enabled(conn, &c))
-        .await?;
+    let enabled = citizen::procedure_enabled(&province.db, code.clone()).await?;
     let p = catalog::national()
         .get(&code)
         .filter(|_| enabled)
@@ -124,10 +118,7 @@ async fn submit_dossier(
         lang,
         actor: format!("citizen:{}", citizen.id),
     };
-    let dossier = province
-        .db
-        .run(move |conn| submit(conn, &tenant, &ctx, &sub))
-        .await?;
+    let dossier = citizen::submit_online(&province.db, tenant, ctx, sub).await?;
     Ok(HttpResponse::Created().json(json!({
         "tracking_code": dossier.tracking_code,
         "status": dossier.status,
@@ -140,10 +131,7 @@ async fn list_my_dossiers(
     province: Province,
     lang: Lang,
 ) -> Result<HttpResponse, AppError> {
-    let rows = province
-        .db
-        .run(move |conn| store::list_for_citizen(conn, citizen.id))
-        .await?;
+    let rows = citizen::my_dossiers(&province.db, citizen.id).await?;
     let list: Vec<DossierSummary> = rows
         .into_iter()
         .map(|d| DossierSummary::new(d, lang))
@@ -192,7 +180,9 @@ async fn upload_attachment(
         return Err(crate::app::documents::too_large(site_max));
     }
     let field = parts.text("field").map(str::to_string);
-    if field.as_ref().is_some_and(|f| f.len() > 64) {
+    // `field` twice: which document would the file answer?
+    let fields_sent = parts.texts.iter().filter(|(k, _)| k == "field").count();
+    if fields_sent > 1 || field.as_ref().is_some_and(|f| f.len() > 64) {
         return Err(AppError::bad_request(
             "malformed",
             Msg::new("Dữ liệu tải lên không hợp lệ.", "The upload is malformed."),
@@ -228,15 +218,7 @@ async fn download_attachment(
 ) -> Result<HttpResponse, AppError> {
     let (code, id) = path.into_inner();
     let code = tracking::normalize(&code);
-    let (meta, bytes) = province
-        .db
-        .run(move |conn| {
-            let d = store::find_owned(conn, &code, citizen.id)?;
-            let meta = attachments::find(conn, d.id, id)?.ok_or(AppError::NotFound)?;
-            let bytes = attachments::BlobStore::get(&SchemaBlobs, conn, meta.blob_id)?;
-            Ok((meta, bytes))
-        })
-        .await?;
+    let (meta, bytes) = citizen::download(&province.db, citizen.id, code, id).await?;
     Ok(file_response(&meta, bytes))
 }
 
@@ -291,23 +273,19 @@ async fn citizen_move(
     action: Action,
     form: CitizenMoveForm,
 ) -> Result<HttpResponse, AppError> {
-    let ctx = mail_context(&province, &state);
-    let tenant = province.tenant.clone();
-    let code = tracking::normalize(&code);
-    let cal = state.calendar.get(&state.db).await?;
-    let view = province
-        .db
-        .run(move |conn| {
-            let d = store::lock_owned(conn, &code, citizen.id)?;
-            let mut mv = Move::new(action, Actor::Citizen, format!("citizen:{}", citizen.id));
-            mv.note = form.note;
-            mv.answers = form.fields;
-            let d = moves::apply_by_citizen(conn, &tenant, &ctx, cal.as_ref(), &d, &mv)?;
-            let events = store::events(conn, d.id)?;
-            let files = attachments::list(conn, d.id)?;
-            Ok(DossierView::new(d, events, files, lang))
-        })
-        .await?;
+    let cx = move_context(&province, &state).await?;
+    let mut mv = Move::new(action, Actor::Citizen, format!("citizen:{}", citizen.id));
+    mv.note = form.note;
+    mv.answers = form.fields;
+    let view = citizen::citizen_move(
+        &province.db,
+        cx,
+        citizen.id,
+        tracking::normalize(&code),
+        mv,
+        lang,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -383,14 +361,7 @@ async fn pay_dossier(
             (actix_web::http::StatusCode::ACCEPTED, Some(url), dossier)
         }
     };
-    let view = province
-        .db
-        .run(move |conn| {
-            let events = store::events(conn, d.id)?;
-            let files = attachments::list(conn, d.id)?;
-            Ok(DossierView::new(d, events, files, lang))
-        })
-        .await?;
+    let view = citizen::view(&province.db, d, lang).await?;
     Ok(match url {
         None => HttpResponse::Ok().json(view),
         Some(url) => {
@@ -416,13 +387,7 @@ async fn rate_dossier(
 ) -> Result<HttpResponse, AppError> {
     let code = tracking::normalize(&code);
     let RatingForm { score, comment } = form.into_inner();
-    province
-        .db
-        .run(move |conn| {
-            let d = store::lock_owned(conn, &code, citizen.id)?;
-            ratings::rate(conn, &d, score, comment.as_deref())
-        })
-        .await?;
+    citizen::rate(&province.db, citizen.id, code, score, comment).await?;
     Ok(HttpResponse::Created().json(json!({ "score": score })))
 }
 
@@ -445,14 +410,6 @@ async fn track_dossier(
         .chars()
         .filter(char::is_ascii_digit)
         .collect();
-    let view = province
-        .db
-        .run(move |conn| {
-            let d = store::find_by_code(conn, &code)?
-                .filter(|d| id_number.len() == 12 && d.applicant_id_number == id_number)
-                .ok_or(AppError::NotFound)?;
-            Ok(TrackingView::from(d))
-        })
-        .await?;
+    let view = citizen::track(&province.db, code, id_number).await?;
     Ok(HttpResponse::Ok().json(view))
 }
