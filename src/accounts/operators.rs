@@ -43,15 +43,6 @@ pub struct OperatorAccount {
     pub role: OperatorRole,
 }
 
-impl OperatorAccount {
-    /// As an actor of the application layer.
-    pub fn actor(&self) -> crate::app::Actor {
-        crate::app::Actor::Operator {
-            email: self.email.clone(),
-            role: self.role,
-        }
-    }
-}
 
 type Row = (uuid::Uuid, String, String, String, String, bool);
 

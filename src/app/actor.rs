@@ -55,3 +55,14 @@ impl Actor {
         }
     }
 }
+
+/// Here rather than in `accounts`: the accounts know nothing of the application layer.
+impl crate::accounts::operators::OperatorAccount {
+    /// As an actor of the application layer.
+    pub fn actor(&self) -> Actor {
+        Actor::Operator {
+            email: self.email.clone(),
+            role: self.role,
+        }
+    }
+}

@@ -10,6 +10,7 @@ pub mod actor;
 pub mod billing;
 pub mod citizen;
 pub mod documents;
+pub mod fees;
 pub mod invoices;
 pub mod leasing;
 pub mod province_admin;
@@ -71,6 +72,19 @@ impl App {
     pub fn province_url(&self, tenant: &Tenant) -> String {
         let host = format!("{}.{}", tenant.slug, self.registry.base_domain());
         self.settings.url_for_host(&host)
+    }
+
+    /// What a dossier move needs besides the connection: the province, its mail context and
+    /// the working-day calendar.
+    pub async fn move_context(
+        &self,
+        tenant: Arc<Tenant>,
+    ) -> Result<crate::payments::MoveContext, AppError> {
+        Ok(crate::payments::MoveContext {
+            mail: self.mail_context(&tenant),
+            calendar: self.calendar.get(&self.db).await?,
+            tenant,
+        })
     }
 
     /// A province's name and site address, for its mails.

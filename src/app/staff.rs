@@ -21,7 +21,6 @@ use crate::dossiers::tracking;
 use crate::dossiers::view::DossierView;
 use crate::error::{AppError, FieldErrors};
 use crate::lang::{Lang, Msg};
-use crate::payments::MoveContext;
 use crate::tenancy::Tenant;
 
 /// The province's door.
@@ -149,7 +148,7 @@ pub async fn move_dossier(
 ) -> Result<ManagedDossier, AppError> {
     let staff_id = actor.staff()?;
     let action = parse_action(&input.action)?;
-    let cx = MoveContext::for_tenant(tenant.clone(), app).await?;
+    let cx = app.move_context(tenant.clone()).await?;
     let mut mv = Move::new(action, status::Actor::Staff, actor.audit_name());
     mv.note = input.note;
     mv.due_on = input.due_on;

@@ -108,19 +108,6 @@ pub struct MoveContext {
     pub calendar: Arc<crate::calendar::Calendar>,
 }
 
-impl MoveContext {
-    pub async fn for_tenant(
-        tenant: Arc<Tenant>,
-        app: &crate::app::App,
-    ) -> Result<MoveContext, AppError> {
-        Ok(MoveContext {
-            mail: app.mail_context(&tenant),
-            calendar: app.calendar.get(&app.db).await?,
-            tenant,
-        })
-    }
-}
-
 /// The citizen's `pay`: checks the dossier is theirs and awaits payment, asks the provider
 /// (outside any transaction), then records the payment and, when confirmed, moves the dossier.
 pub async fn pay(

@@ -237,7 +237,7 @@ async fn receive_provider_event(
     // A dossier fee is settled in its province's door first (idempotently: a concurrent
     // delivery of the same event finds the payment confirmed and changes nothing), then the
     // event is stored.
-    let settled = crate::payments::stripe::settle_event(&state, &event).await?;
+    let settled = crate::app::fees::settle_event(&state, &event).await?;
     let outcome = state
         .db
         .control_async(move |conn| provider_events::apply(conn, &id, &event, settled))

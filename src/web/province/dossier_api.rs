@@ -47,7 +47,7 @@ pub fn mail_context(province: &Province, state: &AppState) -> MailContext {
 
 /// What a move needs besides the connection: the province, its mail context, the calendar.
 pub async fn move_context(province: &Province, state: &AppState) -> Result<MoveContext, AppError> {
-    MoveContext::for_tenant(province.tenant.clone(), state).await
+    state.move_context(province.tenant.clone()).await
 }
 
 /// `GET /api/v1/procedures`: the enabled procedures, in the request's language.
