@@ -36,6 +36,14 @@ pub fn close_period(settings: &Settings, period: &str) -> Outcome {
             }
         );
     }
+    if app.invoices.name() != "offline" {
+        // Those at the provider now (a failed push shows above as `failed`).
+        let pushed = invoices
+            .iter()
+            .filter(|i| i.provider_status.as_deref() == Some("sent"))
+            .count();
+        println!("{pushed} invoice(s) pushed to {}", app.invoices.name());
+    }
     let total: i64 = invoices.iter().map(|i| i.total_vnd).sum();
     println!(
         "{period}: {} invoice(s), {} in total (year {})",
