@@ -10,6 +10,7 @@ pub mod actor;
 pub mod billing;
 pub mod invoices;
 pub mod leasing;
+pub mod operators;
 pub mod tenants;
 
 use std::sync::Arc;
