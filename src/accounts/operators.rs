@@ -43,7 +43,6 @@ pub struct OperatorAccount {
     pub role: OperatorRole,
 }
 
-
 type Row = (uuid::Uuid, String, String, String, String, bool);
 
 fn columns() -> (

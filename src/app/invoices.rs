@@ -116,3 +116,76 @@ pub async fn send(app: &App, actor: &Actor, number: &str) -> Result<Invoice, App
         )),
     }
 }
+
+/// An invoice status to filter a list by.
+pub fn parse_status(status: Option<&str>) -> Result<Option<String>, AppError> {
+    match status.filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s @ ("finalized" | "paid" | "void")) => Ok(Some(s.to_string())),
+        Some(_) => Err(AppError::invalid(
+            "status",
+            Msg::new(
+                "Trạng thái là finalized, paid hoặc void.",
+                "The status is finalized, paid or void.",
+            ),
+        )),
+    }
+}
+
+/// A period's invoices, only those of `status` when given (API list and console page).
+pub async fn list(
+    app: &App,
+    period: crate::period::Period,
+    status: Option<String>,
+) -> Result<Vec<Invoice>, AppError> {
+    let list = app
+        .db
+        .control_async(move |conn| invoice::for_period(conn, &period.to_string()))
+        .await?;
+    Ok(list
+        .into_iter()
+        .filter(|i| status.as_ref().is_none_or(|s| &i.status == s))
+        .collect())
+}
+
+/// One invoice by number; 404 when there is none.
+pub async fn find(app: &App, number: &str) -> Result<Invoice, AppError> {
+    let number = number.to_string();
+    app.db
+        .control_async(move |conn| invoice::by_number(conn, &number)?.ok_or(AppError::NotFound))
+        .await
+}
+
+/// A province's own invoices (its admin's API and pages).
+pub async fn of_province(
+    app: &App,
+    tenant: crate::tenancy::TenantId,
+) -> Result<Vec<Invoice>, AppError> {
+    app.db
+        .control_async(move |conn| invoice::for_tenant(conn, tenant.0))
+        .await
+}
+
+/// Applies a payment provider's event `id` whose signature the caller checked: once (a replay
+/// answers `duplicate: applied before`). A dossier fee is settled in its province's door first
+/// (idempotently: a concurrent delivery of the same event finds the payment confirmed and
+/// changes nothing), then the event is stored; returns what it did.
+pub async fn apply_provider_event(
+    app: &App,
+    id: String,
+    event: serde_json::Value,
+) -> Result<String, AppError> {
+    use crate::billing::provider_events;
+    let i = id.clone();
+    if app
+        .db
+        .control_async(move |conn| provider_events::seen(conn, &i))
+        .await?
+    {
+        return Ok("duplicate: applied before".into());
+    }
+    let settled = super::fees::settle_event(app, &event).await?;
+    app.db
+        .control_async(move |conn| provider_events::apply(conn, &id, &event, settled))
+        .await
+}

@@ -202,3 +202,13 @@ pub fn decline_subscription(
         Ok(r)
     })
 }
+
+/// Every plan, cheapest first (operator API and console, the national form).
+pub async fn plans(app: &App) -> Result<Vec<Plan>, AppError> {
+    app.db.control_async(plans::list).await
+}
+
+/// Subscription requests, newest first.
+pub async fn subscription_requests(app: &App) -> Result<Vec<Request>, AppError> {
+    app.db.control_async(subscriptions::list).await
+}

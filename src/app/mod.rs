@@ -13,6 +13,7 @@ pub mod documents;
 pub mod fees;
 pub mod invoices;
 pub mod leasing;
+pub mod operators;
 pub mod province_admin;
 pub mod staff;
 pub mod tenants;

@@ -1,4 +1,4 @@
-//! The operator's actions on provinces: create (API and CLI), suspend and resume.
+//! The operator's actions on provinces (create, suspend, resume) and what it reads of them.
 
 use serde_json::json;
 
@@ -6,6 +6,9 @@ use super::{Actor, App};
 use crate::accounts::Email;
 use crate::audit::{self, Action};
 use crate::error::{AppError, FieldErrors};
+use crate::leasing::LeaseView;
+use crate::metering::usage::{self, Usage};
+use crate::period::Period;
 use crate::tenancy::provision::{NewTenant, provision_in};
 use crate::tenancy::{Tenant, TenantStatus, store};
 
@@ -86,4 +89,60 @@ pub fn set_status(
     })?;
     app.registry.reload()?;
     Ok(tenant)
+}
+
+/// Every province, for the operator (API list, console dashboard).
+pub async fn list(app: &App) -> Result<Vec<Tenant>, AppError> {
+    app.db.control_async(store::list).await
+}
+
+/// One province by slug; 404 when there is none.
+pub async fn find(app: &App, slug: &str) -> Result<Tenant, AppError> {
+    let slug = slug.to_string();
+    app.db
+        .control_async(move |conn| store::find_by_slug(conn, &slug)?.ok_or(AppError::NotFound))
+        .await
+}
+
+/// A province's usage in `period`; 404 when there is no such province.
+pub async fn usage(app: &App, slug: &str, period: Period) -> Result<Usage, AppError> {
+    let slug = slug.to_string();
+    app.db
+        .control_async(move |conn| {
+            let t = store::find_by_slug(conn, &slug)?.ok_or(AppError::NotFound)?;
+            usage::for_period(conn, t.id, period)
+        })
+        .await
+}
+
+/// Every province with its usage in `period` (the console's dashboard), one transaction.
+pub async fn list_with_usage(app: &App, period: Period) -> Result<Vec<(Tenant, Usage)>, AppError> {
+    app.db
+        .control_async(move |conn| {
+            let tenants = store::list(conn)?;
+            let mut rows = Vec::with_capacity(tenants.len());
+            for t in tenants {
+                let u = usage::for_period(conn, t.id, period)?;
+                rows.push((t, u));
+            }
+            Ok(rows)
+        })
+        .await
+}
+
+/// One province, its usage in `period` and its leases (the console's province page).
+pub async fn usage_and_leases(
+    app: &App,
+    slug: &str,
+    period: Period,
+) -> Result<(Tenant, Usage, Vec<LeaseView>), AppError> {
+    let slug = slug.to_string();
+    app.db
+        .control_async(move |conn| {
+            let t = store::find_by_slug(conn, &slug)?.ok_or(AppError::NotFound)?;
+            let u = usage::for_period(conn, t.id, period)?;
+            let leases = crate::leasing::history(conn, t.id)?;
+            Ok((t, u, leases))
+        })
+        .await
 }

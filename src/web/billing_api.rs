@@ -5,7 +5,6 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::app::invoices;
-use crate::billing::invoice;
 use crate::clock::today_vn;
 use crate::error::AppError;
 use crate::period::Period;
@@ -62,27 +61,8 @@ async fn list_invoices(
         Some(p) => Period::parse(p).map_err(|m| AppError::invalid("period", m))?,
         None => Period::of(today_vn()).prev(),
     };
-    let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(s @ ("finalized" | "paid" | "void")) => Some(s.to_string()),
-        Some(_) => {
-            return Err(AppError::invalid(
-                "status",
-                crate::lang::Msg::new(
-                    "Trạng thái là finalized, paid hoặc void.",
-                    "The status is finalized, paid or void.",
-                ),
-            ));
-        }
-    };
-    let list = state
-        .db
-        .control_async(move |conn| invoice::for_period(conn, &period.to_string()))
-        .await?;
-    let list: Vec<_> = list
-        .into_iter()
-        .filter(|i| status.as_ref().is_none_or(|s| &i.status == s))
-        .collect();
+    let status = invoices::parse_status(query.status.as_deref())?;
+    let list = invoices::list(&state, period, status).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -92,12 +72,7 @@ async fn get_invoice(
     state: web::Data<AppState>,
     number: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let number = number.into_inner();
-    let inv = state
-        .db
-        .control_async(move |conn| invoice::by_number(conn, &number))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let inv = invoices::find(&state, &number).await?;
     Ok(HttpResponse::Ok().json(inv))
 }
 
@@ -159,13 +134,8 @@ async fn list_own_invoices(
     AdminUser(admin): AdminUser,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let id = admin.province.tenant.id.0;
-    Ok(HttpResponse::Ok().json(
-        state
-            .db
-            .control_async(move |conn| invoice::for_tenant(conn, id))
-            .await?,
-    ))
+    let id = admin.province.tenant.id;
+    Ok(HttpResponse::Ok().json(invoices::of_province(&state, id).await?))
 }
 
 /// `POST /api/v1/stripe/webhook` (no token; the signature is the credential) → 200, also for
@@ -224,23 +194,6 @@ async fn receive_provider_event(
             )
         })?
         .to_string();
-    use crate::billing::provider_events;
-    let i = id.clone();
-    if state
-        .db
-        .control_async(move |conn| provider_events::seen(conn, &i))
-        .await?
-    {
-        return Ok(HttpResponse::Ok()
-            .json(json!({ "received": true, "outcome": "duplicate: applied before" })));
-    }
-    // A dossier fee is settled in its province's door first (idempotently: a concurrent
-    // delivery of the same event finds the payment confirmed and changes nothing), then the
-    // event is stored.
-    let settled = crate::app::fees::settle_event(&state, &event).await?;
-    let outcome = state
-        .db
-        .control_async(move |conn| provider_events::apply(conn, &id, &event, settled))
-        .await?;
+    let outcome = invoices::apply_provider_event(&state, id, event).await?;
     Ok(HttpResponse::Ok().json(json!({ "received": true, "outcome": outcome })))
 }

@@ -8,7 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::app::invoices;
-use crate::billing::invoice::{self, Invoice};
+use crate::billing::invoice::Invoice;
 use crate::clock::today_vn;
 use crate::error::AppError;
 use crate::lang::Lang;
@@ -139,20 +139,13 @@ async fn show_invoices(
         return Ok(session::see_other("/sign-in"));
     };
     let period = period_or_last(query.period.as_deref())?;
-    let status = query
-        .status
-        .clone()
-        .filter(|s| matches!(s.as_str(), "finalized" | "paid" | "void"))
-        .unwrap_or_default();
-    let list = state
-        .db
-        .control_async(move |conn| invoice::for_period(conn, &period.to_string()))
-        .await?;
-    let invoices = list
+    let status = invoices::parse_status(query.status.as_deref())?;
+    let invoices = invoices::list(&state, period, status.clone())
+        .await?
         .into_iter()
-        .filter(|i| status.is_empty() || i.status == status)
         .map(|i| InvoiceView::new(i, lang))
         .collect();
+    let status = status.unwrap_or_default();
     let layout = Layout::operator(&req).with_session(csrf.token(), Some(&user.email));
     let page = InvoicesPage {
         layout,
@@ -184,12 +177,7 @@ async fn show_invoice(
     let Some(user) = who.0 else {
         return Ok(session::see_other("/sign-in"));
     };
-    let number = number.into_inner();
-    let inv = state
-        .db
-        .control_async(move |conn| invoice::by_number(conn, &number))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let inv = invoices::find(&state, &number).await?;
     let back = format!("/invoices?period={}", inv.period);
     let layout = Layout::operator(&req).with_session(csrf.token(), Some(&user.email));
     let page = PrintPage {
@@ -210,12 +198,11 @@ pub struct ActionForm {
 
 /// Back to the period's list after a form.
 async fn back_to_list(state: &AppState, number: String) -> Result<HttpResponse, AppError> {
-    let period = state
-        .db
-        .control_async(move |conn| invoice::by_number(conn, &number))
-        .await?
-        .map(|i| i.period)
-        .unwrap_or_default();
+    let period = match invoices::find(state, &number).await {
+        Ok(i) => i.period,
+        Err(AppError::NotFound) => String::new(),
+        Err(e) => return Err(e),
+    };
     Ok(session::see_other(&format!("/invoices?period={period}")))
 }
 
@@ -281,11 +268,7 @@ async fn own_invoices(
     admin: &crate::web::extract::StaffUser,
     state: &AppState,
 ) -> Result<Vec<Invoice>, AppError> {
-    let id = admin.province.tenant.id.0;
-    state
-        .db
-        .control_async(move |conn| invoice::for_tenant(conn, id))
-        .await
+    invoices::of_province(state, admin.province.tenant.id).await
 }
 
 #[get("/manage/admin/invoices")]

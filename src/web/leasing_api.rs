@@ -8,10 +8,7 @@ use serde_json::json;
 
 use crate::app::leasing;
 use crate::error::AppError;
-use crate::leasing::plans::{self, PlanInput};
-use crate::leasing::subscriptions;
-use crate::metering::usage;
-use crate::tenancy::store;
+use crate::leasing::plans::PlanInput;
 use crate::web::AppState;
 use crate::web::extract::{OperatorAdmin, OperatorUser};
 use crate::web::operator::TenantView;
@@ -36,7 +33,7 @@ async fn list_plans(
     _user: OperatorUser,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(state.db.control_async(plans::list).await?))
+    Ok(HttpResponse::Ok().json(leasing::plans(&state).await?))
 }
 
 #[put("/api/v1/plans/{code}")]
@@ -87,14 +84,7 @@ async fn get_tenant_usage(
     query: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, AppError> {
     let period = period_or_now(&query)?;
-    let slug = slug.into_inner();
-    let usage = state
-        .db
-        .control_async(move |conn| {
-            let t = store::find_by_slug(conn, &slug)?.ok_or(AppError::NotFound)?;
-            usage::for_period(conn, t.id, period)
-        })
-        .await?;
+    let usage = crate::app::tenants::usage(&state, &slug, period).await?;
     Ok(HttpResponse::Ok().json(usage))
 }
 
@@ -129,7 +119,7 @@ async fn list_subscriptions(
     _user: OperatorUser,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(state.db.control_async(subscriptions::list).await?))
+    Ok(HttpResponse::Ok().json(leasing::subscription_requests(&state).await?))
 }
 
 /// `POST /api/v1/subscriptions/{id}/approve` → 201 tenant: provisioned, leased, and its first

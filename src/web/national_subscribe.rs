@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::app::leasing::SubscriptionRequest;
 use crate::error::{AppError, FieldErrors};
 use crate::lang::Lang;
-use crate::leasing::plans::{self, Plan};
+use crate::leasing::plans::Plan;
 use crate::web::AppState;
 use crate::web::pages::Layout;
 use crate::web::session::{self, Csrf};
@@ -59,7 +59,7 @@ async fn render(
     done: bool,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let plans = state.db.control_async(plans::list).await?;
+    let plans = crate::app::leasing::plans(state).await?;
     let layout = Layout::national(req).with_session(csrf.token(), None);
     session::page(
         req,

@@ -4,11 +4,10 @@ use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::{operators, throttle};
 use crate::app::tenants::CreateTenant;
 use crate::error::AppError;
 use crate::lang::Msg;
-use crate::tenancy::{Site, Tenant, TenantStatus, store};
+use crate::tenancy::{Site, Tenant, TenantStatus};
 use crate::web::AppState;
 use crate::web::extract::{OperatorAdmin, OperatorUser};
 
@@ -43,17 +42,7 @@ async fn issue_token(
 ) -> Result<HttpResponse, AppError> {
     let TokenForm { email, password } = form.into_inner();
     // The page's lockout (same key), so the API is no way round it.
-    let account = state
-        .db
-        .control_async(move |conn| {
-            let key = operators::sign_in_key(&email);
-            throttle::check(conn, &key)?;
-            let found = operators::authenticate(conn, &email, &password)?;
-            if found.is_none() {
-                throttle::record_failure(conn, &key)?;
-            }
-            Ok(found)
-        })
+    let account = crate::app::operators::sign_in(&state, &email, &password)
         .await?
         .ok_or_else(wrong_credentials)?;
     let token = state.jwt.issue(
@@ -111,7 +100,7 @@ async fn list_tenants(
     _user: OperatorUser,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let tenants = state.db.control_async(store::list).await?;
+    let tenants = crate::app::tenants::list(&state).await?;
     let views: Vec<TenantView> = tenants.iter().map(|t| TenantView::new(t, &state)).collect();
     Ok(HttpResponse::Ok().json(views))
 }
@@ -122,12 +111,7 @@ async fn get_tenant(
     state: web::Data<AppState>,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let slug = slug.into_inner();
-    let tenant = state
-        .db
-        .control_async(move |conn| store::find_by_slug(conn, &slug))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let tenant = crate::app::tenants::find(&state, &slug).await?;
     Ok(HttpResponse::Ok().json(TenantView::new(&tenant, &state)))
 }
 

@@ -7,16 +7,15 @@ use askama::Template;
 use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 
-use crate::accounts::operators::{self, OperatorAccount, OperatorRole};
-use crate::accounts::throttle;
+use crate::accounts::operators::{OperatorAccount, OperatorRole};
 use crate::error::AppError;
 use crate::lang::{Lang, Msg};
-use crate::leasing::plans::{self, Plan};
-use crate::leasing::subscriptions::{self, Request};
+use crate::leasing::plans::Plan;
+use crate::leasing::subscriptions::Request;
 use crate::metering::Metric;
-use crate::metering::usage::{self, Usage};
+use crate::metering::usage;
 use crate::period::Period;
-use crate::tenancy::{Site, Tenant, TenantStatus, store};
+use crate::tenancy::{Site, Tenant, TenantStatus};
 use crate::web::AppState;
 use crate::web::pages::Layout;
 use crate::web::period_query::{PeriodQuery, period_or_now};
@@ -56,10 +55,7 @@ impl actix_web::FromRequest for PageOperator {
                 return Ok(PageOperator(None));
             };
             Ok(PageOperator(
-                state
-                    .db
-                    .control_async(move |conn| operators::find_active(conn, id))
-                    .await?,
+                crate::app::operators::find_active(&state, id).await?,
             ))
         })
     }
@@ -107,19 +103,7 @@ async fn sign_in_operator(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     csrf.verify(form.csrf.as_deref())?;
-    let (email, given) = (form.email.clone(), form.password.clone());
-    let found = state
-        .db
-        .control_async(move |conn| {
-            let key = operators::sign_in_key(&email);
-            throttle::check(conn, &key)?;
-            let found = operators::authenticate(conn, &email, &given)?;
-            if found.is_none() {
-                throttle::record_failure(conn, &key)?;
-            }
-            Ok(found)
-        })
-        .await;
+    let found = crate::app::operators::sign_in(&state, &form.email, &form.password).await;
     let (status, error) = match found {
         Ok(Some(account)) => {
             let token = state.jwt.issue(
@@ -198,24 +182,14 @@ async fn show_console(
         return Ok(session::see_other("/sign-in"));
     };
     let period = Period::of(crate::clock::today_vn());
-    let (tenants, usages, pending) = state
-        .db
-        .control_async(move |conn| {
-            let tenants = store::list(conn)?;
-            let mut usages = Vec::with_capacity(tenants.len());
-            for t in &tenants {
-                usages.push(usage::for_period(conn, t.id, period)?);
-            }
-            let pending = subscriptions::list(conn)?
-                .into_iter()
-                .filter(|r| r.status == "pending")
-                .count();
-            Ok((tenants, usages, pending))
-        })
-        .await?;
+    let tenants = crate::app::tenants::list_with_usage(&state, period).await?;
+    let pending = crate::app::leasing::subscription_requests(&state)
+        .await?
+        .into_iter()
+        .filter(|r| r.status == "pending")
+        .count();
     let rows = tenants
         .into_iter()
-        .zip(usages)
         .map(|(tenant, u)| {
             let d = u
                 .metrics
@@ -281,16 +255,7 @@ async fn show_tenant_usage(
         return Ok(session::see_other("/sign-in"));
     };
     let period = period_or_now(&query)?;
-    let slug = slug.into_inner();
-    let (tenant, u, leases): (Tenant, Usage, _) = state
-        .db
-        .control_async(move |conn| {
-            let t = store::find_by_slug(conn, &slug)?.ok_or(AppError::NotFound)?;
-            let u = usage::for_period(conn, t.id, period)?;
-            let leases = crate::leasing::history(conn, t.id)?;
-            Ok((t, u, leases))
-        })
-        .await?;
+    let (tenant, u, leases) = crate::app::tenants::usage_and_leases(&state, &slug, period).await?;
     let bars = Metric::ALL
         .iter()
         .map(|m| {
@@ -393,7 +358,7 @@ async fn show_plans(
     let Some(user) = who.0 else {
         return Ok(session::see_other("/sign-in"));
     };
-    let plans = state.db.control_async(plans::list).await?;
+    let plans = crate::app::leasing::plans(&state).await?;
     let layout = Layout::operator(&req).with_session(csrf.token(), Some(&user.email));
     session::page(&req, StatusCode::OK, &PlansPage { layout, plans }, &csrf)
 }
@@ -415,7 +380,7 @@ async fn show_subscriptions(
     let Some(user) = who.0 else {
         return Ok(session::see_other("/sign-in"));
     };
-    let requests = state.db.control_async(subscriptions::list).await?;
+    let requests = crate::app::leasing::subscription_requests(&state).await?;
     let layout = Layout::operator(&req).with_session(csrf.token(), Some(&user.email));
     session::page(
         &req,

@@ -422,6 +422,19 @@ async fn an_invoice_is_sent_paid_and_voided_alike_from_the_api_and_the_console()
         }
     };
     let mut ops = console(&app).await;
+    // An unknown status filter is refused alike.
+    let res = app
+        .get_with_token(
+            "ops.localhost",
+            "/api/v1/invoices?period=2026-10&status=open",
+            &op,
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        ops.get("/invoices?period=2026-10&status=open").await.status,
+        422
+    );
     let page = ops.get("/invoices?period=2026-10").await;
     let csrf = ops.csrf(&page);
 
