@@ -60,17 +60,90 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// A copy of the template database: the public schema migrated once per run, not once
+    /// per test.
     pub fn create() -> TestDb {
         let name = format!("portal_test_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::establish(&database_url("postgres"))
             .expect("PostgreSQL must run at TEST_PG_URL (see README)");
-        sql_query(format!("CREATE DATABASE \"{name}\""))
+        let template = template();
+        // Two copies started at the same instant may find the template "being accessed".
+        let mut tries = 0;
+        loop {
+            match sql_query(format!(
+                "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
+            ))
             .execute(&mut admin)
-            .expect("create test database");
+            {
+                Ok(_) => break,
+                Err(e) if tries < 50 && e.to_string().contains("being accessed") => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20 * tries));
+                }
+                Err(e) => panic!("create test database: {e}"),
+            }
+        }
         let url = database_url(&name);
-        run_public(&url).expect("public migrations");
         TestDb { name, url }
     }
+}
+
+/// The template every test database is copied from: the public migrations applied once, named
+/// for the migrations it holds (a changed or new migration makes a new one; older ones are
+/// dropped). Built under another name and renamed when complete, under an advisory lock, so a
+/// concurrent test binary never copies a half-migrated template.
+fn template() -> &'static str {
+    static TEMPLATE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/public");
+        let mut entries: Vec<_> = std::fs::read_dir(&dir)
+            .expect("migrations/public")
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for e in entries {
+            e.file_name().hash(&mut hasher);
+            std::fs::read(e.join("up.sql")).unwrap_or_default().hash(&mut hasher);
+        }
+        let name = format!("portal_test_tmpl_{:016x}", hasher.finish());
+        let mut admin = PgConnection::establish(&database_url("postgres"))
+            .expect("PostgreSQL must run at TEST_PG_URL (see README)");
+        sql_query("SELECT pg_advisory_lock(7202612)")
+            .execute(&mut admin)
+            .unwrap();
+        #[derive(QueryableByName)]
+        struct Db {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            datname: String,
+        }
+        let existing: Vec<Db> = sql_query(
+            "SELECT datname::text AS datname FROM pg_database WHERE datname LIKE 'portal\\_test\\_tmpl\\_%'",
+        )
+        .load(&mut admin)
+        .unwrap();
+        if !existing.iter().any(|d| d.datname == name) {
+            let building = format!("{name}_b{}", std::process::id());
+            sql_query(format!("DROP DATABASE IF EXISTS \"{building}\""))
+                .execute(&mut admin)
+                .unwrap();
+            sql_query(format!("CREATE DATABASE \"{building}\""))
+                .execute(&mut admin)
+                .unwrap();
+            run_public(&database_url(&building)).expect("public migrations");
+            sql_query(format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\""))
+                .execute(&mut admin)
+                .unwrap();
+        }
+        for old in existing.iter().filter(|d| d.datname != name) {
+            // Another run's: dropped when nobody copies it (else next time).
+            let _ = sql_query(format!("DROP DATABASE IF EXISTS \"{}\"", old.datname))
+                .execute(&mut admin);
+        }
+        let _ = sql_query("SELECT pg_advisory_unlock(7202612)").execute(&mut admin);
+        name
+    })
 }
 
 impl Drop for TestDb {
