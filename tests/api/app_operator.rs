@@ -10,7 +10,7 @@ use diesel::sql_types::Text;
 use serde_json::json;
 
 use crate::browser::Browser;
-use crate::helpers::{OPERATOR_EMAIL, OPERATOR_PASSWORD, TestApp};
+use crate::helpers::{OPERATOR_EMAIL, TestApp};
 
 #[derive(QueryableByName, Debug, PartialEq)]
 struct Row {
@@ -72,21 +72,7 @@ async fn cli(app: &TestApp, args: &[&str]) -> (i32, String, String) {
 
 /// The operator signed in on the console (the account exists already).
 async fn console(app: &TestApp) -> Browser<'_> {
-    let mut ops = Browser::new(app, "ops.localhost");
-    let page = ops.get("/sign-in").await;
-    let csrf = ops.csrf(&page);
-    let signed_in = ops
-        .post(
-            "/sign-in",
-            &[
-                ("csrf", &csrf),
-                ("email", OPERATOR_EMAIL),
-                ("password", OPERATOR_PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(signed_in.status, 303);
-    ops
+    Browser::operator_console(app).await
 }
 
 fn operator() -> String {

@@ -152,6 +152,25 @@ impl<'a> Browser<'a> {
             .await
     }
 
+    /// The operator (`OPERATOR_EMAIL`, whose account exists already) signed in on the console.
+    pub(crate) async fn operator_console(app: &'a TestApp) -> Browser<'a> {
+        let mut ops = Browser::new(app, "ops.localhost");
+        let page = ops.get("/sign-in").await;
+        let csrf = ops.csrf(&page);
+        let signed_in = ops
+            .post(
+                "/sign-in",
+                &[
+                    ("csrf", &csrf),
+                    ("email", crate::helpers::OPERATOR_EMAIL),
+                    ("password", crate::helpers::OPERATOR_PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(signed_in.status, 303);
+        ops
+    }
+
     /// Signs in a citizen through the form; returns where the site sent us.
     pub(crate) async fn sign_in(&mut self, email: &str, next: &str) -> Page {
         self.sign_in_as(email, CITIZEN_PASSWORD, next).await

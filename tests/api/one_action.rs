@@ -8,7 +8,7 @@ use diesel::sql_query;
 use diesel::sql_types::Text;
 
 use crate::browser::Browser;
-use crate::helpers::{OPERATOR_EMAIL, OPERATOR_PASSWORD, TestApp};
+use crate::helpers::{OPERATOR_EMAIL, TestApp};
 
 #[derive(QueryableByName, Debug, PartialEq)]
 struct Row {
@@ -69,20 +69,7 @@ async fn suspending_and_resuming_a_province_is_audited_with_one_verb_from_every_
         assert_eq!(res.status(), 200);
     }
     // The console.
-    let mut ops = Browser::new(&app, "ops.localhost");
-    let page = ops.get("/sign-in").await;
-    let csrf = ops.csrf(&page);
-    let signed_in = ops
-        .post(
-            "/sign-in",
-            &[
-                ("csrf", &csrf),
-                ("email", OPERATOR_EMAIL),
-                ("password", OPERATOR_PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(signed_in.status, 303);
+    let mut ops = Browser::operator_console(&app).await;
     for status in ["suspended", "active"] {
         let page = ops.get("/tenants/trang-tinh").await;
         let csrf = ops.csrf(&page);
