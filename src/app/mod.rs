@@ -11,6 +11,7 @@ pub mod billing;
 pub mod citizen;
 pub mod documents;
 pub mod fees;
+pub mod index;
 pub mod invoices;
 pub mod leasing;
 pub mod operators;

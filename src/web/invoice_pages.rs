@@ -283,11 +283,7 @@ async fn show_own_invoices(
         return Ok(session::to_sign_in(&req));
     };
     let list = own_invoices(&admin, &state).await?;
-    let branding = admin
-        .province
-        .db
-        .run(crate::tenancy::branding::load)
-        .await?;
+    let branding = crate::app::province_admin::branding(&state, &admin.province.tenant).await?;
     let layout = crate::web::province::staff_pages::layout(&req, &branding, &csrf, &admin);
     let page = OwnInvoicesPage {
         layout,
@@ -319,11 +315,7 @@ async fn show_own_invoice(
         .into_iter()
         .find(|i| i.number == number)
         .ok_or(AppError::NotFound)?;
-    let branding = admin
-        .province
-        .db
-        .run(crate::tenancy::branding::load)
-        .await?;
+    let branding = crate::app::province_admin::branding(&state, &admin.province.tenant).await?;
     let layout = crate::web::province::staff_pages::layout(&req, &branding, &csrf, &admin);
     let page = PrintPage {
         layout,

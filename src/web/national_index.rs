@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::today_vn;
 use crate::error::AppError;
-use crate::index::{self, Counts};
+use crate::index::Counts;
 use crate::period::Period;
 use crate::web::AppState;
 use crate::web::pages::{self, Layout};
@@ -46,10 +46,7 @@ pub struct IndexRow {
 
 /// Every active province, best score first (provinces with nothing to rate last).
 async fn ranked(state: &AppState, period: Period) -> Result<Vec<IndexRow>, AppError> {
-    let stats = state
-        .db
-        .control_async(move |conn| index::load_period(conn, period))
-        .await?;
+    let stats = crate::app::index::period(state, period).await?;
     let mut rows: Vec<IndexRow> = state
         .registry
         .active()
@@ -156,11 +153,8 @@ async fn show_province_trend(
         .ok_or(AppError::NotFound)?;
     let periods = Period::of(today_vn()).last(12);
     let id = tenant.id;
-    let p = periods.clone();
-    let trend: Vec<(Period, Counts)> = state
-        .db
-        .control_async(move |conn| index::load_trend(conn, id, &p))
-        .await?;
+    let trend: Vec<(Period, Counts)> =
+        crate::app::index::trend(&state, id, periods.clone()).await?;
     let months: Vec<TrendMonth> = trend
         .iter()
         .map(|(p, c)| {
