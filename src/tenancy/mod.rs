@@ -20,6 +20,7 @@ pub use registry::{Registry, Site};
 pub use slug::Slug;
 
 use crate::db::TenantRef;
+use crate::error::AppError;
 
 pub use crate::ids::TenantId;
 
@@ -31,11 +32,15 @@ pub enum TenantStatus {
 }
 
 impl TenantStatus {
-    pub fn parse(s: &str) -> TenantStatus {
-        if s == "suspended" {
-            TenantStatus::Suspended
-        } else {
-            TenantStatus::Active
+    /// A status read from the database; anything else is an error, never "active" by default
+    /// (a suspended province must not come back because of a typo in a manual UPDATE).
+    pub fn parse(s: &str) -> Result<TenantStatus, AppError> {
+        match s {
+            "active" => Ok(TenantStatus::Active),
+            "suspended" => Ok(TenantStatus::Suspended),
+            other => Err(AppError::internal(format!(
+                "unknown tenant status {other:?}"
+            ))),
         }
     }
 
@@ -99,5 +104,21 @@ impl Tenant {
             schema: self.schema.clone(),
             role: self.role.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod status_tests {
+    use super::TenantStatus;
+
+    #[test]
+    fn an_unknown_status_is_an_error_not_active() {
+        assert_eq!(TenantStatus::parse("active").unwrap(), TenantStatus::Active);
+        assert_eq!(
+            TenantStatus::parse("suspended").unwrap(),
+            TenantStatus::Suspended
+        );
+        assert!(TenantStatus::parse("Suspended").is_err());
+        assert!(TenantStatus::parse("").is_err());
     }
 }

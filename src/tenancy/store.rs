@@ -21,14 +21,18 @@ struct TenantRow {
     created_at: DateTime<Utc>,
 }
 
-impl From<(TenantRow, i32, i32)> for Tenant {
-    fn from((r, rate_limit_rps, rate_burst): (TenantRow, i32, i32)) -> Tenant {
+impl TryFrom<(TenantRow, i32, i32)> for Tenant {
+    type Error = AppError;
+
+    fn try_from(
+        (r, rate_limit_rps, rate_burst): (TenantRow, i32, i32),
+    ) -> Result<Tenant, AppError> {
         let code = r.code.unwrap_or_else(|| super::derive_code(&r.slug));
-        Tenant {
+        Ok(Tenant {
             id: TenantId(r.id),
             slug: r.slug,
             name: r.name,
-            status: TenantStatus::parse(&r.status),
+            status: TenantStatus::parse(&r.status)?,
             plan: r.plan_code,
             schema: r.schema_name,
             role: r.role_name,
@@ -36,7 +40,7 @@ impl From<(TenantRow, i32, i32)> for Tenant {
             rate_limit_rps,
             rate_burst,
             created_at: r.created_at,
-        }
+        })
     }
 }
 
@@ -61,7 +65,7 @@ fn with_plan() -> WithPlan {
 
 pub fn list(conn: &mut PgConnection) -> Result<Vec<Tenant>, AppError> {
     let rows: Vec<(TenantRow, i32, i32)> = with_plan().order(tenants::slug).load(conn)?;
-    Ok(rows.into_iter().map(Tenant::from).collect())
+    rows.into_iter().map(Tenant::try_from).collect()
 }
 
 pub fn find_by_slug(conn: &mut PgConnection, slug: &str) -> Result<Option<Tenant>, AppError> {
@@ -69,7 +73,7 @@ pub fn find_by_slug(conn: &mut PgConnection, slug: &str) -> Result<Option<Tenant
         .filter(tenants::slug.eq(slug))
         .first(conn)
         .optional()?;
-    Ok(row.map(Tenant::from))
+    row.map(Tenant::try_from).transpose()
 }
 
 pub fn set_status(
