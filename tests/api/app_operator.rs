@@ -42,7 +42,7 @@ fn audit_of(app: &TestApp, target: &str) -> Vec<(String, String, serde_json::Val
 }
 
 /// Runs `portal ARGS` as `$USER=ops-oncall`; returns (exit code, stdout, stderr).
-fn portal_cli(db_url: &str, args: &[&str]) -> (i32, String, String) {
+pub(crate) fn portal_cli(db_url: &str, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_portal"))
         .env("DATABASE_URL", db_url)
         .env("RUST_LOG", "warn")

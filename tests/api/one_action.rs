@@ -1,8 +1,6 @@
 //! Issue #10 (the seam): an action offered on several surfaces (API, console, CLI, job) is
 //! one `app::` function, so each surface writes the same audit row.
 
-use std::process::Command;
-
 use diesel::prelude::*;
 use diesel::sql_query;
 use diesel::sql_types::Text;
@@ -27,21 +25,10 @@ fn audit(app: &TestApp, like: &str) -> Vec<Row> {
         .unwrap()
 }
 
+/// `portal ARGS` as `$USER=ops-oncall`, which must succeed.
 fn portal_cli(db_url: &str, args: &[&str]) {
-    let out = Command::new(env!("CARGO_BIN_EXE_portal"))
-        .env("DATABASE_URL", db_url)
-        .env("RUST_LOG", "warn")
-        .env("USER", "ops-oncall")
-        .env_remove("PORTAL_CONFIG")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .expect("run portal");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (code, _, err) = crate::app_operator::portal_cli(db_url, args);
+    assert_eq!(code, 0, "{args:?}: {err}");
 }
 
 #[tokio::test]
