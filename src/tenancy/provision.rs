@@ -19,6 +19,8 @@ use crate::lang::Msg;
 
 /// Serialises provisioning (an advisory lock key, stable across releases).
 const PROVISION_LOCK: i64 = crate::db::locks::PROVISION;
+/// How long provisioning may wait for the one-at-a-time lock and run its migrations.
+const PROVISION_STATEMENT_TIMEOUT: &str = "120s";
 
 /// A province to create, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,7 +179,13 @@ where
     // One provisioning at a time, cluster-wide, until this transaction ends: two at once
     // could draw the same free tracking-code prefix (and, before the group role, both
     // rewrote the usage functions' ACL: "tuple concurrently updated"). Provisioning is
-    // rare; waiting is cheap.
+    // rare; waiting is cheap. The wait and the schema's migrations are not a request's
+    // query: under the request budget (5 s) the eighth of eight provinces approved at once
+    // timed out in the queue on a busy machine, so provisioning has a budget of its own for
+    // the rest of this transaction (only operators and the CLI provision).
+    sql_query("SELECT set_config('statement_timeout', $1, true)")
+        .bind::<diesel::sql_types::Text, _>(PROVISION_STATEMENT_TIMEOUT)
+        .execute(conn)?;
     sql_query("SELECT pg_advisory_xact_lock($1)")
         .bind::<diesel::sql_types::Int8, _>(PROVISION_LOCK)
         .execute(conn)?;
