@@ -195,6 +195,20 @@ pub fn by_number(conn: &mut PgConnection, number: &str) -> Result<Option<Invoice
     .next())
 }
 
+/// Locks invoice `number` until the end of the caller's transaction and returns its id and
+/// status: a state change is decided on the state read under the lock, so a void and a
+/// payment (or six voids) arriving at once are applied one after the other, and each sees
+/// what the one before it did.
+fn lock(conn: &mut PgConnection, number: &str) -> Result<(uuid::Uuid, String), AppError> {
+    invoices::table
+        .filter(invoices::number.eq(number))
+        .select((invoices::id, invoices::status))
+        .for_update()
+        .first(conn)
+        .optional()?
+        .ok_or(AppError::NotFound)
+}
+
 /// Records a bank transfer (or a provider's confirmation) once: a finalized invoice becomes
 /// paid; paying a paid invoice with the same reference is a no-op, anything else 409.
 pub fn mark_paid(
@@ -202,29 +216,42 @@ pub fn mark_paid(
     number: &str,
     reference: &str,
 ) -> Result<Invoice, AppError> {
-    let current = by_number(conn, number)?.ok_or(AppError::NotFound)?;
-    match current.status.as_str() {
+    let (id, status) = lock(conn, number)?;
+    let paid_before: Option<String> = invoices::table
+        .find(id)
+        .select(invoices::payment_reference)
+        .first(conn)?;
+    match status.as_str() {
         "finalized" => {
-            diesel::update(invoices::table.filter(invoices::number.eq(number)))
-                .set((
-                    invoices::status.eq("paid"),
-                    invoices::paid_at.eq(diesel::dsl::now),
-                    invoices::payment_reference.eq(reference),
-                ))
-                .execute(conn)?;
+            let changed = diesel::update(
+                invoices::table
+                    .find(id)
+                    .filter(invoices::status.eq("finalized")),
+            )
+            .set((
+                invoices::status.eq("paid"),
+                invoices::paid_at.eq(diesel::dsl::now),
+                invoices::payment_reference.eq(reference),
+            ))
+            .execute(conn)?;
+            if changed != 1 {
+                return Err(cannot_pay());
+            }
         }
-        "paid" if current.payment_reference.as_deref() == Some(reference) => {}
-        _ => {
-            return Err(AppError::conflict(
-                "invalid_transition",
-                crate::lang::Msg::new(
-                    "Hoá đơn này không thể ghi nhận thanh toán.",
-                    "This invoice cannot be marked paid.",
-                ),
-            ));
-        }
+        "paid" if paid_before.as_deref() == Some(reference) => {}
+        _ => return Err(cannot_pay()),
     }
     by_number(conn, number)?.ok_or(AppError::NotFound)
+}
+
+fn cannot_pay() -> AppError {
+    AppError::conflict(
+        "invalid_transition",
+        crate::lang::Msg::new(
+            "Hoá đơn này không thể ghi nhận thanh toán.",
+            "This invoice cannot be marked paid.",
+        ),
+    )
 }
 
 /// Voids a finalized (unpaid) invoice with a credit note for its whole amount (`CN-YYYY-…`);
@@ -244,8 +271,8 @@ pub fn void(
             crate::lang::Msg::new("Cần nêu lý do.", "A reason is required."),
         ));
     }
-    let current = by_number(conn, number)?.ok_or(AppError::NotFound)?;
-    if current.status != "finalized" {
+    let (id, status) = lock(conn, number)?;
+    if status != "finalized" {
         return Err(AppError::conflict(
             "invalid_transition",
             crate::lang::Msg::new(
@@ -254,9 +281,9 @@ pub fn void(
             ),
         ));
     }
-    let id: uuid::Uuid = invoices::table
-        .filter(invoices::number.eq(number))
-        .select(invoices::id)
+    let total_vnd: i64 = invoices::table
+        .find(id)
+        .select(invoices::total_vnd)
         .first(conn)?;
     // Credit notes have their own gapless series (year + 10000 in the counter table).
     let n: i32 = diesel::insert_into(invoice_counters::table)
@@ -269,22 +296,27 @@ pub fn void(
         .set(invoice_counters::last_number.eq(invoice_counters::last_number + 1))
         .returning(invoice_counters::last_number)
         .get_result(conn)?;
+    // One per invoice, also in the database (`credit_notes_one_per_invoice`).
     diesel::insert_into(credit_notes::table)
         .values((
             credit_notes::id.eq(uuid::Uuid::new_v4()),
             credit_notes::number.eq(format!("CN-{year}-{n:06}")),
             credit_notes::invoice_id.eq(id),
-            credit_notes::amount_vnd.eq(current.total_vnd),
+            credit_notes::amount_vnd.eq(total_vnd),
             credit_notes::reason.eq(reason),
             credit_notes::created_by.eq(actor),
         ))
         .execute(conn)?;
-    diesel::update(invoices::table.find(id))
-        .set((
-            invoices::status.eq("void"),
-            invoices::voided_at.eq(diesel::dsl::now),
-            invoices::void_reason.eq(reason),
-        ))
-        .execute(conn)?;
+    diesel::update(
+        invoices::table
+            .find(id)
+            .filter(invoices::status.eq("finalized")),
+    )
+    .set((
+        invoices::status.eq("void"),
+        invoices::voided_at.eq(diesel::dsl::now),
+        invoices::void_reason.eq(reason),
+    ))
+    .execute(conn)?;
     by_number(conn, number)?.ok_or(AppError::NotFound)
 }

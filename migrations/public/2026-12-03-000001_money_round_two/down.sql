@@ -1,0 +1,1 @@
+ALTER TABLE credit_notes DROP CONSTRAINT credit_notes_one_per_invoice;
