@@ -6,7 +6,9 @@ use diesel::prelude::*;
 use diesel::sql_query;
 
 use super::invoice::{self, Invoice};
-use super::money::{Segment, Vnd, overage_units, prorate, vat};
+use super::money::{
+    MoneyError, Segment, Vnd, checked_vat, line_amount, overage_units, prorate, total,
+};
 use crate::db::schema::{
     billed_usage, invoice_counters, invoice_lines, invoices, leases, period_closes, plan_metrics,
     plans, usage_period, vat_rates,
@@ -212,12 +214,14 @@ fn bill_tenant(
         billed.push((period.to_string(), metric, quantity));
         let units = overage_units(metric.as_str(), quantity, included);
         if units > 0 {
+            let amount = line_amount(units, Vnd(price))
+                .map_err(|e| out_of_range(conn, tenant, period, metric.as_str(), e))?;
             lines.push(NewLine {
                 description: describe(metric).to_string(),
                 metric: Some(metric.as_str().to_string()),
                 quantity: units,
                 unit_price: price,
-                amount: units.saturating_mul(price),
+                amount: amount.0,
             });
         }
     }
@@ -244,18 +248,25 @@ fn bill_tenant(
         let extra = overage_units(&m, now_used, included) - overage_units(&m, was, included);
         billed.push((p.clone(), metric, now_used));
         if extra > 0 {
+            let amount = line_amount(extra, Vnd(price))
+                .map_err(|e| out_of_range(conn, tenant, period, &m, e))?;
             lines.push(NewLine {
                 description: format!("Điều chỉnh kỳ {p} (phát sinh sau khi chốt) / Adjustment for {p} (usage after its close): {m}"),
                 metric: Some(m.clone()),
                 quantity: extra,
                 unit_price: price,
-                amount: extra.saturating_mul(price),
+                amount: amount.0,
             });
         }
     }
-    let subtotal = Vnd(lines.iter().map(|l| l.amount).sum());
     let rate = prices.vat_bp;
-    let tax = vat(subtotal, rate);
+    let (subtotal, tax, grand_total) = total(lines.iter().map(|l| Vnd(l.amount)))
+        .and_then(|subtotal| {
+            let tax = checked_vat(subtotal, rate)?;
+            let sum = subtotal.checked_add(tax).ok_or(MoneyError::Overflow)?;
+            Ok((subtotal, tax, sum))
+        })
+        .map_err(|e| out_of_range(conn, tenant, period, "total", e))?;
     let number = next_number(conn, crate::clock::vn_date(issued_at).year())?;
     let id = uuid::Uuid::new_v4();
     diesel::insert_into(invoices::table)
@@ -269,7 +280,7 @@ fn bill_tenant(
             invoices::subtotal_vnd.eq(subtotal.0),
             invoices::vat_rate_bp.eq(rate),
             invoices::vat_vnd.eq(tax.0),
-            invoices::total_vnd.eq(subtotal.0 + tax.0),
+            invoices::total_vnd.eq(grand_total.0),
         ))
         .execute(conn)?;
     // One statement for all the lines, one for all the billed quantities.
@@ -293,7 +304,7 @@ fn bill_tenant(
             .values(rows)
             .execute(conn)?;
     }
-    mail_admins(conn, tenant, &number, period, Vnd(subtotal.0 + tax.0))?;
+    mail_admins(conn, tenant, &number, period, grand_total)?;
     let rows: Vec<_> = billed
         .iter()
         .map(|(p, metric, quantity)| {
@@ -312,6 +323,52 @@ fn bill_tenant(
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// The 409 for an amount that cannot be billed: a quantity no month can have, or a product or
+/// sum past 64 bits. The whole close is refused (nothing is issued) and the operator is told
+/// which province and which line, to correct the usage or the price first.
+fn out_of_range(
+    conn: &mut PgConnection,
+    tenant: uuid::Uuid,
+    period: Period,
+    what: &str,
+    e: MoneyError,
+) -> AppError {
+    use crate::db::schema::tenants;
+    let slug: String = tenants::table
+        .find(tenant)
+        .select(tenants::slug)
+        .first(conn)
+        .unwrap_or_else(|_| tenant.to_string());
+    tracing::error!(tenant = %slug, %period, line = what, error = %e, "billing refused an amount out of range");
+    let (vi, en) = match e {
+        MoneyError::AbsurdQuantity(q) => (
+            format!(
+                "số lượng {q} vượt mức hợp lý (tối đa {})",
+                super::money::MAX_UNITS
+            ),
+            format!(
+                "a quantity of {q} is beyond any real month (at most {})",
+                super::money::MAX_UNITS
+            ),
+        ),
+        MoneyError::Overflow => (
+            "số tiền vượt quá giới hạn tính toán".to_string(),
+            "the amount is past what can be computed".to_string(),
+        ),
+    };
+    AppError::conflict(
+        "amount_out_of_range",
+        crate::lang::Msg::owned(
+            format!(
+                "Không thể lập hoá đơn kỳ {period} cho {slug} ({what}): {vi}. Hãy kiểm tra số liệu sử dụng và đơn giá."
+            ),
+            format!(
+                "Cannot invoice {period} for {slug} ({what}): {en}. Check the usage and the unit price."
+            ),
+        ),
+    )
 }
 
 /// The invoice is mailed to the province's admins on finalization, from the province's own

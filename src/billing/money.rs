@@ -16,6 +16,13 @@ use serde::Serialize;
 #[serde(transparent)]
 pub struct Vnd(pub i64);
 
+impl Vnd {
+    /// `self + other`, `None` past `i64`'s range.
+    pub fn checked_add(self, other: Vnd) -> Option<Vnd> {
+        self.0.checked_add(other.0).map(Vnd)
+    }
+}
+
 impl fmt::Display for Vnd {
     /// `1.234.567 ₫` (Vietnamese grouping).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -29,6 +36,38 @@ impl fmt::Display for Vnd {
         }
         write!(f, "{}{grouped} ₫", if self.0 < 0 { "-" } else { "" })
     }
+}
+
+/// Why an amount could not be computed: never a wrap, never a panic.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    #[error("amount out of range")]
+    Overflow,
+    #[error("absurd quantity {0}")]
+    AbsurdQuantity(i64),
+}
+
+/// The most units one invoice line may bill (a trillion: far beyond any province's month).
+pub const MAX_UNITS: i64 = 1_000_000_000_000;
+
+/// `units × unit_price`: a quantity outside `0..=MAX_UNITS` is refused as absurd, a product
+/// past `i64` is an overflow; never a wrapped or saturated amount.
+pub fn line_amount(units: i64, unit_price: Vnd) -> Result<Vnd, MoneyError> {
+    if !(0..=MAX_UNITS).contains(&units) {
+        return Err(MoneyError::AbsurdQuantity(units));
+    }
+    units
+        .checked_mul(unit_price.0)
+        .map(Vnd)
+        .ok_or(MoneyError::Overflow)
+}
+
+/// The exact sum of `amounts`, or an overflow when it leaves `i64`.
+pub fn total(amounts: impl IntoIterator<Item = Vnd>) -> Result<Vnd, MoneyError> {
+    let exact: i128 = amounts.into_iter().map(|v| i128::from(v.0)).sum();
+    i64::try_from(exact)
+        .map(Vnd)
+        .map_err(|_| MoneyError::Overflow)
 }
 
 /// `num / den` rounded half away from zero (`den > 0`).
@@ -89,12 +128,21 @@ pub const GIB: i64 = 1 << 30;
 
 /// Billable units over the allowance: counters count units, storage counts started GiB.
 pub fn overage_units(metric: &str, used: i64, included: i64) -> i64 {
-    let over = (used - included).max(0);
+    let over = used.saturating_sub(included).max(0);
     if metric == "storage_bytes" {
-        (over + GIB - 1) / GIB
+        over / GIB + i64::from(over % GIB != 0)
     } else {
         over
     }
+}
+
+/// VAT as [`vat`], an overflow when it leaves `i64` (a rate over 100%, a subtotal near the
+/// limit).
+pub fn checked_vat(subtotal: Vnd, rate_bp: i32) -> Result<Vnd, MoneyError> {
+    let exact = div_round(i128::from(subtotal.0) * i128::from(rate_bp), 10_000);
+    i64::try_from(exact)
+        .map(Vnd)
+        .map_err(|_| MoneyError::Overflow)
 }
 
 /// VAT on a subtotal at `rate_bp` basis points (800 = 8%), rounded half away from zero.
@@ -150,6 +198,54 @@ mod tests {
         assert_eq!(overage_units("dossiers", 10, 3000), 0);
         assert_eq!(overage_units("storage_bytes", GIB * 5 + 1, GIB * 5), 1);
         assert_eq!(overage_units("storage_bytes", GIB * 7, GIB * 5), 2);
+    }
+
+    #[test]
+    fn an_overflowing_amount_is_an_error_not_a_wrap() {
+        assert_eq!(line_amount(3, Vnd(1_200)), Ok(Vnd(3_600)));
+        assert_eq!(
+            line_amount(MAX_UNITS, Vnd(i64::MAX / 2)),
+            Err(MoneyError::Overflow)
+        );
+        assert_eq!(
+            line_amount(MAX_UNITS + 1, Vnd(1)),
+            Err(MoneyError::AbsurdQuantity(MAX_UNITS + 1))
+        );
+        assert_eq!(line_amount(-1, Vnd(1)), Err(MoneyError::AbsurdQuantity(-1)));
+        assert_eq!(total([Vnd(1), Vnd(2)]), Ok(Vnd(3)));
+        assert_eq!(total([Vnd(i64::MAX), Vnd(1)]), Err(MoneyError::Overflow));
+        assert_eq!(Vnd(i64::MAX).checked_add(Vnd(1)), None);
+        assert_eq!(
+            checked_vat(Vnd(i64::MAX), 20_000),
+            Err(MoneyError::Overflow)
+        );
+        assert_eq!(
+            checked_vat(Vnd(i64::MAX), 1000),
+            Ok(vat(Vnd(i64::MAX), 1000))
+        );
+        assert_eq!(checked_vat(Vnd(1_000_000), 800), Ok(Vnd(80_000)));
+    }
+
+    proptest! {
+        /// Any quantity and price: the product is exact or an error, never a wrapped value.
+        #[test]
+        fn a_line_is_exact_or_refused(units in any::<i64>(), price in 0i64..=i64::MAX) {
+            match line_amount(units, Vnd(price)) {
+                Ok(v) => prop_assert_eq!(i128::from(v.0), i128::from(units) * i128::from(price)),
+                Err(MoneyError::AbsurdQuantity(q)) => prop_assert!(!(0..=MAX_UNITS).contains(&q)),
+                Err(MoneyError::Overflow) => prop_assert!(i128::from(units) * i128::from(price) > i128::from(i64::MAX)),
+            }
+        }
+
+        /// A total is the exact sum or an error.
+        #[test]
+        fn a_total_is_exact_or_refused(amounts in proptest::collection::vec(any::<i64>(), 0..8)) {
+            let exact: i128 = amounts.iter().map(|a| i128::from(*a)).sum();
+            match total(amounts.iter().copied().map(Vnd)) {
+                Ok(v) => prop_assert_eq!(i128::from(v.0), exact),
+                Err(_) => prop_assert!(exact > i128::from(i64::MAX) || exact < i128::from(i64::MIN)),
+            }
+        }
     }
 
     proptest! {
