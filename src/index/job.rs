@@ -39,26 +39,51 @@ pub struct Seen {
 }
 
 /// Recomputes `periods` for the given provinces. Returns how many (province, month) rows it
-/// wrote.
+/// wrote. A province that fails (a broken schema, a statement timeout) is logged and skipped:
+/// the others are still indexed. Only when every province failed is it an error.
 pub fn refresh(db: &Db, tenants: &[Arc<Tenant>], periods: &[Period]) -> Result<usize, AppError> {
-    let mut written = 0;
-    for tenant in tenants {
-        let door = db.tenant(tenant.db_ref());
-        let counts: Vec<(Period, super::Counts)> = door.tx(|conn| {
-            periods
-                .iter()
-                .map(|p| Ok((*p, super::compute(conn, *p)?)))
-                .collect()
-        })?;
-        db.control(|conn| {
-            for (p, c) in &counts {
-                super::store(conn, tenant.id, *p, c)?;
-            }
-            Ok(())
-        })?;
-        written += counts.len();
+    let (written, failed) = refresh_each(db, tenants, periods);
+    match failed.into_iter().next_back() {
+        Some((_, e)) if written == 0 && !tenants.is_empty() && !periods.is_empty() => Err(e),
+        _ => Ok(written),
     }
-    Ok(written)
+}
+
+/// [`refresh`], with the provinces that failed (schema, error).
+fn refresh_each(
+    db: &Db,
+    tenants: &[Arc<Tenant>],
+    periods: &[Period],
+) -> (usize, Vec<(String, AppError)>) {
+    let mut written = 0;
+    let mut failed = Vec::new();
+    for tenant in tenants {
+        match refresh_one(db, tenant, periods) {
+            Ok(n) => written += n,
+            Err(e) => {
+                tracing::error!(tenant = %tenant.slug, error = %e, "index: this province failed; the others go on");
+                failed.push((tenant.schema.clone(), e));
+            }
+        }
+    }
+    (written, failed)
+}
+
+fn refresh_one(db: &Db, tenant: &Tenant, periods: &[Period]) -> Result<usize, AppError> {
+    let door = db.tenant(tenant.db_ref());
+    let counts: Vec<(Period, super::Counts)> = door.tx(|conn| {
+        periods
+            .iter()
+            .map(|p| Ok((*p, super::compute(conn, *p)?)))
+            .collect()
+    })?;
+    db.control(|conn| {
+        for (p, c) in &counts {
+            super::store(conn, tenant.id, *p, c)?;
+        }
+        Ok(())
+    })?;
+    Ok(counts.len())
 }
 
 /// One run of the job, under its lock (another replica may be running it): every province
@@ -88,7 +113,19 @@ pub fn run_once(
             .into_iter()
             .filter(|t| full || writes.get(&t.schema) != seen.writes.get(&t.schema))
             .collect();
-        let written = refresh(db, &due, &periods)?;
+        let (written, failed) = refresh_each(db, &due, &periods);
+        if !due.is_empty() && written == 0 && !failed.is_empty() {
+            return Err(failed
+                .into_iter()
+                .next_back()
+                .map(|(_, e)| e)
+                .unwrap_or_else(|| AppError::internal("index: every province failed")));
+        }
+        // A province that failed is not marked seen: the next run tries it again.
+        let mut writes = writes;
+        for (schema, _) in &failed {
+            writes.remove(schema);
+        }
         seen.writes = writes;
         if full {
             seen.period = Some(now);
