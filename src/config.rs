@@ -28,6 +28,9 @@ pub struct StripeSettings {
     pub webhook_tolerance_secs: i64,
     /// Citizens' dossier fees through Stripe Checkout (needs `secret_key`); else the sandbox.
     pub fee_payments: bool,
+    /// Without Stripe fees: whether the sandbox confirms each fee at once (demos, pilots;
+    /// `portal up --demo` turns it on). Off: the `pay` move says how to pay at the desk.
+    pub sandbox_confirms_fees: bool,
     /// How long one call to Stripe may take before it counts as failed (and is retried later
     /// with the same idempotency key).
     pub timeout_secs: u64,
@@ -47,6 +50,9 @@ pub struct JobSettings {
     pub usage_flush_secs: u64,
     pub usage_sample_secs: u64,
     pub billing_close_grace_hours: u32,
+    /// How often each replica checks that every province's current plan is the lease in
+    /// force today (a lease dated in the future takes effect on its day).
+    pub plan_refresh_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -221,6 +227,7 @@ impl Settings {
             self.jobs.overdue_watch_secs,
             self.jobs.usage_flush_secs,
             self.jobs.usage_sample_secs,
+            self.jobs.plan_refresh_secs,
         ]
         .contains(&0)
         {

@@ -99,6 +99,13 @@ fn spawn_jobs(state: &web::Data<AppState>) {
     );
     let db = state.db.clone();
     crate::jobs::every(
+        "plan-refresh",
+        Duration::from_secs(jobs.plan_refresh_secs),
+        registry.clone(),
+        move |reg| crate::jobs::plans::run_once(&db, reg, crate::clock::today_vn()).map(|_| ()),
+    );
+    let db = state.db.clone();
+    crate::jobs::every(
         "overdue-watch",
         Duration::from_secs(jobs.overdue_watch_secs),
         registry,

@@ -13,6 +13,8 @@ pub const BILLING_CLOSE: i64 = 0x706f_7274_0005;
 pub const PROVISION: i64 = 0x706f_7274_0006;
 /// Pushing invoices to the payment provider (the billing job).
 pub const BILLING_PUSH: i64 = 0x706f_7274_0007;
+/// Making each province's current plan the lease in force today (the plan job).
+pub const PLAN_REFRESH: i64 = 0x706f_7274_006d;
 
 #[cfg(test)]
 mod tests {
@@ -26,6 +28,7 @@ mod tests {
             super::BILLING_CLOSE,
             super::PROVISION,
             super::BILLING_PUSH,
+            super::PLAN_REFRESH,
         ];
         keys.sort();
         assert!(keys.windows(2).all(|w| w[0] != w[1]));

@@ -3,6 +3,7 @@
 
 pub mod billing;
 pub mod overdue;
+pub mod plans;
 
 use std::sync::Weak;
 use std::time::Duration;

@@ -62,6 +62,48 @@ pub fn sync_current_plan(
     Ok(())
 }
 
+/// Makes every tenant's current plan (`tenants.plan_code`: the rate limit in the registry, the
+/// hard caps in `usage_add`) the lease in force on `today`, and returns the slugs it changed,
+/// in order. A lease dated in the future thus takes effect on its day: the plan job runs this
+/// on one replica at a time, and the `tenants` trigger's notification reloads every replica's
+/// registry. Nothing is written (so nothing is notified) when every plan is current.
+pub fn refresh_current_plans(
+    conn: &mut PgConnection,
+    today: NaiveDate,
+) -> Result<Vec<String>, AppError> {
+    #[derive(QueryableByName)]
+    struct Due {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: uuid::Uuid,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        slug: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        plan_code: String,
+    }
+    let due: Vec<Due> = diesel::sql_query(
+        "SELECT t.id, t.slug, l.plan_code \
+           FROM tenants t \
+           JOIN LATERAL (SELECT plan_code FROM leases \
+                          WHERE tenant_id = t.id AND starts_on <= $1 \
+                          ORDER BY starts_on DESC LIMIT 1) l ON true \
+          WHERE l.plan_code <> t.plan_code \
+          ORDER BY t.slug \
+          FOR UPDATE OF t",
+    )
+    .bind::<diesel::sql_types::Date, _>(today)
+    .load(conn)?;
+    for d in &due {
+        diesel::update(tenants::table.find(d.id))
+            .set((
+                tenants::plan_code.eq(&d.plan_code),
+                tenants::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)?;
+        tracing::info!(tenant = %d.slug, plan = %d.plan_code, %today, "the lease in force today is now the current plan");
+    }
+    Ok(due.into_iter().map(|d| d.slug).collect())
+}
+
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct LeaseView {
     pub plan: String,
