@@ -167,7 +167,8 @@ pub async fn of_province(
 }
 
 /// Applies a payment provider's event `id` whose signature the caller checked: once (a replay
-/// answers `duplicate: applied before`). A dossier fee is settled in its province's door first
+/// answers `duplicate: applied before`), and only when it matches what the portal created
+/// (else `rejected: …`, stored and alerted, never applied). A dossier fee is settled in its province's door first
 /// (idempotently: a concurrent delivery of the same event finds the payment confirmed and
 /// changes nothing), then the event is stored; returns what it did.
 pub async fn apply_provider_event(
@@ -185,7 +186,22 @@ pub async fn apply_provider_event(
         return Ok("duplicate: applied before".into());
     }
     let settled = super::fees::settle_event(app, &event).await?;
-    app.db
-        .control_async(move |conn| provider_events::apply(conn, &id, &event, settled))
-        .await
+    let kind = event["type"].as_str().unwrap_or_default().to_string();
+    let i = id.clone();
+    let outcome = app
+        .db
+        .control_async(move |conn| provider_events::apply(conn, &i, &event, settled))
+        .await?;
+    if outcome.starts_with("rejected:") {
+        // Stored with its payload in `provider_events` (outcome `rejected: …`); Stripe gets its
+        // 200 so it does not retry a mismatch forever. The alert is this line.
+        tracing::error!(
+            alert = "provider_event_rejected",
+            event = %id,
+            kind = %kind,
+            outcome = %outcome,
+            "a signed payment-provider event does not match what the portal created: recorded, not applied"
+        );
+    }
+    Ok(outcome)
 }

@@ -43,6 +43,10 @@ pub async fn up(mut settings: Settings, demo: bool, tenants_dir: &Path) -> Outco
         settings.auth.jwt_secret = Some(SecretString::from(random));
         println!("note: PORTAL__AUTH__JWT_SECRET is not set; using a random key for this run");
     }
+    if demo {
+        // A demo pays its fees in the sandbox, confirmed at once; production never does.
+        settings.stripe.sandbox_confirms_fees = true;
+    }
     let demo_accounts = if demo {
         let s = settings.clone();
         Some(

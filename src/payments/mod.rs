@@ -50,11 +50,20 @@ pub trait FeeProvider: Send + Sync {
         &'a self,
         request: &'a FeeRequest,
     ) -> BoxFuture<'a, Result<PaymentStart, AppError>>;
+    /// Closes the provider's open payment page `reference` (a withdrawn dossier's), so it can
+    /// no longer be paid. Providers without pages have nothing to close.
+    fn expire<'a>(&'a self, _reference: &'a str) -> BoxFuture<'a, Result<(), AppError>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
-/// The default provider: confirms at once. For pilots and demos; production sets a real one.
+/// The provider without Stripe. It confirms each fee at once only when told to
+/// (`stripe.sandbox_confirms_fees`, which `portal up --demo` sets): demos and pilots. Otherwise
+/// it takes nothing and the `pay` move answers how to pay at the desk (409 `pay_at_desk`).
 #[derive(Debug, Default, Clone, Copy)]
-pub struct Sandbox;
+pub struct Sandbox {
+    pub confirms: bool,
+}
 
 impl FeeProvider for Sandbox {
     fn name(&self) -> &'static str {
@@ -65,6 +74,10 @@ impl FeeProvider for Sandbox {
         &'a self,
         request: &'a FeeRequest,
     ) -> BoxFuture<'a, Result<PaymentStart, AppError>> {
+        if !self.confirms {
+            let refused = pay_at_desk(request);
+            return Box::pin(async move { Err(refused) });
+        }
         let reference = format!(
             "sandbox-{}-{}",
             request.tracking_code,
@@ -74,8 +87,25 @@ impl FeeProvider for Sandbox {
     }
 }
 
+/// How to pay when the portal takes no payment online: at the province's one-stop desk.
+pub fn pay_at_desk(request: &FeeRequest) -> AppError {
+    let amount = crate::billing::money::Vnd(request.amount_vnd);
+    let code = &request.tracking_code;
+    AppError::conflict(
+        "pay_at_desk",
+        Msg::owned(
+            format!(
+                "Cổng chưa nhận thanh toán trực tuyến. Mời nộp lệ phí {amount} cho hồ sơ {code} trực tiếp tại bộ phận một cửa của tỉnh, theo hướng dẫn của cán bộ."
+            ),
+            format!(
+                "This portal takes no online payment. Please pay the fee of {amount} for dossier {code} in person at the province's one-stop desk, as its officials instruct."
+            ),
+        ),
+    )
+}
+
 /// The provider the settings ask for: Stripe Checkout when `stripe.fee_payments` is on (with a
-/// secret key), else the sandbox.
+/// secret key), else the sandbox (confirming only with `stripe.sandbox_confirms_fees`).
 pub fn from_settings(
     settings: &crate::config::StripeSettings,
 ) -> Result<Arc<dyn FeeProvider>, String> {
@@ -87,7 +117,9 @@ pub fn from_settings(
         _ if settings.fee_payments => {
             Err("stripe.fee_payments is on but stripe.secret_key is not set".into())
         }
-        _ => Ok(Arc::new(Sandbox)),
+        _ => Ok(Arc::new(Sandbox {
+            confirms: settings.sandbox_confirms_fees,
+        })),
     }
 }
 
@@ -185,13 +217,27 @@ fn attempt_key(
 /// A provider's word on a payment, from its webhook.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Settlement {
-    Paid { amount_vnd: i64 },
+    /// Paid: the amount and currency the provider says it took.
+    Paid {
+        amount_vnd: i64,
+        currency: String,
+    },
     Failed,
 }
 
+/// The outcome of an event that does not match what the portal created: recorded with the
+/// event and alerted, never applied.
+pub fn rejected(why: impl std::fmt::Display) -> String {
+    format!("rejected: {why}")
+}
+
 /// Applies a provider's confirmation or failure to the dossier `code` (inside the tenant
-/// door). Idempotent: a payment confirmed before changes nothing, so a replayed or concurrent
-/// delivery moves the dossier once. Returns what happened, for the event log.
+/// door), only when it matches what the portal created and stored: a payment the portal opened
+/// (`reference`, e.g. a Checkout session id) for this very dossier, still pending, in VND, for
+/// the amount asked, on a dossier still awaiting payment. Anything else is refused
+/// (`rejected: …`, recorded and alerted by the caller) and changes nothing. Idempotent: a
+/// payment confirmed before changes nothing, so a replayed or concurrent delivery moves the
+/// dossier once. Returns what happened, for the event log.
 pub fn settle(
     conn: &mut PgConnection,
     cx: &MoveContext,
@@ -201,16 +247,26 @@ pub fn settle(
     settlement: Settlement,
 ) -> Result<String, AppError> {
     let Some(d) = store::lock_by_code(conn, code)? else {
-        return Ok(format!("ignored: no dossier {code}"));
+        return Ok(rejected(format!("no dossier {code}")));
     };
-    let current: Option<String> = payments::table
+    let opened: Option<(i64, String, i64)> = payments::table
         .filter(payments::provider.eq(provider))
         .filter(payments::reference.eq(reference))
-        .select(payments::status)
+        .select((payments::dossier_id, payments::status, payments::amount_vnd))
         .for_update()
         .first(conn)
         .optional()?;
-    if current.as_deref() == Some("confirmed") {
+    let Some((dossier_id, current, amount_opened)) = opened else {
+        return Ok(rejected(format!(
+            "{provider} payment {reference} was not opened by the portal (dossier {code})"
+        )));
+    };
+    if dossier_id != d.id {
+        return Ok(rejected(format!(
+            "{provider} payment {reference} belongs to another dossier than {code}"
+        )));
+    }
+    if current == "confirmed" {
         return Ok(format!("dossier {code}: paid before"));
     }
     let target = payments::table
@@ -218,41 +274,87 @@ pub fn settle(
         .filter(payments::reference.eq(reference));
     match settlement {
         Settlement::Failed => {
-            if current.is_some() {
+            if current == "pending" {
                 diesel::update(target)
                     .set(payments::status.eq("failed"))
                     .execute(conn)?;
-            } else {
-                record(conn, d.id, d.fee_vnd, provider, reference, "failed")?;
             }
             Ok(format!("dossier {code}: payment failed"))
         }
-        Settlement::Paid { amount_vnd } => {
-            if amount_vnd != d.fee_vnd {
-                return Ok(format!(
-                    "ignored: dossier {code} asks {} ₫, {amount_vnd} ₫ paid",
-                    d.fee_vnd
-                ));
+        Settlement::Paid {
+            amount_vnd,
+            currency,
+        } => {
+            if current != "pending" {
+                return Ok(rejected(format!(
+                    "dossier {code}: {provider} payment {reference} is {current}, not pending ({amount_vnd} {currency} paid)"
+                )));
             }
-            if current.is_some() {
-                diesel::update(target)
-                    .set(payments::status.eq("confirmed"))
-                    .execute(conn)?;
-            } else {
-                record(conn, d.id, amount_vnd, provider, reference, "confirmed")?;
+            if !currency.eq_ignore_ascii_case("vnd") {
+                return Ok(rejected(format!(
+                    "dossier {code}: paid in {currency}, the fee is in VND"
+                )));
+            }
+            if amount_vnd != amount_opened || amount_vnd != d.fee_vnd {
+                return Ok(rejected(format!(
+                    "dossier {code} asks {} ₫ (payment opened for {amount_opened} ₫), {amount_vnd} ₫ paid",
+                    d.fee_vnd
+                )));
             }
             if d.status() != Status::PaymentRequested {
-                return Ok(format!(
-                    "dossier {code}: paid, already {}",
+                return Ok(rejected(format!(
+                    "dossier {code} is {}, not awaiting payment ({amount_vnd} ₫ paid)",
                     d.status().as_str()
-                ));
+                )));
             }
+            diesel::update(target)
+                .set(payments::status.eq("confirmed"))
+                .execute(conn)?;
             let by = format!("{provider}:{reference}");
             let mv = Move::new(Action::Pay, Actor::Citizen, by);
             moves::apply(conn, &cx.tenant, &cx.mail, cx.calendar.as_ref(), &d, &mv)?;
             Ok(format!("dossier {code} paid"))
         }
     }
+}
+
+/// The payment pages still open for dossier `code` with `provider`, when the dossier no longer
+/// awaits payment (withdrawn, or moved on otherwise): their references, to close at the
+/// provider.
+pub fn open_after_withdraw(
+    conn: &mut PgConnection,
+    provider: &str,
+    code: &str,
+) -> Result<Vec<String>, AppError> {
+    let Some(d) = store::lock_by_code(conn, code)? else {
+        return Ok(Vec::new());
+    };
+    if d.status() == Status::PaymentRequested {
+        return Ok(Vec::new());
+    }
+    Ok(payments::table
+        .filter(payments::dossier_id.eq(d.id))
+        .filter(payments::provider.eq(provider))
+        .filter(payments::status.eq("pending"))
+        .select(payments::reference)
+        .load(conn)?)
+}
+
+/// A pending payment closed at the provider: it can no longer be confirmed.
+pub fn close_pending(
+    conn: &mut PgConnection,
+    provider: &str,
+    reference: &str,
+) -> Result<(), AppError> {
+    diesel::update(
+        payments::table
+            .filter(payments::provider.eq(provider))
+            .filter(payments::reference.eq(reference))
+            .filter(payments::status.eq("pending")),
+    )
+    .set(payments::status.eq("failed"))
+    .execute(conn)?;
+    Ok(())
 }
 
 /// Records a payment. The (provider, reference) pair is unique, so a replay is recorded once.

@@ -8,7 +8,7 @@ use stripe_checkout::CheckoutSessionLocale;
 use stripe_checkout::CheckoutSessionMode;
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
-    ProductData,
+    ExpireCheckoutSession, ProductData,
 };
 use stripe_types::Currency;
 
@@ -90,6 +90,20 @@ impl FeeProvider for StripeCheckout {
                 reference: created.id,
                 url,
             })
+        })
+    }
+
+    /// `POST /v1/checkout/sessions/{id}/expire`, once (`{id}:expire` is the idempotency key).
+    fn expire<'a>(&'a self, reference: &'a str) -> BoxFuture<'a, Result<(), AppError>> {
+        Box::pin(async move {
+            self.api
+                .create(
+                    &ExpireCheckoutSession::new(reference),
+                    &format!("{reference}:expire"),
+                )
+                .await
+                .map(|_| ())
+                .map_err(|e| AppError::Unavailable(format!("stripe: {e}")))
         })
     }
 }

@@ -277,15 +277,12 @@ async fn citizen_move(
     let mut mv = Move::new(action, Actor::Citizen, format!("citizen:{}", citizen.id));
     mv.note = form.note;
     mv.answers = form.fields;
-    let view = citizen::citizen_move(
-        &province.db,
-        cx,
-        citizen.id,
-        tracking::normalize(&code),
-        mv,
-        lang,
-    )
-    .await?;
+    let code = tracking::normalize(&code);
+    let view = citizen::citizen_move(&province.db, cx, citizen.id, code.clone(), mv, lang).await?;
+    if action == Action::Withdraw {
+        // Its open payment page (Stripe Checkout) can no longer be paid.
+        crate::app::fees::expire_open_sessions(&state, province.tenant.clone(), code).await;
+    }
     Ok(HttpResponse::Ok().json(view))
 }
 

@@ -289,6 +289,8 @@ pub async fn withdraw_dossier(
             moves::apply(conn, &tenant, &ctx, cal.as_ref(), &d, &mv).map(|_| ())
         })
         .await?;
+    // Its open payment page (Stripe Checkout) can no longer be paid.
+    crate::app::fees::expire_open_sessions(&state, province.tenant.clone(), code.clone()).await;
     Ok(session::see_other(&format!("/dossiers/{code}")))
 }
 
