@@ -380,7 +380,20 @@ async fn a_signed_stripe_event_pays_an_invoice_once_and_bad_signatures_are_refus
         .unwrap()
         .to_string();
 
-    let event = serde_json::json!({"id": "evt_123", "type": "invoice.paid", "data": {"object": {"id": "in_abc", "metadata": {"invoice_number": number}}}});
+    // As if it had been sent to Stripe: its invoice there, the province's customer.
+    exec(
+        &app,
+        "UPDATE invoices SET provider_ref = 'in_abc', provider_status = 'sent'",
+    );
+    exec(
+        &app,
+        "INSERT INTO provider_customers (tenant_id, provider, customer_ref) \
+         SELECT id, 'stripe', 'cus_abc' FROM tenants",
+    );
+    let total = closed["invoices"][0]["total_vnd"].as_i64().unwrap();
+    let event = serde_json::json!({"id": "evt_123", "type": "invoice.paid", "data": {"object": {
+        "id": "in_abc", "customer": "cus_abc", "currency": "vnd", "amount_paid": total,
+        "metadata": {"invoice_number": number}}}});
     let body = serde_json::to_vec(&event).unwrap();
     let send = |signature: String, body: Vec<u8>| {
         let app = &app;

@@ -194,6 +194,8 @@ pub fn test_settings(database_url: &str) -> Settings {
     s.mail.retry_base_ms = 200;
     // Tests run jobs themselves, when they mean to; the pool-size tests need the pool to themselves.
     s.jobs.enabled = false;
+    // Flows that pay a fee without Stripe use the confirming sandbox, as a demo does.
+    s.stripe.sandbox_confirms_fees = true;
     s
 }
 

@@ -10,6 +10,7 @@ mod attacks_hosts;
 mod attacks_input;
 mod attacks_kit;
 mod attacks_limits;
+mod attacks_money;
 mod attacks_pages;
 mod attacks_sql;
 mod attacks_tenancy;

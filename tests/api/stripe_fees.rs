@@ -296,14 +296,14 @@ async fn a_wrong_amount_or_an_expired_session_never_moves_the_dossier() {
         .unwrap()
         .to_string();
 
-    // Less than the fee: recorded as ignored, the dossier waits.
+    // Less than the fee: recorded as rejected (and alerted), the dossier waits.
     let out = webhook(
         &app,
         &session_event("evt_1", "checkout.session.completed", &code, 1_350, "paid"),
     )
     .await;
     assert!(
-        out["outcome"].as_str().unwrap().starts_with("ignored:"),
+        out["outcome"].as_str().unwrap().starts_with("rejected:"),
         "{out}"
     );
     assert_eq!(status(&app, &citizen, &code).await, "payment_requested");
