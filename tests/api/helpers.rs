@@ -194,8 +194,16 @@ pub fn test_settings(database_url: &str) -> Settings {
     s.mail.retry_base_ms = 200;
     // Tests run jobs themselves, when they mean to; the pool-size tests need the pool to themselves.
     s.jobs.enabled = false;
+    // …but the mail worker runs: most tests read the mail a move sends.
+    s.jobs.mail_worker = Some(true);
+    s.server.metrics_token = Some(SecretString::from(METRICS_TOKEN.to_string()));
     s
 }
+
+/// The bearer token of `/metrics` on the operator host in tests.
+pub const METRICS_TOKEN: &str = "test-metrics-token-0123456789";
+/// The operator key that signs exports in tests (`PORTAL__EXPORT__SIGNING_KEY`).
+pub const EXPORT_KEY: &str = "test-export-signing-key-0123456789abcdef";
 
 pub struct TestApp {
     pub port: u16,
