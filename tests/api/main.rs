@@ -7,6 +7,7 @@ mod attachments;
 mod attacks_accounts;
 mod attacks_csrf;
 mod attacks_hosts;
+mod attacks_import;
 mod attacks_input;
 mod attacks_kit;
 mod attacks_limits;
