@@ -32,6 +32,7 @@ mod index;
 mod invoice_pages;
 mod isolation;
 mod mail;
+mod mail_once;
 mod mail_sink;
 mod manifests;
 mod metering;
