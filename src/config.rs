@@ -98,7 +98,8 @@ pub struct ServerSettings {
     pub workers: usize,
     pub request_head_timeout_secs: u64,
     pub json_limit_bytes: usize,
-    /// Bearer token for `GET /metrics` on the operator host; unset: `/metrics` answers 404.
+    /// Bearer token of the scraper for `GET /metrics` on the operator host (a signed-in
+    /// operator's token works too); unset: only operators' tokens.
     #[serde(default)]
     pub metrics_token: Option<SecretString>,
 }

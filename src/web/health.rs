@@ -31,10 +31,11 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })))
 }
 
-/// Who may read `/metrics`: the operator host (`ops.<base>`) with
-/// `Authorization: Bearer <server.metrics_token>`. Any other host, or no token configured:
-/// 404, as if there were no such page. The operator host without the right token: 401.
-fn metrics_allowed(req: &HttpRequest, state: &AppState) -> Result<(), AppError> {
+/// Who may read `/metrics` (CONTRACT.md): the operator host (`ops.<base>`) only, with
+/// `Authorization: Bearer` and either the scraper's token `server.metrics_token` or a signed-in
+/// operator's token. Any other host: 404, as if there were no such page; the operator host
+/// without either: 401.
+async fn metrics_allowed(req: &HttpRequest, state: &AppState) -> Result<(), AppError> {
     let host = req
         .headers()
         .get(actix_web::http::header::HOST)
@@ -42,14 +43,11 @@ fn metrics_allowed(req: &HttpRequest, state: &AppState) -> Result<(), AppError> 
         .map(str::to_string)
         .or_else(|| req.uri().host().map(str::to_string))
         .unwrap_or_default();
-    let operator = matches!(
+    let operator_host = matches!(
         crate::tenancy::host::classify(&host, &state.settings.server.base_domain),
         crate::tenancy::host::HostKind::Operator
     );
-    let Some(token) = state.settings.server.metrics_token.as_ref() else {
-        return Err(AppError::NotFound);
-    };
-    if !operator {
+    if !operator_host {
         return Err(AppError::NotFound);
     }
     let sent = req
@@ -57,11 +55,29 @@ fn metrics_allowed(req: &HttpRequest, state: &AppState) -> Result<(), AppError> 
         .get(actix_web::http::header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    let want = token.expose_secret();
-    if want.is_empty() || !crate::web::session::constant_time_eq(sent.as_bytes(), want.as_bytes()) {
+        .unwrap_or_default()
+        .to_string();
+    if sent.is_empty() {
         return Err(AppError::unauthorized());
     }
+    if let Some(token) = state.settings.server.metrics_token.as_ref() {
+        let want = token.expose_secret();
+        if !want.is_empty()
+            && crate::web::session::constant_time_eq(sent.as_bytes(), want.as_bytes())
+        {
+            return Ok(());
+        }
+    }
+    // An operator's own token, its account still active.
+    let claims = state
+        .jwt
+        .verify(&sent, &crate::tenancy::Site::Operator.audience())?;
+    let id = uuid::Uuid::parse_str(&claims.sub).map_err(|_| AppError::unauthorized())?;
+    state
+        .db
+        .control_async(move |conn| crate::accounts::operators::find_active(conn, id))
+        .await?
+        .ok_or_else(AppError::unauthorized)?;
     Ok(())
 }
 
@@ -70,7 +86,7 @@ async fn metrics_text(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    metrics_allowed(&req, &state)?;
+    metrics_allowed(&req, &state).await?;
     let m = &state.metrics;
     let pool = state.db.pool_state();
     m.pool_in_use.set(i64::from(pool.in_use));

@@ -37,8 +37,9 @@ async fn metrics(app: &TestApp) -> String {
     res.text().await.unwrap()
 }
 
-/// #15 Low: `/metrics` was public on every host. Now only the operator host with the
-/// configured bearer token; every other host answers 404 as if there were no such page.
+/// #15 Low: `/metrics` was public on every host. Now only the operator host, with the
+/// scraper's configured token or an operator's; every other host answers 404 as if there were
+/// no such page.
 #[tokio::test]
 async fn metrics_answer_only_on_the_operator_host_with_the_metrics_token() {
     let app = TestApp::spawn().await;
@@ -69,6 +70,27 @@ async fn metrics_answer_only_on_the_operator_host_with_the_metrics_token() {
         assert!(body["error"]["code"].is_string(), "{body}");
     }
     assert!(metrics(&app).await.contains("portal_http_requests_total"));
+    // A signed-in operator's own token works too (CONTRACT.md: "with an operator token"); a
+    // province's staff token does not.
+    let operator = app.operator_token().await;
+    let res = app
+        .client
+        .get(app.url("/metrics"))
+        .header("Host", "ops.localhost")
+        .bearer_auth(&operator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let res = app
+        .client
+        .get(app.url("/metrics"))
+        .header("Host", "ha-noi.localhost")
+        .bearer_auth(&operator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
 }
 
 #[tokio::test]
