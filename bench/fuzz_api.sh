@@ -50,6 +50,8 @@ export DATABASE_URL="$PG/$DB" RUST_LOG=warn
 export PORTAL__AUTH__JWT_SECRET=fuzz-secret-0123456789abcdef0123456789
 export PORTAL__SERVER__BIND="127.0.0.1:$PORT" PORTAL__SERVER__PUBLIC_PORT="$PORT"
 export PORTAL__STORAGE__DATA_DIR="$OUT/data"
+# /metrics answers only on the operator host, with this token.
+export PORTAL__SERVER__METRICS_TOKEN=fuzz-metrics-token-0123456789
 
 psql_() { psql "$PG/${2:-postgres}" -Atqc "$1"; }
 
@@ -153,7 +155,8 @@ run operator "$OPERATOR" "$OPERATOR_TOKEN" operator.json
 run national localhost "" national.json
 
 # The server's own count of answers by status (its Prometheus counters), the 5xx line first.
-curl -fsS "http://127.0.0.1:$PORT/metrics" | python3 -c '
+curl -fsS -H "Host: ops.localhost" -H "Authorization: Bearer $PORTAL__SERVER__METRICS_TOKEN" \
+    "http://127.0.0.1:$PORT/metrics" | python3 -c '
 import re, sys
 by = {}
 for line in sys.stdin:

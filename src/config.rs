@@ -17,6 +17,16 @@ pub struct Settings {
     pub storage: StorageSettings,
     pub jobs: JobSettings,
     pub stripe: StripeSettings,
+    #[serde(default)]
+    pub export: ExportSettings,
+}
+
+/// `portal tenant export|import`: files are signed with an operator key (HMAC-SHA256).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ExportSettings {
+    /// Secret; only from the environment (`PORTAL__EXPORT__SIGNING_KEY`) or a mounted file.
+    /// Required by export and import (a clear error when missing), at least 32 characters.
+    pub signing_key: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -53,6 +63,16 @@ pub struct JobSettings {
     /// How often each replica checks that every province's current plan is the lease in
     /// force today (a lease dated in the future takes effect on its day).
     pub plan_refresh_secs: u64,
+    /// Run the mail worker on this replica; unset: it follows `enabled` like every job.
+    #[serde(default)]
+    pub mail_worker: Option<bool>,
+}
+
+impl JobSettings {
+    /// Whether this replica drains the outboxes.
+    pub fn mail_worker(&self) -> bool {
+        self.mail_worker.unwrap_or(self.enabled)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -61,6 +81,12 @@ pub struct MailSettings {
     pub smtp_url: SecretString,
     pub from: String,
     pub retry_base_ms: u64,
+    /// Attempts at most per mail; then it is marked failed (kept, with its last error).
+    pub max_attempts: u32,
+    /// One SMTP conversation may take this long.
+    pub smtp_timeout_ms: u64,
+    /// A worker's claim on a mail; renewed before each send, longer than `smtp_timeout_ms`.
+    pub claim_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -78,6 +104,10 @@ pub struct ServerSettings {
     pub workers: usize,
     pub request_head_timeout_secs: u64,
     pub json_limit_bytes: usize,
+    /// Bearer token of the scraper for `GET /metrics` on the operator host (a signed-in
+    /// operator's token works too); unset: only operators' tokens.
+    #[serde(default)]
+    pub metrics_token: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -92,6 +122,9 @@ pub struct DatabaseSettings {
     pub statement_timeout_ms: u64,
     pub max_lifetime_secs: u64,
     pub migrate_parallelism: usize,
+    /// The registry is read again this often whatever the LISTEN connection says, so a
+    /// stalled listener leaves a change (a suspension) unseen for this long at most.
+    pub registry_reload_ms: u64,
 }
 
 impl DatabaseSettings {
@@ -232,6 +265,28 @@ impl Settings {
         .contains(&0)
         {
             return bad("jobs", "intervals must be at least 1 second");
+        }
+        if self.mail.max_attempts == 0 {
+            return bad("mail.max_attempts", "must be at least 1");
+        }
+        if self.mail.smtp_timeout_ms == 0 || self.mail.claim_ms <= self.mail.smtp_timeout_ms {
+            return bad(
+                "mail.claim_ms",
+                "must be longer than mail.smtp_timeout_ms (a claim outlives one SMTP conversation)",
+            );
+        }
+        if self.database.registry_reload_ms < 100 {
+            return bad("database.registry_reload_ms", "must be at least 100");
+        }
+        if let Some(t) = &self.server.metrics_token
+            && t.expose_secret().len() < 16
+        {
+            return bad("server.metrics_token", "must be at least 16 characters");
+        }
+        if let Some(k) = &self.export.signing_key
+            && k.expose_secret().len() < 32
+        {
+            return bad("export.signing_key", "must be at least 32 characters");
         }
         if self.stripe.timeout_secs == 0 {
             return bad("stripe.timeout_secs", "must be at least 1 second");

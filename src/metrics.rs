@@ -47,6 +47,7 @@ pub struct Metrics {
     pub pool_timeouts: Counter,
     pub tenants: Gauge,
     pub outbox_unsent: Gauge,
+    pub outbox_failed: Gauge,
     pub outbox_oldest_age: Gauge<f64, AtomicU64>,
     pub usage_unflushed: Gauge,
     pub usage_flush_lag: Gauge<f64, AtomicU64>,
@@ -85,6 +86,7 @@ impl Metrics {
             pool_timeouts: Counter::default(),
             tenants: Gauge::default(),
             outbox_unsent: Gauge::default(),
+            outbox_failed: Gauge::default(),
             outbox_oldest_age: Gauge::default(),
             usage_unflushed: Gauge::default(),
             usage_flush_lag: Gauge::default(),
@@ -136,6 +138,11 @@ impl Metrics {
             "outbox_unsent",
             "Mails not sent yet, national and every province's",
             m.outbox_unsent.clone(),
+        );
+        registry.register(
+            "outbox_failed",
+            "Mails given up after their last attempt (or imported unsent): never sent by themselves",
+            m.outbox_failed.clone(),
         );
         registry.register(
             "outbox_oldest_unsent_age_seconds",

@@ -139,15 +139,24 @@ impl Application {
             tracing::warn!(error = %e, "registry not loaded yet; the listener will retry");
         }
         registry.spawn_listener(settings.database.direct().clone());
+        registry.spawn_reloader(Duration::from_millis(settings.database.registry_reload_ms));
         let mailer = LettreMailer::from_settings(&settings).map_err(StartError::Mail)?;
-        MailWorker {
-            db: db.clone(),
-            registry: Arc::downgrade(&registry),
-            mailer: Arc::new(mailer),
-            listen_url: settings.database.direct().clone(),
-            retry_base_ms: settings.mail.retry_base_ms,
+        // A background job like the others: a replica with `jobs.enabled = false` sends no mail
+        // (unless `jobs.mail_worker` says otherwise).
+        if settings.jobs.mail_worker() {
+            MailWorker {
+                db: db.clone(),
+                registry: Arc::downgrade(&registry),
+                mailer: Arc::new(mailer),
+                listen_url: settings.database.direct().clone(),
+                retry_base_ms: settings.mail.retry_base_ms,
+                max_attempts: settings.mail.max_attempts,
+                claim_ms: settings.mail.claim_ms,
+            }
+            .spawn();
+        } else {
+            tracing::info!("jobs.enabled = false: no mail worker on this replica");
         }
-        .spawn();
         // One TLS crypto provider for the process (ring, as lettre uses), before any client.
         crate::billing::provider::install_crypto_provider();
         let invoices = crate::billing::provider::from_settings(&settings.stripe)

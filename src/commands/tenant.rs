@@ -122,14 +122,37 @@ pub fn apply(settings: &Settings, path: &Path, dry_run: bool) -> Outcome {
     Ok(())
 }
 
+/// The operator key that signs exports and checks imports; a clear error without it.
+fn signing_key(settings: &Settings) -> Result<secrecy::SecretString, Failure> {
+    use secrecy::ExposeSecret;
+    settings
+        .export
+        .signing_key
+        .clone()
+        .filter(|k| !k.expose_secret().is_empty())
+        .ok_or_else(|| {
+            Failure::new(
+                2,
+                "configuration error: export.signing_key: not set (PORTAL__EXPORT__SIGNING_KEY, 32 characters or more); exports are signed with it and imports checked with it",
+            )
+        })
+}
+
 /// `portal tenant export SLUG --out FILE`: written beside FILE first, renamed when complete.
 pub fn export(settings: &Settings, slug: &str, out: &Path) -> Outcome {
+    use secrecy::ExposeSecret;
+    let key = signing_key(settings)?;
     let db = Db::new(&settings.database);
     let partial = out.with_extension("partial");
     let file = std::fs::File::create(&partial)
         .map_err(|e| Failure::new(1, format!("{}: {e}", partial.display())))?;
     let mut writer = std::io::BufWriter::new(file);
-    let result = crate::tenancy::backup::export::export(&db, slug, &mut writer);
+    let result = crate::tenancy::backup::export::export(
+        &db,
+        slug,
+        &mut writer,
+        key.expose_secret().as_bytes(),
+    );
     drop(writer);
     let summary = match result {
         Ok(s) => s,
@@ -152,17 +175,38 @@ pub fn export(settings: &Settings, slug: &str, out: &Path) -> Outcome {
     Ok(())
 }
 
-/// `portal tenant import FILE`.
+/// `portal tenant import FILE`: the signature is checked over the whole file first, then the
+/// file is loaded (and its signature checked again over what was loaded) in one transaction.
 pub fn import(settings: &Settings, path: &Path) -> Outcome {
+    use secrecy::ExposeSecret;
+    let key = signing_key(settings)?;
+    let open = || {
+        std::fs::File::open(path)
+            .map(std::io::BufReader::new)
+            .map_err(|e| Failure::new(1, format!("{}: {e}", path.display())))
+    };
+    let key = key.expose_secret().as_bytes();
+    crate::tenancy::backup::import::verify(&mut open()?, key)?;
     let db = Db::new(&settings.database);
-    let file = std::fs::File::open(path)
-        .map_err(|e| Failure::new(1, format!("{}: {e}", path.display())))?;
-    let mut reader = std::io::BufReader::new(file);
-    let summary = crate::tenancy::backup::import::import(&db, &mut reader, &cli_actor())?;
+    let opts = crate::tenancy::backup::import::ImportOptions {
+        actor: &cli_actor(),
+        base_domain: &settings.server.base_domain,
+        key,
+    };
+    let summary = crate::tenancy::backup::import::import(&db, &mut open()?, &opts)?;
     let rows: u64 = summary.counts.values().sum();
     println!(
         "imported {} ({}): {rows} rows; {} national account(s) were here already and kept",
         summary.tenant.slug, summary.tenant.name, summary.citizens_kept
     );
+    println!(
+        "imported national accounts have no password: each citizen sets one anew (`portal user create --role citizen`)"
+    );
+    if summary.mails_held > 0 {
+        println!(
+            "{} unsent mail(s) of the file kept as failed, not sent from here",
+            summary.mails_held
+        );
+    }
     Ok(())
 }

@@ -21,10 +21,11 @@ use secrecy::ExposeSecret;
 pub use after_commit::after_commit;
 pub use tenant::{TenantDb, TenantRef};
 
-/// Enters a tenant inside a control-plane transaction (provisioning, manifests): no timeout
-/// change, the role and path are transaction-local as in the door.
+/// Enters a tenant inside a control-plane transaction (provisioning, manifests, import): the
+/// role and path are transaction-local as in the door, and the transaction keeps its own
+/// statement timeout (it used to be set to 0, no limit, for the rest of the transaction).
 pub fn tenant_enter(conn: &mut PgConnection, tenant: &TenantRef) -> QueryResult<()> {
-    tenant::enter(conn, tenant, "0")
+    tenant::enter_keeping_timeout(conn, tenant)
 }
 
 /// Leaves the tenant entered with [`tenant_enter`], back to `public` and the login role.

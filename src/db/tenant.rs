@@ -78,6 +78,19 @@ pub(crate) fn enter(
     .map(|_| ())
 }
 
+/// Switches the current transaction into the tenant, path and role only: its statement
+/// timeout stays what the enclosing transaction set.
+pub(crate) fn enter_keeping_timeout(
+    conn: &mut PgConnection,
+    tenant: &TenantRef,
+) -> QueryResult<()> {
+    sql_query("SELECT set_config('search_path', $1, true), set_config('role', $2, true)")
+        .bind::<Text, _>(quote_ident(&tenant.schema))
+        .bind::<Text, _>(&tenant.role)
+        .execute(conn)
+        .map(|_| ())
+}
+
 /// Leaves the tenant within the same transaction (back to the login role and `public`).
 pub(crate) fn leave(conn: &mut PgConnection) -> QueryResult<()> {
     sql_query("SELECT set_config('role', 'none', true), set_config('search_path', 'public', true)")

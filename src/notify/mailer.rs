@@ -7,7 +7,12 @@ use secrecy::ExposeSecret;
 use crate::config::Settings;
 
 pub trait Mailer: Send + Sync {
-    fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), String>;
+    /// Sends one mail under `message_id` (`<…@…>`): every attempt of one outbox row carries
+    /// the same id, so a copy a server took before a timeout is recognised as the same mail.
+    fn send(&self, to: &str, subject: &str, body: &str, message_id: &str) -> Result<(), String>;
+
+    /// The domain of the sender's address, for Message-IDs.
+    fn domain(&self) -> String;
 }
 
 enum Via {
@@ -35,7 +40,9 @@ impl LettreMailer {
         } else {
             let transport = SmtpTransport::from_url(url)
                 .map_err(|e| format!("mail.smtp_url: {e}"))?
-                .timeout(Some(std::time::Duration::from_secs(10)))
+                .timeout(Some(std::time::Duration::from_millis(
+                    settings.mail.smtp_timeout_ms,
+                )))
                 .build();
             Via::Smtp(Box::new(transport))
         };
@@ -44,9 +51,14 @@ impl LettreMailer {
 }
 
 impl Mailer for LettreMailer {
-    fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), String> {
+    fn domain(&self) -> String {
+        self.from.email.domain().to_string()
+    }
+
+    fn send(&self, to: &str, subject: &str, body: &str, message_id: &str) -> Result<(), String> {
         let to: Mailbox = to.parse().map_err(|e| format!("recipient {to:?}: {e}"))?;
         let message = Message::builder()
+            .message_id(Some(message_id.to_string()))
             .from(self.from.clone())
             .to(to)
             .subject(subject)

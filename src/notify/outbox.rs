@@ -102,15 +102,16 @@ pub struct ClaimedMail {
     pub claimed_until: DateTime<Utc>,
 }
 
-/// Claims up to `limit` due mails for `lease_secs`; other workers skip them meanwhile. The
-/// claim commits before any mail is sent, so no transaction stays open during SMTP.
+/// Claims up to `limit` due mails for `claim_ms`; other workers skip them meanwhile. The
+/// claim commits before any mail is sent, so no transaction stays open during SMTP. A mail
+/// marked failed (`next_attempt_at = 'infinity'`) is never due.
 pub fn claim_due(
     conn: &mut PgConnection,
     limit: i64,
-    lease_secs: i32,
+    claim_ms: i64,
 ) -> Result<Vec<ClaimedMail>, AppError> {
     Ok(sql_query(
-        "UPDATE outbox SET claimed_until = now() + make_interval(secs => $2) \
+        "UPDATE outbox SET claimed_until = now() + $2 * interval '1 millisecond' \
          WHERE id IN (SELECT id FROM outbox \
                       WHERE sent_at IS NULL AND next_attempt_at <= now() \
                         AND (claimed_until IS NULL OR claimed_until < now()) \
@@ -118,8 +119,37 @@ pub fn claim_due(
          RETURNING id, to_email, subject, body, attempts, claimed_until",
     )
     .bind::<diesel::sql_types::Int8, _>(limit)
-    .bind::<Integer, _>(lease_secs)
+    .bind::<diesel::sql_types::Int8, _>(claim_ms)
     .load(conn)?)
+}
+
+#[derive(QueryableByName)]
+struct Until {
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    claimed_until: DateTime<Utc>,
+}
+
+/// Re-checks the claim `claimed_until` on mail `id` and extends it by `claim_ms`; `None` when
+/// the claim is not this worker's any more (it lapsed and another worker took the mail, or
+/// the mail was sent or given up meanwhile): then the mail is not this worker's to send.
+pub fn renew_claim(
+    conn: &mut PgConnection,
+    id: i64,
+    claimed_until: DateTime<Utc>,
+    claim_ms: i64,
+) -> Result<Option<DateTime<Utc>>, AppError> {
+    Ok(sql_query(
+        "UPDATE outbox SET claimed_until = now() + $3 * interval '1 millisecond' \
+         WHERE id = $1 AND claimed_until = $2 AND sent_at IS NULL \
+           AND next_attempt_at < 'infinity' \
+         RETURNING claimed_until",
+    )
+    .bind::<diesel::sql_types::Int8, _>(id)
+    .bind::<diesel::sql_types::Timestamptz, _>(claimed_until)
+    .bind::<diesel::sql_types::Int8, _>(claim_ms)
+    .get_result::<Until>(conn)
+    .optional()?
+    .map(|u| u.claimed_until))
 }
 
 pub fn mark_sent(conn: &mut PgConnection, id: i64) -> Result<(), AppError> {
@@ -151,30 +181,46 @@ pub fn release(
     Ok(())
 }
 
+/// Records a failed attempt: tried again after `retry_in`, or (`None`: the last attempt)
+/// never again, marked failed with its last error for an operator to see
+/// (`portal_outbox_failed`; `UPDATE outbox SET next_attempt_at = now(), attempts = 0` retries).
 pub fn mark_failed(
     conn: &mut PgConnection,
     id: i64,
     error: &str,
-    retry_in: Duration,
+    retry_in: Option<Duration>,
 ) -> Result<(), AppError> {
     let error: String = error.chars().take(500).collect();
-    diesel::update(outbox::table.find(id).filter(outbox::sent_at.is_null()))
-        .set((
-            outbox::attempts.eq(outbox::attempts + 1),
-            outbox::next_attempt_at.eq(Utc::now() + retry_in),
-            outbox::claimed_until.eq(None::<DateTime<Utc>>),
-            outbox::last_error.eq(error),
-        ))
-        .execute(conn)?;
+    sql_query(
+        "UPDATE outbox SET attempts = attempts + 1, claimed_until = NULL, \
+                next_attempt_at = CASE WHEN $3 THEN now() + $4 * interval '1 millisecond' \
+                                       ELSE 'infinity' END, \
+                last_error = CASE WHEN $3 THEN $2 \
+                                  ELSE 'gave up after ' || (attempts + 1) || ' attempts: ' || $2 END \
+         WHERE id = $1 AND sent_at IS NULL",
+    )
+    .bind::<diesel::sql_types::Int8, _>(id)
+    .bind::<Text, _>(error)
+    .bind::<diesel::sql_types::Bool, _>(retry_in.is_some())
+    .bind::<diesel::sql_types::Int8, _>(retry_in.map_or(0, |d| d.num_milliseconds()))
+    .execute(conn)?;
     Ok(())
 }
 
-/// When the next unsent mail is due (`None`: nothing left to send).
+#[derive(QueryableByName)]
+struct Due {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
+    at: Option<DateTime<Utc>>,
+}
+
+/// When the next unsent mail is due (`None`: nothing left to send; failed mails never are).
 pub fn next_due(conn: &mut PgConnection) -> Result<Option<DateTime<Utc>>, AppError> {
-    Ok(outbox::table
-        .filter(outbox::sent_at.is_null())
-        .select(diesel::dsl::min(outbox::next_attempt_at))
-        .first::<Option<DateTime<Utc>>>(conn)?)
+    Ok(sql_query(
+        "SELECT min(next_attempt_at) AS at FROM outbox \
+         WHERE sent_at IS NULL AND next_attempt_at < 'infinity'",
+    )
+    .get_result::<Due>(conn)?
+    .at)
 }
 
 /// Exponential backoff from `base_ms`, at most an hour.
@@ -183,15 +229,29 @@ pub fn backoff(base_ms: u64, attempts: i32) -> Duration {
     Duration::milliseconds(base_ms.saturating_mul(factor).min(3_600_000) as i64)
 }
 
-/// Unsent mails in the outbox on the current path, and when the oldest of them was queued.
-pub fn backlog(conn: &mut PgConnection) -> Result<(i64, Option<DateTime<Utc>>), AppError> {
-    Ok(outbox::table
-        .filter(outbox::sent_at.is_null())
-        .select((
-            diesel::dsl::count_star(),
-            diesel::dsl::min(outbox::created_at),
-        ))
-        .first(conn)?)
+/// The outbox as `/metrics` shows it.
+#[derive(Debug, Clone, Copy, Default, QueryableByName)]
+pub struct Backlog {
+    /// Mails waiting to be sent (not the failed ones).
+    #[diesel(sql_type = diesel::sql_types::Int8)]
+    pub unsent: i64,
+    /// When the oldest of them was queued.
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
+    pub oldest: Option<DateTime<Utc>>,
+    /// Mails given up after their last attempt (or imported unsent): never sent by themselves.
+    #[diesel(sql_type = diesel::sql_types::Int8)]
+    pub failed: i64,
+}
+
+/// [`Backlog`] of the outbox on the current path.
+pub fn backlog(conn: &mut PgConnection) -> Result<Backlog, AppError> {
+    Ok(sql_query(
+        "SELECT count(*) FILTER (WHERE next_attempt_at < 'infinity') AS unsent, \
+                min(created_at) FILTER (WHERE next_attempt_at < 'infinity') AS oldest, \
+                count(*) FILTER (WHERE next_attempt_at = 'infinity') AS failed \
+         FROM outbox WHERE sent_at IS NULL",
+    )
+    .get_result(conn)?)
 }
 
 /// [`backlog`] over the national outbox and every province's, in one transaction (each
@@ -199,9 +259,9 @@ pub fn backlog(conn: &mut PgConnection) -> Result<(i64, Option<DateTime<Utc>>), 
 pub fn backlog_everywhere(
     db: &crate::db::Db,
     registry: &crate::tenancy::Registry,
-) -> Result<(i64, Option<DateTime<Utc>>), AppError> {
+) -> Result<Backlog, AppError> {
     db.control(|conn| {
-        let (mut unsent, mut oldest) = backlog(conn)?;
+        let mut all = backlog(conn)?;
         for t in registry.all() {
             let one = conn.transaction(|conn| {
                 crate::db::tenant_enter(conn, &t.db_ref())?;
@@ -210,9 +270,10 @@ pub fn backlog_everywhere(
                 Ok::<_, AppError>(r)
             });
             match one {
-                Ok((n, at)) => {
-                    unsent += n;
-                    oldest = match (oldest, at) {
+                Ok(b) => {
+                    all.unsent += b.unsent;
+                    all.failed += b.failed;
+                    all.oldest = match (all.oldest, b.oldest) {
                         (Some(a), Some(b)) => Some(a.min(b)),
                         (a, b) => a.or(b),
                     };
@@ -220,6 +281,6 @@ pub fn backlog_everywhere(
                 Err(e) => tracing::warn!(tenant = %t.slug, error = %e, "outbox backlog unreadable"),
             }
         }
-        Ok((unsent, oldest))
+        Ok(all)
     })
 }

@@ -25,6 +25,10 @@ pub struct MailWorker {
     /// Direct to PostgreSQL (`database.direct_url`): LISTEN needs a session of its own.
     pub listen_url: SecretString,
     pub retry_base_ms: u64,
+    /// Attempts at most per mail (`mail.max_attempts`); then the mail is marked failed.
+    pub max_attempts: u32,
+    /// A claim's length (`mail.claim_ms`): renewed before each send and while it lasts.
+    pub claim_ms: u64,
 }
 
 impl MailWorker {
@@ -145,18 +149,55 @@ impl MailWorker {
             }
             unrecorded.remove(0);
         }
+        let claim_ms = i64::try_from(self.claim_ms).unwrap_or(i64::MAX);
         loop {
-            let batch = door.tx(|conn| outbox::claim_due(conn, 20, 120))?;
+            let batch = door.tx(|conn| outbox::claim_due(conn, 20, claim_ms))?;
             if batch.is_empty() {
                 break;
             }
             let mut batch = batch.into_iter();
             while let Some(mail) = batch.next() {
-                let outcome = match self.mailer.send(&mail.to_email, &mail.subject, &mail.body) {
+                // The claim is re-checked and extended right before the send: a claim that
+                // lapsed while this worker sent the mails before it may be another worker's
+                // now, and then the mail is that worker's to send.
+                let held = match door
+                    .tx(|conn| outbox::renew_claim(conn, mail.id, mail.claimed_until, claim_ms))
+                {
+                    Ok(held) => held,
+                    Err(e) => {
+                        unrecorded.extend(batch.map(|m| Unrecorded::Untried {
+                            id: m.id,
+                            claimed_until: m.claimed_until,
+                        }));
+                        return Err(e);
+                    }
+                };
+                let Some(claimed_until) = held else {
+                    tracing::info!(tenant = %tenant, mail = mail.id, "mail claimed by another worker meanwhile; not sent here");
+                    continue;
+                };
+                let message_id = format!(
+                    "<outbox.{}.{}@{}>",
+                    if tenant == NATIONAL {
+                        "national".to_string()
+                    } else {
+                        tenant.to_string()
+                    },
+                    mail.id,
+                    self.mailer.domain()
+                );
+                let result = self.send_holding_claim(&door, &mail, claimed_until, &message_id);
+                let outcome = match result {
                     Ok(()) => Unrecorded::Sent { id: mail.id },
                     Err(error) => {
-                        tracing::warn!(tenant = %tenant, mail = mail.id, %error, "mail not sent; will retry");
-                        let retry_in = outbox::backoff(self.retry_base_ms, mail.attempts);
+                        let attempt = u32::try_from(mail.attempts).unwrap_or(0) + 1;
+                        let retry_in = (attempt < self.max_attempts)
+                            .then(|| outbox::backoff(self.retry_base_ms, mail.attempts));
+                        if retry_in.is_some() {
+                            tracing::warn!(tenant = %tenant, mail = mail.id, attempt, %error, "mail not sent; will retry");
+                        } else {
+                            tracing::error!(tenant = %tenant, mail = mail.id, attempt, %error, "mail not sent after its last attempt; marked failed");
+                        }
                         Unrecorded::Failed {
                             id: mail.id,
                             error,
@@ -178,16 +219,56 @@ impl MailWorker {
     }
 }
 
+impl MailWorker {
+    /// Sends one mail on a helper thread while this one renews the claim every third of its
+    /// length, so a slow SMTP conversation never outlives the claim.
+    fn send_holding_claim(
+        &self,
+        door: &Door,
+        mail: &outbox::ClaimedMail,
+        claimed_until: chrono::DateTime<Utc>,
+        message_id: &str,
+    ) -> Result<(), String> {
+        let claim_ms = i64::try_from(self.claim_ms).unwrap_or(i64::MAX);
+        let every = Duration::from_millis((self.claim_ms / 3).max(10));
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let mailer = &self.mailer;
+            scope.spawn(move || {
+                let _ = tx.send(mailer.send(&mail.to_email, &mail.subject, &mail.body, message_id));
+            });
+            let mut held = Some(claimed_until);
+            loop {
+                match rx.recv_timeout(every) {
+                    Ok(result) => return result,
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                        return Err("the mail sender stopped".into());
+                    }
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                        let Some(until) = held else { continue };
+                        held = door
+                            .tx(|conn| outbox::renew_claim(conn, mail.id, until, claim_ms))
+                            .unwrap_or_else(|e| {
+                                tracing::warn!(mail = mail.id, error = %e, "claim not renewed during a send");
+                                None
+                            });
+                    }
+                }
+            }
+        })
+    }
+}
+
 /// A mail's outcome that the database did not take yet.
 #[derive(Debug)]
 enum Unrecorded {
     /// Handed to the mail server: mark it sent (and count it).
     Sent { id: i64 },
-    /// Refused: record the attempt and when to try again.
+    /// Refused: record the attempt and when to try again (`None`: never, it was the last).
     Failed {
         id: i64,
         error: String,
-        retry_in: chrono::Duration,
+        retry_in: Option<chrono::Duration>,
     },
     /// Claimed in the same batch but never tried: give the claim back.
     Untried {

@@ -202,6 +202,32 @@ impl Registry {
     }
 }
 
+impl Registry {
+    /// Reads the registry again every `every`, whatever the listener says: a LISTEN
+    /// connection that stalls (open, silent, no error) would otherwise leave a suspension or a
+    /// new host unseen until it breaks. Its own thread, so a listener stuck reconnecting
+    /// cannot hold it up. Stops when the registry drops.
+    pub fn spawn_reloader(self: &Arc<Self>, every: Duration) {
+        let weak: Weak<Registry> = Arc::downgrade(self);
+        let spawned = std::thread::Builder::new()
+            .name("registry-reloader".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(every);
+                    let Some(registry) = weak.upgrade() else {
+                        return;
+                    };
+                    if let Err(e) = registry.reload() {
+                        tracing::warn!(error = %e, "periodic registry reload failed");
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "could not start the registry reloader");
+        }
+    }
+}
+
 fn listen(weak: Weak<Registry>, database_url: SecretString) {
     let mut backoff = Duration::from_millis(250);
     loop {

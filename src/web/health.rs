@@ -1,6 +1,7 @@
-//! Probes and metrics, answered on any host.
+//! Probes (answered on any host) and metrics (the operator host only, with a token).
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use secrecy::ExposeSecret;
 
 use crate::error::AppError;
 use crate::notify::outbox;
@@ -30,8 +31,62 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })))
 }
 
+/// Who may read `/metrics` (CONTRACT.md): the operator host (`ops.<base>`) only, with
+/// `Authorization: Bearer` and either the scraper's token `server.metrics_token` or a signed-in
+/// operator's token. Any other host: 404, as if there were no such page; the operator host
+/// without either: 401.
+async fn metrics_allowed(req: &HttpRequest, state: &AppState) -> Result<(), AppError> {
+    let host = req
+        .headers()
+        .get(actix_web::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| req.uri().host().map(str::to_string))
+        .unwrap_or_default();
+    let operator_host = matches!(
+        crate::tenancy::host::classify(&host, &state.settings.server.base_domain),
+        crate::tenancy::host::HostKind::Operator
+    );
+    if !operator_host {
+        return Err(AppError::NotFound);
+    }
+    let sent = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_string();
+    if sent.is_empty() {
+        return Err(AppError::unauthorized());
+    }
+    if let Some(token) = state.settings.server.metrics_token.as_ref() {
+        let want = token.expose_secret();
+        if !want.is_empty()
+            && crate::web::session::constant_time_eq(sent.as_bytes(), want.as_bytes())
+        {
+            return Ok(());
+        }
+    }
+    // An operator's own token, its account still active.
+    let claims = state
+        .jwt
+        .verify(&sent, &crate::tenancy::Site::Operator.audience())?;
+    let id = uuid::Uuid::parse_str(&claims.sub).map_err(|_| AppError::unauthorized())?;
+    state
+        .db
+        .control_async(move |conn| crate::accounts::operators::find_active(conn, id))
+        .await?
+        .ok_or_else(AppError::unauthorized)?;
+    Ok(())
+}
+
 #[get("/metrics")]
-async fn metrics_text(state: web::Data<AppState>) -> HttpResponse {
+async fn metrics_text(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    metrics_allowed(&req, &state).await?;
     let m = &state.metrics;
     let pool = state.db.pool_state();
     m.pool_in_use.set(i64::from(pool.in_use));
@@ -59,8 +114,13 @@ async fn metrics_text(state: web::Data<AppState>) -> HttpResponse {
         let read =
             crate::web::in_span(move || outbox::backlog_everywhere(&st.db, &st.registry)).await;
         match read {
-            Ok(Ok((unsent, oldest))) => {
+            Ok(Ok(outbox::Backlog {
+                unsent,
+                oldest,
+                failed,
+            })) => {
                 m.outbox_unsent.set(unsent);
+                m.outbox_failed.set(failed);
                 let age = oldest.map_or(0.0, |at| {
                     (chrono::Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0
                 });
@@ -71,9 +131,9 @@ async fn metrics_text(state: web::Data<AppState>) -> HttpResponse {
             Err(e) => tracing::warn!(error = %e, "outbox gauges not refreshed"),
         }
     }
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(m.render())
+        .body(m.render()))
 }
 
 /// The one stylesheet of the national layout, compiled into the binary.

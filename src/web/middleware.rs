@@ -101,7 +101,9 @@ pub async fn render_errors(
 
 /// The API and the probes answer JSON; everything else is a page.
 fn is_api(path: &str) -> bool {
-    path == "/api" || path.starts_with("/api/") || matches!(path, "/healthz" | "/readyz")
+    path == "/api"
+        || path.starts_with("/api/")
+        || matches!(path, "/healthz" | "/readyz" | "/metrics")
 }
 
 /// `AppError` holds no handles, so rebuilding it from its parts is exact.

@@ -11,7 +11,7 @@ use portal::accounts::staff::StaffRole;
 use portal::tenancy::provision::{NewTenant, provision};
 use reqwest::multipart::{Form, Part};
 
-use crate::helpers::{CITIZEN_PASSWORD, STAFF_PASSWORD, TestApp};
+use crate::helpers::{CITIZEN_PASSWORD, EXPORT_KEY, STAFF_PASSWORD, TestApp};
 
 const PDF: &[u8] =
     b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
@@ -23,6 +23,7 @@ fn portal(database_url: &str, args: &[&str]) -> Output {
         .args(args)
         .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "warn")
+        .env("PORTAL__EXPORT__SIGNING_KEY", EXPORT_KEY)
         .output()
         .expect("run portal")
 }
@@ -121,7 +122,8 @@ fn control_rows(conn: &mut PgConnection) -> Vec<String> {
         format!(
             "SELECT row_to_json(x)::text AS v FROM public.usage_daily x WHERE tenant_id = {id} ORDER BY metric, day"
         ),
-        "SELECT row_to_json(x)::text AS v FROM identity.citizens x WHERE email = 'khai@example.vn'"
+        // The hash stays behind: an imported citizen sets a password anew.
+        "SELECT (to_jsonb(x) - 'password_hash')::text AS v FROM identity.citizens x WHERE email = 'khai@example.vn'"
             .to_string(),
     ] {
         out.extend(json_rows(conn, &sql));
@@ -300,7 +302,39 @@ async fn a_province_round_trips_through_export_and_import_into_another_installat
     };
     assert_ne!(roles(&mut a), roles(&mut b));
 
-    // The imported province serves its dossiers: the citizen's national account came along.
+    // The imported province serves its dossiers: the citizen's national account came along,
+    // without its password (exports carry no hash); support sets one (`portal user create`).
+    let res = dst
+        .post_json(
+            HOST,
+            "/api/v1/auth/token",
+            None,
+            &serde_json::json!({"email": "khai@example.vn", "password": CITIZEN_PASSWORD}),
+        )
+        .await;
+    assert_eq!(res.status(), 401, "the old password came along");
+    let mut set = Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args([
+            "user",
+            "create",
+            "--tenant",
+            "ha-noi",
+            "--email",
+            "khai@example.vn",
+            "--role",
+            "citizen",
+            "--password-stdin",
+        ])
+        .env("DATABASE_URL", &dst.db.url)
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        writeln!(set.stdin.take().unwrap(), "{CITIZEN_PASSWORD}").unwrap();
+    }
+    assert!(set.wait().unwrap().success());
     let citizen2 = dst.token(HOST, "khai@example.vn", CITIZEN_PASSWORD).await;
     let list: serde_json::Value = dst
         .get_with_token(HOST, "/api/v1/dossiers", &citizen2)
@@ -361,7 +395,8 @@ async fn a_province_round_trips_through_export_and_import_into_another_installat
         let mut header: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
         header["tenant_schema_version"] = "20000101000000".into();
         lines[0] = header.to_string();
-        lines
+        // Signed by the operator: the versions, not the signature, are what is refused.
+        crate::attacks_import::sign(lines, EXPORT_KEY)
     });
     let truncated = temp_file("truncated.jsonl");
     rewrite(&file, &truncated, |mut lines| {
@@ -388,4 +423,30 @@ async fn a_province_round_trips_through_export_and_import_into_another_installat
     for f in [file, other_version, truncated] {
         let _ = std::fs::remove_file(f);
     }
+}
+
+/// #24 Low: entering a province inside a control-plane transaction (import, provisioning,
+/// manifests) set `statement_timeout = 0` for the rest of that transaction.
+#[tokio::test]
+async fn entering_a_province_inside_a_control_transaction_keeps_its_statement_timeout() {
+    let app = TestApp::spawn().await;
+    let t = app.create_tenant("ha-noi", "Hà Nội").await;
+    let db = app.database().clone();
+    let (inside, after) = tokio::task::spawn_blocking(move || {
+        db.control(|conn| {
+            let show = |c: &mut PgConnection| {
+                json_rows(c, "SELECT current_setting('statement_timeout') AS v").remove(0)
+            };
+            portal::db::tenant_enter(conn, &t.db_ref())?;
+            let inside = show(conn);
+            portal::db::tenant_leave(conn)?;
+            Ok((inside, show(conn)))
+        })
+        .unwrap()
+    })
+    .await
+    .unwrap();
+    // The configured 5000 ms, as PostgreSQL shows it.
+    assert_eq!(inside, "5s", "inside the province");
+    assert_eq!(after, "5s", "back in the control plane");
 }

@@ -196,8 +196,16 @@ pub fn test_settings(database_url: &str) -> Settings {
     s.jobs.enabled = false;
     // Flows that pay a fee without Stripe use the confirming sandbox, as a demo does.
     s.stripe.sandbox_confirms_fees = true;
+    // …but the mail worker runs: most tests read the mail a move sends.
+    s.jobs.mail_worker = Some(true);
+    s.server.metrics_token = Some(SecretString::from(METRICS_TOKEN.to_string()));
     s
 }
+
+/// The bearer token of `/metrics` on the operator host in tests.
+pub const METRICS_TOKEN: &str = "test-metrics-token-0123456789";
+/// The operator key that signs exports in tests (`PORTAL__EXPORT__SIGNING_KEY`).
+pub const EXPORT_KEY: &str = "test-export-signing-key-0123456789abcdef";
 
 pub struct TestApp {
     pub port: u16,

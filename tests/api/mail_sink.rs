@@ -15,11 +15,16 @@ pub struct Mail {
     pub to: String,
     pub subject: String,
     pub body: String,
+    /// The `Message-ID` header as sent.
+    pub message_id: String,
 }
 
 pub struct MailSink {
     pub port: u16,
     pub mails: Arc<Mutex<Vec<Mail>>>,
+    /// Waited before the final `250` after a message's data (the mail is kept first): longer
+    /// than the client's timeout, it is a mail taken whose sender never heard so.
+    pub final_reply_delay: Arc<Mutex<std::time::Duration>>,
     task: Option<JoinHandle<()>>,
 }
 
@@ -31,16 +36,30 @@ impl MailSink {
         let mut sink = MailSink {
             port,
             mails: Arc::default(),
+            final_reply_delay: Arc::default(),
             task: None,
         };
-        sink.task = Some(tokio::spawn(serve(listener, sink.mails.clone())));
+        sink.task = Some(tokio::spawn(serve(
+            listener,
+            sink.mails.clone(),
+            sink.final_reply_delay.clone(),
+        )));
         sink
+    }
+
+    /// Delays the final reply to each message's data by `delay` from now on.
+    pub fn delay_final_reply(&self, delay: std::time::Duration) {
+        *self.final_reply_delay.lock().unwrap() = delay;
     }
 
     /// Takes the port back after `stop` (the same address the app was configured with).
     pub async fn restart(&mut self) {
         let listener = TcpListener::bind(("127.0.0.1", self.port)).await.unwrap();
-        self.task = Some(tokio::spawn(serve(listener, self.mails.clone())));
+        self.task = Some(tokio::spawn(serve(
+            listener,
+            self.mails.clone(),
+            self.final_reply_delay.clone(),
+        )));
     }
 
     /// Closes the port: connections are refused until `restart`.
@@ -72,12 +91,17 @@ impl MailSink {
     }
 }
 
-async fn serve(listener: TcpListener, mails: Arc<Mutex<Vec<Mail>>>) {
+async fn serve(
+    listener: TcpListener,
+    mails: Arc<Mutex<Vec<Mail>>>,
+    delay: Arc<Mutex<std::time::Duration>>,
+) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             return;
         };
         let mails = mails.clone();
+        let delay = delay.clone();
         tokio::spawn(async move {
             let (read, mut write) = stream.into_split();
             let mut lines = BufReader::new(read).lines();
@@ -100,6 +124,10 @@ async fn serve(listener: TcpListener, mails: Arc<Mutex<Vec<Mail>>>) {
                         raw.push(l.strip_prefix('.').map(str::to_string).unwrap_or(l));
                     }
                     mails.lock().unwrap().push(decode(&to, &raw));
+                    let wait = *delay.lock().unwrap();
+                    if !wait.is_zero() {
+                        tokio::time::sleep(wait).await;
+                    }
                     b"250 queued\r\n"
                 } else if upper.starts_with("QUIT") {
                     let _ = write.write_all(b"221 bye\r\n").await;
@@ -157,6 +185,7 @@ fn decode(to: &str, lines: &[String]) -> Mail {
         to: to.to_string(),
         subject: decode_words(&header("Subject")),
         body: text,
+        message_id: header("Message-ID"),
     }
 }
 

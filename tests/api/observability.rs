@@ -12,7 +12,7 @@ use portal::tenancy::TenantStatus;
 use portal::tenancy::provision::{NewTenant, provision};
 
 use crate::children::{ChildGuard, free_port};
-use crate::helpers::{JWT_SECRET, TestApp, TestDb, test_settings};
+use crate::helpers::{JWT_SECRET, METRICS_TOKEN, TestApp, TestDb, test_settings};
 
 /// The value of the sample `name` (with its labels, exactly as exposed).
 fn sample(text: &str, name: &str) -> f64 {
@@ -25,9 +25,72 @@ fn sample(text: &str, name: &str) -> f64 {
 }
 
 async fn metrics(app: &TestApp) -> String {
-    let res = app.get("localhost", "/metrics").await;
+    let res = app
+        .client
+        .get(app.url("/metrics"))
+        .header("Host", "ops.localhost")
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     res.text().await.unwrap()
+}
+
+/// #15 Low: `/metrics` was public on every host. Now only the operator host, with the
+/// scraper's configured token or an operator's; every other host answers 404 as if there were
+/// no such page.
+#[tokio::test]
+async fn metrics_answer_only_on_the_operator_host_with_the_metrics_token() {
+    let app = TestApp::spawn().await;
+    app.create_tenant("ha-noi", "Hà Nội").await;
+    for host in [
+        "localhost",
+        "www.localhost",
+        "ha-noi.localhost",
+        "nope.localhost",
+        "1.2.3.4",
+    ] {
+        let res = app.get(host, "/metrics").await;
+        assert_eq!(res.status(), 404, "{host}");
+        let body = res.text().await.unwrap();
+        assert!(!body.contains("portal_http_requests"), "{host}: {body}");
+    }
+    for token in [None, Some("wrong-token-0123456789"), Some("")] {
+        let mut req = app
+            .client
+            .get(app.url("/metrics"))
+            .header("Host", "ops.localhost");
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), 401, "{token:?}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert!(body["error"]["code"].is_string(), "{body}");
+    }
+    assert!(metrics(&app).await.contains("portal_http_requests_total"));
+    // A signed-in operator's own token works too (CONTRACT.md: "with an operator token"); a
+    // province's staff token does not.
+    let operator = app.operator_token().await;
+    let res = app
+        .client
+        .get(app.url("/metrics"))
+        .header("Host", "ops.localhost")
+        .bearer_auth(&operator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let res = app
+        .client
+        .get(app.url("/metrics"))
+        .header("Host", "ha-noi.localhost")
+        .bearer_auth(&operator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
 }
 
 #[tokio::test]

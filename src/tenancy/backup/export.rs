@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use diesel::sql_query;
 use diesel::sql_types::Text;
 
+use super::signature::{self, SigningWriter};
 use super::{FORMAT, Header, Trailer, applied_version, tenant_tables};
 use crate::db::{Db, quote_ident, tenant_enter, tenant_leave};
 use crate::error::AppError;
@@ -62,9 +63,19 @@ fn dump(
     Ok(())
 }
 
-/// Writes the export of province `slug` to `out`.
-pub fn export(db: &Db, slug: &str, out: &mut dyn Write) -> Result<ExportSummary, AppError> {
+/// Writes the export of province `slug` to `out`, signed with `key` (`export.signing_key`).
+pub fn export(
+    db: &Db,
+    slug: &str,
+    out: &mut dyn Write,
+    key: &[u8],
+) -> Result<ExportSummary, AppError> {
     let mut conn = db.checkout()?;
+    let mut signed = SigningWriter {
+        out,
+        mac: signature::signer(key),
+    };
+    let out = &mut signed;
     conn.build_transaction()
         .repeatable_read()
         .read_only()
@@ -161,8 +172,9 @@ pub fn export(db: &Db, slug: &str, out: &mut dyn Write) -> Result<ExportSummary,
                 ),
                 (
                     "identity:citizens",
+                    // Never a password hash: an imported citizen sets a new password.
                     format!(
-                        "SELECT row_to_json(x)::text AS v FROM identity.citizens x WHERE id = ANY ('{{{}}}'::uuid[]) ORDER BY id",
+                        "SELECT (to_jsonb(x) - 'password_hash')::text AS v FROM identity.citizens x WHERE id = ANY ('{{{}}}'::uuid[]) ORDER BY id",
                         ids.iter()
                             .filter(|v| uuid::Uuid::parse_str(v).is_ok())
                             .cloned()
@@ -176,10 +188,12 @@ pub fn export(db: &Db, slug: &str, out: &mut dyn Write) -> Result<ExportSummary,
                 dump(conn, section, select, 500, out, &mut counts)?;
             }
             let trailer = serde_json::to_string(&Trailer {
+                signature: Some(signature::sign(out.mac.clone(), &counts)),
                 end: counts.clone(),
             })
             .map_err(AppError::internal)?;
-            writeln!(out, "{trailer}").map_err(write_err)?;
+            // The trailer is not part of what it signs.
+            writeln!(out.out, "{trailer}").map_err(write_err)?;
             out.flush().map_err(write_err)?;
             Ok(ExportSummary {
                 counts,

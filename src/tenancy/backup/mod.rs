@@ -11,7 +11,11 @@
 //!    `public:tenant_domains`, `public:leases`, `public:usage_events|usage_daily|usage_period`
 //!    for the periods not yet invoiced, and `identity:citizens` for the national accounts that
 //!    filed in the province;
-//! 3. a trailer `{"end": {SECTION: rows}}`: a file without it, or with other counts, is refused.
+//! 3. a trailer `{"end": {SECTION: rows}, "signature": "hmac-sha256:…"}`: a file without it,
+//!    with other counts, or whose signature does not check with `export.signing_key`, is
+//!    refused (see [`signature`]).
+//!
+//! National accounts travel without their password hash: an imported citizen sets one anew.
 //!
 //! Not exported: invoices, credit notes and billed usage (they belong to the books of the
 //! installation that issued them, under its gapless numbers), subscription requests, the audit
@@ -19,6 +23,7 @@
 
 pub mod export;
 pub mod import;
+pub mod signature;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -57,6 +62,9 @@ pub struct Header {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Trailer {
     pub end: BTreeMap<String, u64>,
+    /// [`signature::SCHEME`] and the hex HMAC; `None` in an unsigned (refused) file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 /// A table of the tenant schema, as the catalogs describe it.

@@ -86,7 +86,7 @@ English messages. Tokens come from `POST /api/v1/auth/token` and are valid on th
 #[openapi(
     info(title = "portal — national site", description = DESCRIPTION),
     paths(
-        shared::healthz, shared::readyz, shared::metrics_text, shared::openapi_document,
+        shared::healthz, shared::readyz, shared::openapi_document,
         shared::register_citizen, shared::citizen_token,
         national::list_provinces, national::index_api, national::request_subscription,
     ),
@@ -116,7 +116,7 @@ struct OperatorApi;
 #[openapi(
     info(title = "portal — province site", description = DESCRIPTION),
     paths(
-        shared::healthz, shared::readyz, shared::metrics_text, shared::openapi_document,
+        shared::healthz, shared::readyz, shared::openapi_document,
         shared::register_citizen, shared::citizen_token,
         province::site_info, province::who_am_i, province::list_procedures,
         province::get_procedure, province::submit_dossier, province::list_my_dossiers,

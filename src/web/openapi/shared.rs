@@ -22,8 +22,14 @@ fn healthz() {}
 fn readyz() {}
 
 #[utoipa::path(get, path = "/metrics", tag = "probes",
-    description = "Prometheus text exposition (any host).",
-    responses((status = 200, description = "Metrics", content_type = "text/plain", body = String)))]
+    description = "Prometheus text exposition: the operator host only, with \
+`Authorization: Bearer` and the scraper's token (`server.metrics_token`) or an operator's \
+token. Any other host: 404.",
+    responses(
+        (status = 200, description = "Metrics", content_type = "text/plain", body = String),
+        (status = 401, description = "No or wrong metrics token", body = ErrorEnvelope),
+        (status = 404, description = "Not the operator host", body = ErrorEnvelope),
+    ))]
 fn metrics_text() {}
 
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta",

@@ -272,3 +272,57 @@ fn outbox_rows(conn: &mut PgConnection) -> Vec<MailRow> {
 fn squeeze(s: &str) -> String {
     s.split_whitespace().collect()
 }
+
+/// #24 Low: the registry listener's connection stalls (open, silent: no error, no
+/// notification). A province suspended meanwhile must stop being served within the
+/// registry's reload interval, not after the listener's old 60 s full reload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_listener_connection_leaves_a_suspension_unseen_for_seconds_at_most() {
+    let db = TestDb::create();
+    let (user, addr) = split_server_url(&server_url());
+    let upstream = tokio::net::lookup_host(&addr)
+        .await
+        .unwrap()
+        .next()
+        .unwrap();
+    let proxy = PgProxy::start(upstream).await;
+    let mut settings = test_settings(&db.url);
+    // Only the sessions of our own (LISTEN) go through the proxy; the pool goes direct.
+    settings.database.direct_url = SecretString::from(format!(
+        "postgres://{user}127.0.0.1:{}/{}?sslmode=disable",
+        proxy.port, db.name
+    ));
+    settings.database.registry_reload_ms = 500;
+    let app = TestApp::spawn_with(db, settings).await;
+    app.create_tenant("ha-noi", "Hà Nội").await;
+    assert_eq!(
+        app.get("ha-noi.localhost", "/api/v1/site").await.status(),
+        200
+    );
+    // Let the listener connect and settle.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    proxy.stall();
+    diesel::sql_query("UPDATE public.tenants SET status = 'suspended' WHERE slug = 'ha-noi'")
+        .execute(&mut app.raw_connection())
+        .unwrap();
+    let started = Instant::now();
+    let mut status = 200;
+    while started.elapsed() < Duration::from_secs(3) {
+        status = app
+            .get("ha-noi.localhost", "/api/v1/site")
+            .await
+            .status()
+            .as_u16();
+        if status == 503 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    proxy.unstall();
+    assert_eq!(
+        status,
+        503,
+        "still served {:?} after its suspension, the listener stalled",
+        started.elapsed()
+    );
+}

@@ -12,6 +12,8 @@ pub struct PgProxy {
     pub port: u16,
     upstream: SocketAddr,
     inner: Mutex<Inner>,
+    /// While set, bytes are held in both directions: connections stay open and silent.
+    stalled: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 #[derive(Default)]
@@ -30,6 +32,7 @@ impl PgProxy {
             port,
             upstream,
             inner: Mutex::new(Inner::default()),
+            stalled: Default::default(),
         };
         proxy.serve(listener).await;
         proxy
@@ -39,18 +42,25 @@ impl PgProxy {
         let mut inner = self.inner.lock().await;
         let conns = inner.conns.clone();
         let upstream = self.upstream;
+        let stalled = self.stalled.clone();
         inner.accept = Some(tokio::spawn(async move {
             loop {
-                let Ok((mut client, _)) = listener.accept().await else {
+                let Ok((client, _)) = listener.accept().await else {
                     return;
                 };
+                let stalled = stalled.clone();
                 conns.lock().unwrap().spawn(async move {
-                    let Ok(mut server) = TcpStream::connect(upstream).await else {
+                    let Ok(server) = TcpStream::connect(upstream).await else {
                         return;
                     };
                     let _ = client.set_nodelay(true);
                     let _ = server.set_nodelay(true);
-                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    let (cr, cw) = client.into_split();
+                    let (sr, sw) = server.into_split();
+                    tokio::select! {
+                        () = pump(cr, sw, stalled.clone()) => {}
+                        () = pump(sr, cw, stalled) => {}
+                    }
                 });
             }
         }));
@@ -75,5 +85,41 @@ impl PgProxy {
             .await
             .expect("the proxy's port is free again");
         self.serve(listener).await;
+    }
+}
+
+impl PgProxy {
+    /// The network goes silent: every connection stays open but nothing passes either way
+    /// (new connections are accepted and hang too) until [`PgProxy::unstall`].
+    pub fn stall(&self) {
+        self.stalled
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn unstall(&self) {
+        self.stalled
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Copies one direction, holding what it read while the proxy is stalled.
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    stalled: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        while stalled.load(std::sync::atomic::Ordering::SeqCst) {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
     }
 }
