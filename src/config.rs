@@ -108,6 +108,10 @@ pub struct ServerSettings {
     /// operator's token works too); unset: only operators' tokens.
     #[serde(default)]
     pub metrics_token: Option<SecretString>,
+    /// A separate listener that serves `GET /metrics` only, on any host and without a token
+    /// (bind it to a private address or a pod port no Service exposes); unset: none.
+    #[serde(default)]
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -21,6 +21,8 @@ pub struct Application {
     port: u16,
     state: web::Data<AppState>,
     server: Server,
+    /// `server.metrics_bind`: its port and its server (`/metrics` only).
+    metrics: Option<(u16, Server)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -178,9 +180,19 @@ impl Application {
             api_calls: Default::default(),
         });
         spawn_jobs(&state);
+        let metrics = match state.settings.server.metrics_bind {
+            Some(addr) => {
+                let l =
+                    TcpListener::bind(addr).map_err(|source| StartError::Bind { addr, source })?;
+                let port = l.local_addr()?.port();
+                Some((port, crate::web::serve_metrics(state.clone(), l)?))
+            }
+            None => None,
+        };
         let server = crate::web::serve(state.clone(), listener)?;
         Ok(Application {
             port,
+            metrics,
             state,
             server,
         })
@@ -188,6 +200,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the metrics listener (`server.metrics_bind`), if there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(p, _)| *p)
     }
 
     pub fn state(&self) -> Arc<AppState> {
@@ -201,7 +218,15 @@ impl Application {
     /// Serves until SIGTERM/SIGINT, then drains in-flight requests (graceful shutdown) and
     /// flushes the API calls counted since the last flush, so a graceful stop loses none.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics = self.metrics.map(|(_, server)| {
+            let handle = server.handle();
+            tokio::spawn(server);
+            handle
+        });
         let result = self.server.await;
+        if let Some(handle) = metrics {
+            handle.stop(true).await;
+        }
         let state = self.state.clone();
         let flushed =
             actix_web::web::block(move || state.api_calls.flush(&state.db, &state.registry)).await;

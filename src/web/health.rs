@@ -87,6 +87,16 @@ async fn metrics_text(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     metrics_allowed(&req, &state).await?;
+    Ok(render_metrics(&state).await)
+}
+
+/// `GET /metrics` on the separate metrics listener (`server.metrics_bind`): no host, no token.
+pub async fn metrics_private(state: web::Data<AppState>) -> HttpResponse {
+    render_metrics(&state).await
+}
+
+/// Refreshes the gauges and renders the Prometheus text.
+async fn render_metrics(state: &web::Data<AppState>) -> HttpResponse {
     let m = &state.metrics;
     let pool = state.db.pool_state();
     m.pool_in_use.set(i64::from(pool.in_use));
@@ -131,9 +141,9 @@ async fn metrics_text(
             Err(e) => tracing::warn!(error = %e, "outbox gauges not refreshed"),
         }
     }
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(m.render()))
+        .body(m.render())
 }
 
 /// The one stylesheet of the national layout, compiled into the binary.

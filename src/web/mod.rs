@@ -43,6 +43,24 @@ where
     crate::blocking::run(f).await
 }
 
+/// The metrics listener (`server.metrics_bind`): `GET /metrics` only, on any host, no token;
+/// everything else 404. One worker: a scraper every few seconds.
+pub fn serve_metrics(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result<Server> {
+    Ok(HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(from_fn(middleware::render_errors))
+            .route("/metrics", web::get().to(health::metrics_private))
+            .default_service(web::to(|| async {
+                Err::<actix_web::HttpResponse, AppError>(AppError::NotFound)
+            }))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)?
+    .run())
+}
+
 /// Builds and starts the server on `listener` (port 0 in tests). `main` and the tests share it.
 pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Result<Server> {
     let workers = match state.settings.server.workers {

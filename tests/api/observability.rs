@@ -93,6 +93,42 @@ async fn metrics_answer_only_on_the_operator_host_with_the_metrics_token() {
     assert_eq!(res.status(), 404);
 }
 
+/// CONTRACT.md's other way: a separate metrics listener (`server.metrics_bind`) serves
+/// `/metrics` alone, on any host, without a token; the public port still answers 404.
+#[tokio::test]
+async fn a_separate_metrics_listener_serves_metrics_and_nothing_else() {
+    let db = TestDb::create();
+    let mut settings = test_settings(&db.url);
+    settings.server.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
+    let app = portal::startup::Application::build(settings).expect("build");
+    let (port, metrics_port) = (app.port(), app.metrics_port().expect("a metrics port"));
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::new();
+    let get = |port: u16, host: &'static str, path: &'static str| {
+        client
+            .get(format!("http://127.0.0.1:{port}{path}"))
+            .header("Host", host)
+            .send()
+    };
+    let res = get(metrics_port, "anything.example", "/metrics")
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("portal_db_pool_max"));
+    for path in ["/", "/api/v1/site", "/healthz", "/api/v1/openapi.json"] {
+        assert_eq!(
+            get(metrics_port, "localhost", path).await.unwrap().status(),
+            404,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        get(port, "localhost", "/metrics").await.unwrap().status(),
+        404
+    );
+    drop(db);
+}
+
 #[tokio::test]
 async fn metrics_show_requests_latency_pool_outbox_usage_and_each_province() {
     let app = TestApp::spawn().await;
