@@ -119,6 +119,7 @@ fn decline_subscription() {}
     request_body = CloseForm,
     responses(
         (status = 200, description = "The period's invoices", body = ClosedPeriod),
+        (status = 409, description = "`amount_out_of_range`: a quantity beyond any real month or an amount past 64 bits; nothing issued", body = ErrorEnvelope),
         (status = 422, description = "Not a period, or one in the future", body = ErrorEnvelope),
     ))]
 fn close_period() {}
@@ -143,7 +144,7 @@ fn get_invoice() {}
     request_body = PayForm,
     responses(
         (status = 200, description = "Paid", body = Invoice),
-        (status = 409, description = "Not finalized", body = ErrorEnvelope),
+        (status = 409, description = "Not finalized (also when a void won the race)", body = ErrorEnvelope),
         (status = 422, description = "No reference", body = ErrorEnvelope),
     ))]
 fn pay_invoice() {}
@@ -154,7 +155,7 @@ fn pay_invoice() {}
     request_body = VoidForm,
     responses(
         (status = 200, description = "Void", body = Invoice),
-        (status = 409, description = "Paid or void already", body = ErrorEnvelope),
+        (status = 409, description = "Paid or void already (also when another void or a payment won the race)", body = ErrorEnvelope),
         (status = 422, description = "No reason", body = ErrorEnvelope),
     ))]
 fn void_invoice() {}

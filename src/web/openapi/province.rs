@@ -94,9 +94,9 @@ fn supplement_dossier() {}
 #[utoipa::path(post, path = "/api/v1/dossiers/{code}/pay", tag = "dossiers",
     security(("bearer" = [])), params(("code" = String, Path)),
     responses(
-        (status = 200, description = "Paid at once (sandbox)", body = DossierView),
+        (status = 200, description = "Paid at once (the sandbox, only with `stripe.sandbox_confirms_fees`)", body = DossierView),
         (status = 202, description = "Pay on the provider's page", body = CheckoutStarted),
-        (status = 409, description = "`invalid_transition`", body = ErrorEnvelope),
+        (status = 409, description = "`invalid_transition`; `pay_at_desk` (no online payment: the message says how much to pay and where)", body = ErrorEnvelope),
     ))]
 fn pay_dossier() {}
 
