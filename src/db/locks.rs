@@ -13,6 +13,9 @@ pub const BILLING_CLOSE: i64 = 0x706f_7274_0005;
 pub const PROVISION: i64 = 0x706f_7274_0006;
 /// Pushing invoices to the payment provider (the billing job).
 pub const BILLING_PUSH: i64 = 0x706f_7274_0007;
+/// One citizen's online submissions, as the first key of a two-key transaction lock (the
+/// second is a hash of the citizen's id). Two-key locks never meet the one-key ones above.
+pub const CITIZEN_SUBMISSIONS: i32 = 0x7375_626d;
 
 #[cfg(test)]
 mod tests {

@@ -194,6 +194,8 @@ pub fn test_settings(database_url: &str) -> Settings {
     s.mail.retry_base_ms = 200;
     // Tests run jobs themselves, when they mean to; the pool-size tests need the pool to themselves.
     s.jobs.enabled = false;
+    // Every test client is 127.0.0.1: the per-client limits are for the tests that mean them.
+    s.limits.enabled = false;
     s
 }
 

@@ -13,6 +13,7 @@ mod attacks_limits;
 mod attacks_pages;
 mod attacks_sql;
 mod attacks_tenancy;
+mod attacks_throttle;
 mod attacks_tokens;
 mod attacks_uploads;
 mod billing;
