@@ -49,6 +49,8 @@ fi
 export DATABASE_URL="$PG/$DB" RUST_LOG=warn
 export PORTAL__AUTH__JWT_SECRET=fuzz-secret-0123456789abcdef0123456789
 export PORTAL__SERVER__BIND="127.0.0.1:$PORT" PORTAL__SERVER__PUBLIC_PORT="$PORT"
+# One client sends everything: the per-client limits would answer most of it with 429.
+export PORTAL__LIMITS__ENABLED=false
 export PORTAL__STORAGE__DATA_DIR="$OUT/data"
 # /metrics answers only on the operator host, with this token.
 export PORTAL__SERVER__METRICS_TOKEN=fuzz-metrics-token-0123456789

@@ -33,6 +33,8 @@ def env():
         "DATABASE_URL": f"{PG}/{DB}", "RUST_LOG": "warn", "PORTAL__AUTH__JWT_SECRET": SECRET,
         "PORTAL__SERVER__BIND": f"127.0.0.1:{PORT}", "PORTAL__SERVER__PUBLIC_PORT": str(PORT),
         "PORTAL__STORAGE__DATA_DIR": os.path.join(OUT, "data"),
+        # Every simulated client is 127.0.0.1: the per-client limits would measure themselves.
+        "PORTAL__LIMITS__ENABLED": "false",
     })
     return e
 

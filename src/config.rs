@@ -19,6 +19,7 @@ pub struct Settings {
     pub stripe: StripeSettings,
     #[serde(default)]
     pub export: ExportSettings,
+    pub limits: LimitsSettings,
 }
 
 /// `portal tenant export|import`: files are signed with an operator key (HMAC-SHA256).
@@ -27,6 +28,29 @@ pub struct ExportSettings {
     /// Secret; only from the environment (`PORTAL__EXPORT__SIGNING_KEY`) or a mounted file.
     /// Required by export and import (a clear error when missing), at least 32 characters.
     pub signing_key: Option<SecretString>,
+}
+
+/// Limits on one client (an address) and one account, inside the province's leased rate.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LimitsSettings {
+    /// Every per-client and per-account limit below; off for a deployment whose gateway
+    /// limits clients itself, and for benchmarks and functional tests from one address.
+    pub enabled: bool,
+    /// Proxies (addresses or CIDR blocks, comma-separated) whose `X-Forwarded-For` names the
+    /// client; empty: the connection's peer is the client.
+    pub trusted_proxies: String,
+    /// Clients each limiter remembers at most; the least recently seen go first.
+    pub max_clients: usize,
+    /// Sign-in, registration, invitation and password links, subscription requests.
+    pub account_burst: u32,
+    pub account_per_minute: u32,
+    /// A client's bucket inside its province's, in percent of the plan's rate and burst.
+    pub client_share_percent: u32,
+    /// Dossiers one citizen files online in one province.
+    pub submissions_per_hour: u32,
+    pub submissions_per_day: u32,
+    /// Dossiers of one procedure one citizen may have open (not yet finished) at once.
+    pub open_per_procedure: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -103,6 +127,8 @@ pub struct ServerSettings {
     pub public_port: String,
     pub workers: usize,
     pub request_head_timeout_secs: u64,
+    /// A request's body must arrive whole within this long after its head (slow POST guard).
+    pub request_body_timeout_secs: u64,
     pub json_limit_bytes: usize,
     /// Bearer token of the scraper for `GET /metrics` on the operator host (a signed-in
     /// operator's token works too); unset: only operators' tokens.
@@ -297,6 +323,29 @@ impl Settings {
         }
         if self.storage.max_upload_bytes == 0 {
             return bad("storage.max_upload_bytes", "must be at least 1");
+        }
+        if self.server.request_body_timeout_secs == 0 {
+            return bad(
+                "server.request_body_timeout_secs",
+                "must be at least 1 second",
+            );
+        }
+        if let Err(e) = crate::metering::clients::parse_proxies(&self.limits.trusted_proxies) {
+            return bad("limits.trusted_proxies", &e);
+        }
+        let l = &self.limits;
+        if l.max_clients == 0
+            || l.account_burst == 0
+            || l.account_per_minute == 0
+            || !(1..=100).contains(&l.client_share_percent)
+            || l.submissions_per_hour == 0
+            || l.submissions_per_day == 0
+            || l.open_per_procedure == 0
+        {
+            return bad(
+                "limits",
+                "counts must be at least 1 and client_share_percent between 1 and 100",
+            );
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return bad("log.format", "must be `text` or `json`");

@@ -39,6 +39,9 @@ pub enum AppError {
     },
     #[error("tenant suspended")]
     Suspended,
+    /// 408: the request's body did not arrive in time (slow POST).
+    #[error("request body timed out")]
+    RequestTimeout,
     /// A dependency (database, pool) is away; the reason is logged, not shown.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -107,6 +110,7 @@ impl AppError {
             AppError::Invalid(_) => "validation_failed",
             AppError::TooMany { code, .. } => code,
             AppError::Suspended => "tenant_suspended",
+            AppError::RequestTimeout => "request_timeout",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal_error",
         }
@@ -128,6 +132,10 @@ impl AppError {
             AppError::Invalid(_) => Msg::new(
                 "Dữ liệu chưa hợp lệ, vui lòng kiểm tra các trường được đánh dấu.",
                 "Some fields are not valid; please check them.",
+            ),
+            AppError::RequestTimeout => Msg::new(
+                "Dữ liệu gửi lên đến quá chậm nên yêu cầu đã bị dừng. Vui lòng gửi lại.",
+                "The request's body arrived too slowly and the request was stopped. Please send it again.",
             ),
             AppError::Suspended => Msg::new(
                 "Cổng dịch vụ công của tỉnh này đang tạm ngừng hoạt động.",

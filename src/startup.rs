@@ -164,6 +164,7 @@ impl Application {
         let invoices = crate::billing::provider::from_settings(&settings.stripe)
             .map_err(|e| StartError::Stripe(e.to_string()))?;
         let fees = crate::payments::from_settings(&settings.stripe).map_err(StartError::Stripe)?;
+        let clients = crate::metering::clients::ClientLimits::new(&settings.limits);
         let state = web::Data::new(AppState {
             jwt: Jwt::new(&secret, settings.auth.token_ttl_secs)
                 .with_previous(settings.auth.jwt_previous_secret.as_ref()),
@@ -177,6 +178,7 @@ impl Application {
             },
             metrics: Metrics::default(),
             limiter: Default::default(),
+            clients,
             api_calls: Default::default(),
         });
         spawn_jobs(&state);

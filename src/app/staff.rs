@@ -221,6 +221,8 @@ pub async fn register_at_counter(
         contact_email,
         lang: input.lang,
         actor: actor.audit_name(),
+        // Counter registrations by staff are exempt from a citizen's limits.
+        limits: None,
     };
     door(app, tenant)
         .run(move |conn| submit(conn, &t, &ctx, &sub))

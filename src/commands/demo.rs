@@ -95,6 +95,8 @@ pub fn seed(settings: &Settings) -> Result<DemoAccounts, Failure> {
                     contact_email: Some(citizen.email.clone()),
                     lang: Lang::Vi,
                     actor: format!("citizen:{}", citizen.id),
+                    // Sample data, not a citizen's own filing.
+                    limits: None,
                 };
                 submit(conn, &tenant, &ctx, &sub)?;
             }

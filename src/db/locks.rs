@@ -15,6 +15,9 @@ pub const PROVISION: i64 = 0x706f_7274_0006;
 pub const BILLING_PUSH: i64 = 0x706f_7274_0007;
 /// Making each province's current plan the lease in force today (the plan job).
 pub const PLAN_REFRESH: i64 = 0x706f_7274_006d;
+/// One citizen's online submissions, as the first key of a two-key transaction lock (the
+/// second is a hash of the citizen's id). Two-key locks never meet the one-key ones above.
+pub const CITIZEN_SUBMISSIONS: i32 = 0x7375_626d;
 
 #[cfg(test)]
 mod tests {

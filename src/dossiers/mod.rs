@@ -4,6 +4,7 @@ pub mod attachments;
 pub mod deadlines;
 pub mod documents;
 pub mod drafts;
+pub mod limits;
 pub mod moves;
 pub mod queue;
 pub mod ratings;

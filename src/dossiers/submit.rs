@@ -41,6 +41,9 @@ pub struct Submission {
     pub lang: Lang,
     /// Who, for the history: `citizen:<id>` or `staff:<id>`.
     pub actor: String,
+    /// The citizen's submission limits (online filings by a citizen; none for the counter,
+    /// the demo data, or when the limits are switched off).
+    pub limits: Option<super::limits::SubmissionLimits>,
 }
 
 /// The procedure, if the national catalog has it and this province offers it; else 422.
@@ -74,6 +77,12 @@ pub fn submit(
     sub: &Submission,
 ) -> Result<DossierRow, AppError> {
     let procedure = offered_procedure(conn, &sub.procedure_code)?;
+    let now = crate::clock::now();
+    if let (Channel::Online, Some(citizen), Some(limits)) =
+        (sub.channel, sub.citizen_id, sub.limits)
+    {
+        super::limits::check(conn, citizen, &procedure.code, limits, now)?;
+    }
     let answers = procedure
         .validate(&sub.answers)
         .map_err(AppError::Invalid)?;
@@ -86,7 +95,6 @@ pub fn submit(
     };
     let (name, id_number) = (text("full_name"), text("id_number"));
     let answers = serde_json::Value::Object(answers);
-    let now = crate::clock::now();
     let today = crate::clock::vn_date(now);
     // 30^6 codes a month per province: a clash is rare, and simply draws again.
     let mut dossier = None;

@@ -3,6 +3,7 @@
 //! the data), through `public.record_usage`, which also enforces the plan's hard caps.
 
 pub mod api_calls;
+pub mod clients;
 pub mod limiter;
 pub mod sampling;
 pub mod usage;

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpResponse, web};
@@ -11,6 +11,7 @@ use tracing::Instrument;
 
 use crate::error::AppError;
 use crate::lang::Lang;
+use crate::metering::clients::ClientKey;
 use crate::tenancy::Site;
 use crate::tenancy::registry::Resolution;
 use crate::web::AppState;
@@ -134,6 +135,7 @@ fn clone_error(e: &AppError) -> AppError {
             retry_after_secs: *retry_after_secs,
         },
         AppError::Suspended => AppError::Suspended,
+        AppError::RequestTimeout => AppError::RequestTimeout,
         AppError::Unavailable(r) => AppError::Unavailable(r.clone()),
         AppError::Internal(r) => AppError::Internal(r.clone()),
     }
@@ -185,35 +187,208 @@ pub async fn resolve_site(
             span.record("site", site.kind());
             if let Site::Province(t) = &site {
                 span.record("province", t.slug.as_str());
-                // Fair sharing: the province's own bucket, at its leased rate.
-                let admitted =
-                    state
-                        .limiter
-                        .admit(t.id, f64::from(t.rate_limit_rps), f64::from(t.rate_burst));
-                if let Err(wait) = admitted {
-                    return Ok(req.error_response(AppError::TooMany {
-                        code: "rate_limited",
-                        msg: crate::lang::Msg::new(
-                            "Tỉnh đang nhận quá nhiều yêu cầu. Vui lòng thử lại sau giây lát.",
-                            "This province is receiving too many requests. Please try again in a moment.",
-                        ),
-                        retry_after_secs: wait.as_secs().max(1),
-                    }));
-                }
-                if is_api(req.path()) {
-                    state.api_calls.hit(t.id);
-                }
             }
+            if let Err(refused) = admit(&req, &state, &site) {
+                return Ok(req.error_response(refused));
+            }
+            // Billed: a province's API calls that carry this site's token and succeed.
+            let billed = match &site {
+                Site::Province(t) if is_api(req.path()) => {
+                    crate::web::extract::bearer(req.request()).map(|token| (t.id, token))
+                }
+                _ => None,
+            };
+            let audience = site.audience();
             req.extensions_mut().insert(site);
-            next.call(req)
-                .await
-                .map(ServiceResponse::map_into_boxed_body)
+            let res = next.call(req).await?;
+            if let Some((tenant, token)) = billed
+                && res.status().is_success()
+                && state.jwt.verify(&token, &audience).is_ok()
+            {
+                state.api_calls.hit(tenant);
+            }
+            Ok(res.map_into_boxed_body())
         }
         Resolution::Suspended(t) => {
             tracing::Span::current().record("province", t.slug.as_str());
             Ok(req.error_response(AppError::Suspended))
         }
         Resolution::Unknown => Ok(req.error_response(AppError::NotFound)),
+    }
+}
+
+/// The buckets a request draws on, narrowest first, so a refused request costs the wider
+/// ones nothing: the client's at an account door (any site), the client's share of its
+/// province, the province's own at its leased rate.
+fn admit(req: &ServiceRequest, state: &AppState, site: &Site) -> Result<(), AppError> {
+    let limits = &state.settings.limits;
+    let client = limits
+        .enabled
+        .then(|| client_of(req, state))
+        .flatten()
+        .map(ClientKey::of);
+    if let Some(client) = client
+        && is_account_door(req.method().as_str(), req.path())
+    {
+        state
+            .clients
+            .admit_account(client, limits)
+            .map_err(|wait| AppError::TooMany {
+                code: "too_many_requests",
+                msg: crate::lang::Msg::new(
+                    "Có quá nhiều yêu cầu đăng nhập, đăng ký hoặc gửi đề nghị từ địa chỉ của bạn. Vui lòng chờ một lát rồi thử lại.",
+                    "Too many sign-in, registration or request attempts from your address. Please wait a moment and try again.",
+                ),
+                retry_after_secs: secs(wait),
+            })?;
+    }
+    let Site::Province(t) = site else {
+        return Ok(());
+    };
+    let (rps, burst) = (f64::from(t.rate_limit_rps), f64::from(t.rate_burst));
+    if let Some(client) = client {
+        state
+            .clients
+            .admit_share(t.id, client, rps, burst, limits)
+            .map_err(|wait| AppError::TooMany {
+                code: "rate_limited",
+                msg: crate::lang::Msg::new(
+                    "Bạn đang gửi quá nhiều yêu cầu tới cổng của tỉnh. Vui lòng thử lại sau giây lát.",
+                    "You are sending this province's portal too many requests. Please try again in a moment.",
+                ),
+                retry_after_secs: secs(wait),
+            })?;
+    }
+    // Fair sharing: the province's own bucket, at its leased rate.
+    state
+        .limiter
+        .admit(t.id, rps, burst)
+        .map_err(|wait| AppError::TooMany {
+            code: "rate_limited",
+            msg: crate::lang::Msg::new(
+                "Tỉnh đang nhận quá nhiều yêu cầu. Vui lòng thử lại sau giây lát.",
+                "This province is receiving too many requests. Please try again in a moment.",
+            ),
+            retry_after_secs: secs(wait),
+        })
+}
+
+/// Whole seconds to wait, at least one (`Retry-After` has no fractions).
+fn secs(wait: std::time::Duration) -> u64 {
+    wait.as_secs_f64().ceil().max(1.0) as u64
+}
+
+/// The client's address: the peer, or what our trusted proxies say it is.
+fn client_of(req: &ServiceRequest, state: &AppState) -> Option<std::net::IpAddr> {
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok());
+    crate::metering::clients::client_ip(
+        req.peer_addr().map(|a| a.ip()),
+        forwarded,
+        &state.clients.trusted,
+    )
+}
+
+/// The doors an anonymous client knocks on to get an account or a session, or to make the
+/// operator read a request: sign-in, registration, invitation and password links,
+/// subscription requests, on every site, pages and API alike. Each costs a password hash,
+/// a row or a mail, so each client gets a small budget of them.
+pub fn is_account_door(method: &str, path: &str) -> bool {
+    if method != "POST" {
+        return false;
+    }
+    let path = path.trim_end_matches('/');
+    path.starts_with("/api/v1/auth/")
+        || path == "/api/v1/subscriptions"
+        || matches!(path, "/sign-in" | "/register" | "/subscribe")
+        || path.starts_with("/subscribe/")
+        || path.starts_with("/invitations/")
+        || path.starts_with("/password")
+        || path.starts_with("/auth/")
+}
+
+/// A request's body must arrive whole within `server.request_body_timeout_secs` of its head;
+/// a client that dribbles it (slow POST) gets 408 and the connection is closed, whatever the
+/// handler made of the cut-off body.
+pub async fn body_deadline(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let payload = req.take_payload();
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        req.set_payload(payload);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    };
+    if matches!(payload, Payload::None) {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    }
+    let expired = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let limit = std::time::Duration::from_secs(state.settings.server.request_body_timeout_secs);
+    let timed = Deadline {
+        inner: payload,
+        sleep: Box::pin(tokio::time::sleep(limit)),
+        expired: expired.clone(),
+    };
+    req.set_payload(Payload::Stream {
+        payload: Box::pin(timed),
+    });
+    let lang = Lang::of(req.request());
+    let api = is_api(req.path());
+    let res = next.call(req).await?;
+    if !expired.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(res.map_into_boxed_body());
+    }
+    tracing::info!(
+        limit_secs = limit.as_secs(),
+        "request body not received in time"
+    );
+    let (http_req, _) = res.into_parts();
+    let error = AppError::RequestTimeout;
+    let mut response = if api {
+        error.json_response(lang)
+    } else {
+        pages::error_page(&http_req, &error, lang)
+    };
+    response
+        .head_mut()
+        .set_connection_type(actix_web::http::ConnectionType::Close);
+    Ok(ServiceResponse::new(http_req, response))
+}
+
+/// A request body that ends in an error once its deadline has passed.
+struct Deadline {
+    inner: Payload,
+    sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
+    expired: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl futures_util::Stream for Deadline {
+    type Item = Result<actix_web::web::Bytes, actix_web::error::PayloadError>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        if self.expired.load(std::sync::atomic::Ordering::Relaxed) {
+            return Poll::Ready(None);
+        }
+        if std::future::Future::poll(self.sleep.as_mut(), cx).is_ready() {
+            self.expired
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            return Poll::Ready(Some(Err(actix_web::error::PayloadError::Io(
+                std::io::Error::new(std::io::ErrorKind::TimedOut, "request body too slow"),
+            ))));
+        }
+        futures_util::Stream::poll_next(std::pin::Pin::new(&mut self.inner), cx)
     }
 }
 

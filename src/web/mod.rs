@@ -94,6 +94,7 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
             .app_data(
                 web::PathConfig::default().error_handler(|_err, _req| AppError::NotFound.into()),
             )
+            .wrap(from_fn(middleware::body_deadline))
             .wrap(from_fn(middleware::resolve_site))
             .wrap(from_fn(middleware::render_errors))
             .wrap(security_headers(&state.settings.server.public_scheme))

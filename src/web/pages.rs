@@ -101,6 +101,16 @@ impl Layout {
         tr(self.lang, key)
     }
 
+    /// The language switch's link: this page in the other language. Only a path of this site
+    /// (`//evil.example/` or `/\evil.example` would be read by browsers as another host).
+    pub fn switch_href(&self) -> String {
+        format!(
+            "{}?lang={}",
+            crate::web::session::safe_next(Some(&self.path)),
+            self.other_lang()
+        )
+    }
+
     /// The other language, for the switch link.
     pub fn other_lang(&self) -> &'static str {
         match self.lang {
@@ -171,6 +181,9 @@ pub struct ErrorPage {
     pub layout: Layout,
     pub status: u16,
     pub message: String,
+    /// The message in the other language too, when the visitor is told to wait (429, 408):
+    /// the page must be readable whatever language the browser asked for.
+    pub other_message: Option<String>,
 }
 
 /// Renders a page as a 200 HTML response.
@@ -189,13 +202,27 @@ pub fn error_page(req: &HttpRequest, error: &AppError, lang: Lang) -> HttpRespon
     let mut layout = Layout::national(req);
     layout.lang = lang;
     layout.site_name = tr(lang, "portal").to_string();
+    let other = match lang {
+        Lang::Vi => Lang::En,
+        Lang::En => Lang::Vi,
+    };
     let page = ErrorPage {
         layout,
         status: status.as_u16(),
         message: error.message().get(lang).to_string(),
+        other_message: matches!(
+            status,
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT
+        )
+        .then(|| error.message().get(other).to_string()),
     };
     let mut builder = HttpResponse::build(status);
-    if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
+    if let AppError::TooMany {
+        retry_after_secs, ..
+    } = error
+    {
+        builder.insert_header(("Retry-After", retry_after_secs.to_string()));
+    } else if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
         builder.insert_header(("Retry-After", "30"));
     }
     match page.render() {

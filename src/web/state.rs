@@ -11,6 +11,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Each province's token bucket at its leased rate.
     pub limiter: crate::metering::limiter::RateLimiter,
+    /// Per-client buckets: account doors on every site, each client's share of its province.
+    pub clients: crate::metering::clients::ClientLimits,
     /// API calls counted in memory until the next flush.
     pub api_calls: crate::metering::api_calls::ApiCallCounter,
 }

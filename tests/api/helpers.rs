@@ -136,10 +136,44 @@ fn template() -> &'static str {
                 .execute(&mut admin)
                 .unwrap();
         }
+        // Each template carries the time it was last used. Another checkout's (other
+        // migrations: a branch, a worktree) may be in use by a run right now, between two
+        // copies: it is dropped only after a day unused, not on sight (dropping on sight made
+        // concurrent runs of two branches fail with "template database … does not exist").
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let _ = sql_query(format!("COMMENT ON DATABASE \"{name}\" IS '{now}'")).execute(&mut admin);
         for old in existing.iter().filter(|d| d.datname != name) {
-            // Another run's: dropped when nobody copies it (else next time).
-            let _ = sql_query(format!("DROP DATABASE IF EXISTS \"{}\"", old.datname))
-                .execute(&mut admin);
+            #[derive(QueryableByName)]
+            struct Stamp {
+                #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+                stamp: Option<String>,
+            }
+            let stamp = sql_query(
+                "SELECT shobj_description(oid, 'pg_database') AS stamp FROM pg_database WHERE datname = $1",
+            )
+            .bind::<diesel::sql_types::Text, _>(&old.datname)
+            .get_result::<Stamp>(&mut admin)
+            .ok()
+            .and_then(|s| s.stamp)
+            .and_then(|s| s.parse::<u64>().ok());
+            match stamp {
+                Some(at) if now.saturating_sub(at) > 24 * 3600 => {
+                    // Dropped when nobody copies it (else next time).
+                    let _ = sql_query(format!("DROP DATABASE IF EXISTS \"{}\"", old.datname))
+                        .execute(&mut admin);
+                }
+                Some(_) => {}
+                None => {
+                    let _ = sql_query(format!(
+                        "COMMENT ON DATABASE \"{}\" IS '{now}'",
+                        old.datname
+                    ))
+                    .execute(&mut admin);
+                }
+            }
         }
         let _ = sql_query("SELECT pg_advisory_unlock(7202612)").execute(&mut admin);
         name
@@ -199,6 +233,8 @@ pub fn test_settings(database_url: &str) -> Settings {
     // …but the mail worker runs: most tests read the mail a move sends.
     s.jobs.mail_worker = Some(true);
     s.server.metrics_token = Some(SecretString::from(METRICS_TOKEN.to_string()));
+    // Every test client is 127.0.0.1: the per-client limits are for the tests that mean them.
+    s.limits.enabled = false;
     s
 }
 

@@ -15,6 +15,7 @@ mod attacks_money;
 mod attacks_pages;
 mod attacks_sql;
 mod attacks_tenancy;
+mod attacks_throttle;
 mod attacks_tokens;
 mod attacks_uploads;
 mod billing;

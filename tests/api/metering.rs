@@ -173,6 +173,8 @@ async fn a_thousand_concurrent_submissions_over_ten_provinces_count_exactly() {
 async fn api_calls_survive_a_graceful_stop_and_two_replicas_never_collide() {
     let app = TestApp::spawn().await;
     app.create_tenant("hue", "Huế").await;
+    // Billed calls are signed-in ones (issue 15); the token is good on every replica.
+    let token = app.citizen_token("hue.localhost", "dan@example.vn").await;
     // Two more replicas on the same database, stopped gracefully after their calls.
     let mut handles = Vec::new();
     for calls in [37u32, 23] {
@@ -184,6 +186,7 @@ async fn api_calls_survive_a_graceful_stop_and_two_replicas_never_collide() {
                 .client
                 .get(format!("http://127.0.0.1:{port}/api/v1/procedures"))
                 .header("Host", "hue.localhost")
+                .bearer_auth(&token)
                 .send()
                 .await
                 .unwrap();

@@ -209,9 +209,21 @@ async fn metrics_show_requests_latency_pool_outbox_usage_and_each_province() {
     assert_eq!(sample(&text, "portal_outbox_unsent"), 1.0);
     let age = sample(&text, "portal_outbox_oldest_unsent_age_seconds");
     assert!((3600.0..3700.0).contains(&age), "{age}");
-    // Jobs are off in tests: the three province API calls wait in memory, unflushed.
-    assert_eq!(sample(&text, "portal_usage_unflushed_api_calls"), 3.0);
+    // The three province API calls were anonymous: not billed (issue 15, finding 6).
+    assert_eq!(sample(&text, "portal_usage_unflushed_api_calls"), 0.0);
     assert!(sample(&text, "portal_usage_flush_lag_seconds") > 0.0);
+    // Jobs are off in tests: signed-in calls that succeed wait in memory, unflushed.
+    let token = app
+        .citizen_token("ha-noi.localhost", "dan@example.vn")
+        .await;
+    for _ in 0..3 {
+        let res = app
+            .get_with_token("ha-noi.localhost", "/api/v1/site", &token)
+            .await;
+        assert_eq!(res.status(), 200);
+    }
+    let text = metrics(&app).await;
+    assert_eq!(sample(&text, "portal_usage_unflushed_api_calls"), 3.0);
 
     // A flush writes them and resets the lag.
     let state = app.state.clone();

@@ -167,6 +167,21 @@ impl Conventions {
             {
                 self.add_errors(api, path, op);
             }
+            // Account doors: each client's budget of them, on every site.
+            if let Some(op) = &mut item.post
+                && api
+                && crate::web::middleware::is_account_door("POST", path)
+            {
+                op.responses
+                    .responses
+                    .entry("429".to_string())
+                    .or_insert_with(|| {
+                        RefOr::T(error(
+                            "Too many sign-in, registration or request attempts from this client",
+                            "429",
+                        ))
+                    });
+            }
         }
     }
 
@@ -204,6 +219,10 @@ impl Conventions {
             add("404", "Not found (or not yours)");
         }
         if has_body {
+            add(
+                "408",
+                "The body did not arrive within the server's time limit",
+            );
             add("413", "The body is too large");
             add(
                 "422",

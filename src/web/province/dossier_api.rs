@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::app::citizen::{self, NewAttachment, Reader, attach, read_dossier};
 use crate::catalog;
 use crate::dossiers::attachments;
+use crate::dossiers::limits::SubmissionLimits;
 use crate::dossiers::moves::Move;
 use crate::dossiers::status::{Action, Actor};
 use crate::dossiers::submit::{Channel, Submission};
@@ -117,6 +118,7 @@ async fn submit_dossier(
         contact_email: Some(citizen.email.clone()),
         lang,
         actor: format!("citizen:{}", citizen.id),
+        limits: SubmissionLimits::from_settings(&state.settings.limits),
     };
     let dossier = citizen::submit_online(&province.db, tenant, ctx, sub).await?;
     Ok(HttpResponse::Created().json(json!({

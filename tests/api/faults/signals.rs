@@ -37,6 +37,8 @@ impl Server {
             .env("PORTAL__SERVER__REQUEST_HEAD_TIMEOUT_SECS", "60")
             .env("PORTAL__AUTH__JWT_SECRET", JWT_SECRET)
             .env("PORTAL__DATABASE__POOL_SIZE", "8")
+            // One test client for every citizen: the per-client limits are not under test.
+            .env("PORTAL__LIMITS__ENABLED", "false")
             .env("PORTAL__STORAGE__DATA_DIR", data_dir)
             .env("PORTAL__JOBS__ENABLED", "true")
             .env("PORTAL__JOBS__USAGE_FLUSH_SECS", flush_secs.to_string())
@@ -70,7 +72,8 @@ impl Server {
         }
     }
 
-    /// A citizen of `host` with a token: two API calls (register, sign in).
+    /// A citizen of `host` with a token: two API calls (register, sign in), anonymous, so not
+    /// billed (issue 15).
     async fn citizen(&self, client: &reqwest::Client, host: &str) -> String {
         let email = format!("load@{host}.vn");
         let res = client
@@ -124,11 +127,11 @@ async fn load(
     readers: usize,
 ) -> (Vec<tokio::task::JoinHandle<()>>, i64) {
     let mut tasks = Vec::new();
-    let mut setup_calls = 0;
+    // Registration and sign-in are anonymous: not billed.
+    let setup_calls = 0;
     for slug in SLUGS {
         let host = format!("{slug}.localhost");
         let token = server.citizen(client, &host).await;
-        setup_calls += 2;
         for i in 0..submitters + readers {
             let w = Worker {
                 client: client.clone(),

@@ -13,6 +13,7 @@ use crate::accounts::citizens::Citizen;
 use crate::catalog::Procedure;
 use crate::dossiers::attachments::{self, SchemaBlobs, Upload};
 use crate::dossiers::drafts::{self, DraftFileMeta};
+use crate::dossiers::limits::SubmissionLimits;
 use crate::dossiers::submit::{Channel, Submission, submit};
 use crate::error::{AppError, FieldErrors};
 use crate::lang::{Lang, Msg};
@@ -197,6 +198,7 @@ pub async fn submit_application(
     let ctx = mail_context(&province, &state);
     let tenant = province.tenant.clone();
     let (c, who_id, email) = (code.clone(), citizen.id, citizen.email.clone());
+    let limits = SubmissionLimits::from_settings(&state.settings.limits);
     let outcome = province
         .db
         .run(move |conn| {
@@ -226,6 +228,7 @@ pub async fn submit_application(
                 contact_email: Some(email),
                 lang,
                 actor: by.clone(),
+                limits,
             };
             let dossier = submit(conn, &tenant, &ctx, &sub)?;
             for f in &files {
