@@ -17,6 +17,36 @@ pub struct Settings {
     pub storage: StorageSettings,
     pub jobs: JobSettings,
     pub stripe: StripeSettings,
+    pub limits: LimitSettings,
+    pub tracking: TrackingSettings,
+    pub subscriptions: SubscriptionSettings,
+}
+
+/// The per-client and per-account limits, all switched by `enabled`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LimitSettings {
+    pub enabled: bool,
+}
+
+/// Anonymous tracking lookups: failures allowed per code and per client within a window.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TrackingSettings {
+    pub failures_per_code: i64,
+    pub failures_per_client: i64,
+    pub failure_window_secs: i64,
+    /// Every lookup answers no sooner than this.
+    pub answer_floor_ms: u64,
+}
+
+/// Subscription requests: verification, the slug hold, the caps on unverified requests, the
+/// operator's page size.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SubscriptionSettings {
+    pub verify_ttl_secs: i64,
+    pub hold_days: i64,
+    pub unverified_per_email: i64,
+    pub unverified_per_client_per_hour: i64,
+    pub page_size: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

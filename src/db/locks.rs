@@ -13,6 +13,13 @@ pub const BILLING_CLOSE: i64 = 0x706f_7274_0005;
 pub const PROVISION: i64 = 0x706f_7274_0006;
 /// Pushing invoices to the payment provider (the billing job).
 pub const BILLING_PUSH: i64 = 0x706f_7274_0007;
+/// Anonymous tracking lookups, one at a time per code and per client (transaction locks of
+/// the two-key form: this class, `hashtext(code or client)`).
+pub const TRACKING_CODE: i32 = 0x7472_6b31;
+pub const TRACKING_CLIENT: i32 = 0x7472_6b32;
+/// Unverified subscription requests, counted one at a time per contact address and per client.
+pub const SUBSCRIPTION_EMAIL: i32 = 0x7375_6231;
+pub const SUBSCRIPTION_CLIENT: i32 = 0x7375_6232;
 
 #[cfg(test)]
 mod tests {
