@@ -20,6 +20,8 @@ pub struct Settings {
     #[serde(default)]
     pub export: ExportSettings,
     pub limits: LimitsSettings,
+    pub tracking: TrackingSettings,
+    pub subscriptions: SubscriptionSettings,
 }
 
 /// `portal tenant export|import`: files are signed with an operator key (HMAC-SHA256).
@@ -51,6 +53,27 @@ pub struct LimitsSettings {
     pub submissions_per_day: u32,
     /// Dossiers of one procedure one citizen may have open (not yet finished) at once.
     pub open_per_procedure: u32,
+}
+
+/// Anonymous tracking lookups: failures allowed per code and per client within a window.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TrackingSettings {
+    pub failures_per_code: i64,
+    pub failures_per_client: i64,
+    pub failure_window_secs: i64,
+    /// Every lookup answers no sooner than this.
+    pub answer_floor_ms: u64,
+}
+
+/// Subscription requests: verification, the slug hold, the caps on unverified requests, the
+/// operator's page size.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SubscriptionSettings {
+    pub verify_ttl_secs: i64,
+    pub hold_days: i64,
+    pub unverified_per_email: i64,
+    pub unverified_per_client_per_hour: i64,
+    pub page_size: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1,11 +1,13 @@
 //! A citizen's actions on their own dossiers, and reading a dossier (owner or staff).
 
+use crate::app::App;
 use crate::app::documents;
 use crate::catalog;
 use crate::db::TenantDb;
 use crate::dossiers::attachments::{self, AttachmentMeta, SchemaBlobs};
 use crate::dossiers::status::Status;
 use crate::dossiers::store;
+use crate::dossiers::tracking;
 use crate::dossiers::view::DossierView;
 use crate::error::AppError;
 use crate::lang::{Lang, Msg};
@@ -190,18 +192,60 @@ pub async fn rate(
     .await
 }
 
-/// Tracking without sign-in: the dossier's public view when the citizen ID matches its
-/// applicant's (12 digits), else 404, the same as for a code that does not exist.
+/// An anonymous lookup: a tracking code, the applicant's citizen ID as typed, and the client
+/// (its address) asking.
+#[derive(Debug, Clone)]
+pub struct TrackingLookup {
+    pub code: String,
+    pub id_number: String,
+    pub client: String,
+}
+
+/// Tracking without sign-in (the API's GET and POST, the /tracking page): the status and due
+/// date when the citizen ID is the applicant's, else 404. When limits are on, failures are
+/// counted per code (every client together) and per client in the province's schema (so
+/// every replica sees them): past the limit, 429 for that code or client, the right ID
+/// included. A wrong ID and an unknown code do the same work, count alike and answer alike,
+/// and every answer takes at least `tracking.answer_floor_ms`. A success clears no count.
 pub async fn track(
+    app: &App,
     db: &TenantDb,
-    code: String,
-    id_number: String,
+    lookup: TrackingLookup,
 ) -> Result<crate::dossiers::view::TrackingView, AppError> {
-    db.run(move |conn| {
-        let d = store::find_by_code(conn, &code)?
-            .filter(|d| id_number.len() == 12 && d.applicant_id_number == id_number)
-            .ok_or(AppError::NotFound)?;
-        Ok(crate::dossiers::view::TrackingView::from(d))
-    })
-    .await
+    let started = tokio::time::Instant::now();
+    let settings = &app.settings.tracking;
+    let floor = std::time::Duration::from_millis(settings.answer_floor_ms);
+    let limits = app
+        .settings
+        .limits
+        .enabled
+        .then_some(tracking::FailureLimits {
+            per_code: settings.failures_per_code,
+            per_client: settings.failures_per_client,
+            window_secs: settings.failure_window_secs,
+        });
+    let found = db
+        .run(move |conn| {
+            let TrackingLookup {
+                code,
+                id_number,
+                client,
+            } = lookup;
+            if let Some(l) = &limits {
+                tracking::lock_and_check(conn, &code, &client, l)?;
+            }
+            let row = store::find_by_code(conn, &code)?;
+            let stored = row.as_ref().map(|d| d.applicant_id_number.as_str());
+            if tracking::id_matches(stored, &id_number) {
+                return Ok(row.map(crate::dossiers::view::TrackingView::from));
+            }
+            if let Some(l) = &limits {
+                tracking::record_failure(conn, &code, &client, l)?;
+            }
+            // Committed: the failure counts.
+            Ok(None)
+        })
+        .await;
+    tokio::time::sleep_until(started + floor).await;
+    found?.ok_or(AppError::NotFound)
 }

@@ -87,20 +87,94 @@ pub fn start_lease(
     Ok(found)
 }
 
-/// A province's or commune's request for the service (national API and form alike).
+/// A province's or commune's request for the service (national API and form alike), and
+/// the client (its address) that sent it.
 #[derive(Debug, Clone)]
 pub struct SubscriptionRequest {
     pub province_name: String,
     pub slug: String,
     pub contact_email: String,
     pub plan: String,
+    pub client: String,
 }
 
-/// Files a request for the operator to decide (anyone may; the limits are the caller's).
+/// The national site's name in mail (the sender's own words, never the requester's).
+const PORTAL_VI: &str = "Cổng Dịch vụ công";
+
+/// Files an unverified request (anyone may) and mails the contact address a one-time link to
+/// confirm it; until then the operator does not see it and it holds no slug. The subject is
+/// ours alone: the requester chose the address and the text, so their text appears only in
+/// the plain-text body, quoted.
 pub fn request_subscription(app: &App, r: &SubscriptionRequest) -> Result<Request, AppError> {
+    let s = &app.settings.subscriptions;
+    let rules = subscriptions::Rules {
+        verify_ttl_secs: s.verify_ttl_secs,
+        hold_days: s.hold_days,
+        unverified_per_email: s.unverified_per_email,
+        unverified_per_client_per_hour: app
+            .settings
+            .limits
+            .enabled
+            .then_some(s.unverified_per_client_per_hour),
+    };
+    let national = app.settings.url_for_host(app.registry.base_domain());
+    let hours = (s.verify_ttl_secs / 3600).max(1);
     app.db.control(|conn| {
-        subscriptions::create(conn, &r.province_name, &r.slug, &r.contact_email, &r.plan)
+        let filed = subscriptions::create(
+            conn,
+            &r.province_name,
+            &r.slug,
+            &r.contact_email,
+            &r.plan,
+            &r.client,
+            &rules,
+        )?;
+        let q = &filed.request;
+        let link = format!("{national}/subscribe/verify/{}", filed.token);
+        let subject = format!(
+            "Xác nhận yêu cầu thuê {PORTAL_VI} / Confirm your subscription request"
+        );
+        let body = format!(
+            "Địa chỉ thư này được dùng để yêu cầu thuê {PORTAL_VI} với các thông tin sau (do người gửi yêu cầu nhập):\n\
+             \x20 Tên: \"{name}\"\n  Mã: {slug}\n  Gói: {plan}\n\n\
+             Nếu đúng là Ông/Bà gửi, xin mở đường dẫn sau trong {hours} giờ để xác nhận (dùng một lần):\n{link}\n\n\
+             Nếu không phải, xin bỏ qua thư này: yêu cầu sẽ tự hủy.\n\n---\n\n\
+             This address was given in a request for the public-service portal, with these details (as typed by the requester):\n\
+             \x20 Name: \"{name}\"\n  Slug: {slug}\n  Plan: {plan}\n\n\
+             If you sent it, open this link within {hours} hours to confirm it (one use):\n{link}\n\n\
+             If not, ignore this mail: the request lapses by itself.\n",
+            name = q.province_name,
+            slug = q.slug,
+            plan = q.plan_code,
+        );
+        outbox::enqueue(
+            conn,
+            crate::notify::worker::NATIONAL,
+            &NewMail {
+                kind: "subscription_verification",
+                dossier_id: None,
+                to: &q.contact_email,
+                subject: &subject,
+                body: &body,
+            },
+        )?;
+        Ok(filed.request)
     })
+}
+
+/// A verification link, while live: the request it confirms (404 otherwise).
+pub async fn subscription_to_verify(app: &App, token: String) -> Result<Request, AppError> {
+    app.db
+        .control_async(move |conn| subscriptions::by_token(conn, &token))
+        .await
+}
+
+/// Follows a verification link: the request is listed to the operator and holds its slug.
+pub fn verify_subscription(app: &App, token: &str) -> Result<Request, AppError> {
+    let hold_days = app.settings.subscriptions.hold_days;
+    // Not audited: no operator acts; `verified_at` records it.
+    app.db
+        .control(|conn| subscriptions::verify(conn, token, hold_days))
 }
 
 /// Approves a pending request: the province is provisioned, leased, and its first admin
@@ -118,12 +192,16 @@ pub fn approve_subscription(app: &App, actor: &Actor, id: uuid::Uuid) -> Result<
             Email::parse(&r.contact_email).map_err(|m| AppError::invalid("contact_email", m))?;
         let (admin, token) = staff::invite(conn, &email, &r.province_name, StaffRole::Admin)?;
         let site = app.province_url(&tenant);
-        let (subject, body) = invitation_mail(
+        // The invitation's own subject names the province, i.e. the requester's text: ours instead.
+        let (_, body) = invitation_mail(
             &tenant.name,
             "Cổng Dịch vụ công quốc gia",
             &admin.full_name,
             StaffRole::Admin,
             &format!("{site}/invitations/{token}"),
+        );
+        let subject = format!(
+            "Yêu cầu thuê {PORTAL_VI} đã được chấp thuận / Your subscription request was approved"
         );
         outbox::enqueue(
             conn,
@@ -173,13 +251,14 @@ pub fn decline_subscription(
     app.db.control(|conn| {
         subscriptions::lock_pending(conn, id)?;
         let r = subscriptions::mark(conn, id, "declined", Some(reason), &name, None)?;
+        // A fixed subject: the name is the requester's text and the address their choice.
         let subject = format!(
-            "Yêu cầu thuê Cổng Dịch vụ công: {} / Subscription request",
-            r.province_name
+            "Kết quả yêu cầu thuê {PORTAL_VI} / Your subscription request"
         );
         let body = format!(
-            "Yêu cầu của {} (mã {}) chưa được chấp thuận.\nLý do: {reason}\n\n---\n\nThe request for {} ({}) was declined.\nReason: {reason}\n",
-            r.province_name, r.slug, r.province_name, r.slug
+            "Yêu cầu thuê {PORTAL_VI} cho \"{name}\" (mã {slug}) chưa được chấp thuận.\nLý do: {reason}\n\n---\n\nThe request for \"{name}\" ({slug}) was declined.\nReason: {reason}\n",
+            name = r.province_name,
+            slug = r.slug,
         );
         outbox::enqueue(
             conn,
@@ -208,7 +287,23 @@ pub async fn plans(app: &App) -> Result<Vec<Plan>, AppError> {
     app.db.control_async(plans::list).await
 }
 
-/// Subscription requests, newest first.
-pub async fn subscription_requests(app: &App) -> Result<Vec<Request>, AppError> {
-    app.db.control_async(subscriptions::list).await
+/// One page of verified subscription requests, newest first, and where the next starts.
+/// `limit` is clamped to 1..=200 (the configured page size when absent); nothing is dropped
+/// silently: every request is on some page.
+pub async fn subscription_requests(
+    app: &App,
+    after: Option<subscriptions::Cursor>,
+    limit: Option<i64>,
+) -> Result<(Vec<Request>, Option<subscriptions::Cursor>), AppError> {
+    let limit = limit
+        .unwrap_or(app.settings.subscriptions.page_size)
+        .clamp(1, 200);
+    app.db
+        .control_async(move |conn| subscriptions::list_page(conn, after, limit))
+        .await
+}
+
+/// Verified requests waiting for a decision (the console's banner).
+pub async fn pending_subscriptions(app: &App) -> Result<i64, AppError> {
+    app.db.control_async(subscriptions::count_pending).await
 }

@@ -18,6 +18,13 @@ pub const PLAN_REFRESH: i64 = 0x706f_7274_006d;
 /// One citizen's online submissions, as the first key of a two-key transaction lock (the
 /// second is a hash of the citizen's id). Two-key locks never meet the one-key ones above.
 pub const CITIZEN_SUBMISSIONS: i32 = 0x7375_626d;
+/// Anonymous tracking lookups, one at a time per code and per client (transaction locks of
+/// the two-key form: this class, `hashtext(code or client)`).
+pub const TRACKING_CODE: i32 = 0x7472_6b31;
+pub const TRACKING_CLIENT: i32 = 0x7472_6b32;
+/// Unverified subscription requests, counted one at a time per contact address and per client.
+pub const SUBSCRIPTION_EMAIL: i32 = 0x7375_6231;
+pub const SUBSCRIPTION_CLIENT: i32 = 0x7375_6232;
 
 #[cfg(test)]
 mod tests {

@@ -236,6 +236,16 @@ diesel::joinable!(dossier_events -> dossiers (dossier_id));
 diesel::joinable!(attachments -> dossiers (dossier_id));
 diesel::allow_tables_to_appear_in_same_query!(dossiers, dossier_events, attachments, blobs);
 
+// Failed anonymous tracking lookups, per code and per client (tenant schema).
+diesel::table! {
+    tracking_failures (id) {
+        id -> Int8,
+        tracking_code -> Text,
+        client -> Text,
+        at -> Timestamptz,
+    }
+}
+
 // National accounts (schema `identity`), reached through the control-plane door.
 diesel::table! {
     identity.citizens (id) {
@@ -301,6 +311,10 @@ diesel::table! {
         decided_at -> Nullable<Timestamptz>,
         decided_by -> Nullable<Text>,
         tenant_id -> Nullable<Uuid>,
+        verified_at -> Nullable<Timestamptz>,
+        verify_token_hash -> Nullable<Text>,
+        verify_expires_at -> Nullable<Timestamptz>,
+        client -> Nullable<Text>,
     }
 }
 

@@ -26,6 +26,19 @@ impl ClientKey {
     }
 }
 
+/// The client as text, for limits counted in the database: an IPv4 address, or an IPv6
+/// address's /64 (as `ClientKey` groups them).
+pub fn label(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let net = std::net::Ipv6Addr::from(u128::from(v6) & (!0u128 << 64));
+            format!("{net}/64")
+        }
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(|v4| v4.to_string()).unwrap_or_default(),
+        v4 => v4.to_string(),
+    }
+}
+
 /// One trusted proxy entry: an address and a prefix length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cidr {

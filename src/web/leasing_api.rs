@@ -3,13 +3,15 @@
 
 use actix_web::{HttpResponse, get, post, put, web};
 use chrono::NaiveDate;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::app::leasing;
 use crate::error::AppError;
 use crate::leasing::plans::PlanInput;
+use crate::leasing::subscriptions;
 use crate::web::AppState;
+use crate::web::client_addr::ClientAddr;
 use crate::web::extract::{OperatorAdmin, OperatorUser};
 use crate::web::operator::TenantView;
 use crate::web::period_query::{PeriodQuery, period_or_now};
@@ -96,10 +98,12 @@ pub struct SubscriptionForm {
     plan: String,
 }
 
-/// `POST /api/v1/subscriptions` (national site) → 202 `{id, status: "pending"}`.
+/// `POST /api/v1/subscriptions` (national site) → 202 `{id, status: "pending"}`; the request
+/// waits unlisted until the contact address follows the link mailed to it.
 #[post("/api/v1/subscriptions")]
 async fn request_subscription(
     state: web::Data<AppState>,
+    client: ClientAddr,
     form: web::Json<SubscriptionForm>,
 ) -> Result<HttpResponse, AppError> {
     let f = form.into_inner();
@@ -108,18 +112,59 @@ async fn request_subscription(
         slug: f.slug,
         contact_email: f.contact_email,
         plan: f.plan,
+        client: client.0,
     };
     let app = state.app.clone();
     let r = crate::web::in_span(move || leasing::request_subscription(&app, &request)).await??;
     Ok(HttpResponse::Accepted().json(json!({ "id": r.id, "status": r.status })))
 }
 
+/// `?cursor=` (from the previous page's `next`) and `?limit=` (1..=200).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PageQuery {
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+impl PageQuery {
+    pub fn cursor(&self) -> Result<Option<subscriptions::Cursor>, AppError> {
+        self.cursor
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map(subscriptions::Cursor::parse)
+            .transpose()
+    }
+
+    /// The query of the page after `next`, keeping the limit asked for.
+    pub fn next_query(&self, next: &subscriptions::Cursor) -> String {
+        match self.limit {
+            Some(l) => format!("?cursor={}&limit={l}", next.encode()),
+            None => format!("?cursor={}", next.encode()),
+        }
+    }
+}
+
+/// A page of verified requests, newest first: `{items: [...], next: "/api/v1/subscriptions?cursor=…"
+/// | null}`; follow `next` until it is null to see them all.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SubscriptionPage {
+    items: Vec<subscriptions::Request>,
+    next: Option<String>,
+}
+
+/// `GET /api/v1/subscriptions?cursor=&limit=`: verified requests only (an unverified one is
+/// not the operator's business yet), paginated, never capped.
 #[get("/api/v1/subscriptions")]
 async fn list_subscriptions(
     _user: OperatorUser,
     state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(leasing::subscription_requests(&state).await?))
+    let (items, next) =
+        leasing::subscription_requests(&state, query.cursor()?, query.limit).await?;
+    let next = next.map(|c| format!("/api/v1/subscriptions{}", query.next_query(&c)));
+    Ok(HttpResponse::Ok().json(SubscriptionPage { items, next }))
 }
 
 /// `POST /api/v1/subscriptions/{id}/approve` → 201 tenant: provisioned, leased, and its first

@@ -2,6 +2,7 @@
 
 pub mod billing_api;
 pub mod citizen_auth;
+pub mod client_addr;
 mod error_http;
 pub mod extract;
 mod health;

@@ -183,11 +183,7 @@ async fn show_console(
     };
     let period = Period::of(crate::clock::today_vn());
     let tenants = crate::app::tenants::list_with_usage(&state, period).await?;
-    let pending = crate::app::leasing::subscription_requests(&state)
-        .await?
-        .into_iter()
-        .filter(|r| r.status == "pending")
-        .count();
+    let pending = crate::app::leasing::pending_subscriptions(&state).await? as usize;
     let rows = tenants
         .into_iter()
         .map(|(tenant, u)| {
@@ -368,24 +364,35 @@ async fn show_plans(
 struct SubscriptionsPage {
     layout: Layout,
     requests: Vec<Request>,
+    /// The next page's address, when there is one.
+    next: Option<String>,
 }
 
+/// Verified requests, newest first, a page at a time (`?cursor=`, `?limit=`), with a link to
+/// the next page: none is hidden behind a cap.
 #[get("/subscriptions")]
 async fn show_subscriptions(
     req: HttpRequest,
     state: web::Data<AppState>,
     who: PageOperator,
     csrf: Csrf,
+    query: web::Query<crate::web::leasing_api::PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let Some(user) = who.0 else {
         return Ok(session::see_other("/sign-in"));
     };
-    let requests = crate::app::leasing::subscription_requests(&state).await?;
+    let (requests, next) =
+        crate::app::leasing::subscription_requests(&state, query.cursor()?, query.limit).await?;
+    let next = next.map(|c| format!("/subscriptions{}", query.next_query(&c)));
     let layout = Layout::operator(&req).with_session(csrf.token(), Some(&user.email));
     session::page(
         &req,
         StatusCode::OK,
-        &SubscriptionsPage { layout, requests },
+        &SubscriptionsPage {
+            layout,
+            requests,
+            next,
+        },
         &csrf,
     )
 }

@@ -261,6 +261,7 @@ async fn subscriptions_are_requested_approved_and_declined_alike_from_the_api_an
     ] {
         assert_eq!(request(&app, via_form, "Xã Mới", slug).await, 202, "{slug}");
     }
+    app.verify_subscriptions().await;
 
     // Decided through the API and through the console.
     let id = request_id(&app, "xa-api-duyet");

@@ -462,6 +462,26 @@ async fn csrf_every_national_and_operator_form_refuses_a_missing_or_foreign_toke
     );
     assert_eq!(count(&app, requests), 1);
 
+    // /subscribe/verify/{token} (anonymous: the link mailed to the contact address)
+    let body = text(
+        &app,
+        "SELECT body AS t FROM public.outbox WHERE kind = 'subscription_verification'",
+    );
+    let at = body
+        .find("/subscribe/verify/")
+        .expect("a verification link");
+    let link: String = body[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    visitor.get(&link).await;
+    let verified =
+        "SELECT count(*) AS n FROM public.subscription_requests WHERE verified_at IS NOT NULL";
+    forged(&mut visitor, &foreign, &link, &[]).await;
+    assert_eq!(count(&app, verified), 0);
+    assert_eq!(genuine(&mut visitor, &link, &[]).await.status, 200);
+    assert_eq!(count(&app, verified), 1);
+
     // /sign-in on the operator site (anonymous)
     app.create_operator(
         OPERATOR_EMAIL,

@@ -179,6 +179,7 @@ async fn stored_markup_on_the_operators_pages_and_reflected_markup_anywhere_is_s
         )
         .await;
     assert_eq!(res.status(), 202);
+    app.verify_subscriptions().await;
     let q = |s: &str| s.replace('\'', "''");
     exec(
         &app,

@@ -347,13 +347,14 @@ async fn sql_metacharacters_in_branding_tenants_plans_and_subscriptions_round_tr
         )
         .await;
     assert_eq!(res.status(), 202);
+    app.verify_subscriptions().await;
     let list = json_of(
         app.get_with_token("ops.localhost", "/api/v1/subscriptions", &op)
             .await,
     )
     .await;
-    assert_eq!(list[0]["province_name"], "Tỉnh O'Reilly; --");
-    assert_eq!(list[0]["contact_email"], "a'b@example.vn");
+    assert_eq!(list["items"][0]["province_name"], "Tỉnh O'Reilly; --");
+    assert_eq!(list["items"][0]["contact_email"], "a'b@example.vn");
 }
 
 #[tokio::test]
@@ -571,6 +572,7 @@ async fn sql_metacharacters_in_billing_and_decision_fields_round_trip_verbatim()
         )
         .await;
     let id = json_of(res).await["id"].as_str().unwrap().to_string();
+    app.verify_subscriptions().await;
     let res = app
         .post_json(
             "ops.localhost",

@@ -66,8 +66,9 @@ impl TestDb {
         let name = format!("portal_test_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::establish(&database_url("postgres"))
             .expect("PostgreSQL must run at TEST_PG_URL (see README)");
-        let template = template();
-        // Two copies started at the same instant may find the template "being accessed".
+        let mut template = template();
+        // Two copies started at the same instant may find the template "being accessed"; a
+        // concurrent run with other migrations may have dropped ours (then it is rebuilt).
         let mut tries = 0;
         loop {
             match sql_query(format!(
@@ -79,6 +80,10 @@ impl TestDb {
                 Err(e) if tries < 50 && e.to_string().contains("being accessed") => {
                     tries += 1;
                     std::thread::sleep(std::time::Duration::from_millis(20 * tries));
+                }
+                Err(e) if tries < 50 && e.to_string().contains("does not exist") => {
+                    tries += 1;
+                    template = build_template(template);
                 }
                 Err(e) => panic!("create test database: {e}"),
             }
@@ -105,9 +110,18 @@ fn template() -> &'static str {
         entries.sort();
         for e in entries {
             e.file_name().hash(&mut hasher);
-            std::fs::read(e.join("up.sql")).unwrap_or_default().hash(&mut hasher);
+            std::fs::read(e.join("up.sql"))
+                .unwrap_or_default()
+                .hash(&mut hasher);
         }
         let name = format!("portal_test_tmpl_{:016x}", hasher.finish());
+        build_template(Box::leak(name.into_boxed_str())).to_string()
+    })
+}
+
+/// Builds template `name` unless it exists, and drops other runs' templates nobody copies.
+fn build_template(name: &'static str) -> &'static str {
+    {
         let mut admin = PgConnection::establish(&database_url("postgres"))
             .expect("PostgreSQL must run at TEST_PG_URL (see README)");
         sql_query("SELECT pg_advisory_lock(7202612)")
@@ -132,9 +146,11 @@ fn template() -> &'static str {
                 .execute(&mut admin)
                 .unwrap();
             run_public(&database_url(&building)).expect("public migrations");
-            sql_query(format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\""))
-                .execute(&mut admin)
-                .unwrap();
+            sql_query(format!(
+                "ALTER DATABASE \"{building}\" RENAME TO \"{name}\""
+            ))
+            .execute(&mut admin)
+            .unwrap();
         }
         // Each template carries the time it was last used. Another checkout's (other
         // migrations: a branch, a worktree) may be in use by a run right now, between two
@@ -177,7 +193,7 @@ fn template() -> &'static str {
         }
         let _ = sql_query("SELECT pg_advisory_unlock(7202612)").execute(&mut admin);
         name
-    })
+    }
 }
 
 impl Drop for TestDb {
@@ -513,6 +529,38 @@ impl TestApp {
     }
 
     /// A superuser connection to this test's database, outside every door.
+    /// Follows every subscription verification link mailed so far, as its recipient would (the
+    /// page, then its button); a request is listed to the operator only once verified.
+    pub async fn verify_subscriptions(&self) {
+        #[derive(QueryableByName)]
+        struct Body {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            body: String,
+        }
+        let mails: Vec<Body> = sql_query(
+            "SELECT body FROM public.outbox WHERE kind = 'subscription_verification' ORDER BY id",
+        )
+        .load(&mut self.raw_connection())
+        .unwrap();
+        for m in mails {
+            let Some(at) = m.body.find("/subscribe/verify/") else {
+                continue;
+            };
+            let link: String = m.body[at..]
+                .chars()
+                .take_while(|c| !c.is_whitespace())
+                .collect();
+            let mut b = crate::browser::Browser::new(self, "localhost");
+            let page = b.get(&link).await;
+            if page.status != 200 {
+                continue; // followed already
+            }
+            let csrf = b.csrf(&page);
+            let done = b.post(&link, &[("csrf", &csrf)]).await;
+            assert!(matches!(done.status, 200 | 409), "{}", done.body);
+        }
+    }
+
     pub fn raw_connection(&self) -> PgConnection {
         PgConnection::establish(self.settings.database.url.expose_secret()).unwrap()
     }

@@ -410,6 +410,7 @@ async fn a_subscription_is_approved_into_a_serving_province_or_declined_into_not
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["status"], "pending");
     let id = body["id"].as_str().unwrap().to_string();
+    app.verify_subscriptions().await;
     assert_eq!(
         app.post_json("localhost", "/api/v1/subscriptions", None, &ask("tinh-moi"))
             .await
@@ -437,7 +438,7 @@ async fn a_subscription_is_approved_into_a_serving_province_or_declined_into_not
         .json()
         .await
         .unwrap();
-    assert_eq!(list[0]["plan"], "standard");
+    assert_eq!(list["items"][0]["plan"], "standard");
     let res = app
         .post_json(
             "ops.localhost",
@@ -496,6 +497,7 @@ async fn a_subscription_is_approved_into_a_serving_province_or_declined_into_not
         .as_str()
         .unwrap()
         .to_string();
+    app.verify_subscriptions().await;
     assert_eq!(
         app.post_json(
             "ops.localhost",

@@ -12,7 +12,7 @@ const OPERATOR: &str = "ops.localhost";
 const PROVINCE: &str = "ha-noi.localhost";
 
 /// Every JSON route of `CONTRACT.md`, by site (path parameters renamed freely).
-const CONTRACT: [(&str, &str, &str); 42] = [
+const CONTRACT: [(&str, &str, &str); 43] = [
     (NATIONAL, "post", "/api/v1/auth/token"),
     (NATIONAL, "get", "/api/v1/provinces"),
     (NATIONAL, "get", "/api/v1/index"),
@@ -45,6 +45,7 @@ const CONTRACT: [(&str, &str, &str); 42] = [
     (PROVINCE, "post", "/api/v1/dossiers/{}/pay"),
     (PROVINCE, "post", "/api/v1/dossiers/{}/withdraw"),
     (PROVINCE, "get", "/api/v1/tracking/{}"),
+    (PROVINCE, "post", "/api/v1/tracking"),
     (PROVINCE, "get", "/api/v1/manage/dossiers"),
     (PROVINCE, "post", "/api/v1/manage/dossiers"),
     (PROVINCE, "post", "/api/v1/manage/dossiers/{}/actions"),
@@ -308,6 +309,22 @@ async fn province_answers_match_the_document() {
         None,
     )
     .await;
+    c.call(
+        200,
+        "post",
+        "/api/v1/tracking",
+        "/api/v1/tracking",
+        Some(json!({"tracking_code": code, "id_number": CITIZEN_ID})),
+    )
+    .await;
+    c.call(
+        404,
+        "post",
+        "/api/v1/tracking",
+        "/api/v1/tracking",
+        Some(json!({"tracking_code": code, "id_number": "001090099999"})),
+    )
+    .await;
 
     c.token = Some(
         app.staff_token("ha-noi", "admin@ha-noi.vn", StaffRole::Admin)
@@ -543,6 +560,7 @@ async fn operator_and_national_answers_match_the_document() {
     n.call(200, "get", "/api/v1/index", "/api/v1/index", None)
         .await;
     n.call(202, "post", "/api/v1/subscriptions", "/api/v1/subscriptions", Some(json!({"province_name": "Tỉnh Lào Cai", "slug": "lao-cai", "contact_email": "so@laocai.gov.vn", "plan": "standard"}))).await;
+    app.verify_subscriptions().await;
     let list = c
         .call(
             200,
@@ -552,7 +570,7 @@ async fn operator_and_national_answers_match_the_document() {
             None,
         )
         .await;
-    let id = list[0]["id"].as_str().unwrap();
+    let id = list["items"][0]["id"].as_str().unwrap();
     c.call(
         201,
         "post",

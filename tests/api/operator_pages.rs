@@ -92,6 +92,7 @@ async fn an_operator_signs_in_sees_usage_and_approves_a_request_through_the_page
         )
         .await;
     assert_eq!(ok.status, 202);
+    app.verify_subscriptions().await;
     let page = ops.get("/subscriptions").await;
     assert!(page.body.contains("Xã Mới"));
     let id = page

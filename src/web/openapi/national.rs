@@ -24,12 +24,15 @@ fn list_provinces() {}
 fn index_api() {}
 
 #[utoipa::path(post, path = "/api/v1/subscriptions", tag = "national",
-    description = "A province or commune asks for the service; the operator approves or declines.",
+    description = "A province or commune asks for the service. A link is mailed to the contact \
+        address; once followed, the request is listed to the operator, who approves or declines.",
     request_body = SubscriptionForm,
     responses(
-        (status = 202, description = "Filed, pending", body = SubscriptionAccepted),
-        (status = 409, description = "The slug is a province already or pending in another request",
+        (status = 202, description = "Filed, pending; waiting for the contact's confirmation", body = SubscriptionAccepted),
+        (status = 409, description = "The slug is a province already or held by a confirmed request",
          body = ErrorEnvelope),
         (status = 422, description = "A field is not valid", body = ErrorEnvelope),
+        (status = 429, description = "Too many unconfirmed requests for this address or from this client",
+         headers(("Retry-After" = u64, description = "Seconds to wait")), body = ErrorEnvelope),
     ))]
 fn request_subscription() {}

@@ -11,6 +11,7 @@ use crate::leasing::plans::{Plan, PlanInput};
 use crate::leasing::subscriptions::Request;
 use crate::metering::usage::Usage;
 use crate::web::billing_api::{CloseForm, PayForm, VoidForm};
+use crate::web::leasing_api::SubscriptionPage;
 use crate::web::leasing_api::{DeclineForm, LeaseForm};
 use crate::web::operator::{CreateTenantForm, TenantView, TokenForm, TokenResponse};
 
@@ -92,7 +93,15 @@ fn list_plans() {}
 fn put_plan() {}
 
 #[utoipa::path(get, path = "/api/v1/subscriptions", tag = "leasing", security(("bearer" = [])),
-    responses((status = 200, description = "Requests from the national site", body = Vec<Request>)))]
+    description = "Verified requests from the national site (a request is listed once its contact \
+        address has followed the link mailed to it), newest first, a page at a time: follow \
+        `next` until it is null.",
+    params(("cursor" = Option<String>, Query, description = "From the previous page's `next`"),
+           ("limit" = Option<i64>, Query, description = "1..=200; the configured page size by default")),
+    responses(
+        (status = 200, description = "A page of requests", body = SubscriptionPage),
+        (status = 422, description = "Not a cursor", body = ErrorEnvelope),
+    ))]
 fn list_subscriptions() {}
 
 #[utoipa::path(post, path = "/api/v1/subscriptions/{id}/approve", tag = "leasing",
@@ -100,6 +109,7 @@ fn list_subscriptions() {}
     description = "Provisions, leases and invites the contact as first admin, in one transaction.",
     responses(
         (status = 201, description = "The new province", body = TenantView),
+        (status = 404, description = "No such verified request", body = ErrorEnvelope),
         (status = 409, description = "Not pending, or the slug was taken meanwhile", body = ErrorEnvelope),
     ))]
 fn approve_subscription() {}

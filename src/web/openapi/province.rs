@@ -16,7 +16,7 @@ use crate::metering::usage::Usage;
 use crate::tenancy::branding::{Branding, BrandingInput};
 use crate::web::province::SiteInfo;
 use crate::web::province::admin_api::{AcceptForm, InviteForm, ToggleForm};
-use crate::web::province::dossier_api::{CitizenMoveForm, RatingForm, SubmitForm};
+use crate::web::province::dossier_api::{CitizenMoveForm, RatingForm, SubmitForm, TrackingForm};
 use crate::web::province::manage_api::{ActionForm, CounterForm};
 
 #[utoipa::path(get, path = "/api/v1/site", tag = "province",
@@ -112,11 +112,30 @@ fn pay_dossier() {}
 fn rate_dossier() {}
 
 #[utoipa::path(get, path = "/api/v1/tracking/{code}", tag = "dossiers",
-    description = "Tracking without sign-in: 404 unless `id_number` is the applicant's.",
+    description = "Tracking without sign-in: 404 unless `id_number` is the applicant's. Kept for \
+        existing clients; `POST /api/v1/tracking` keeps the citizen ID out of the URL. Failed \
+        lookups are limited per code (every client together) and per client: then 429.",
     params(("code" = String, Path),
            ("id_number" = String, Query, description = "The applicant's 12-digit citizen ID")),
-    responses((status = 200, description = "Status only, no personal data", body = TrackingView)))]
+    responses(
+        (status = 200, description = "Status only, no personal data", body = TrackingView),
+        (status = 404, description = "Wrong ID or no such code (the same answer)", body = ErrorEnvelope),
+        (status = 429, description = "Too many failed lookups of this code or from this client",
+         headers(("Retry-After" = u64, description = "Seconds to wait")), body = ErrorEnvelope),
+    ))]
 fn track_dossier() {}
+
+#[utoipa::path(post, path = "/api/v1/tracking", tag = "dossiers",
+    description = "Tracking without sign-in, the citizen ID in the body: the same answers as \
+        `GET /api/v1/tracking/{code}`.",
+    request_body = TrackingForm,
+    responses(
+        (status = 200, description = "Status only, no personal data", body = TrackingView),
+        (status = 404, description = "Wrong ID or no such code (the same answer)", body = ErrorEnvelope),
+        (status = 429, description = "Too many failed lookups of this code or from this client",
+         headers(("Retry-After" = u64, description = "Seconds to wait")), body = ErrorEnvelope),
+    ))]
+fn track_dossier_post() {}
 
 #[utoipa::path(get, path = "/api/v1/manage/dossiers", tag = "staff", security(("bearer" = [])),
     params(("status" = Option<String>, Query, description = "One of the ten statuses"),

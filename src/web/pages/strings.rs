@@ -284,8 +284,25 @@ pub(super) fn lookup(key: &str) -> (&'static str, &'static str) {
         "sub_submit" => ("Gửi yêu cầu", "Send the request"),
         "sub_done" => ("Đã nhận yêu cầu", "Request received"),
         "sub_done_lead" => (
-            "Kết quả xét duyệt sẽ được gửi tới",
-            "The decision will be mailed to",
+            "Yêu cầu chỉ được chuyển tới nhà vận hành sau khi được xác nhận. Chúng tôi đã gửi đường dẫn xác nhận tới",
+            "The request reaches the operator only once confirmed. We mailed a confirmation link to",
+        ),
+        "sub_verify_title" => (
+            "Xác nhận yêu cầu thuê dịch vụ",
+            "Confirm the subscription request",
+        ),
+        "sub_verify_lead" => (
+            "Xác nhận rằng Ông/Bà đã gửi yêu cầu này. Sau khi xác nhận, yêu cầu được chuyển tới nhà vận hành để xét duyệt.",
+            "Confirm that you sent this request. Once confirmed, it goes to the operator for a decision.",
+        ),
+        "sub_verify_button" => ("Xác nhận yêu cầu", "Confirm the request"),
+        "sub_verified" => (
+            "Đã xác nhận. Kết quả xét duyệt sẽ được gửi tới địa chỉ thư của Ông/Bà.",
+            "Confirmed. The decision will be mailed to your address.",
+        ),
+        "sub_verify_gone" => (
+            "Đường dẫn này không còn hiệu lực (đã dùng hoặc đã hết hạn).",
+            "This link no longer works (used or expired).",
         ),
         "sub_link" => (
             "Đăng ký thuê dịch vụ cho tỉnh, xã",

@@ -19,6 +19,7 @@ use crate::lang::{Lang, Msg};
 use crate::notify::messages::MailContext;
 use crate::payments::{self, FeeOutcome, MoveContext};
 use crate::web::AppState;
+use crate::web::client_addr::ClientAddr;
 use crate::web::extract::{CitizenUser, Province, SiteToken, StaffUser};
 use crate::web::province::upload_form;
 
@@ -34,7 +35,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(supplement_dossier)
         .service(pay_dossier)
         .service(rate_dossier)
-        .service(track_dossier);
+        .service(track_dossier)
+        .service(track_dossier_post);
 }
 
 /// The province's name and site address, for mails.
@@ -395,20 +397,52 @@ pub struct TrackingQuery {
     id_number: String,
 }
 
+/// The citizen ID as typed, digits only (spaces and dots read from a card are dropped).
+fn digits(id_number: &str) -> String {
+    id_number.chars().filter(char::is_ascii_digit).collect()
+}
+
 /// `GET /api/v1/tracking/{code}?id_number=…`: no sign-in, no personal data; 404 unless the
-/// citizen ID matches the applicant's.
+/// citizen ID matches the applicant's; failures limited per code and per client (429). Kept
+/// for existing clients: `POST /api/v1/tracking` keeps the ID out of the URL.
 #[get("/api/v1/tracking/{code}")]
 async fn track_dossier(
+    state: web::Data<AppState>,
     province: Province,
+    client: ClientAddr,
     code: web::Path<String>,
     query: web::Query<TrackingQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let code = tracking::normalize(&code);
-    let id_number: String = query
-        .id_number
-        .chars()
-        .filter(char::is_ascii_digit)
-        .collect();
-    let view = citizen::track(&province.db, code, id_number).await?;
+    let lookup = citizen::TrackingLookup {
+        code: tracking::normalize(&code),
+        id_number: digits(&query.id_number),
+        client: client.0,
+    };
+    let view = citizen::track(&state.app, &province.db, lookup).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct TrackingForm {
+    tracking_code: String,
+    id_number: String,
+}
+
+/// `POST /api/v1/tracking` `{tracking_code, id_number}`: the GET's answer without the citizen
+/// ID in a URL.
+#[post("/api/v1/tracking")]
+async fn track_dossier_post(
+    state: web::Data<AppState>,
+    province: Province,
+    client: ClientAddr,
+    form: web::Json<TrackingForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let lookup = citizen::TrackingLookup {
+        code: tracking::normalize(&form.tracking_code),
+        id_number: digits(&form.id_number),
+        client: client.0,
+    };
+    let view = citizen::track(&state.app, &province.db, lookup).await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -47,7 +47,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(replying::pay_dossier_page)
         .service(replying::rate_dossier_page)
         .service(replying::show_owner_apology)
-        .service(tracking::show_tracking);
+        .service(tracking::show_tracking)
+        .service(tracking::submit_tracking);
 }
 
 /// A form that carries nothing but its CSRF token (sign out, withdraw, submit).

@@ -2,18 +2,21 @@
 //! and the due date, nothing personal; a wrong pair is a friendly 404.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::layout;
 use super::view::{ErrorLink, FieldView, date, error_links};
-use crate::dossiers::store;
+use crate::app::citizen;
+use crate::dossiers::status::Status;
 use crate::dossiers::tracking;
 use crate::dossiers::view::procedure_name;
 use crate::error::{AppError, FieldErrors};
 use crate::lang::{Lang, Msg};
 use crate::tenancy::branding;
+use crate::web::AppState;
+use crate::web::client_addr::ClientAddr;
 use crate::web::extract::Province;
 use crate::web::pages::{Layout, tr};
 use crate::web::session::{self, Csrf, PageCitizen};
@@ -44,16 +47,75 @@ pub struct TrackingQuery {
     id_number: Option<String>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TrackingForm {
+    csrf: Option<String>,
+    code: Option<String>,
+    id_number: Option<String>,
+}
+
+/// The form (a link may prefill the code). A link carrying `id_number` is still answered,
+/// for old bookmarks; the form itself posts, so the ID never lands in a URL.
 #[get("/tracking")]
+#[allow(clippy::too_many_arguments)]
 pub async fn show_tracking(
     req: HttpRequest,
+    state: web::Data<AppState>,
     province: Province,
     who: PageCitizen,
     csrf: Csrf,
     lang: Lang,
+    client: ClientAddr,
     query: web::Query<TrackingQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
+    let page = Asked {
+        code: query.code,
+        id_number: query.id_number,
+    };
+    answer(&req, &state, &province, &who, &csrf, lang, client, page).await
+}
+
+/// The form's lookup: the code and the citizen ID in the body, never in the URL.
+#[post("/tracking")]
+#[allow(clippy::too_many_arguments)]
+pub async fn submit_tracking(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    province: Province,
+    who: PageCitizen,
+    csrf: Csrf,
+    lang: Lang,
+    client: ClientAddr,
+    form: web::Form<TrackingForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    csrf.verify(form.csrf.as_deref())?;
+    let page = Asked {
+        code: Some(form.code.unwrap_or_default()),
+        id_number: Some(form.id_number.unwrap_or_default()),
+    };
+    answer(&req, &state, &province, &who, &csrf, lang, client, page).await
+}
+
+/// What the visitor asked, if anything.
+struct Asked {
+    code: Option<String>,
+    id_number: Option<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn answer(
+    req: &HttpRequest,
+    state: &AppState,
+    province: &Province,
+    who: &PageCitizen,
+    csrf: &Csrf,
+    lang: Lang,
+    client: ClientAddr,
+    query: Asked,
+) -> Result<HttpResponse, AppError> {
     let asked = query.code.is_some() || query.id_number.is_some();
     let code = tracking::normalize(query.code.as_deref().unwrap_or_default());
     let id_number: String = query
@@ -80,20 +142,34 @@ pub async fn show_tracking(
         );
     }
     let lookup = asked && errors.is_empty();
-    let c = code.clone();
-    let (branding, found) = province
-        .db
-        .run(move |conn| {
-            let found = if lookup {
-                store::find_by_code(conn, &c)?.filter(|d| d.applicant_id_number == id_number)
-            } else {
+    let mut limited = None;
+    let found = if lookup {
+        let ask = citizen::TrackingLookup {
+            code: code.clone(),
+            id_number,
+            client: client.0,
+        };
+        match citizen::track(&state.app, &province.db, ask).await {
+            Ok(view) => Some(view),
+            Err(AppError::NotFound) => None,
+            Err(AppError::TooMany {
+                msg,
+                retry_after_secs,
+                ..
+            }) => {
+                errors.insert("code".into(), msg);
+                limited = Some(retry_after_secs);
                 None
-            };
-            Ok((branding::load(conn)?, found))
-        })
-        .await?;
-    let not_found = lookup && found.is_none();
+            }
+            Err(e) => return Err(e),
+        }
+    } else {
+        None
+    };
+    let branding = province.db.run(branding::load).await?;
+    let not_found = lookup && found.is_none() && limited.is_none();
     let status = match (&found, not_found, errors.is_empty()) {
+        _ if limited.is_some() => StatusCode::TOO_MANY_REQUESTS,
         (_, _, false) => StatusCode::UNPROCESSABLE_ENTITY,
         (_, true, _) => StatusCode::NOT_FOUND,
         _ => StatusCode::OK,
@@ -122,7 +198,10 @@ pub async fn show_tracking(
     ];
     let result = found.map(|d| TrackingResult {
         procedure: procedure_name(&d.procedure_code, lang),
-        status: d.status().label(lang).to_string(),
+        status: Status::parse(&d.status)
+            .unwrap_or(Status::Submitted)
+            .label(lang)
+            .to_string(),
         due: d
             .due_on
             .map_or_else(|| tr(lang, "not_yet").to_string(), date),
@@ -130,11 +209,18 @@ pub async fn show_tracking(
         code: d.tracking_code,
     });
     let page = TrackingPage {
-        layout: layout(&req, &branding, &csrf, who.0.as_ref()),
+        layout: layout(req, &branding, csrf, who.0.as_ref()),
         errors: error_links(&["code", "id_number"], &errors, lang),
         fields,
         result,
         not_found,
     };
-    session::page(&req, status, &page, &csrf)
+    let mut res = session::page(req, status, &page, csrf)?;
+    if let Some(secs) = limited {
+        res.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from(secs),
+        );
+    }
+    Ok(res)
 }
