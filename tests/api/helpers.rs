@@ -76,6 +76,11 @@ impl TestDb {
             .execute(&mut admin)
             {
                 Ok(_) => break,
+                // Another checkout's test run (other migrations) dropped ours: build it again.
+                Err(e) if tries < 50 && e.to_string().contains("does not exist") => {
+                    tries += 1;
+                    build_template(template, false);
+                }
                 Err(e) if tries < 50 && e.to_string().contains("being accessed") => {
                     tries += 1;
                     std::thread::sleep(std::time::Duration::from_millis(20 * tries));
@@ -105,45 +110,55 @@ fn template() -> &'static str {
         entries.sort();
         for e in entries {
             e.file_name().hash(&mut hasher);
-            std::fs::read(e.join("up.sql")).unwrap_or_default().hash(&mut hasher);
+            std::fs::read(e.join("up.sql"))
+                .unwrap_or_default()
+                .hash(&mut hasher);
         }
         let name = format!("portal_test_tmpl_{:016x}", hasher.finish());
-        let mut admin = PgConnection::establish(&database_url("postgres"))
-            .expect("PostgreSQL must run at TEST_PG_URL (see README)");
-        sql_query("SELECT pg_advisory_lock(7202612)")
-            .execute(&mut admin)
-            .unwrap();
-        #[derive(QueryableByName)]
-        struct Db {
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            datname: String,
-        }
-        let existing: Vec<Db> = sql_query(
+        build_template(&name, true);
+        name
+    })
+}
+
+/// Builds template `name` unless it exists, under the advisory lock; with `drop_others`, drops
+/// the templates of other migration sets nobody is copying.
+fn build_template(name: &str, drop_others: bool) {
+    let mut admin = PgConnection::establish(&database_url("postgres"))
+        .expect("PostgreSQL must run at TEST_PG_URL (see README)");
+    sql_query("SELECT pg_advisory_lock(7202612)")
+        .execute(&mut admin)
+        .unwrap();
+    #[derive(QueryableByName)]
+    struct Db {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    let existing: Vec<Db> = sql_query(
             "SELECT datname::text AS datname FROM pg_database WHERE datname LIKE 'portal\\_test\\_tmpl\\_%'",
         )
         .load(&mut admin)
         .unwrap();
-        if !existing.iter().any(|d| d.datname == name) {
-            let building = format!("{name}_b{}", std::process::id());
-            sql_query(format!("DROP DATABASE IF EXISTS \"{building}\""))
-                .execute(&mut admin)
-                .unwrap();
-            sql_query(format!("CREATE DATABASE \"{building}\""))
-                .execute(&mut admin)
-                .unwrap();
-            run_public(&database_url(&building)).expect("public migrations");
-            sql_query(format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\""))
-                .execute(&mut admin)
-                .unwrap();
-        }
-        for old in existing.iter().filter(|d| d.datname != name) {
-            // Another run's: dropped when nobody copies it (else next time).
-            let _ = sql_query(format!("DROP DATABASE IF EXISTS \"{}\"", old.datname))
-                .execute(&mut admin);
-        }
-        let _ = sql_query("SELECT pg_advisory_unlock(7202612)").execute(&mut admin);
-        name
-    })
+    if !existing.iter().any(|d| d.datname == name) {
+        let building = format!("{name}_b{}", std::process::id());
+        sql_query(format!("DROP DATABASE IF EXISTS \"{building}\""))
+            .execute(&mut admin)
+            .unwrap();
+        sql_query(format!("CREATE DATABASE \"{building}\""))
+            .execute(&mut admin)
+            .unwrap();
+        run_public(&database_url(&building)).expect("public migrations");
+        sql_query(format!(
+            "ALTER DATABASE \"{building}\" RENAME TO \"{name}\""
+        ))
+        .execute(&mut admin)
+        .unwrap();
+    }
+    for old in existing.iter().filter(|d| drop_others && d.datname != name) {
+        // Another run's: dropped when nobody copies it (else next time).
+        let _ =
+            sql_query(format!("DROP DATABASE IF EXISTS \"{}\"", old.datname)).execute(&mut admin);
+    }
+    let _ = sql_query("SELECT pg_advisory_unlock(7202612)").execute(&mut admin);
 }
 
 impl Drop for TestDb {

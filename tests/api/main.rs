@@ -11,6 +11,7 @@ mod attacks_input;
 mod attacks_kit;
 mod attacks_limits;
 mod attacks_pages;
+mod attacks_sessions;
 mod attacks_sql;
 mod attacks_tenancy;
 mod attacks_tokens;
