@@ -199,6 +199,16 @@ pub struct AuthSettings {
     /// and sessions it signed have expired, so a rotation signs nobody out.
     pub jwt_previous_secret: Option<SecretString>,
     pub token_ttl_secs: u64,
+    /// Password hashes computed or verified at once in this process (0: one per core). Beyond
+    /// it a sign-in waits at most `hash_wait_ms`, then answers 429 with `Retry-After`.
+    #[serde(default)]
+    pub hash_concurrency: usize,
+    #[serde(default = "default_hash_wait_ms")]
+    pub hash_wait_ms: u64,
+}
+
+fn default_hash_wait_ms() -> u64 {
+    1000
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -170,6 +170,10 @@ impl Application {
                 .with_previous(settings.auth.jwt_previous_secret.as_ref()),
             app: crate::app::App {
                 invoices,
+                hashing: Arc::new(crate::accounts::password::HashGate::new(
+                    settings.auth.hash_concurrency,
+                    settings.auth.hash_wait_ms,
+                )),
                 settings: Arc::new(settings),
                 db,
                 registry,

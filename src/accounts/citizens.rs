@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{Email, password, throttle};
+use super::Email;
 use crate::db::schema::citizens;
 use crate::error::AppError;
 use crate::lang::Msg;
@@ -116,17 +116,20 @@ pub fn register(
     })
 }
 
-/// Checks the password, counting failures: after 5 in 15 minutes for the address tried, the
-/// answer is 429 until the window passes, whether or not the account exists.
-pub fn authenticate(
-    conn: &mut PgConnection,
-    email: &str,
-    given: &str,
-) -> Result<Option<Citizen>, AppError> {
+/// What a sign-in reads of an account before the connection goes back to the pool: the
+/// password is verified afterwards, holding no connection (#15.3).
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub citizen: Citizen,
+    pub password_hash: String,
+    pub active: bool,
+    pub token_version: i64,
+}
+
+/// The account with this address (normalized), active or not.
+pub fn credentials(conn: &mut PgConnection, email: &str) -> Result<Option<Credentials>, AppError> {
     let email = email.trim().to_lowercase();
-    let key = throttle::sign_in_key(&email);
-    throttle::check(conn, &key)?;
-    let row: Option<(uuid::Uuid, String, String, String, bool)> = citizens::table
+    let row: Option<(uuid::Uuid, String, String, String, bool, i64)> = citizens::table
         .filter(citizens::email.eq(&email))
         .select((
             citizens::id,
@@ -134,25 +137,61 @@ pub fn authenticate(
             citizens::full_name,
             citizens::password_hash,
             citizens::active,
+            citizens::token_version,
         ))
         .first(conn)
         .optional()?;
-    let found = match row {
-        Some((id, email, full_name, hash, active)) => (password::verify(given, &hash) && active)
-            .then_some(Citizen {
+    Ok(row.map(
+        |(id, email, full_name, password_hash, active, token_version)| Credentials {
+            citizen: Citizen {
                 id,
                 email,
                 full_name,
-            }),
-        None => {
-            password::verify_dummy(given);
-            None
-        }
-    };
-    if found.is_none() {
-        throttle::record_failure(conn, &key)?;
-    }
-    Ok(found)
+            },
+            password_hash,
+            active,
+            token_version,
+        },
+    ))
+}
+
+/// The active account `id` when its tokens of `version` still hold (one read by primary key
+/// on every authenticated request: a sign-out, a new password or a deactivation elsewhere
+/// counts at once, on every replica).
+pub fn find_session(
+    conn: &mut PgConnection,
+    id: uuid::Uuid,
+    version: i64,
+) -> Result<Option<Citizen>, AppError> {
+    let row: Option<(uuid::Uuid, String, String)> = citizens::table
+        .find(id)
+        .filter(citizens::active.eq(true))
+        .filter(citizens::token_version.eq(version))
+        .select((citizens::id, citizens::email, citizens::full_name))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(id, email, full_name)| Citizen {
+        id,
+        email,
+        full_name,
+    }))
+}
+
+/// Revokes every token issued to `id` so far (sign-out), when `version` is still current
+/// (a stale token signs nobody out twice).
+pub fn revoke_tokens(
+    conn: &mut PgConnection,
+    id: uuid::Uuid,
+    version: i64,
+) -> Result<(), AppError> {
+    diesel::update(
+        citizens::table
+            .find(id)
+            .filter(citizens::token_version.eq(version)),
+    )
+    .set(citizens::token_version.eq(citizens::token_version + 1))
+    .execute(conn)?;
+    Ok(())
 }
 
 pub fn find_active(conn: &mut PgConnection, id: uuid::Uuid) -> Result<Option<Citizen>, AppError> {
@@ -189,6 +228,8 @@ pub fn upsert(
             citizens::full_name.eq(full_name),
             citizens::password_hash.eq(hash),
             citizens::active.eq(true),
+            // A new password revokes the tokens issued with the old one.
+            citizens::token_version.eq(citizens::token_version + 1),
         ))
         .returning((citizens::id, citizens::email, citizens::full_name))
         .get_result::<(uuid::Uuid, String, String)>(conn)?;

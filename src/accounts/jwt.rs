@@ -15,6 +15,10 @@ pub struct Claims {
     pub role: String,
     pub iat: u64,
     pub exp: u64,
+    /// The account's token version when issued: refused once the account's has moved on
+    /// (sign-out, new password, deactivation). Tokens from before versions count as 0.
+    #[serde(default)]
+    pub ver: i64,
 }
 
 #[derive(Clone)]
@@ -23,6 +27,8 @@ pub struct Jwt {
     /// The current key first, then the previous one during a rotation.
     decoding: Vec<DecodingKey>,
     ttl_secs: u64,
+    /// Derives the CSRF token bound to a session (never leaves the process).
+    binding_key: Vec<u8>,
 }
 
 impl std::fmt::Debug for Jwt {
@@ -40,6 +46,7 @@ impl Jwt {
             encoding: EncodingKey::from_secret(key),
             decoding: vec![DecodingKey::from_secret(key)],
             ttl_secs,
+            binding_key: key.to_vec(),
         }
     }
 
@@ -57,7 +64,23 @@ impl Jwt {
         self.ttl_secs
     }
 
-    pub fn issue(&self, sub: &str, aud: &str, role: &str) -> Result<String, AppError> {
+    /// A value bound to `data` (a session token) by the server's secret: HMAC-SHA256 of a
+    /// labelled message, hex. Nobody without the secret can compute it for a given session.
+    pub fn bind(&self, label: &str, data: &str) -> String {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&self.binding_key)
+            .expect("HMAC takes a key of any length");
+        mac.update(label.as_bytes());
+        mac.update(b"\0");
+        mac.update(data.as_bytes());
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    pub fn issue(&self, sub: &str, aud: &str, role: &str, ver: i64) -> Result<String, AppError> {
         let now = chrono::Utc::now().timestamp().max(0) as u64;
         let claims = Claims {
             sub: sub.to_string(),
@@ -65,6 +88,7 @@ impl Jwt {
             role: role.to_string(),
             iat: now,
             exp: now + self.ttl_secs,
+            ver,
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| AppError::internal(format!("jwt encode: {e}")))
@@ -95,7 +119,7 @@ mod tests {
     #[test]
     fn a_token_is_valid_only_for_its_audience_and_key() {
         let a = jwt("0123456789abcdef0123456789abcdef");
-        let token = a.issue("u1", "portal:operator", "operator").unwrap();
+        let token = a.issue("u1", "portal:operator", "operator", 0).unwrap();
         assert_eq!(a.verify(&token, "portal:operator").unwrap().sub, "u1");
         assert!(a.verify(&token, "portal:national").is_err());
         let b = jwt("fedcba9876543210fedcba9876543210");
@@ -105,11 +129,11 @@ mod tests {
     #[test]
     fn during_a_rotation_the_previous_key_still_verifies_but_never_signs() {
         let old = jwt("0123456789abcdef0123456789abcdef");
-        let before = old.issue("u1", "portal:operator", "operator").unwrap();
+        let before = old.issue("u1", "portal:operator", "operator", 0).unwrap();
         let previous = SecretString::from("0123456789abcdef0123456789abcdef".to_string());
         let new = jwt("fedcba9876543210fedcba9876543210").with_previous(Some(&previous));
         assert_eq!(new.verify(&before, "portal:operator").unwrap().sub, "u1");
-        let after = new.issue("u2", "portal:operator", "operator").unwrap();
+        let after = new.issue("u2", "portal:operator", "operator", 0).unwrap();
         assert!(
             old.verify(&after, "portal:operator").is_err(),
             "signed with the new key"

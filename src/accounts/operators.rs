@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::{Email, password};
+use super::Email;
 use crate::db::schema::operators;
 use crate::error::AppError;
 use crate::lang::Msg;
@@ -95,6 +95,8 @@ pub fn upsert(
             operators::role.eq(role.as_str()),
             operators::password_hash.eq(password_hash),
             operators::active.eq(true),
+            // A new password revokes the tokens issued with the old one.
+            operators::token_version.eq(operators::token_version + 1),
         ))
         .returning(columns())
         .get_result(conn)?;
@@ -106,26 +108,52 @@ pub fn sign_in_key(email: &str) -> String {
     format!("operator:{}", email.trim().to_lowercase())
 }
 
-/// The active account with this email and password; `None` for any mismatch, in the same time.
-pub fn authenticate(
+/// What a sign-in reads before the connection goes back: the account, its password hash,
+/// whether it is active, and its token version (the password is verified afterwards).
+pub fn credentials(
     conn: &mut PgConnection,
     email: &str,
-    password_given: &str,
-) -> Result<Option<OperatorAccount>, AppError> {
+) -> Result<Option<(OperatorAccount, String, bool, i64)>, AppError> {
     let email = email.trim().to_lowercase();
-    let row: Option<Row> = operators::table
+    let row: Option<(Row, i64)> = operators::table
         .filter(operators::email.eq(&email))
+        .select((columns(), operators::token_version))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(r, version)| (account(&r), r.4.clone(), r.5, version)))
+}
+
+/// The active account `id` while its tokens of `version` hold (see `citizens::find_session`).
+pub fn find_session(
+    conn: &mut PgConnection,
+    id: uuid::Uuid,
+    version: i64,
+) -> Result<Option<OperatorAccount>, AppError> {
+    let row: Option<Row> = operators::table
+        .find(id)
+        .filter(operators::active.eq(true))
+        .filter(operators::token_version.eq(version))
         .select(columns())
         .first(conn)
         .optional()?;
-    match row {
-        Some(r) if password::verify(password_given, &r.4) && r.5 => Ok(Some(account(&r))),
-        Some(_) => Ok(None),
-        None => {
-            password::verify_dummy(password_given);
-            Ok(None)
-        }
-    }
+    Ok(row.as_ref().map(account))
+}
+
+/// Revokes every token issued to `id` so far (sign-out), when `version` is still current
+/// (a stale token signs nobody out twice).
+pub fn revoke_tokens(
+    conn: &mut PgConnection,
+    id: uuid::Uuid,
+    version: i64,
+) -> Result<(), AppError> {
+    diesel::update(
+        operators::table
+            .find(id)
+            .filter(operators::token_version.eq(version)),
+    )
+    .set(operators::token_version.eq(operators::token_version + 1))
+    .execute(conn)?;
+    Ok(())
 }
 
 pub fn find_active(

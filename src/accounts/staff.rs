@@ -6,7 +6,7 @@ use rand::Rng;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{Email, password};
+use super::Email;
 use crate::db::schema::{staff, staff_invitations};
 use crate::error::AppError;
 use crate::lang::Msg;
@@ -178,7 +178,10 @@ pub fn accept_invitation(
     .optional()?
     .ok_or(AppError::NotFound)?;
     let row: Row = diesel::update(staff::table.find(staff_id).filter(staff::active.eq(true)))
-        .set(staff::password_hash.eq(password_hash))
+        .set((
+            staff::password_hash.eq(password_hash),
+            staff::token_version.eq(staff::token_version + 1),
+        ))
         .returning(columns())
         .get_result(conn)
         .optional()?
@@ -228,44 +231,59 @@ pub fn upsert_with_password(
             staff::role.eq(role.as_str()),
             staff::password_hash.eq(password_hash),
             staff::active.eq(true),
+            // A new password revokes the tokens issued with the old one.
+            staff::token_version.eq(staff::token_version + 1),
         ))
         .returning(columns())
         .get_result(conn)?;
     Ok(account(&row))
 }
 
-/// The staff account for an email, if this province has one (active or not).
-pub enum SignIn {
-    NotStaff,
-    Refused,
-    Accepted(StaffAccount),
+/// What a sign-in reads before the connection goes back: the account (active or not), its
+/// password hash (none until the invitation is accepted) and its token version.
+pub fn credentials(
+    conn: &mut PgConnection,
+    email: &str,
+) -> Result<Option<(StaffAccount, Option<String>, i64)>, AppError> {
+    let row: Option<(Row, i64)> = staff::table
+        .filter(staff::email.eq(email.trim().to_lowercase()))
+        .select((columns(), staff::token_version))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(r, version)| (account(&r), r.4.clone(), version)))
 }
 
-pub fn authenticate(conn: &mut PgConnection, email: &str, given: &str) -> Result<SignIn, AppError> {
+/// The active account `id` while its tokens of `version` hold (see `citizens::find_session`).
+pub fn find_session(
+    conn: &mut PgConnection,
+    id: uuid::Uuid,
+    version: i64,
+) -> Result<Option<StaffAccount>, AppError> {
     let row: Option<Row> = staff::table
-        .filter(staff::email.eq(email.trim().to_lowercase()))
+        .find(id)
+        .filter(staff::active.eq(true))
+        .filter(staff::token_version.eq(version))
         .select(columns())
         .first(conn)
         .optional()?;
-    let Some(row) = row else {
-        // The time of a refused password, so timing does not tell staff from others.
-        password::verify_dummy(given);
-        return Ok(SignIn::NotStaff);
-    };
-    // The password is checked (or a dummy) before `active`, so a deactivated or invited
-    // account takes the time of any other.
-    let matches = match row.4.as_deref() {
-        Some(hash) => password::verify(given, hash),
-        None => {
-            password::verify_dummy(given);
-            false
-        }
-    };
-    Ok(if matches && row.5 {
-        SignIn::Accepted(account(&row))
-    } else {
-        SignIn::Refused
-    })
+    Ok(row.as_ref().map(account))
+}
+
+/// Revokes every token issued to `id` so far (sign-out), when `version` is still current
+/// (a stale token signs nobody out twice).
+pub fn revoke_tokens(
+    conn: &mut PgConnection,
+    id: uuid::Uuid,
+    version: i64,
+) -> Result<(), AppError> {
+    diesel::update(
+        staff::table
+            .find(id)
+            .filter(staff::token_version.eq(version)),
+    )
+    .set(staff::token_version.eq(staff::token_version + 1))
+    .execute(conn)?;
+    Ok(())
 }
 
 pub fn find_active(
@@ -294,8 +312,13 @@ pub fn set_active(
     id: uuid::Uuid,
     active: bool,
 ) -> Result<StaffAccount, AppError> {
+    // Either way the account's old tokens die: a token from before a deactivation must not
+    // come back to life with the reactivation (#15 Low).
     let row: Row = diesel::update(staff::table.find(id))
-        .set(staff::active.eq(active))
+        .set((
+            staff::active.eq(active),
+            staff::token_version.eq(staff::token_version + 1),
+        ))
         .returning(columns())
         .get_result(conn)?;
     Ok(account(&row))

@@ -41,6 +41,35 @@ pub fn check(conn: &mut PgConnection, key: &str) -> Result<(), AppError> {
     })
 }
 
+/// Reserves one attempt for `key` before the password is checked (#15.4): under a lock on the
+/// key (held to the end of the caller's transaction), refuses with 429 when the window is full,
+/// else counts the attempt as a failure at once and returns its id. The check and the count
+/// are one step, so a burst of simultaneous attempts gets no more verifications than the
+/// window allows. A correct password then calls [`release`] with the id.
+pub fn reserve(conn: &mut PgConnection, key: &str) -> Result<i64, AppError> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(7215, hashtext($1))")
+        .bind::<diesel::sql_types::Text, _>(key)
+        .execute(conn)?;
+    check(conn, key)?;
+    let id: i64 = diesel::insert_into(sign_in_failures::table)
+        .values(sign_in_failures::key.eq(key))
+        .returning(sign_in_failures::id)
+        .get_result(conn)?;
+    diesel::delete(
+        sign_in_failures::table
+            .filter(sign_in_failures::key.eq(key))
+            .filter(sign_in_failures::at.lt(Utc::now() - Duration::days(1))),
+    )
+    .execute(conn)?;
+    Ok(id)
+}
+
+/// Forgets a reserved attempt: the password was right, or it was never checked.
+pub fn release(conn: &mut PgConnection, id: i64) -> Result<(), AppError> {
+    diesel::delete(sign_in_failures::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
 pub fn record_failure(conn: &mut PgConnection, key: &str) -> Result<(), AppError> {
     diesel::insert_into(sign_in_failures::table)
         .values(sign_in_failures::key.eq(key))

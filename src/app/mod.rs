@@ -7,6 +7,7 @@
 //! pages, the CLI and the jobs are adapters: they parse, call one function here, and render.
 
 pub mod actor;
+pub mod auth;
 pub mod billing;
 pub mod citizen;
 pub mod documents;
@@ -42,6 +43,8 @@ pub struct App {
     pub fees: Arc<dyn crate::payments::FeeProvider>,
     /// Where invoices are paid: offline (bank transfer) or Stripe.
     pub invoices: Arc<dyn crate::billing::provider::InvoiceProvider>,
+    /// The bound on concurrent password hashing (`auth.hash_concurrency`).
+    pub hashing: Arc<crate::accounts::password::HashGate>,
 }
 
 impl std::fmt::Debug for App {
@@ -65,6 +68,10 @@ impl App {
                 .map_err(|e| AppError::internal(format!("stripe: {e}")))?,
             fees: crate::payments::from_settings(&settings.stripe).map_err(AppError::internal)?,
             calendar: Arc::default(),
+            hashing: Arc::new(crate::accounts::password::HashGate::new(
+                settings.auth.hash_concurrency,
+                settings.auth.hash_wait_ms,
+            )),
             settings: Arc::new(settings.clone()),
             db,
         })

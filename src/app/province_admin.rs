@@ -282,7 +282,8 @@ pub async fn accept_invitation(
         .ok_or(AppError::NotFound)?;
     let email = Email::parse(&account.email).ok();
     check_password(&given, email.as_ref()).map_err(|m| AppError::invalid("password", m))?;
-    let hash = crate::blocking::run(move || password::hash(&given)).await??;
+    // Hashed under the process's bound, after the link was found (no CPU for unknown links).
+    let hash = app.hashing.run(move || password::hash(&given)).await??;
     let t = token.to_string();
     door(app, tenant)
         .run(move |conn| staff::accept_invitation(conn, &t, &hash))

@@ -47,6 +47,7 @@ diesel::table! {
         password_hash -> Text,
         active -> Bool,
         created_at -> Timestamptz,
+        token_version -> Int8,
     }
 }
 
@@ -189,6 +190,7 @@ diesel::table! {
         password_hash -> Nullable<Text>,
         active -> Bool,
         created_at -> Timestamptz,
+        token_version -> Int8,
     }
 }
 
@@ -255,6 +257,7 @@ diesel::table! {
         password_hash -> Text,
         active -> Bool,
         created_at -> Timestamptz,
+        token_version -> Int8,
     }
 }
 

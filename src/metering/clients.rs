@@ -34,7 +34,10 @@ pub fn label(ip: IpAddr) -> String {
             let net = std::net::Ipv6Addr::from(u128::from(v6) & (!0u128 << 64));
             format!("{net}/64")
         }
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(|v4| v4.to_string()).unwrap_or_default(),
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(|v4| v4.to_string())
+            .unwrap_or_default(),
         v4 => v4.to_string(),
     }
 }

@@ -27,8 +27,11 @@ impl FromRequest for ClientAddr {
             .headers()
             .get_all("x-forwarded-for")
             .filter_map(|v| v.to_str().ok());
-        let client =
-            crate::metering::clients::client_ip(req.peer_addr().map(|a| a.ip()), forwarded, &trusted);
+        let client = crate::metering::clients::client_ip(
+            req.peer_addr().map(|a| a.ip()),
+            forwarded,
+            &trusted,
+        );
         let addr = client.map_or_else(|| "unknown".to_string(), crate::metering::clients::label);
         ready(Ok(ClientAddr(addr)))
     }

@@ -7,7 +7,9 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
-use crate::accounts::operators::{self, OperatorAccount, OperatorRole};
+use crate::accounts::jwt::Claims;
+use crate::accounts::operators::{OperatorAccount, OperatorRole};
+use crate::app::auth::Account;
 use crate::error::AppError;
 use crate::tenancy::{Site, Tenant};
 use crate::web::AppState;
@@ -85,6 +87,38 @@ impl FromRequest for Province {
     }
 }
 
+/// The bearer token of the request, verified for this site (signature, expiry, audience).
+fn verified(req: &HttpRequest) -> Result<(Claims, Site, web::Data<AppState>), AppError> {
+    let state = state(req)?;
+    let site = req
+        .extensions()
+        .get::<Site>()
+        .cloned()
+        .ok_or(AppError::NotFound)?;
+    let token = bearer(req).ok_or_else(AppError::unauthorized)?;
+    let claims = state.jwt.verify(&token, &site.audience())?;
+    Ok((claims, site, state))
+}
+
+/// The account the token speaks for, active and of the token's version (one read by primary
+/// key, at most once per request: the result is kept in the request). 401 otherwise: a
+/// sign-out, a new password or a deactivation on any replica ends the token at once.
+async fn resumed(
+    req: HttpRequest,
+    state: &AppState,
+    site: &Site,
+    claims: &Claims,
+) -> Result<Account, AppError> {
+    if let Some(account) = req.extensions().get::<Account>() {
+        return Ok(account.clone());
+    }
+    let account = crate::app::auth::resume(state, site, claims)
+        .await?
+        .ok_or_else(AppError::unauthorized)?;
+    req.extensions_mut().insert(account.clone());
+    Ok(account)
+}
+
 /// Signed-in operator staff of any role, on the operator site.
 #[derive(Debug, Clone)]
 pub struct OperatorUser(pub OperatorAccount);
@@ -94,24 +128,18 @@ impl FromRequest for OperatorUser {
     type Future = LocalBoxFuture<'static, Result<OperatorUser, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let site = req.extensions().get::<Site>().cloned();
-        let token = bearer(req);
-        let state = state(req);
+        let on_ops = matches!(req.extensions().get::<Site>(), Some(Site::Operator));
+        let verified = verified(req);
+        let req = req.clone();
         Box::pin(async move {
-            let state = state?;
-            if !matches!(site, Some(Site::Operator)) {
+            if !on_ops {
                 return Err(AppError::forbidden());
             }
-            let token = token.ok_or_else(AppError::unauthorized)?;
-            let claims = state.jwt.verify(&token, &Site::Operator.audience())?;
-            let id = uuid::Uuid::parse_str(&claims.sub).map_err(|_| AppError::unauthorized())?;
-            // Read on every request so a deactivated account stops at once.
-            let account = state
-                .db
-                .control_async(move |conn| operators::find_active(conn, id))
-                .await?
-                .ok_or_else(AppError::unauthorized)?;
-            Ok(OperatorUser(account))
+            let (claims, site, state) = verified?;
+            match resumed(req, &state, &site, &claims).await? {
+                Account::Operator(account) => Ok(OperatorUser(account)),
+                _ => Err(AppError::unauthorized()),
+            }
         })
     }
 }
@@ -136,26 +164,23 @@ impl FromRequest for OperatorAdmin {
     }
 }
 
-/// Any valid token issued by the current site (audience checked); the basis of `/api/v1/me`.
+/// A valid token issued by the current site (audience checked) whose account is still active
+/// and of the token's version; the basis of `/api/v1/me`.
 #[derive(Debug, Clone)]
-pub struct SiteToken(pub crate::accounts::jwt::Claims);
+pub struct SiteToken(pub Claims);
 
 impl FromRequest for SiteToken {
     type Error = AppError;
-    type Future = Ready<Result<SiteToken, AppError>>;
+    type Future = LocalBoxFuture<'static, Result<SiteToken, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let result = (|| {
-            let state = state(req)?;
-            let site = req
-                .extensions()
-                .get::<Site>()
-                .cloned()
-                .ok_or(AppError::NotFound)?;
-            let token = bearer(req).ok_or_else(AppError::unauthorized)?;
-            Ok(SiteToken(state.jwt.verify(&token, &site.audience())?))
-        })();
-        ready(result)
+        let verified = verified(req);
+        let req = req.clone();
+        Box::pin(async move {
+            let (claims, site, state) = verified?;
+            resumed(req, &state, &site, &claims).await?;
+            Ok(SiteToken(claims))
+        })
     }
 }
 
@@ -167,22 +192,18 @@ impl FromRequest for CitizenUser {
     type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<CitizenUser, AppError>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let token = SiteToken::from_request(req, payload).into_inner();
-        let state = state(req);
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let verified = verified(req);
+        let req = req.clone();
         Box::pin(async move {
-            let SiteToken(claims) = token?;
-            let state = state?;
+            let (claims, site, state) = verified?;
             if claims.role != "citizen" {
                 return Err(AppError::forbidden());
             }
-            let id = uuid::Uuid::parse_str(&claims.sub).map_err(|_| AppError::unauthorized())?;
-            let citizen = state
-                .db
-                .control_async(move |conn| crate::accounts::citizens::find_active(conn, id))
-                .await?
-                .ok_or_else(AppError::unauthorized)?;
-            Ok(CitizenUser(citizen))
+            match resumed(req, &state, &site, &claims).await? {
+                Account::Citizen(citizen) => Ok(CitizenUser(citizen)),
+                _ => Err(AppError::unauthorized()),
+            }
         })
     }
 }
@@ -214,21 +235,19 @@ impl FromRequest for StaffUser {
     type Future = LocalBoxFuture<'static, Result<StaffUser, AppError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let token = SiteToken::from_request(req, payload).into_inner();
+        let verified = verified(req);
         let province = Province::from_request(req, payload).into_inner();
+        let req = req.clone();
         Box::pin(async move {
-            let SiteToken(claims) = token?;
+            let (claims, site, state) = verified?;
             let province = province?;
             if claims.role != "official" && claims.role != "admin" {
                 return Err(AppError::forbidden());
             }
-            let id = uuid::Uuid::parse_str(&claims.sub).map_err(|_| AppError::unauthorized())?;
-            // Deactivation takes effect on the very next request.
-            let account = province
-                .db
-                .run(move |conn| crate::accounts::staff::find_active(conn, id))
-                .await?
-                .ok_or_else(AppError::unauthorized)?;
+            // Deactivation (and sign-out) takes effect on the very next request.
+            let Account::Staff(account) = resumed(req, &state, &site, &claims).await? else {
+                return Err(AppError::unauthorized());
+            };
             Ok(StaffUser { account, province })
         })
     }

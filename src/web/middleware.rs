@@ -35,7 +35,7 @@ pub async fn observe(
         "request",
         request_id = %id,
         method = %req.method(),
-        path = %req.path(),
+        path = %redact_path(req.path()),
         site = tracing::field::Empty,
         province = tracing::field::Empty,
     );
@@ -101,6 +101,21 @@ pub async fn render_errors(
 }
 
 /// The API and the probes answer JSON; everything else is a page.
+/// The path as logged: an invitation link's token (a credential until it is used) replaced
+/// by `[redacted]`, for the page (`/invitations/{token}`) and the API
+/// (`/api/v1/auth/invitations/{token}`).
+pub fn redact_path(path: &str) -> std::borrow::Cow<'_, str> {
+    for prefix in ["/invitations/", "/api/v1/auth/invitations/"] {
+        if let Some(rest) = path.strip_prefix(prefix)
+            && !rest.is_empty()
+            && rest != "accepted"
+        {
+            return format!("{prefix}[redacted]").into();
+        }
+    }
+    path.into()
+}
+
 fn is_api(path: &str) -> bool {
     path == "/api"
         || path.starts_with("/api/")

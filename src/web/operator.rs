@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::tenants::CreateTenant;
 use crate::error::AppError;
-use crate::lang::Msg;
 use crate::tenancy::{Site, Tenant, TenantStatus};
 use crate::web::AppState;
 use crate::web::extract::{OperatorAdmin, OperatorUser};
@@ -42,13 +41,14 @@ async fn issue_token(
 ) -> Result<HttpResponse, AppError> {
     let TokenForm { email, password } = form.into_inner();
     // The page's lockout (same key), so the API is no way round it.
-    let account = crate::app::operators::sign_in(&state, &email, &password)
+    let (account, version) = crate::app::operators::sign_in(&state, &email, &password)
         .await?
         .ok_or_else(wrong_credentials)?;
     let token = state.jwt.issue(
         &account.id.to_string(),
         &Site::Operator.audience(),
         account.role.as_str(),
+        version,
     )?;
     Ok(HttpResponse::Ok().json(TokenResponse {
         access_token: token,
@@ -63,12 +63,7 @@ async fn who_am_i(OperatorUser(account): OperatorUser) -> HttpResponse {
     HttpResponse::Ok().json(account)
 }
 
-pub fn wrong_credentials() -> AppError {
-    AppError::Unauthorized(Msg::new(
-        "Email hoặc mật khẩu không đúng.",
-        "Wrong email or password.",
-    ))
-}
+pub use crate::app::auth::wrong_credentials;
 
 /// A tenant as the operator API shows it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -51,12 +51,13 @@ impl actix_web::FromRequest for PageOperator {
             let Ok(claims) = state.jwt.verify(&token, &Site::Operator.audience()) else {
                 return Ok(PageOperator(None));
             };
-            let Ok(id) = uuid::Uuid::parse_str(&claims.sub) else {
-                return Ok(PageOperator(None));
-            };
-            Ok(PageOperator(
-                crate::app::operators::find_active(&state, id).await?,
-            ))
+            // Active, and the token's version still the account's (a sign-out anywhere ends it).
+            match crate::app::auth::resume(&state, &Site::Operator, &claims).await? {
+                Some(crate::app::auth::Account::Operator(account)) => {
+                    Ok(PageOperator(Some(account)))
+                }
+                _ => Ok(PageOperator(None)),
+            }
         })
     }
 }
@@ -105,16 +106,17 @@ async fn sign_in_operator(
     csrf.verify(form.csrf.as_deref())?;
     let found = crate::app::operators::sign_in(&state, &form.email, &form.password).await;
     let (status, error) = match found {
-        Ok(Some(account)) => {
+        Ok(Some((account, version))) => {
             let token = state.jwt.issue(
                 &account.id.to_string(),
                 &Site::Operator.audience(),
                 account.role.as_str(),
+                version,
             )?;
             let mut res = session::see_other("/");
-            res.add_cookie(&session::session_cookie(&state, token))
+            res.add_cookie(&session::rotated_csrf_cookie(&state, &token))
                 .map_err(AppError::internal)?;
-            res.add_cookie(&session::rotated_csrf_cookie(&state))
+            res.add_cookie(&session::session_cookie(&state, token))
                 .map_err(AppError::internal)?;
             return Ok(res);
         }
@@ -142,13 +144,17 @@ pub struct CsrfOnly {
     csrf: Option<String>,
 }
 
+/// Signs the account out on every device and replica (every token issued to it so far stops
+/// working), then forgets the cookie.
 #[post("/sign-out")]
 async fn sign_out_operator(
+    req: HttpRequest,
     state: web::Data<AppState>,
     csrf: Csrf,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, AppError> {
     csrf.verify(form.csrf.as_deref())?;
+    session::sign_out(&req, &state).await?;
     let mut res = session::see_other("/sign-in");
     res.add_cookie(&session::clear_session_cookie(&state))
         .map_err(AppError::internal)?;

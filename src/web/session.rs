@@ -12,7 +12,8 @@ use askama::Template;
 use futures_util::future::LocalBoxFuture;
 use rand::Rng;
 
-use crate::accounts::citizens::{self, Citizen};
+use crate::accounts::citizens::Citizen;
+use crate::app::auth::Account;
 use crate::error::AppError;
 use crate::lang::{Lang, Msg};
 use crate::tenancy::Site;
@@ -56,16 +57,15 @@ impl FromRequest for PageCitizen {
             let Ok(claims) = state.jwt.verify(&token, &site.audience()) else {
                 return Ok(PageCitizen(None));
             };
-            let id = match uuid::Uuid::parse_str(&claims.sub) {
-                Ok(id) if claims.role == "citizen" => id,
-                _ => return Ok(PageCitizen(None)),
-            };
-            // Read on every request so a deactivated account stops at once.
-            let citizen = state
-                .db
-                .control_async(move |conn| citizens::find_active(conn, id))
-                .await?;
-            Ok(PageCitizen(citizen))
+            if claims.role != "citizen" {
+                return Ok(PageCitizen(None));
+            }
+            // Read on every request, with the token's version: a deactivation or a sign-out
+            // anywhere stops the very next page.
+            match crate::app::auth::resume(&state, &site, &claims).await? {
+                Some(Account::Citizen(citizen)) => Ok(PageCitizen(Some(citizen))),
+                _ => Ok(PageCitizen(None)),
+            }
         })
     }
 }
@@ -82,19 +82,40 @@ pub fn session_cookie(state: &AppState, token: String) -> Cookie<'static> {
         .finish()
 }
 
-/// Expires the session cookie (sign out). The token itself stays valid until it expires,
-/// so its lifetime is kept short by configuration.
+/// Signs out the account of the request's session cookie everywhere (its token version moves
+/// on, so every token issued to it so far is refused on every replica). No valid session:
+/// nothing to do.
+pub async fn sign_out(req: &HttpRequest, state: &AppState) -> Result<(), AppError> {
+    let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
+    let site = req.extensions().get::<Site>().cloned();
+    if let (Some(token), Some(site)) = (token, site)
+        && let Ok(claims) = state.jwt.verify(&token, &site.audience())
+    {
+        crate::app::auth::sign_out(state, &site, &claims).await?;
+    }
+    Ok(())
+}
+
+/// Expires the session cookie (sign out; [`sign_out`] revokes the token itself).
 pub fn clear_session_cookie(state: &AppState) -> Cookie<'static> {
     let mut cookie = session_cookie(state, String::new());
     cookie.make_removal();
     cookie
 }
 
-/// The visitor's CSRF token: the cookie's, or a fresh one that the response will set.
+/// The visitor's CSRF token. With a session cookie, the token is bound to it: an HMAC of the
+/// session under the server's secret (#24), so a `csrf` cookie planted from a sibling host,
+/// with the matching field, is worth nothing. Without one (the sign-in and register forms),
+/// the double-submit cookie: the cookie's random token, or a fresh one the response sets.
 #[derive(Debug, Clone)]
 pub struct Csrf {
     token: String,
-    fresh: bool,
+    /// The response must (re)set the `csrf` cookie to the token (kept equal to the form's
+    /// field, for the pages' scripts and tests).
+    set_cookie: bool,
+    /// The token can be trusted when it comes back: bound to the session, or read from an
+    /// existing cookie (a freshly made one cannot have been in a form of ours).
+    trusted: bool,
 }
 
 impl Csrf {
@@ -102,10 +123,9 @@ impl Csrf {
         &self.token
     }
 
-    /// Double-submit check: the form's field must equal the cookie, compared in constant
-    /// time. No cookie (a fresh token) always fails: the form cannot have come from us.
+    /// The form's field must equal the token, compared in constant time.
     pub fn verify(&self, sent: Option<&str>) -> Result<(), AppError> {
-        let ok = !self.fresh
+        let ok = self.trusted
             && sent.is_some_and(|s| constant_time_eq(s.as_bytes(), self.token.as_bytes()));
         if ok {
             Ok(())
@@ -134,15 +154,13 @@ impl Csrf {
     }
 
     fn cookie(&self, state: &AppState) -> Option<Cookie<'static>> {
-        self.fresh.then(|| csrf_cookie(state, self.token.clone()))
+        self.set_cookie
+            .then(|| csrf_cookie(state, self.token.clone()))
     }
 
-    fn new_token() -> Csrf {
+    fn new_token() -> String {
         let bytes: [u8; 32] = rand::rng().random();
-        Csrf {
-            token: bytes.iter().map(|b| format!("{b:02x}")).collect(),
-            fresh: true,
-        }
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
 }
 
@@ -155,10 +173,15 @@ fn csrf_cookie(state: &AppState, token: String) -> Cookie<'static> {
         .finish()
 }
 
-/// A new CSRF token, set with the session at sign-in: a token planted in the browser or
-/// read before sign-in (e.g. a cookie tossed from a sibling host) is worth nothing after it.
-pub fn rotated_csrf_cookie(state: &AppState) -> Cookie<'static> {
-    csrf_cookie(state, Csrf::new_token().token)
+/// The CSRF token bound to a session token.
+fn bound_token(state: &AppState, session: &str) -> String {
+    state.jwt.bind("csrf", session)
+}
+
+/// The CSRF cookie set with the session at sign-in: the token bound to the new session, so a
+/// token planted in the browser or read before sign-in is worth nothing after it.
+pub fn rotated_csrf_cookie(state: &AppState, session: &str) -> Cookie<'static> {
+    csrf_cookie(state, bound_token(state, session))
 }
 
 impl FromRequest for Csrf {
@@ -170,12 +193,31 @@ impl FromRequest for Csrf {
             .cookie(CSRF_COOKIE)
             .map(|c| c.value().to_string())
             .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()));
-        let csrf = match existing {
-            Some(token) => Csrf {
-                token,
-                fresh: false,
+        let session = req
+            .cookie(SESSION_COOKIE)
+            .map(|c| c.value().to_string())
+            .filter(|v| !v.is_empty());
+        let csrf = match (session, state(req)) {
+            (Some(session), Ok(state)) => {
+                let token = bound_token(&state, &session);
+                Csrf {
+                    set_cookie: existing.as_deref() != Some(token.as_str()),
+                    token,
+                    trusted: true,
+                }
+            }
+            _ => match existing {
+                Some(token) => Csrf {
+                    token,
+                    set_cookie: false,
+                    trusted: true,
+                },
+                None => Csrf {
+                    token: Csrf::new_token(),
+                    set_cookie: true,
+                    trusted: false,
+                },
             },
-            None => Csrf::new_token(),
         };
         ready(Ok(csrf))
     }
@@ -354,20 +396,17 @@ impl FromRequest for PageStaff {
             let (Some(token), Some(site)) = (token, site) else {
                 return Ok(PageStaff(None));
             };
-            let Ok(claims) = state?.jwt.verify(&token, &site.audience()) else {
+            let state = state?;
+            let Ok(claims) = state.jwt.verify(&token, &site.audience()) else {
                 return Ok(PageStaff(None));
             };
             if claims.role == "citizen" {
                 return Err(AppError::forbidden());
             }
-            let id = match uuid::Uuid::parse_str(&claims.sub) {
-                Ok(id) if claims.role == "official" || claims.role == "admin" => id,
-                _ => return Ok(PageStaff(None)),
+            let account = match crate::app::auth::resume(&state, &site, &claims).await? {
+                Some(Account::Staff(account)) => Some(account),
+                _ => None,
             };
-            let account = province
-                .db
-                .run(move |conn| crate::accounts::staff::find_active(conn, id))
-                .await?;
             Ok(PageStaff(
                 account.map(|account| StaffUser { account, province }),
             ))

@@ -95,7 +95,7 @@ impl TestDb {
 
 /// The template every test database is copied from: the public migrations applied once, named
 /// for the migrations it holds (a changed or new migration makes a new one; older ones are
-/// dropped). Built under another name and renamed when complete, under an advisory lock, so a
+/// dropped after a day unused). Built under another name and renamed when complete, under an advisory lock, so a
 /// concurrent test binary never copies a half-migrated template.
 fn template() -> &'static str {
     static TEMPLATE: std::sync::OnceLock<String> = std::sync::OnceLock::new();

@@ -13,6 +13,7 @@ mod attacks_kit;
 mod attacks_limits;
 mod attacks_money;
 mod attacks_pages;
+mod attacks_sessions;
 mod attacks_sql;
 mod attacks_subscriptions;
 mod attacks_tenancy;

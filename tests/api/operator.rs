@@ -30,7 +30,9 @@ async fn tokens_are_refused_on_other_sites_and_from_other_keys() {
         3600,
     );
     let me_id = body["id"].as_str().unwrap();
-    let forged = foreign.issue(me_id, "portal:operator", "operator").unwrap();
+    let forged = foreign
+        .issue(me_id, "portal:operator", "operator", 0)
+        .unwrap();
     for bad in [forged.as_str(), "not-a-token", ""] {
         let res = app
             .get_with_token("ops.localhost", "/api/v1/tenants", bad)

@@ -9,8 +9,7 @@ use serde::Deserialize;
 
 use super::view::{ErrorLink, FieldView, error_links, field_errors};
 use super::{CsrfForm, layout};
-use crate::accounts::citizens::{self, Citizen, NewCitizen};
-use crate::accounts::password;
+use crate::accounts::citizens::{Citizen, NewCitizen};
 use crate::error::{AppError, FieldErrors};
 use crate::lang::{Lang, Msg};
 use crate::tenancy::Site;
@@ -277,17 +276,20 @@ fn signed_in(
     who: &SignedIn,
     next: Option<&str>,
 ) -> Result<HttpResponse, AppError> {
-    let token = state
-        .jwt
-        .issue(&who.id.to_string(), &site.audience(), who.role)?;
+    let token = state.jwt.issue(
+        &who.id.to_string(),
+        &site.audience(),
+        who.role,
+        who.token_version,
+    )?;
     let next = match safe_next(next) {
         "/" if who.role != "citizen" => "/manage",
         next => next,
     };
     let mut res = session::see_other(next);
-    res.add_cookie(&session_cookie(state, token))
+    res.add_cookie(&session::rotated_csrf_cookie(state, &token))
         .map_err(|e| AppError::internal(format!("cookie: {e}")))?;
-    res.add_cookie(&session::rotated_csrf_cookie(state))
+    res.add_cookie(&session_cookie(state, token))
         .map_err(|e| AppError::internal(format!("cookie: {e}")))?;
     Ok(res)
 }
@@ -318,14 +320,7 @@ pub async fn register_account(
     let form = form.into_inner();
     csrf.verify(form.csrf.as_deref())?;
     let outcome = match NewCitizen::parse(&form.email, &form.password, &form.full_name) {
-        Ok(new) => {
-            let db = state.db.clone();
-            crate::web::in_span(move || -> Result<Citizen, AppError> {
-                let hash = password::hash(&new.password)?;
-                db.control(|conn| citizens::register(conn, &new, &hash))
-            })
-            .await?
-        }
+        Ok(new) => crate::app::auth::register(&state, new).await,
         Err(e) => Err(e),
     };
     let (status, errors) = match outcome {
@@ -333,6 +328,7 @@ pub async fn register_account(
             let who = SignedIn {
                 id: citizen.id,
                 role: "citizen",
+                token_version: 0,
             };
             return signed_in(&state, &site, &who, form.next.as_deref());
         }
@@ -351,14 +347,17 @@ pub async fn register_account(
     account_page(&req, &province, None, &csrf, lang, s, true).await
 }
 
-/// Forgets the session in this browser and goes home.
+/// Signs the account out on every device and replica (every token issued to it so far stops
+/// working), forgets the cookie and goes home.
 #[post("/sign-out")]
 pub async fn sign_out_citizen(
+    req: HttpRequest,
     state: web::Data<AppState>,
     csrf: Csrf,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AppError> {
     csrf.verify(form.csrf.as_deref())?;
+    session::sign_out(&req, &state).await?;
     let mut res = session::see_other("/");
     res.add_cookie(&clear_session_cookie(&state))
         .map_err(|e| AppError::internal(format!("cookie: {e}")))?;
