@@ -293,7 +293,7 @@ async fn the_operator_list_pages_through_everything() {
 /// client in an hour; then 429 with Retry-After.
 #[tokio::test]
 async fn unverified_requests_are_capped_per_address_and_per_client() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_limited().await;
     let victim = "hop.thu@example.vn";
     for n in 0..3 {
         let client = client_at(&format!("127.0.2.{n}"));

@@ -60,7 +60,7 @@ async fn province_with_dossier(app: &TestApp) -> String {
 /// included: spreading the guesses over many addresses buys nothing.
 #[tokio::test]
 async fn a_code_guessed_five_times_wrong_is_locked_for_every_client() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_limited().await;
     let code = province_with_dossier(&app).await;
     let attacker = client_at("127.0.0.1");
     for n in 0..5 {
@@ -91,7 +91,7 @@ async fn a_code_guessed_five_times_wrong_is_locked_for_every_client() {
 /// dossier) clears nothing.
 #[tokio::test]
 async fn a_client_guessing_across_codes_is_limited_and_a_success_resets_nothing() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_limited().await;
     let code = province_with_dossier(&app).await;
     let attacker = client_at("127.0.0.3");
     for n in 0..19 {
@@ -120,7 +120,7 @@ async fn a_client_guessing_across_codes_is_limited_and_a_success_resets_nothing(
 /// body, and the same count towards the lock (the lock does not tell them apart either).
 #[tokio::test]
 async fn existing_and_missing_codes_answer_a_wrong_id_alike() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_limited().await;
     let code = province_with_dossier(&app).await;
     let missing = "HNI-2611-ZZZZZZ";
     let client = client_at("127.0.0.5");

@@ -275,6 +275,15 @@ impl TestApp {
         TestApp::spawn_with(db, settings).await
     }
 
+    /// [`TestApp::spawn`] with the per-client limits on (the suite's settings turn them off:
+    /// every test client is 127.0.0.1), for the tests of those limits.
+    pub async fn spawn_limited() -> TestApp {
+        let db = TestDb::create();
+        let mut settings = test_settings(&db.url);
+        settings.limits.enabled = true;
+        TestApp::spawn_with(db, settings).await
+    }
+
     pub async fn spawn_with(db: TestDb, settings: Settings) -> TestApp {
         let app = Application::build(settings.clone()).expect("build app");
         let port = app.port();
