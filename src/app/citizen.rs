@@ -205,3 +205,127 @@ pub async fn track(
     })
     .await
 }
+
+/// One of the citizen's own dossiers (404 for anyone else's or an unknown code).
+pub async fn mine(
+    db: &TenantDb,
+    citizen: uuid::Uuid,
+    code: String,
+) -> Result<store::DossierRow, AppError> {
+    db.run(move |conn| store::find_owned(conn, &code, citizen))
+        .await
+}
+
+/// One of the citizen's own dossiers with its history.
+pub async fn mine_with_history(
+    db: &TenantDb,
+    citizen: uuid::Uuid,
+    code: String,
+) -> Result<(store::DossierRow, Vec<store::EventRow>), AppError> {
+    db.run(move |conn| {
+        let d = store::find_owned(conn, &code, citizen)?;
+        let events = store::events(conn, d.id)?;
+        Ok((d, events))
+    })
+    .await
+}
+
+/// Everything the owner's dossier page shows.
+#[derive(Debug)]
+pub struct OwnDossier {
+    pub dossier: store::DossierRow,
+    pub events: Vec<store::EventRow>,
+    pub files: Vec<AttachmentMeta>,
+    /// The citizen's score, once rated.
+    pub rating: Option<i16>,
+}
+
+/// The citizen's own dossier with its history, files and rating.
+pub async fn own_dossier(
+    db: &TenantDb,
+    citizen: uuid::Uuid,
+    code: String,
+) -> Result<OwnDossier, AppError> {
+    db.run(move |conn| {
+        let dossier = store::find_owned(conn, &code, citizen)?;
+        let events = store::events(conn, dossier.id)?;
+        let files = attachments::list(conn, dossier.id)?;
+        let rating = crate::dossiers::ratings::find(conn, dossier.id)?.map(|(score, _)| score);
+        Ok(OwnDossier {
+            dossier,
+            events,
+            files,
+            rating,
+        })
+    })
+    .await
+}
+
+/// A file the citizen sends with a supplement, already checked (type by content, size).
+#[derive(Debug)]
+pub struct CheckedFile {
+    pub field: String,
+    pub given_name: String,
+    pub content_type: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+/// The `supplement` move with the files added in the same transaction (the page's form:
+/// answers and files at once).
+pub async fn supplement(
+    db: &TenantDb,
+    cx: crate::payments::MoveContext,
+    citizen: uuid::Uuid,
+    code: String,
+    files: Vec<CheckedFile>,
+    answers: serde_json::Map<String, serde_json::Value>,
+) -> Result<(), AppError> {
+    db.run(move |conn| {
+        let by = format!("citizen:{citizen}");
+        let d = store::lock_owned(conn, &code, citizen)?;
+        for f in &files {
+            attachments::add_metered(
+                conn,
+                &cx.tenant,
+                &SchemaBlobs,
+                d.id,
+                &attachments::Upload {
+                    field: Some(&f.field),
+                    given_name: &f.given_name,
+                    content_type: f.content_type,
+                    bytes: &f.bytes,
+                    uploaded_by: &by,
+                },
+            )?;
+        }
+        let mut mv = crate::dossiers::moves::Move::new(
+            crate::dossiers::status::Action::Supplement,
+            crate::dossiers::status::Actor::Citizen,
+            by,
+        );
+        mv.answers = Some(answers);
+        crate::dossiers::moves::apply_by_citizen(
+            conn,
+            &cx.tenant,
+            &cx.mail,
+            cx.calendar.as_ref(),
+            &d,
+            &mv,
+        )
+        .map(|_| ())
+    })
+    .await
+}
+
+/// Creates a national account (the password is hashed before a connection is taken).
+pub async fn register(
+    db: &crate::db::Db,
+    new: crate::accounts::citizens::NewCitizen,
+) -> Result<crate::accounts::citizens::Citizen, AppError> {
+    let db = db.clone();
+    crate::blocking::run(move || {
+        let hash = crate::accounts::password::hash(&new.password)?;
+        db.control(|conn| crate::accounts::citizens::register(conn, &new, &hash))
+    })
+    .await?
+}

@@ -10,6 +10,7 @@ pub mod actor;
 pub mod billing;
 pub mod citizen;
 pub mod documents;
+pub mod drafts;
 pub mod fees;
 pub mod index;
 pub mod invoices;

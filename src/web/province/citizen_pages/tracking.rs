@@ -6,14 +6,14 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::layout;
 use super::view::{ErrorLink, FieldView, date, error_links};
-use crate::dossiers::store;
+use super::{branding, layout};
+use crate::app::citizen;
+use crate::dossiers::status::Status;
 use crate::dossiers::tracking;
 use crate::dossiers::view::procedure_name;
 use crate::error::{AppError, FieldErrors};
 use crate::lang::{Lang, Msg};
-use crate::tenancy::branding;
 use crate::web::extract::Province;
 use crate::web::pages::{Layout, tr};
 use crate::web::session::{self, Csrf, PageCitizen};
@@ -80,18 +80,16 @@ pub async fn show_tracking(
         );
     }
     let lookup = asked && errors.is_empty();
-    let c = code.clone();
-    let (branding, found) = province
-        .db
-        .run(move |conn| {
-            let found = if lookup {
-                store::find_by_code(conn, &c)?.filter(|d| d.applicant_id_number == id_number)
-            } else {
-                None
-            };
-            Ok((branding::load(conn)?, found))
-        })
-        .await?;
+    let found = if lookup {
+        match citizen::track(&province.db, code.clone(), id_number).await {
+            Ok(found) => Some(found),
+            Err(AppError::NotFound) => None,
+            Err(e) => return Err(e),
+        }
+    } else {
+        None
+    };
+    let branding = branding(&req, &province).await?;
     let not_found = lookup && found.is_none();
     let status = match (&found, not_found, errors.is_empty()) {
         (_, _, false) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -122,7 +120,8 @@ pub async fn show_tracking(
     ];
     let result = found.map(|d| TrackingResult {
         procedure: procedure_name(&d.procedure_code, lang),
-        status: d.status().label(lang).to_string(),
+        status: Status::parse(&d.status)
+            .map_or_else(|| d.status.clone(), |s| s.label(lang).to_string()),
         due: d
             .due_on
             .map_or_else(|| tr(lang, "not_yet").to_string(), date),
