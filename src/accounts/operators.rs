@@ -63,13 +63,15 @@ fn columns() -> (
     )
 }
 
-fn account(r: &Row) -> OperatorAccount {
-    OperatorAccount {
+/// A row as an account; a role outside the closed set is an error, never "billing".
+fn account(r: &Row) -> Result<OperatorAccount, AppError> {
+    Ok(OperatorAccount {
         id: r.0,
         email: r.1.clone(),
         full_name: r.2.clone(),
-        role: OperatorRole::parse(&r.3).unwrap_or(OperatorRole::Billing),
-    }
+        role: OperatorRole::parse(&r.3)
+            .map_err(|_| AppError::internal(format!("operator {}: unknown role {:?}", r.0, r.3)))?,
+    })
 }
 
 /// Creates the account, or resets its name, role and password when the email exists.
@@ -98,7 +100,7 @@ pub fn upsert(
         ))
         .returning(columns())
         .get_result(conn)?;
-    Ok(account(&row))
+    account(&row)
 }
 
 /// The sign-in throttle's key for an operator address (the page and the API share it).
@@ -119,7 +121,7 @@ pub fn authenticate(
         .first(conn)
         .optional()?;
     match row {
-        Some(r) if password::verify(password_given, &r.4) && r.5 => Ok(Some(account(&r))),
+        Some(r) if password::verify(password_given, &r.4) && r.5 => Ok(Some(account(&r)?)),
         Some(_) => Ok(None),
         None => {
             password::verify_dummy(password_given);
@@ -138,5 +140,5 @@ pub fn find_active(
         .select(columns())
         .first(conn)
         .optional()?;
-    Ok(row.as_ref().map(account))
+    row.as_ref().map(account).transpose()
 }

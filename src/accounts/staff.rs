@@ -83,16 +83,18 @@ fn columns() -> (
     )
 }
 
-fn account(r: &Row) -> StaffAccount {
-    StaffAccount {
+/// A row as an account; a role outside the closed set is an error, never "official".
+fn account(r: &Row) -> Result<StaffAccount, AppError> {
+    Ok(StaffAccount {
         id: r.0,
         email: r.1.clone(),
         full_name: r.2.clone(),
-        role: StaffRole::parse(&r.3).unwrap_or(StaffRole::Official),
+        role: StaffRole::parse(&r.3)
+            .map_err(|_| AppError::internal(format!("staff {}: unknown role {:?}", r.0, r.3)))?,
         has_password: r.4.is_some(),
         active: r.5,
         created_at: r.6,
-    }
+    })
 }
 
 fn hash_token(token: &str) -> String {
@@ -143,7 +145,7 @@ pub fn invite(
         )
     })?;
     let token = new_invitation(conn, row.0)?;
-    Ok((account(&row), token))
+    Ok((account(&row)?, token))
 }
 
 fn new_invitation(conn: &mut PgConnection, staff_id: uuid::Uuid) -> Result<String, AppError> {
@@ -183,7 +185,7 @@ pub fn accept_invitation(
         .get_result(conn)
         .optional()?
         .ok_or(AppError::NotFound)?;
-    Ok(account(&row))
+    account(&row)
 }
 
 /// The invited account while its link still works (unused, unexpired, account active), without
@@ -231,7 +233,7 @@ pub fn upsert_with_password(
         ))
         .returning(columns())
         .get_result(conn)?;
-    Ok(account(&row))
+    account(&row)
 }
 
 /// The staff account for an email, if this province has one (active or not).
@@ -262,7 +264,7 @@ pub fn authenticate(conn: &mut PgConnection, email: &str, given: &str) -> Result
         }
     };
     Ok(if matches && row.5 {
-        SignIn::Accepted(account(&row))
+        SignIn::Accepted(account(&row)?)
     } else {
         SignIn::Refused
     })
@@ -278,7 +280,7 @@ pub fn find_active(
         .select(columns())
         .first(conn)
         .optional()?;
-    Ok(row.as_ref().map(account))
+    row.as_ref().map(account).transpose()
 }
 
 pub fn list(conn: &mut PgConnection) -> Result<Vec<StaffAccount>, AppError> {
@@ -286,7 +288,7 @@ pub fn list(conn: &mut PgConnection) -> Result<Vec<StaffAccount>, AppError> {
         .order(staff::email)
         .select(columns())
         .load(conn)?;
-    Ok(rows.iter().map(account).collect())
+    rows.iter().map(account).collect()
 }
 
 pub fn set_active(
@@ -298,7 +300,7 @@ pub fn set_active(
         .set(staff::active.eq(active))
         .returning(columns())
         .get_result(conn)?;
-    Ok(account(&row))
+    account(&row)
 }
 
 /// Active staff with a password, e.g. for the overdue mails.

@@ -61,7 +61,7 @@ pub async fn list_dossiers(
             status: d.status().label(lang).to_string(),
             submitted: local_time(d.submitted_at),
             due: d.due_on.map(date).unwrap_or_default(),
-            status_key: d.status,
+            status_key: d.status.as_str().to_string(),
             code: d.tracking_code,
         })
         .collect();
@@ -207,7 +207,7 @@ pub(super) async fn render_dossier(
         .into_iter()
         .map(|e| EventLine {
             status: crate::dossiers::status::Status::parse(&e.status)
-                .map_or_else(|| e.status.clone(), |s| s.label(lang).to_string()),
+                .map_or_else(|_| e.status.clone(), |s| s.label(lang).to_string()),
             at: local_time(e.at),
             at_iso: e.at.to_rfc3339(),
             note: e.note.unwrap_or_default(),

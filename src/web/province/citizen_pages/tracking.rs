@@ -121,7 +121,7 @@ pub async fn show_tracking(
     let result = found.map(|d| TrackingResult {
         procedure: procedure_name(&d.procedure_code, lang),
         status: Status::parse(&d.status)
-            .map_or_else(|| d.status.clone(), |s| s.label(lang).to_string()),
+            .map_or_else(|_| d.status.clone(), |s| s.label(lang).to_string()),
         due: d
             .due_on
             .map_or_else(|| tr(lang, "not_yet").to_string(), date),
