@@ -261,13 +261,12 @@ pub async fn own_dossier(
     .await
 }
 
-/// A file the citizen sends with a supplement, already checked (type by content, size).
+/// A file the citizen sends with a supplement, already checked (type by content, size),
+/// still on disk: read when it is stored, one at a time.
 #[derive(Debug)]
 pub struct CheckedFile {
-    pub field: String,
-    pub given_name: String,
+    pub file: documents::Received,
     pub content_type: &'static str,
-    pub bytes: Vec<u8>,
 }
 
 /// The `supplement` move with the files added in the same transaction (the page's form:
@@ -284,16 +283,17 @@ pub async fn supplement(
         let by = format!("citizen:{citizen}");
         let d = store::lock_owned(conn, &code, citizen)?;
         for f in &files {
+            let bytes = f.file.bytes()?;
             attachments::add_metered(
                 conn,
                 &cx.tenant,
                 &SchemaBlobs,
                 d.id,
                 &attachments::Upload {
-                    field: Some(&f.field),
-                    given_name: &f.given_name,
+                    field: Some(&f.file.field),
+                    given_name: &f.file.given_name,
                     content_type: f.content_type,
-                    bytes: &f.bytes,
+                    bytes: &bytes,
                     uploaded_by: &by,
                 },
             )?;

@@ -4,6 +4,7 @@
 use diesel::PgConnection;
 use serde_json::{Map, Value};
 
+use crate::app::documents::Received;
 use crate::catalog::{self, Procedure};
 use crate::db::TenantDb;
 use crate::dossiers::attachments::{self, SchemaBlobs, Upload};
@@ -76,19 +77,34 @@ pub async fn files(
     .await
 }
 
+/// A received file whose type was checked by its bytes, with the name it is kept under.
+#[derive(Debug)]
+pub struct CheckedUpload {
+    pub file: Received,
+    pub name: String,
+    pub content_type: &'static str,
+}
+
 /// Keeps checked files with the citizen's draft (one per document: a new one replaces the
-/// old), all or none; returns every file the draft now has.
+/// old), all or none; returns every file the draft now has. Each file's bytes are read from
+/// its spool file as it is stored, so only one is in memory at a time.
 pub async fn put_files(
     db: &TenantDb,
     citizen: uuid::Uuid,
     code: String,
-    checked: Vec<DraftFile>,
+    checked: Vec<CheckedUpload>,
 ) -> Result<Vec<DraftFileMeta>, AppError> {
     db.run(move |conn| {
         offered(conn, &code)?;
         let draft = drafts::ensure(conn, citizen, &code)?;
-        for file in &checked {
-            drafts::put_file(conn, draft.id, file)?;
+        for c in &checked {
+            let file = DraftFile {
+                field: c.file.field.clone(),
+                name: c.name.clone(),
+                content_type: c.content_type.to_string(),
+                data: c.file.bytes()?,
+            };
+            drafts::put_file(conn, draft.id, &file)?;
         }
         drafts::files(conn, draft.id)
     })

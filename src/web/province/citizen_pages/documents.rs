@@ -13,14 +13,14 @@ use crate::accounts::citizens::Citizen;
 use crate::app::drafts;
 use crate::catalog::{self, Field, Procedure};
 use crate::dossiers::attachments::check_type;
-use crate::dossiers::drafts::{DraftFile, DraftFileMeta};
+use crate::dossiers::drafts::DraftFileMeta;
 use crate::dossiers::sniff;
 use crate::error::AppError;
 use crate::lang::{Lang, Msg};
 use crate::web::AppState;
 use crate::web::extract::Province;
 use crate::web::pages::{Layout, tr};
-use crate::web::province::upload_form::{self, UploadedFile};
+use crate::web::province::upload_form;
 use crate::web::session::{self, Csrf, PageCitizen};
 
 /// One document of the form, with what is already uploaded for it.
@@ -194,26 +194,23 @@ pub async fn upload_documents(
             ),
         ));
     }
-    for UploadedFile {
-        field: name,
-        given_name: given,
-        bytes,
-    } in &parts.files
-    {
-        let Some(field) = procedure.file_fields().find(|f| &f.name == name) else {
+    // One file's bytes in memory at a time: each is checked here, then read again from its
+    // spool file when it is stored.
+    for file in parts.files {
+        let name = file.field.clone();
+        let Some(field) = procedure.file_fields().find(|f| f.name == name) else {
             continue;
         };
-        let kind = if bytes.is_empty() {
+        let kind = if file.size == 0 {
             None
         } else {
-            check_type(bytes, Some(accepted(field))).ok()
+            check_type(&file.bytes()?, Some(accepted(field))).ok()
         };
         match kind {
-            Some(kind) => checked.push(DraftFile {
-                field: name.clone(),
-                name: sniff::safe_name(given, kind),
-                content_type: kind.to_string(),
-                data: bytes.clone(),
+            Some(kind) => checked.push(drafts::CheckedUpload {
+                name: sniff::safe_name(&file.given_name, kind),
+                content_type: kind,
+                file,
             }),
             None => {
                 let types = view::type_names(accepted(field));

@@ -80,16 +80,19 @@ pub async fn supplement_dossier_page(
         );
     }
     let mut files = Vec::new();
-    for file in &parts.files {
+    // One file's bytes in memory at a time: checked here, read again when stored.
+    for file in parts.files {
         let Some(field) = procedure.file_fields().find(|f| f.name == file.field) else {
             continue;
         };
-        match check_type(&file.bytes, Some(accepted(field))) {
-            Ok(kind) if !file.bytes.is_empty() => files.push(citizen::CheckedFile {
-                field: file.field.clone(),
-                given_name: file.given_name.clone(),
+        let checked = match file.size {
+            0 => None,
+            _ => check_type(&file.bytes()?, Some(accepted(field))).ok(),
+        };
+        match checked {
+            Some(kind) => files.push(citizen::CheckedFile {
+                file,
                 content_type: kind,
-                bytes: file.bytes.clone(),
             }),
             _ => {
                 let types = view::type_names(accepted(field));
