@@ -161,6 +161,8 @@ pub struct ServerSettings {
     /// (bind it to a private address or a pod port no Service exposes); unset: none.
     #[serde(default)]
     pub metrics_bind: Option<SocketAddr>,
+    /// Largest request body of any kind (the global payload limit).
+    pub max_body_bytes: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -353,6 +355,9 @@ impl Settings {
         }
         if self.stripe.timeout_secs == 0 {
             return bad("stripe.timeout_secs", "must be at least 1 second");
+        }
+        if self.server.max_body_bytes == 0 {
+            return bad("server.max_body_bytes", "must be at least 1");
         }
         if self.storage.max_upload_bytes == 0 {
             return bad("storage.max_upload_bytes", "must be at least 1");

@@ -63,13 +63,15 @@ fn columns() -> (
     )
 }
 
-fn account(r: &Row) -> OperatorAccount {
-    OperatorAccount {
+/// A row as an account; a role outside the closed set is an error, never "billing".
+fn account(r: &Row) -> Result<OperatorAccount, AppError> {
+    Ok(OperatorAccount {
         id: r.0,
         email: r.1.clone(),
         full_name: r.2.clone(),
-        role: OperatorRole::parse(&r.3).unwrap_or(OperatorRole::Billing),
-    }
+        role: OperatorRole::parse(&r.3)
+            .map_err(|_| AppError::internal(format!("operator {}: unknown role {:?}", r.0, r.3)))?,
+    })
 }
 
 /// Creates the account, or resets its name, role and password when the email exists.
@@ -100,7 +102,7 @@ pub fn upsert(
         ))
         .returning(columns())
         .get_result(conn)?;
-    Ok(account(&row))
+    account(&row)
 }
 
 /// The sign-in throttle's key for an operator address (the page and the API share it).
@@ -120,7 +122,8 @@ pub fn credentials(
         .select((columns(), operators::token_version))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(r, version)| (account(&r), r.4.clone(), r.5, version)))
+    row.map(|(r, version)| Ok((account(&r)?, r.4.clone(), r.5, version)))
+        .transpose()
 }
 
 /// The active account `id` while its tokens of `version` hold (see `citizens::find_session`).
@@ -136,7 +139,7 @@ pub fn find_session(
         .select(columns())
         .first(conn)
         .optional()?;
-    Ok(row.as_ref().map(account))
+    row.as_ref().map(account).transpose()
 }
 
 /// Revokes every token issued to `id` so far (sign-out), when `version` is still current
@@ -166,5 +169,5 @@ pub fn find_active(
         .select(columns())
         .first(conn)
         .optional()?;
-    Ok(row.as_ref().map(account))
+    row.as_ref().map(account).transpose()
 }

@@ -83,16 +83,18 @@ fn columns() -> (
     )
 }
 
-fn account(r: &Row) -> StaffAccount {
-    StaffAccount {
+/// A row as an account; a role outside the closed set is an error, never "official".
+fn account(r: &Row) -> Result<StaffAccount, AppError> {
+    Ok(StaffAccount {
         id: r.0,
         email: r.1.clone(),
         full_name: r.2.clone(),
-        role: StaffRole::parse(&r.3).unwrap_or(StaffRole::Official),
+        role: StaffRole::parse(&r.3)
+            .map_err(|_| AppError::internal(format!("staff {}: unknown role {:?}", r.0, r.3)))?,
         has_password: r.4.is_some(),
         active: r.5,
         created_at: r.6,
-    }
+    })
 }
 
 fn hash_token(token: &str) -> String {
@@ -143,7 +145,7 @@ pub fn invite(
         )
     })?;
     let token = new_invitation(conn, row.0)?;
-    Ok((account(&row), token))
+    Ok((account(&row)?, token))
 }
 
 fn new_invitation(conn: &mut PgConnection, staff_id: uuid::Uuid) -> Result<String, AppError> {
@@ -186,7 +188,7 @@ pub fn accept_invitation(
         .get_result(conn)
         .optional()?
         .ok_or(AppError::NotFound)?;
-    Ok(account(&row))
+    account(&row)
 }
 
 /// The invited account while its link still works (unused, unexpired, account active), without
@@ -236,7 +238,7 @@ pub fn upsert_with_password(
         ))
         .returning(columns())
         .get_result(conn)?;
-    Ok(account(&row))
+    account(&row)
 }
 
 /// What a sign-in reads before the connection goes back: the account (active or not), its
@@ -250,7 +252,8 @@ pub fn credentials(
         .select((columns(), staff::token_version))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(r, version)| (account(&r), r.4.clone(), version)))
+    row.map(|(r, version)| Ok((account(&r)?, r.4.clone(), version)))
+        .transpose()
 }
 
 /// The active account `id` while its tokens of `version` hold (see `citizens::find_session`).
@@ -266,7 +269,7 @@ pub fn find_session(
         .select(columns())
         .first(conn)
         .optional()?;
-    Ok(row.as_ref().map(account))
+    row.as_ref().map(account).transpose()
 }
 
 /// Revokes every token issued to `id` so far (sign-out), when `version` is still current
@@ -296,7 +299,7 @@ pub fn find_active(
         .select(columns())
         .first(conn)
         .optional()?;
-    Ok(row.as_ref().map(account))
+    row.as_ref().map(account).transpose()
 }
 
 pub fn list(conn: &mut PgConnection) -> Result<Vec<StaffAccount>, AppError> {
@@ -304,7 +307,7 @@ pub fn list(conn: &mut PgConnection) -> Result<Vec<StaffAccount>, AppError> {
         .order(staff::email)
         .select(columns())
         .load(conn)?;
-    Ok(rows.iter().map(account).collect())
+    rows.iter().map(account).collect()
 }
 
 pub fn set_active(
@@ -321,7 +324,7 @@ pub fn set_active(
         ))
         .returning(columns())
         .get_result(conn)?;
-    Ok(account(&row))
+    account(&row)
 }
 
 /// Active staff with a password, e.g. for the overdue mails.

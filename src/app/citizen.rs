@@ -249,3 +249,114 @@ pub async fn track(
     tokio::time::sleep_until(started + floor).await;
     found?.ok_or(AppError::NotFound)
 }
+
+/// One of the citizen's own dossiers (404 for anyone else's or an unknown code).
+pub async fn mine(
+    db: &TenantDb,
+    citizen: uuid::Uuid,
+    code: String,
+) -> Result<store::DossierRow, AppError> {
+    db.run(move |conn| store::find_owned(conn, &code, citizen))
+        .await
+}
+
+/// One of the citizen's own dossiers with its history.
+pub async fn mine_with_history(
+    db: &TenantDb,
+    citizen: uuid::Uuid,
+    code: String,
+) -> Result<(store::DossierRow, Vec<store::EventRow>), AppError> {
+    db.run(move |conn| {
+        let d = store::find_owned(conn, &code, citizen)?;
+        let events = store::events(conn, d.id)?;
+        Ok((d, events))
+    })
+    .await
+}
+
+/// Everything the owner's dossier page shows.
+#[derive(Debug)]
+pub struct OwnDossier {
+    pub dossier: store::DossierRow,
+    pub events: Vec<store::EventRow>,
+    pub files: Vec<AttachmentMeta>,
+    /// The citizen's score, once rated.
+    pub rating: Option<i16>,
+}
+
+/// The citizen's own dossier with its history, files and rating.
+pub async fn own_dossier(
+    db: &TenantDb,
+    citizen: uuid::Uuid,
+    code: String,
+) -> Result<OwnDossier, AppError> {
+    db.run(move |conn| {
+        let dossier = store::find_owned(conn, &code, citizen)?;
+        let events = store::events(conn, dossier.id)?;
+        let files = attachments::list(conn, dossier.id)?;
+        let rating = crate::dossiers::ratings::find(conn, dossier.id)?.map(|(score, _)| score);
+        Ok(OwnDossier {
+            dossier,
+            events,
+            files,
+            rating,
+        })
+    })
+    .await
+}
+
+/// A file the citizen sends with a supplement, already checked (type by content, size),
+/// still on disk: read when it is stored, one at a time.
+#[derive(Debug)]
+pub struct CheckedFile {
+    pub file: documents::Received,
+    pub content_type: &'static str,
+}
+
+/// The `supplement` move with the files added in the same transaction (the page's form:
+/// answers and files at once).
+pub async fn supplement(
+    db: &TenantDb,
+    cx: crate::payments::MoveContext,
+    citizen: uuid::Uuid,
+    code: String,
+    files: Vec<CheckedFile>,
+    answers: serde_json::Map<String, serde_json::Value>,
+) -> Result<(), AppError> {
+    db.run(move |conn| {
+        let by = format!("citizen:{citizen}");
+        let d = store::lock_owned(conn, &code, citizen)?;
+        for f in &files {
+            let bytes = f.file.bytes()?;
+            attachments::add_metered(
+                conn,
+                &cx.tenant,
+                &SchemaBlobs,
+                d.id,
+                &attachments::Upload {
+                    field: Some(&f.file.field),
+                    given_name: &f.file.given_name,
+                    content_type: f.content_type,
+                    bytes: &bytes,
+                    uploaded_by: &by,
+                },
+            )?;
+        }
+        let mut mv = crate::dossiers::moves::Move::new(
+            crate::dossiers::status::Action::Supplement,
+            crate::dossiers::status::Actor::Citizen,
+            by,
+        );
+        mv.answers = Some(answers);
+        crate::dossiers::moves::apply_by_citizen(
+            conn,
+            &cx.tenant,
+            &cx.mail,
+            cx.calendar.as_ref(),
+            &d,
+            &mv,
+        )
+        .map(|_| ())
+    })
+    .await
+}

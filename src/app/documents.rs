@@ -73,3 +73,63 @@ pub fn human_size(bytes: u64) -> String {
         b => format!("{b} B"),
     }
 }
+
+/// A file as received from a form, kept on disk until it is stored: a request's files are
+/// never all in memory at once (only the one being checked or stored is). The file is
+/// removed when this is dropped.
+#[derive(Debug)]
+pub struct Received {
+    /// The form's field it came in.
+    pub field: String,
+    /// The name the browser gave.
+    pub given_name: String,
+    /// Its size in bytes.
+    pub size: u64,
+    path: std::path::PathBuf,
+    /// Open while it is being written.
+    writer: Option<std::fs::File>,
+}
+
+impl Received {
+    /// An empty spool file in the system's temporary folder, to be filled by [`Received::append`].
+    pub fn create(field: String, given_name: String) -> std::io::Result<Received> {
+        let path =
+            std::env::temp_dir().join(format!("portal-upload-{}", uuid::Uuid::new_v4().simple()));
+        let writer = std::fs::File::create_new(&path)?;
+        Ok(Received {
+            field,
+            given_name,
+            size: 0,
+            path,
+            writer: Some(writer),
+        })
+    }
+
+    /// Adds a chunk at the end. A plain write: it goes to the page cache, and a chunk is at
+    /// most a socket read's size.
+    pub fn append(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
+        match &mut self.writer {
+            Some(f) => f.write_all(chunk)?,
+            None => return Err(std::io::Error::other("the upload is already complete")),
+        }
+        self.size += chunk.len() as u64;
+        Ok(())
+    }
+
+    /// Ends the writing.
+    pub fn finish(&mut self) {
+        self.writer = None;
+    }
+
+    /// Its bytes (one file's, bounded by the document's limit).
+    pub fn bytes(&self) -> Result<Vec<u8>, AppError> {
+        std::fs::read(&self.path).map_err(|e| AppError::internal(format!("upload spool: {e}")))
+    }
+}
+
+impl Drop for Received {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}

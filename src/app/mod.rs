@@ -11,6 +11,7 @@ pub mod auth;
 pub mod billing;
 pub mod citizen;
 pub mod documents;
+pub mod drafts;
 pub mod fees;
 pub mod index;
 pub mod invoices;

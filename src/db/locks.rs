@@ -1,5 +1,12 @@
 //! Every PostgreSQL advisory lock key the program takes, in one place so that no two uses
-//! share a key by accident (they are arbitrary constants, stable across releases).
+//! share a key by accident (they are arbitrary constants, stable across releases), and the
+//! one-run-at-a-time wrapper the jobs take them with.
+
+use diesel::prelude::*;
+use diesel::sql_query;
+
+use super::Db;
+use crate::error::AppError;
 
 /// `portal migrate`'s public-schema migrations (session lock).
 pub const PUBLIC_MIGRATIONS: i64 = 0x706f_7274_616c_0001;
@@ -25,6 +32,31 @@ pub const TRACKING_CLIENT: i32 = 0x7472_6b32;
 /// Unverified subscription requests, counted one at a time per contact address and per client.
 pub const SUBSCRIPTION_EMAIL: i32 = 0x7375_6231;
 pub const SUBSCRIPTION_CLIENT: i32 = 0x7375_6232;
+
+/// Runs `f` if this process wins the lock `key`; `Ok(None)` when another holds it. The lock is
+/// transaction-scoped on its own connection, so it works behind PgBouncer in transaction
+/// mode and dies with the connection if the process does.
+pub fn with_lock<T>(
+    db: &Db,
+    key: i64,
+    f: impl FnOnce() -> Result<T, AppError>,
+) -> Result<Option<T>, AppError> {
+    let mut conn = db.checkout()?;
+    conn.transaction(|conn| {
+        #[derive(QueryableByName)]
+        struct Got {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            locked: bool,
+        }
+        let got: Got = sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
+            .bind::<diesel::sql_types::Int8, _>(key)
+            .get_result(conn)?;
+        if !got.locked {
+            return Ok(None);
+        }
+        f().map(Some)
+    })
+}
 
 #[cfg(test)]
 mod tests {

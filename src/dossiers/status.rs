@@ -18,6 +18,15 @@ pub enum Status {
     Withdrawn,
 }
 
+/// How a status column is read (`DossierRow`): the same closed set, an error otherwise.
+impl TryFrom<String> for Status {
+    type Error = crate::error::AppError;
+
+    fn try_from(s: String) -> Result<Status, Self::Error> {
+        Status::parse(&s)
+    }
+}
+
 impl Status {
     pub const ALL: [Status; 10] = [
         Status::Submitted,
@@ -47,8 +56,15 @@ impl Status {
         }
     }
 
-    pub fn parse(s: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|st| st.as_str() == s)
+    /// One of the ten statuses; anything else is an error, never "submitted" by default (a
+    /// dossier with a status the code does not know must not look new and open to moves).
+    pub fn parse(s: &str) -> Result<Status, crate::error::AppError> {
+        Status::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| {
+                crate::error::AppError::internal(format!("unknown dossier status {s:?}"))
+            })
     }
 
     /// The legal clock does not run while the province waits for the citizen.
@@ -344,8 +360,11 @@ mod tests {
     #[test]
     fn names_round_trip() {
         for s in Status::ALL {
-            assert_eq!(Status::parse(s.as_str()), Some(s));
+            assert_eq!(Status::parse(s.as_str()).unwrap(), s);
         }
+        assert!(Status::parse("archived").is_err());
+        assert!(Status::parse("").is_err());
+        assert!(Status::parse("Submitted").is_err());
         assert_eq!(
             Action::parse("request_supplement"),
             Some(Action::RequestSupplement)

@@ -18,7 +18,9 @@ pub struct DossierRow {
     pub applicant_id_number: String,
     pub contact_email: Option<String>,
     pub channel: String,
-    pub status: String,
+    /// Read through [`Status::parse`]: an unknown value fails the query.
+    #[diesel(deserialize_as = String)]
+    pub status: Status,
     pub answers: serde_json::Value,
     pub lang: String,
     pub fee_vnd: i64,
@@ -46,7 +48,7 @@ impl DossierRow {
 
 impl DossierRow {
     pub fn status(&self) -> Status {
-        Status::parse(&self.status).unwrap_or(Status::Submitted)
+        self.status
     }
 
     pub fn lang(&self) -> crate::lang::Lang {

@@ -49,7 +49,7 @@ impl DossierView {
             procedure_name: procedure_name(&d.procedure_code, lang),
             tracking_code: d.tracking_code,
             procedure_code: d.procedure_code,
-            status: d.status,
+            status: d.status.as_str().to_string(),
             channel: d.channel,
             submitted_at: d.submitted_at,
             due_on: d.due_on,
@@ -87,7 +87,7 @@ impl DossierSummary {
             procedure_name: procedure_name(&d.procedure_code, lang),
             tracking_code: d.tracking_code,
             procedure_code: d.procedure_code,
-            status: d.status,
+            status: d.status.as_str().to_string(),
             submitted_at: d.submitted_at,
             due_on: d.due_on,
         }
@@ -108,7 +108,7 @@ impl From<DossierRow> for TrackingView {
         TrackingView {
             tracking_code: d.tracking_code,
             procedure_code: d.procedure_code,
-            status: d.status,
+            status: d.status.as_str().to_string(),
             due_on: d.due_on,
         }
     }

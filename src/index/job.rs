@@ -20,8 +20,8 @@ use diesel::sql_types::{BigInt, Text};
 
 use crate::clock::today_vn as deadlines_today;
 use crate::db::Db;
+use crate::db::locks::{INDEX_REFRESH, with_lock};
 use crate::error::AppError;
-use crate::jobs::{INDEX_REFRESH, with_lock};
 use crate::period::Period;
 use crate::tenancy::{Registry, Tenant};
 

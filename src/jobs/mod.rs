@@ -8,40 +8,11 @@ pub mod plans;
 use std::sync::Weak;
 use std::time::Duration;
 
-use diesel::prelude::*;
-use diesel::sql_query;
-
-use crate::db::Db;
 use crate::error::AppError;
 use crate::tenancy::Registry;
 
 /// Lock keys, one per job (all keys live in `db::locks`).
-pub use crate::db::locks::{BILLING_PUSH, INDEX_REFRESH, OVERDUE_WATCH, USAGE_SAMPLING};
-
-/// Runs `f` if this process wins the lock `key`; `Ok(None)` when another holds it. The lock is
-/// transaction-scoped on its own connection, so it works behind PgBouncer in transaction
-/// mode and dies with the connection if the process does.
-pub fn with_lock<T>(
-    db: &Db,
-    key: i64,
-    f: impl FnOnce() -> Result<T, AppError>,
-) -> Result<Option<T>, AppError> {
-    let mut conn = db.checkout()?;
-    conn.transaction(|conn| {
-        #[derive(QueryableByName)]
-        struct Got {
-            #[diesel(sql_type = diesel::sql_types::Bool)]
-            locked: bool,
-        }
-        let got: Got = sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
-            .bind::<diesel::sql_types::Int8, _>(key)
-            .get_result(conn)?;
-        if !got.locked {
-            return Ok(None);
-        }
-        f().map(Some)
-    })
-}
+pub use crate::db::locks::{BILLING_PUSH, INDEX_REFRESH, OVERDUE_WATCH, USAGE_SAMPLING, with_lock};
 
 /// Calls `tick` every `every` until the registry (the application) is gone. A failing tick
 /// is logged and retried at the next interval.

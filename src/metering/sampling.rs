@@ -5,8 +5,8 @@ use diesel::prelude::*;
 
 use super::{Metric, record};
 use crate::db::Db;
+use crate::db::locks::{USAGE_SAMPLING, with_lock};
 use crate::error::AppError;
-use crate::jobs::{USAGE_SAMPLING, with_lock};
 use crate::tenancy::{Registry, Tenant};
 
 /// Bytes of the province's documents (dossier attachments and unsent drafts).

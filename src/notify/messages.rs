@@ -1,6 +1,5 @@
 //! What the citizen is told at each step, in the language of the dossier.
 
-use crate::dossiers::status::Status;
 use crate::dossiers::store::DossierRow;
 use crate::lang::Lang;
 
@@ -43,9 +42,7 @@ pub fn dossier_mail(
     ctx: &MailContext,
 ) -> (String, String) {
     let lang = d.lang();
-    let status = Status::parse(&d.status)
-        .unwrap_or(Status::Submitted)
-        .label(lang);
+    let status = d.status.label(lang);
     let link = format!("{}/dossiers/{}", ctx.site_url, d.tracking_code);
     let due = d.due_on.map(|d| d.format("%d/%m/%Y").to_string());
     let note_line = note

@@ -19,6 +19,54 @@ use crate::web::pages;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The global payload limit (`server.max_body_bytes`), on every route: a body announced over
+/// it is refused with 413 before any of it is read; a body sent without a length (chunked)
+/// fails as too large when it passes the limit. Handlers keep their own, smaller limits.
+pub async fn limit_body(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let Some(max) = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.settings.server.max_body_bytes)
+    else {
+        return next.call(req).await;
+    };
+    let announced = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match announced {
+        Some(n) if n > max => return Err(body_too_large().into()),
+        Some(_) => {}
+        None => {
+            use futures_util::StreamExt;
+            let mut seen: u64 = 0;
+            let limited = req.take_payload().map(move |chunk| {
+                let chunk = chunk?;
+                seen += chunk.len() as u64;
+                if seen > max {
+                    return Err(actix_web::error::PayloadError::Overflow);
+                }
+                Ok(chunk)
+            });
+            req.set_payload(actix_web::dev::Payload::Stream {
+                payload: Box::pin(limited),
+            });
+        }
+    }
+    next.call(req).await
+}
+
+/// The 413 of the global payload limit.
+pub fn body_too_large() -> AppError {
+    AppError::TooLarge(crate::lang::Msg::new(
+        "Yêu cầu quá lớn.",
+        "The request is too large.",
+    ))
+}
+
 /// Gives each request an id and a span (with site and province once known), records metrics.
 pub async fn observe(
     req: ServiceRequest,

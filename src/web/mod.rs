@@ -9,7 +9,7 @@ mod health;
 pub mod invoice_pages;
 mod lang_http;
 pub mod leasing_api;
-mod middleware;
+pub(crate) mod middleware;
 mod national;
 pub mod national_index;
 mod national_subscribe;
@@ -96,6 +96,7 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
                 web::PathConfig::default().error_handler(|_err, _req| AppError::NotFound.into()),
             )
             .wrap(from_fn(middleware::body_deadline))
+            .wrap(from_fn(middleware::limit_body))
             .wrap(from_fn(middleware::resolve_site))
             .wrap(from_fn(middleware::render_errors))
             .wrap(security_headers(&state.settings.server.public_scheme))

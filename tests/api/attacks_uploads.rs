@@ -439,3 +439,196 @@ async fn file_names_made_of_paths_nul_line_breaks_quotes_and_length_are_stored_h
     assert_eq!(licence, "shadow.pdf");
     assert_eq!(portrait, format!("{}.png", "z".repeat(90)));
 }
+
+/// Sends the head of a multipart POST to `path` announcing `announced` bytes (a file part of
+/// field `field`) and then only 1 MiB of them; returns what the server answers within 5 s
+/// ("" when it is still waiting for the rest, i.e. reading the body).
+fn partial_upload(port: u16, path: &str, headers: &str, field: &str, announced: usize) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {HN}\r\n{headers}\
+         Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: {announced}\r\n\r\n\
+         --XyZ\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"a.jpg\"\r\n\
+         Content-Type: image/jpeg\r\n\r\n"
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let _ = s.write_all(&vec![b'a'; 1024 * 1024]);
+    let mut answer = [0u8; 512];
+    let n = s.read(&mut answer).unwrap_or(0);
+    String::from_utf8_lossy(&answer[..n]).into_owned()
+}
+
+/// Under the global limit (48 MiB by default): only the route's own checks can stop it.
+const UNDER_THE_LIMIT: usize = 40 << 20;
+const HUGE: usize = 600 << 20;
+
+async fn partial(
+    app: &TestApp,
+    path: String,
+    headers: String,
+    field: &str,
+    announced: usize,
+) -> String {
+    let (port, field) = (app.port, field.to_string());
+    tokio::task::spawn_blocking(move || partial_upload(port, &path, &headers, &field, announced))
+        .await
+        .unwrap()
+}
+
+/// #15 finding 1: a body announced over the platform's global limit is refused with 413 as
+/// soon as its head arrives, on every route, whoever sends it (a signed-in citizen with a
+/// valid form token here, so nothing else stops it earlier).
+#[tokio::test]
+async fn a_body_announced_over_the_global_limit_gets_413_before_it_is_read() {
+    let f = filed().await;
+    let mut browser = Browser::new(&f.app, HN);
+    browser.sign_in("dan@example.vn", "/").await;
+    let page = browser.get("/procedures/GPLX-001/apply/documents").await;
+    let csrf = browser.csrf(&page);
+    let cookie: String = browser
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let answer = partial(
+        &f.app,
+        format!("/procedures/GPLX-001/apply/documents?csrf={csrf}"),
+        format!("Cookie: {cookie}\r\n"),
+        "portrait_photo",
+        HUGE,
+    )
+    .await;
+    assert!(
+        answer.starts_with("HTTP/1.1 413"),
+        "documents page: {answer:?}"
+    );
+    let answer = partial(
+        &f.app,
+        format!("/api/v1/dossiers/{}/attachments", f.code),
+        format!("Authorization: Bearer {}\r\n", f.token),
+        "file",
+        HUGE,
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "API upload: {answer:?}");
+    // A stranger's 600 MB: the same 413, before anything else is looked at.
+    let answer = partial(
+        &f.app,
+        "/procedures/GPLX-001/apply/documents".into(),
+        String::new(),
+        "portrait_photo",
+        HUGE,
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "anonymous: {answer:?}");
+}
+
+/// #15 finding 1: every upload route answers a stranger before it reads the body (40 MB
+/// announced, under the global limit): the
+/// documents and supplement pages send them to sign in, the API and the logo page refuse,
+/// and a citizen's supplement to somebody else's dossier is 404 before its files are read.
+#[tokio::test]
+async fn every_upload_route_answers_a_stranger_before_reading_the_body() {
+    let f = filed().await;
+    let code = f.code.clone();
+    for (path, field, expect) in [
+        (
+            "/procedures/GPLX-001/apply/documents".to_string(),
+            "portrait_photo",
+            "303",
+        ),
+        (
+            format!("/dossiers/{code}/supplement"),
+            "portrait_photo",
+            "303",
+        ),
+        ("/manage/admin/logo".to_string(), "file", "303"),
+        (
+            format!("/api/v1/dossiers/{code}/attachments"),
+            "file",
+            "401",
+        ),
+    ] {
+        let answer = partial(&f.app, path.clone(), String::new(), field, UNDER_THE_LIMIT).await;
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {expect}")),
+            "{path}: {answer:?}"
+        );
+    }
+    // Another citizen, signed in with a valid form token, on Dan's dossier.
+    f.app.citizen_token(HN, "ke@example.vn").await;
+    let mut browser = Browser::new(&f.app, HN);
+    browser.sign_in("ke@example.vn", "/").await;
+    let page = browser.get("/dossiers").await;
+    let csrf = browser.csrf(&page);
+    let cookie: String = browser
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let answer = partial(
+        &f.app,
+        format!("/dossiers/{code}/supplement?csrf={csrf}"),
+        format!("Cookie: {cookie}\r\n"),
+        "portrait_photo",
+        UNDER_THE_LIMIT,
+    )
+    .await;
+    assert!(
+        answer.starts_with("HTTP/1.1 404"),
+        "another's supplement: {answer:?}"
+    );
+}
+
+/// #15 finding 1: a body sent without its length (chunked) is cut off at the global limit
+/// with 413, here 256 KiB, below the document's own limit so only the global one can stop it.
+#[tokio::test]
+async fn a_chunked_body_past_the_global_limit_gets_413() {
+    use std::io::{Read, Write};
+    let db = crate::helpers::TestDb::create();
+    let mut settings = crate::helpers::test_settings(&db.url);
+    settings.server.max_body_bytes = 256 * 1024;
+    let app = TestApp::spawn_with(db, settings).await;
+    app.create_tenant("ha-noi", "Thành phố Hà Nội").await;
+    let token = app.citizen_token(HN, "dan@example.vn").await;
+    let code = app.submit_licence_renewal(HN, &token).await;
+    let port = app.port;
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        let head = format!(
+            "POST /api/v1/dossiers/{code}/attachments HTTP/1.1\r\nHost: {HN}\r\n\
+             Authorization: Bearer {token}\r\nTransfer-Encoding: chunked\r\n\
+             Content-Type: multipart/form-data; boundary=XyZ\r\n\r\n"
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        let mut body = b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; \
+            filename=\"a.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+            .to_vec();
+        body.extend_from_slice(&[0xFF, 0xD8, 0xFF, 0xE0]);
+        body.resize(body.len() + 1024 * 1024, b'a');
+        body.extend_from_slice(b"\r\n--XyZ--\r\n");
+        for chunk in body.chunks(64 * 1024) {
+            if s.write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                .is_err()
+                || s.write_all(chunk).is_err()
+                || s.write_all(b"\r\n").is_err()
+            {
+                break;
+            }
+        }
+        let _ = s.write_all(b"0\r\n\r\n");
+        let mut answer = [0u8; 512];
+        let n = s.read(&mut answer).unwrap_or(0);
+        String::from_utf8_lossy(&answer[..n]).into_owned()
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer:?}");
+}

@@ -154,8 +154,9 @@ async fn the_documents_page_answers_a_stranger_or_a_forged_form_before_reading_t
     let port = app.port;
     let path = "/procedures/GPLX-001/apply/documents";
 
-    // Anonymous, 600 MB announced: sent to sign in at once.
-    let answer = tokio::task::spawn_blocking(move || partial_upload(port, path, "", 600 << 20))
+    // Anonymous, 40 MB announced (under the global limit, which 413s anything bigger at once):
+    // sent to sign in at once.
+    let answer = tokio::task::spawn_blocking(move || partial_upload(port, path, "", 40 << 20))
         .await
         .unwrap();
     assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
@@ -169,9 +170,51 @@ async fn the_documents_page_answers_a_stranger_or_a_forged_form_before_reading_t
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join("; ");
-    let answer =
-        tokio::task::spawn_blocking(move || partial_upload(port, path, &cookie, 600 << 20))
-            .await
-            .unwrap();
+    let answer = tokio::task::spawn_blocking(move || partial_upload(port, path, &cookie, 40 << 20))
+        .await
+        .unwrap();
     assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+}
+
+/// A dossier status the code does not know (a manual UPDATE, a newer release's value) is an
+/// error, never "submitted": the dossier must not look new and open to the citizen's moves.
+#[tokio::test]
+async fn a_dossier_with_an_unknown_status_is_an_error_not_a_new_dossier() {
+    use diesel::RunQueryDsl;
+    let app = TestApp::spawn().await;
+    let tenant = app.create_tenant("ha-noi", "Hà Nội").await;
+    let token = app.citizen_token(HOST, "la@example.vn").await;
+    let code = app.submit_licence_renewal(HOST, &token).await;
+    diesel::sql_query(format!(
+        "UPDATE {}.dossiers SET status = 'archived' WHERE tracking_code = '{code}'",
+        tenant.schema
+    ))
+    .execute(&mut app.raw_connection())
+    .unwrap();
+    let res = app
+        .post_json(
+            HOST,
+            &format!("/api/v1/dossiers/{code}/withdraw"),
+            Some(&token),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), 500, "withdrawing an 'archived' dossier");
+    let status: Vec<(String,)> = {
+        #[derive(diesel::QueryableByName)]
+        struct S {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            status: String,
+        }
+        diesel::sql_query(format!(
+            "SELECT status FROM {}.dossiers WHERE tracking_code = '{code}'",
+            tenant.schema
+        ))
+        .load::<S>(&mut app.raw_connection())
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.status,))
+        .collect()
+    };
+    assert_eq!(status, vec![("archived".to_string(),)]);
 }

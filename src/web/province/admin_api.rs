@@ -237,9 +237,10 @@ async fn upload_logo(
             Msg::new("Chỉ gửi một tệp logo.", "Send one logo file only."),
         ));
     }
-    let size = file.bytes.len();
+    let bytes = file.bytes()?;
+    let size = bytes.len();
     let (actor, tenant) = (admin.actor(), &admin.province.tenant);
-    let kind = province_admin::store_logo(&state, &actor, tenant, file.bytes).await?;
+    let kind = province_admin::store_logo(&state, &actor, tenant, bytes).await?;
     Ok(HttpResponse::Ok().json(json!({ "content_type": kind, "size": size, "url": "/logo" })))
 }
 

@@ -203,8 +203,8 @@ async fn upload_attachment(
         tracking::normalize(&code),
         NewAttachment {
             field,
-            given_name: file.given_name,
-            bytes: file.bytes,
+            given_name: file.given_name.clone(),
+            bytes: file.bytes()?,
         },
     )
     .await?;

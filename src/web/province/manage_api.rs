@@ -42,7 +42,7 @@ async fn list_queue(
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
-        Some(s) => Some(Status::parse(s).ok_or_else(|| {
+        Some(s) => Some(Status::parse(s).map_err(|_| {
             AppError::invalid(
                 "status",
                 Msg::new("Trạng thái không hợp lệ.", "Unknown status."),

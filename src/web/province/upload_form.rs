@@ -1,4 +1,5 @@
-//! The one multipart reader of the pages and the API: short text parts, and files read only up
+//! The one multipart reader of the pages and the API: short text parts, and files written to
+//! a temporary file each as they arrive (never a request's files all in memory), read only up
 //! to their limit (reading stops at the first file past it, so an oversize upload costs
 //! little), at most one file per field, at most `MAX_PARTS` parts and `budget` bytes of files
 //! in all. Callers authenticate and check the form token before they call it (the token comes
@@ -15,13 +16,9 @@ const MAX_TEXT_BYTES: usize = 8 * 1024;
 /// Nor is a form with more parts than this (the longest, the supplement form, has about 20).
 const MAX_PARTS: usize = 40;
 
-/// One chosen file: the form's field, the name the browser gave, the bytes.
-#[derive(Debug)]
-pub struct UploadedFile {
-    pub field: String,
-    pub given_name: String,
-    pub bytes: Vec<u8>,
-}
+/// One chosen file: the form's field, the name the browser gave, the bytes kept on disk (a
+/// request's files are never all in memory at once).
+pub use crate::app::documents::Received as UploadedFile;
 
 /// What the body held.
 #[derive(Debug, Default)]
@@ -40,6 +37,20 @@ impl FormParts {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
+}
+
+/// A part that failed to arrive: past the global payload limit is 413, else malformed.
+fn part_error(e: actix_multipart::MultipartError) -> AppError {
+    match e {
+        actix_multipart::MultipartError::Payload(actix_web::error::PayloadError::Overflow) => {
+            crate::web::middleware::body_too_large()
+        }
+        _ => malformed(),
+    }
+}
+
+fn spool_error(e: std::io::Error) -> AppError {
+    AppError::internal(format!("upload spool: {e}"))
 }
 
 fn malformed() -> AppError {
@@ -75,13 +86,13 @@ pub async fn read_page_form(
         let Some(first) = payload.next().await else {
             return csrf.verify(None).map(|_| FormParts::default());
         };
-        let mut first = first.map_err(|_| malformed())?;
+        let mut first = first.map_err(part_error)?;
         if first.name() != Some(crate::web::session::CSRF_FIELD) {
             csrf.verify(None)?;
         }
         let mut text = Vec::new();
         while let Some(chunk) = first.next().await {
-            text.extend_from_slice(&chunk.map_err(|_| malformed())?);
+            text.extend_from_slice(&chunk.map_err(part_error)?);
             if text.len() > 128 {
                 return Err(malformed());
             }
@@ -100,7 +111,7 @@ async fn read_checked(
     let mut seen = 0;
     let mut kept: u64 = 0;
     while let Some(part) = payload.next().await {
-        let mut part = part.map_err(|_| malformed())?;
+        let mut part = part.map_err(part_error)?;
         seen += 1;
         if seen > MAX_PARTS {
             return Err(malformed());
@@ -118,7 +129,7 @@ async fn read_checked(
         let Some(max) = file_limit else {
             let mut text = Vec::new();
             while let Some(chunk) = part.next().await {
-                text.extend_from_slice(&chunk.map_err(|_| malformed())?);
+                text.extend_from_slice(&chunk.map_err(part_error)?);
                 if text.len() > MAX_TEXT_BYTES {
                     return Err(malformed());
                 }
@@ -132,28 +143,25 @@ async fn read_checked(
             return Err(malformed());
         }
         let given_name = filename.unwrap_or_default();
-        let mut bytes = Vec::new();
+        let mut file = UploadedFile::create(name.clone(), given_name).map_err(spool_error)?;
         while let Some(chunk) = part.next().await {
-            let chunk = chunk.map_err(|_| malformed())?;
-            if (bytes.len() + chunk.len()) as u64 > max {
+            let chunk = chunk.map_err(part_error)?;
+            if file.size + chunk.len() as u64 > max {
                 parts.too_large = Some(name);
                 return Ok(parts);
             }
-            if kept + (bytes.len() + chunk.len()) as u64 > budget {
+            if kept + file.size + chunk.len() as u64 > budget {
                 return Err(AppError::TooLarge(Msg::new(
                     "Tổng dung lượng các tệp quá lớn.",
                     "The files are too large together.",
                 )));
             }
-            bytes.extend_from_slice(&chunk);
+            file.append(&chunk).map_err(spool_error)?;
         }
-        kept += bytes.len() as u64;
-        if !(given_name.is_empty() && bytes.is_empty()) {
-            parts.files.push(UploadedFile {
-                field: name,
-                given_name,
-                bytes,
-            });
+        file.finish();
+        kept += file.size;
+        if !(file.given_name.is_empty() && file.size == 0) {
+            parts.files.push(file);
         }
     }
     Ok(parts)

@@ -8,12 +8,11 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::view::{ErrorLink, FieldView, error_links, field_errors};
-use super::{CsrfForm, layout};
+use super::{CsrfForm, branding, layout};
 use crate::accounts::citizens::{Citizen, NewCitizen};
 use crate::error::{AppError, FieldErrors};
 use crate::lang::{Lang, Msg};
 use crate::tenancy::Site;
-use crate::tenancy::branding;
 use crate::web::AppState;
 use crate::web::citizen_auth::{SignedIn, sign_in};
 use crate::web::extract::Province;
@@ -129,7 +128,7 @@ async fn account_page(
     s: FormState<'_>,
     registering: bool,
 ) -> Result<HttpResponse, AppError> {
-    let branding = province.db.run(branding::load).await?;
+    let branding = branding(req, province).await?;
     let next = safe_next(s.form.next.as_deref()).to_string();
     let next_query = percent_encode(&next);
     let layout = layout(req, &branding, csrf, who);

@@ -8,12 +8,12 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::view::{ErrorLink, FieldView};
-use super::{layout, offered};
+use super::{branding, layout};
+use crate::app::drafts;
 use crate::catalog::{Field, Procedure};
-use crate::dossiers::drafts;
 use crate::error::{AppError, FieldErrors};
 use crate::lang::Lang;
-use crate::tenancy::branding::{self, Branding};
+use crate::tenancy::branding::Branding;
 use crate::web::extract::Province;
 use crate::web::pages::Layout;
 use crate::web::session::{self, CSRF_FIELD, Csrf, PageCitizen};
@@ -141,11 +141,7 @@ pub async fn start_application(
         return Ok(session::to_sign_in(&req));
     }
     let code = code.into_inner();
-    let c = code.clone();
-    province
-        .db
-        .run(move |conn| offered(conn, &c).map(|_| ()))
-        .await?;
+    drafts::offered_procedure(&province.db, code.clone()).await?;
     Ok(session::see_other(&format!("/procedures/{code}/apply/1")))
 }
 
@@ -157,24 +153,17 @@ pub struct ChangeQuery {
 
 /// The procedure, the page number (404 when out of range), the draft's answers and the look.
 async fn load_step(
+    req: &HttpRequest,
     province: &Province,
     citizen: uuid::Uuid,
     code: String,
     step: usize,
 ) -> Result<(Branding, &'static Procedure, Map<String, Value>), AppError> {
-    province
-        .db
-        .run(move |conn| {
-            let procedure = offered(conn, &code)?;
-            if step == 0 || step > question_pages(procedure).len() {
-                return Err(AppError::NotFound);
-            }
-            let answers = drafts::find(conn, citizen, &code)?
-                .map(|d| d.answers)
-                .unwrap_or_default();
-            Ok((branding::load(conn)?, procedure, answers))
-        })
-        .await
+    let (procedure, answers) = drafts::answers(&province.db, citizen, code).await?;
+    if step == 0 || step > question_pages(procedure).len() {
+        return Err(AppError::NotFound);
+    }
+    Ok((branding(req, province).await?, procedure, answers))
 }
 
 #[get("/procedures/{code}/apply/{step:\\d+}")]
@@ -191,7 +180,8 @@ pub async fn show_step(
         return Ok(session::to_sign_in(&req));
     };
     let (code, step) = path.into_inner();
-    let (branding, procedure, mut answers) = load_step(&province, citizen.id, code, step).await?;
+    let (branding, procedure, mut answers) =
+        load_step(&req, &province, citizen.id, code, step).await?;
     // A new application starts with the account's name; the citizen may change it.
     if answers.is_empty() {
         answers.insert("full_name".into(), Value::String(citizen.full_name.clone()));
@@ -236,7 +226,7 @@ pub async fn save_step(
     let change = sent("change").is_some();
     let (code, step) = path.into_inner();
     let (branding, procedure, stored) =
-        load_step(&province, citizen.id, code.clone(), step).await?;
+        load_step(&req, &province, citizen.id, code.clone(), step).await?;
     let fields = &question_pages(procedure)[step - 1];
     let mut page_answers = Map::new();
     for f in fields {
@@ -266,11 +256,7 @@ pub async fn save_step(
             *v = Value::Null;
         }
     }
-    let c = code.clone();
-    province
-        .db
-        .run(move |conn| drafts::save_answers(conn, citizen.id, &c, &page_answers).map(|_| ()))
-        .await?;
+    drafts::save_answers(&province.db, citizen.id, code.clone(), page_answers).await?;
     let next = if change {
         format!("/procedures/{code}/apply/check")
     } else if step < question_pages(procedure).len() {

@@ -8,19 +8,19 @@ use askama::Template;
 
 use super::apply::{question_pages, total_steps};
 use super::view::{self, ErrorLink};
-use super::{layout, offered};
+use super::{branding, layout};
 use crate::accounts::citizens::Citizen;
+use crate::app::drafts;
 use crate::catalog::{self, Field, Procedure};
 use crate::dossiers::attachments::check_type;
-use crate::dossiers::drafts::{self, DraftFile, DraftFileMeta};
+use crate::dossiers::drafts::DraftFileMeta;
 use crate::dossiers::sniff;
 use crate::error::AppError;
 use crate::lang::{Lang, Msg};
-use crate::tenancy::branding;
 use crate::web::AppState;
 use crate::web::extract::Province;
 use crate::web::pages::{Layout, tr};
-use crate::web::province::upload_form::{self, UploadedFile};
+use crate::web::province::upload_form;
 use crate::web::session::{self, Csrf, PageCitizen};
 
 /// One document of the form, with what is already uploaded for it.
@@ -70,7 +70,7 @@ fn documents_page(
     csrf: &Csrf,
     lang: Lang,
     status: StatusCode,
-    branding: &branding::Branding,
+    branding: &crate::tenancy::branding::Branding,
     input: PageInput<'_>,
 ) -> Result<HttpResponse, AppError> {
     let p = input.procedure;
@@ -144,18 +144,8 @@ pub async fn show_documents(
         return Ok(session::to_sign_in(&req));
     };
     let code = code.into_inner();
-    let id = citizen.id;
-    let (branding, procedure, files) = province
-        .db
-        .run(move |conn| {
-            let procedure = offered(conn, &code)?;
-            let files = match drafts::find(conn, id, &code)? {
-                Some(d) => drafts::files(conn, d.id)?,
-                None => Vec::new(),
-            };
-            Ok((branding::load(conn)?, procedure, files))
-        })
-        .await?;
+    let (procedure, files) = drafts::files(&province.db, citizen.id, code).await?;
+    let branding = branding(&req, &province).await?;
     let input = PageInput {
         procedure,
         citizen: &citizen,
@@ -204,26 +194,23 @@ pub async fn upload_documents(
             ),
         ));
     }
-    for UploadedFile {
-        field: name,
-        given_name: given,
-        bytes,
-    } in &parts.files
-    {
-        let Some(field) = procedure.file_fields().find(|f| &f.name == name) else {
+    // One file's bytes in memory at a time: each is checked here, then read again from its
+    // spool file when it is stored.
+    for file in parts.files {
+        let name = file.field.clone();
+        let Some(field) = procedure.file_fields().find(|f| f.name == name) else {
             continue;
         };
-        let kind = if bytes.is_empty() {
+        let kind = if file.size == 0 {
             None
         } else {
-            check_type(bytes, Some(accepted(field))).ok()
+            check_type(&file.bytes()?, Some(accepted(field))).ok()
         };
         match kind {
-            Some(kind) => checked.push(DraftFile {
-                field: name.clone(),
-                name: sniff::safe_name(given, kind),
-                content_type: kind.to_string(),
-                data: bytes.clone(),
+            Some(kind) => checked.push(drafts::CheckedUpload {
+                name: sniff::safe_name(&file.given_name, kind),
+                content_type: kind,
+                file,
             }),
             None => {
                 let types = view::type_names(accepted(field));
@@ -243,29 +230,14 @@ pub async fn upload_documents(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     // Nothing is stored from a request with a bad file: the page explains, the citizen retries.
-    let store = problems.is_empty();
-    let id = citizen.id;
-    let c = code.clone();
-    let (branding, files) = province
-        .db
-        .run(move |conn| {
-            offered(conn, &c)?;
-            let draft = if store {
-                let draft = drafts::ensure(conn, id, &c)?;
-                for file in &checked {
-                    drafts::put_file(conn, draft.id, file)?;
-                }
-                Some(draft)
-            } else {
-                drafts::find(conn, id, &c)?
-            };
-            let files = match draft {
-                Some(d) => drafts::files(conn, d.id)?,
-                None => Vec::new(),
-            };
-            Ok((branding::load(conn)?, files))
-        })
-        .await?;
+    let files = if problems.is_empty() {
+        drafts::put_files(&province.db, citizen.id, code.clone(), checked).await?
+    } else {
+        drafts::files(&province.db, citizen.id, code.clone())
+            .await?
+            .1
+    };
+    let branding = branding(&req, &province).await?;
     if problems.is_empty() {
         for f in procedure.file_fields().filter(|f| f.required) {
             if !files.iter().any(|u| u.field == f.name) {

@@ -9,23 +9,20 @@ use super::apply::answer_str;
 use super::replies::{self, Attempt, Replies};
 use super::view::ErrorLink;
 use super::view::{self, date, local_time};
-use super::{CsrfForm, layout};
+use super::{CsrfForm, branding, layout};
 use crate::accounts::citizens::Citizen;
+use crate::app::citizen;
 use crate::catalog;
-use crate::dossiers::attachments::{self, BlobStore, SchemaBlobs};
-use crate::dossiers::moves::{self, Move};
-use crate::dossiers::ratings;
+use crate::dossiers::moves::Move;
 use crate::dossiers::status::{Action, Actor, next};
-use crate::dossiers::store;
 use crate::dossiers::tracking;
 use crate::dossiers::view::procedure_name;
 use crate::error::AppError;
 use crate::lang::Lang;
-use crate::tenancy::branding;
 use crate::web::AppState;
 use crate::web::extract::Province;
 use crate::web::pages::{Layout, tr};
-use crate::web::province::dossier_api::{file_response, mail_context};
+use crate::web::province::dossier_api::{file_response, move_context};
 use crate::web::session::{self, Csrf, PageCitizen};
 
 struct DossierLine {
@@ -55,11 +52,8 @@ pub async fn list_dossiers(
     let Some(citizen) = who.0 else {
         return Ok(session::to_sign_in(&req));
     };
-    let id = citizen.id;
-    let (branding, rows) = province
-        .db
-        .run(move |conn| Ok((branding::load(conn)?, store::list_for_citizen(conn, id)?)))
-        .await?;
+    let rows = citizen::my_dossiers(&province.db, citizen.id).await?;
+    let branding = branding(&req, &province).await?;
     let dossiers = rows
         .into_iter()
         .map(|d| DossierLine {
@@ -67,7 +61,7 @@ pub async fn list_dossiers(
             status: d.status().label(lang).to_string(),
             submitted: local_time(d.submitted_at),
             due: d.due_on.map(date).unwrap_or_default(),
-            status_key: d.status,
+            status_key: d.status.as_str().to_string(),
             code: d.tracking_code,
         })
         .collect();
@@ -103,14 +97,8 @@ pub async fn show_confirmation(
         return Ok(session::to_sign_in(&req));
     };
     let code = tracking::normalize(&code);
-    let id = citizen.id;
-    let (branding, d) = province
-        .db
-        .run(move |conn| {
-            let d = store::find_owned(conn, &code, id)?;
-            Ok((branding::load(conn)?, d))
-        })
-        .await?;
+    let d = citizen::mine(&province.db, citizen.id, code).await?;
+    let branding = branding(&req, &province).await?;
     let procedure = catalog::national().get(&d.procedure_code);
     let page = ConfirmationPage {
         layout: layout(&req, &branding, &csrf, Some(&citizen)),
@@ -187,17 +175,13 @@ pub(super) async fn render_dossier(
     attempt: Attempt,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of(req);
-    let id = citizen.id;
-    let (branding, d, events, files, rating) = province
-        .db
-        .run(move |conn| {
-            let d = store::find_owned(conn, &code, id)?;
-            let events = store::events(conn, d.id)?;
-            let files = attachments::list(conn, d.id)?;
-            let rating = ratings::find(conn, d.id)?.map(|(score, _)| score);
-            Ok((branding::load(conn)?, d, events, files, rating))
-        })
-        .await?;
+    let citizen::OwnDossier {
+        dossier: d,
+        events,
+        files,
+        rating,
+    } = citizen::own_dossier(&province.db, citizen.id, code).await?;
+    let branding = branding(req, province).await?;
     let replies = replies::build(&d, &events, rating, &attempt, state, lang);
     let errors = replies::error_links(&d, &attempt, lang);
     let status = d.status();
@@ -223,7 +207,7 @@ pub(super) async fn render_dossier(
         .into_iter()
         .map(|e| EventLine {
             status: crate::dossiers::status::Status::parse(&e.status)
-                .map_or_else(|| e.status.clone(), |s| s.label(lang).to_string()),
+                .map_or_else(|_| e.status.clone(), |s| s.label(lang).to_string()),
             at: local_time(e.at),
             at_iso: e.at.to_rfc3339(),
             note: e.note.unwrap_or_default(),
@@ -273,22 +257,13 @@ pub async fn withdraw_dossier(
     let Some(citizen) = who.0 else {
         return Ok(session::sign_in_then(&format!("/dossiers/{code}")));
     };
-    let ctx = mail_context(&province, &state);
-    let tenant = province.tenant.clone();
-    let c = code.clone();
-    let cal = state.calendar.get(&state.db).await?;
-    province
-        .db
-        .run(move |conn| {
-            let d = store::lock_owned(conn, &c, citizen.id)?;
-            let mv = Move::new(
-                Action::Withdraw,
-                Actor::Citizen,
-                format!("citizen:{}", citizen.id),
-            );
-            moves::apply(conn, &tenant, &ctx, cal.as_ref(), &d, &mv).map(|_| ())
-        })
-        .await?;
+    let cx = move_context(&province, &state).await?;
+    let mv = Move::new(
+        Action::Withdraw,
+        Actor::Citizen,
+        format!("citizen:{}", citizen.id),
+    );
+    citizen::citizen_move(&province.db, cx, citizen.id, code.clone(), mv, Lang::Vi).await?;
     // Its open payment page (Stripe Checkout) can no longer be paid.
     crate::app::fees::expire_open_sessions(&state, province.tenant.clone(), code.clone()).await;
     Ok(session::see_other(&format!("/dossiers/{code}")))
@@ -307,14 +282,6 @@ pub async fn download_file(
     };
     let (code, id) = path.into_inner();
     let code = tracking::normalize(&code);
-    let (meta, bytes) = province
-        .db
-        .run(move |conn| {
-            let d = store::find_owned(conn, &code, citizen.id)?;
-            let meta = attachments::find(conn, d.id, id)?.ok_or(AppError::NotFound)?;
-            let bytes = SchemaBlobs.get(conn, meta.blob_id)?;
-            Ok((meta, bytes))
-        })
-        .await?;
+    let (meta, bytes) = citizen::download(&province.db, citizen.id, code, id).await?;
     Ok(file_response(&meta, bytes))
 }

@@ -13,13 +13,12 @@ mod tracking;
 pub mod view;
 
 use actix_web::{HttpRequest, web};
-use diesel::PgConnection;
 
 use crate::accounts::citizens::Citizen;
-use crate::catalog::{self, Procedure};
-use crate::dossiers::store;
 use crate::error::AppError;
 use crate::tenancy::branding::Branding;
+use crate::web::AppState;
+use crate::web::extract::Province;
 use crate::web::pages::Layout;
 use crate::web::session::Csrf;
 
@@ -64,11 +63,10 @@ fn layout(req: &HttpRequest, branding: &Branding, csrf: &Csrf, who: Option<&Citi
         .with_session(csrf.token(), who.map(|c| c.full_name.as_str()))
 }
 
-/// A procedure this province offers; anything else is a plain 404 for pages.
-fn offered(conn: &mut PgConnection, code: &str) -> Result<&'static Procedure, AppError> {
-    let procedure = catalog::national().get(code).ok_or(AppError::NotFound)?;
-    if !store::procedure_enabled(conn, code)? {
-        return Err(AppError::NotFound);
-    }
-    Ok(procedure)
+/// The province's look, from its site cache.
+async fn branding(req: &HttpRequest, province: &Province) -> Result<Branding, AppError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::internal("application state missing"))?;
+    Ok(province.site(state).await?.branding.clone())
 }

@@ -10,20 +10,16 @@ use serde_json::{Map, Value};
 use super::dossiers::render_dossier;
 use super::replies::{Attempt, accepted, limit, supplementable};
 use super::view;
-use super::{CsrfForm, layout};
+use super::{CsrfForm, branding, layout};
+use crate::app::citizen;
 use crate::catalog::{self, Procedure};
-use crate::dossiers::attachments::{self, SchemaBlobs, check_type};
-use crate::dossiers::moves::{self, Move};
-use crate::dossiers::ratings;
-use crate::dossiers::status::{Action, Actor};
-use crate::dossiers::store;
+use crate::dossiers::attachments::check_type;
 use crate::dossiers::tracking;
 use crate::error::AppError;
 use crate::lang::{Lang, Msg};
-use crate::tenancy::branding;
 use crate::web::AppState;
 use crate::web::extract::Province;
-use crate::web::province::dossier_api::mail_context;
+use crate::web::province::dossier_api::move_context;
 use crate::web::province::staff_pages::apology::apology_page;
 use crate::web::province::upload_form;
 use crate::web::session::{self, Csrf, PageCitizen};
@@ -45,13 +41,11 @@ pub async fn supplement_dossier_page(
     let Some(citizen) = who.0 else {
         return Ok(session::sign_in_then(&format!("/dossiers/{code}")));
     };
-    // The form's procedure sets the files' limits; an unknown dossier reads nothing.
-    let c = code.clone();
-    let procedure_code = province
-        .db
-        .run(move |conn| Ok(store::find_by_code(conn, &c)?.map(|d| d.procedure_code)))
+    // The form's procedure sets the files' limits; an unknown dossier, or another citizen's,
+    // reads nothing.
+    let procedure_code = citizen::mine(&province.db, citizen.id, code.clone())
         .await?
-        .ok_or(AppError::NotFound)?;
+        .procedure_code;
     let procedure: &Procedure = catalog::national()
         .get(&procedure_code)
         .ok_or(AppError::NotFound)?;
@@ -86,12 +80,20 @@ pub async fn supplement_dossier_page(
         );
     }
     let mut files = Vec::new();
-    for file in &parts.files {
+    // One file's bytes in memory at a time: checked here, read again when stored.
+    for file in parts.files {
         let Some(field) = procedure.file_fields().find(|f| f.name == file.field) else {
             continue;
         };
-        match check_type(&file.bytes, Some(accepted(field))) {
-            Ok(kind) if !file.bytes.is_empty() => files.push((file, kind)),
+        let checked = match file.size {
+            0 => None,
+            _ => check_type(&file.bytes()?, Some(accepted(field))).ok(),
+        };
+        match checked {
+            Some(kind) => files.push(citizen::CheckedFile {
+                file,
+                content_type: kind,
+            }),
             _ => {
                 let types = view::type_names(accepted(field));
                 attempt.errors.insert(
@@ -105,46 +107,9 @@ pub async fn supplement_dossier_page(
         }
     }
     if attempt.errors.is_empty() {
-        let ctx = mail_context(&province, &state);
-        let tenant = province.tenant.clone();
-        let cal = state.calendar.get(&state.db).await?;
-        let c = code.clone();
-        let by = format!("citizen:{}", citizen.id);
-        let uploads: Vec<(String, String, &'static str, Vec<u8>)> = files
-            .iter()
-            .map(|(f, kind)| {
-                (
-                    f.field.clone(),
-                    f.given_name.clone(),
-                    *kind,
-                    f.bytes.clone(),
-                )
-            })
-            .collect();
-        let moved = province
-            .db
-            .run(move |conn| {
-                let d = store::lock_owned(conn, &c, citizen.id)?;
-                for (field, name, kind, bytes) in &uploads {
-                    attachments::add_metered(
-                        conn,
-                        &tenant,
-                        &SchemaBlobs,
-                        d.id,
-                        &attachments::Upload {
-                            field: Some(field),
-                            given_name: name,
-                            content_type: kind,
-                            bytes,
-                            uploaded_by: &by,
-                        },
-                    )?;
-                }
-                let mut mv = Move::new(Action::Supplement, Actor::Citizen, by.clone());
-                mv.answers = Some(answers);
-                moves::apply(conn, &tenant, &ctx, cal.as_ref(), &d, &mv).map(|_| ())
-            })
-            .await;
+        let cx = move_context(&province, &state).await?;
+        let moved =
+            citizen::supplement(&province.db, cx, citizen.id, code.clone(), files, answers).await;
         match moved {
             Ok(()) => return Ok(session::see_other(&format!("/dossiers/{code}"))),
             Err(AppError::Invalid(fields)) => attempt.errors = fields,
@@ -174,7 +139,7 @@ pub async fn pay_dossier_page(
     let Some(citizen) = who.0 else {
         return Ok(session::sign_in_then(&format!("/dossiers/{code}")));
     };
-    let cx = crate::web::province::dossier_api::move_context(&province, &state).await?;
+    let cx = move_context(&province, &state).await?;
     let return_url = format!("{}/dossiers/{code}", cx.mail.site_url);
     let paid = crate::payments::pay(
         &province.db,
@@ -248,15 +213,14 @@ pub async fn rate_dossier_page(
         );
         return render_dossier(&req, &province, &state, &citizen, &csrf, code, attempt).await;
     };
-    let c = code.clone();
-    let comment = form.comment;
-    let rated = province
-        .db
-        .run(move |conn| {
-            let d = store::lock_owned(conn, &c, citizen.id)?;
-            ratings::rate(conn, &d, score, Some(comment.as_str()))
-        })
-        .await;
+    let rated = citizen::rate(
+        &province.db,
+        citizen.id,
+        code.clone(),
+        score,
+        Some(form.comment),
+    )
+    .await;
     match rated {
         Ok(()) => return Ok(session::see_other(&format!("/dossiers/{code}#rating"))),
         Err(AppError::Invalid(fields)) => attempt.errors = fields,
@@ -283,15 +247,8 @@ pub async fn show_owner_apology(
         return Ok(session::to_sign_in(&req));
     };
     let code = tracking::normalize(&code);
-    let id = citizen.id;
-    let (branding, d, events) = province
-        .db
-        .run(move |conn| {
-            let d = store::find_owned(conn, &code, id)?;
-            let events = store::events(conn, d.id)?;
-            Ok((branding::load(conn)?, d, events))
-        })
-        .await?;
+    let (d, events) = citizen::mine_with_history(&province.db, citizen.id, code).await?;
+    let branding = branding(&req, &province).await?;
     let page = apology_page(
         layout(&req, &branding, &csrf, Some(&citizen)),
         format!("/dossiers/{}", d.tracking_code),

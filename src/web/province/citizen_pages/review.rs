@@ -8,16 +8,15 @@ use serde_json::{Map, Value};
 
 use super::apply::{answer_str, page_of, question_pages, total_steps};
 use super::view::{self, ErrorLink};
-use super::{CsrfForm, layout, offered};
+use super::{CsrfForm, branding, layout};
 use crate::accounts::citizens::Citizen;
+use crate::app::drafts::{self, Applicant};
 use crate::catalog::Procedure;
-use crate::dossiers::attachments::{self, SchemaBlobs, Upload};
-use crate::dossiers::drafts::{self, DraftFileMeta};
+use crate::dossiers::drafts::DraftFileMeta;
 use crate::dossiers::limits::SubmissionLimits;
-use crate::dossiers::submit::{Channel, Submission, submit};
 use crate::error::{AppError, FieldErrors};
-use crate::lang::{Lang, Msg};
-use crate::tenancy::branding::{self, Branding};
+use crate::lang::Lang;
+use crate::tenancy::branding::Branding;
 use crate::web::AppState;
 use crate::web::extract::Province;
 use crate::web::pages::{Layout, tr};
@@ -67,25 +66,20 @@ struct Draft {
 
 /// The draft to review; `None` when there is none (the journey starts again).
 async fn load(
+    req: &HttpRequest,
     province: &Province,
     citizen: uuid::Uuid,
     code: String,
 ) -> Result<Option<Draft>, AppError> {
-    province
-        .db
-        .run(move |conn| {
-            let procedure = offered(conn, &code)?;
-            let Some(draft) = drafts::find(conn, citizen, &code)? else {
-                return Ok(None);
-            };
-            Ok(Some(Draft {
-                branding: branding::load(conn)?,
-                procedure,
-                files: drafts::files(conn, draft.id)?,
-                answers: draft.answers,
-            }))
-        })
-        .await
+    let Some(review) = drafts::review(&province.db, citizen, code).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Draft {
+        branding: branding(req, province).await?,
+        procedure: review.procedure,
+        files: review.files,
+        answers: review.answers,
+    }))
 }
 
 fn check_page(
@@ -169,7 +163,7 @@ pub async fn show_check(
         return Ok(session::to_sign_in(&req));
     };
     let code = code.into_inner();
-    let Some(draft) = load(&province, citizen.id, code.clone()).await? else {
+    let Some(draft) = load(&req, &province, citizen.id, code.clone()).await? else {
         return Ok(session::see_other(&format!("/procedures/{code}/apply")));
     };
     let page = check_page(&req, &csrf, &citizen, lang, &draft, &FieldErrors::new());
@@ -197,54 +191,13 @@ pub async fn submit_application(
     let code = code.into_inner();
     let ctx = mail_context(&province, &state);
     let tenant = province.tenant.clone();
-    let (c, who_id, email) = (code.clone(), citizen.id, citizen.email.clone());
+    let who = Applicant {
+        id: citizen.id,
+        email: citizen.email.clone(),
+    };
     let limits = SubmissionLimits::from_settings(&state.settings.limits);
-    let outcome = province
-        .db
-        .run(move |conn| {
-            let procedure = offered(conn, &c)?;
-            // Locked: a double click submits once; the second finds no draft.
-            let Some(draft) = drafts::lock(conn, who_id, &c)? else {
-                return Ok(None);
-            };
-            let files = drafts::file_contents(conn, draft.id)?;
-            let missing: FieldErrors = procedure
-                .file_fields()
-                .filter(|f| f.required && !files.iter().any(|u| u.field == f.name))
-                .map(|f| {
-                    let msg = Msg::new("Chưa tải lên tệp này.", "This file is not uploaded yet.");
-                    (f.name.clone(), msg)
-                })
-                .collect();
-            if !missing.is_empty() {
-                return Err(AppError::Invalid(missing));
-            }
-            let by = format!("citizen:{who_id}");
-            let sub = Submission {
-                procedure_code: c,
-                answers: draft.answers,
-                channel: Channel::Online,
-                citizen_id: Some(who_id),
-                contact_email: Some(email),
-                lang,
-                actor: by.clone(),
-                limits,
-            };
-            let dossier = submit(conn, &tenant, &ctx, &sub)?;
-            for f in &files {
-                let upload = Upload {
-                    field: Some(&f.field),
-                    given_name: &f.name,
-                    content_type: &f.content_type,
-                    bytes: &f.data,
-                    uploaded_by: &by,
-                };
-                attachments::add_metered(conn, &tenant, &SchemaBlobs, dossier.id, &upload)?;
-            }
-            drafts::delete(conn, draft.id)?;
-            Ok(Some(dossier.tracking_code))
-        })
-        .await;
+    let outcome =
+        drafts::submit_draft(&province.db, tenant, ctx, who, code.clone(), lang, limits).await;
     let errors = match outcome {
         Ok(Some(tracking)) => {
             return Ok(session::see_other(&format!(
@@ -255,7 +208,7 @@ pub async fn submit_application(
         Err(AppError::Invalid(errors)) => errors,
         Err(e) => return Err(e),
     };
-    let Some(draft) = load(&province, citizen.id, code.clone()).await? else {
+    let Some(draft) = load(&req, &province, citizen.id, code.clone()).await? else {
         return Ok(session::see_other(&format!("/procedures/{code}/apply")));
     };
     let page = check_page(&req, &csrf, &citizen, lang, &draft, &errors);

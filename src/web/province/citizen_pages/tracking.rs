@@ -6,15 +6,14 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::layout;
 use super::view::{ErrorLink, FieldView, date, error_links};
+use super::{branding, layout};
 use crate::app::citizen;
 use crate::dossiers::status::Status;
 use crate::dossiers::tracking;
 use crate::dossiers::view::procedure_name;
 use crate::error::{AppError, FieldErrors};
 use crate::lang::{Lang, Msg};
-use crate::tenancy::branding;
 use crate::web::AppState;
 use crate::web::client_addr::ClientAddr;
 use crate::web::extract::Province;
@@ -166,7 +165,7 @@ async fn answer(
     } else {
         None
     };
-    let branding = province.db.run(branding::load).await?;
+    let branding = branding(&req, &province).await?;
     let not_found = lookup && found.is_none() && limited.is_none();
     let status = match (&found, not_found, errors.is_empty()) {
         _ if limited.is_some() => StatusCode::TOO_MANY_REQUESTS,
@@ -199,9 +198,7 @@ async fn answer(
     let result = found.map(|d| TrackingResult {
         procedure: procedure_name(&d.procedure_code, lang),
         status: Status::parse(&d.status)
-            .unwrap_or(Status::Submitted)
-            .label(lang)
-            .to_string(),
+            .map_or_else(|_| d.status.clone(), |s| s.label(lang).to_string()),
         due: d
             .due_on
             .map_or_else(|| tr(lang, "not_yet").to_string(), date),

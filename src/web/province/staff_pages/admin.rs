@@ -214,7 +214,7 @@ pub async fn upload_logo_form(
                 &state,
                 &admin.actor(),
                 &admin.province.tenant,
-                file.bytes,
+                file.bytes()?,
             )
             .await
             {

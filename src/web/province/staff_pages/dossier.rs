@@ -281,7 +281,7 @@ pub(super) fn render(
         .map(|e| EventLine {
             action: action_label(&e.action, lang),
             status: crate::dossiers::status::Status::parse(&e.status)
-                .map_or_else(|| e.status.clone(), |s| s.label(lang).to_string()),
+                .map_or_else(|_| e.status.clone(), |s| s.label(lang).to_string()),
             at: local_time(e.at),
             at_iso: e.at.to_rfc3339(),
             by: actor_word(&e.actor, lang).to_string(),

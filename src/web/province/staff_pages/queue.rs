@@ -125,7 +125,7 @@ pub async fn show_queue(
     let query = query.into_inner();
     let q = query.q.unwrap_or_default().trim().to_string();
     let asked = query.status.unwrap_or_default();
-    let status = Status::parse(&asked);
+    let status = Status::parse(&asked).ok();
     let mut errors = Vec::new();
     if status.is_none() && !asked.is_empty() {
         errors.push(ErrorLink {
