@@ -165,7 +165,7 @@ async fn answer(
     } else {
         None
     };
-    let branding = branding(&req, &province).await?;
+    let branding = branding(req, province).await?;
     let not_found = lookup && found.is_none() && limited.is_none();
     let status = match (&found, not_found, errors.is_empty()) {
         _ if limited.is_some() => StatusCode::TOO_MANY_REQUESTS,
