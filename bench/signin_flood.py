@@ -135,7 +135,7 @@ def main():
         with open(os.path.join(web.ROOT, "BENCHMARKS.md"), "a") as f:
             f.write(f"\n### Sign-in flood — {datetime.now(timezone.utc):%Y-%m-%d} — commit {commit} — {os.cpu_count()} cores\n\n")
             f.write(f"Command: `bench/signin_flood.py --duration {a.duration} --flooders {a.flooders} --append` (release build, "
-                    "default settings: `auth.hash_concurrency` = one per core). A citizen of tinh-00 reads `GET /api/v1/dossiers` "
+                    "default settings: `auth.hash_concurrency` = every core but one). A citizen of tinh-00 reads `GET /api/v1/dossiers` "
                     "and `GET /dossiers` alternately from 2 connections (≈40 requests/s) while "
                     f"{a.flooders} anonymous connections post `/api/v1/auth/token` with a new address each time, back to back.\n\n")
             f.write("| run | citizen requests | p50 ms | p99 ms | p99 vs quiet | citizen non-200 | flood answers |\n|---|---|---|---|---|---|---|\n")

@@ -201,7 +201,7 @@ pub struct AuthSettings {
     /// and sessions it signed have expired, so a rotation signs nobody out.
     pub jwt_previous_secret: Option<SecretString>,
     pub token_ttl_secs: u64,
-    /// Password hashes computed or verified at once in this process (0: one per core). Beyond
+    /// Password hashes computed or verified at once in this process (0: every core but one, at least one). Beyond
     /// it a sign-in waits at most `hash_wait_ms`, then answers 429 with `Retry-After`.
     #[serde(default)]
     pub hash_concurrency: usize,
