@@ -368,7 +368,7 @@ impl Settings {
                 "must be at least 1 second",
             );
         }
-        if let Err(e) = crate::metering::clients::parse_proxies(&self.limits.trusted_proxies) {
+        if let Err(e) = crate::net::parse_proxies(&self.limits.trusted_proxies) {
             return bad("limits.trusted_proxies", &e);
         }
         let l = &self.limits;

@@ -22,7 +22,7 @@ impl Email {
             && email.len() <= 254
             && !local.contains(char::is_whitespace)
             && !local.contains(['<', '>', '"', '@', ',', ';'])
-            && crate::tenancy::host::normalize(domain).as_deref() == Some(domain)
+            && crate::hostname::normalize(domain).as_deref() == Some(domain)
             && domain.contains('.');
         if ok { Ok(Email(email)) } else { Err(bad()) }
     }

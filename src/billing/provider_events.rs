@@ -100,12 +100,12 @@ pub fn apply(
         _ if settled.is_some() => settled.unwrap_or_default(),
         "invoice.paid" => match object["metadata"]["invoice_number"].as_str() {
             Some(number) => match mismatch(conn, number, object)? {
-                Some(why) => crate::payments::rejected(format!("invoice {number}: {why}")),
+                Some(why) => rejected(format!("invoice {number}: {why}")),
                 None => {
                     let reference = format!("stripe:{}", object["id"].as_str().unwrap_or(id));
                     match invoice::mark_paid(conn, number, &reference) {
                         Ok(_) => format!("invoice {number} paid"),
-                        Err(AppError::Conflict { .. }) => crate::payments::rejected(format!(
+                        Err(AppError::Conflict { .. }) => rejected(format!(
                             "invoice {number} cannot be paid (paid or void already)"
                         )),
                         Err(e) => return Err(e),
@@ -126,4 +126,10 @@ pub fn apply(
         .set(provider_events::outcome.eq(&outcome))
         .execute(conn)?;
     Ok(outcome)
+}
+
+/// The outcome of an event that does not match what the portal created: recorded with the
+/// event and alerted, never applied.
+pub fn rejected(why: impl std::fmt::Display) -> String {
+    format!("rejected: {why}")
 }

@@ -225,11 +225,9 @@ pub enum Settlement {
     Failed,
 }
 
-/// The outcome of an event that does not match what the portal created: recorded with the
-/// event and alerted, never applied.
-pub fn rejected(why: impl std::fmt::Display) -> String {
-    format!("rejected: {why}")
-}
+/// The outcome of an event that does not match what the portal created (one wording for
+/// invoices and fees; it lives with the provider events' log).
+pub use crate::billing::provider_events::rejected;
 
 /// Applies a provider's confirmation or failure to the dossier `code` (inside the tenant
 /// door), only when it matches what the portal created and stored: a payment the portal opened
