@@ -29,4 +29,5 @@ pub mod period;
 pub mod startup;
 pub mod stripe_api;
 pub mod tenancy;
+pub mod units;
 pub mod web;

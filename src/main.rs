@@ -123,11 +123,14 @@ enum UserAction {
         tenant: String,
         #[arg(long)]
         email: String,
-        /// citizen, official or admin
+        /// citizen, receiver, official, head or admin
         #[arg(long)]
         role: String,
         #[arg(long)]
         name: Option<String>,
+        /// A unit the staff member works in (repeatable); none: the province level
+        #[arg(long)]
+        unit: Vec<String>,
         #[arg(long, required = true)]
         password_stdin: bool,
     },
@@ -211,11 +214,20 @@ fn run(command: Command, settings: Settings) -> Result<(), Failure> {
                     email,
                     role,
                     name,
+                    unit,
                     password_stdin: _,
                 },
         } => {
             let pw = commands::operator::read_password_stdin()?;
-            commands::user::create(&settings, &tenant, &email, &role, name.as_deref(), &pw)
+            commands::user::create(
+                &settings,
+                &tenant,
+                &email,
+                &role,
+                name.as_deref(),
+                &unit,
+                &pw,
+            )
         }
         Command::Billing {
             action: BillingAction::Close { period },

@@ -17,26 +17,59 @@ pub const INVITATION_HOURS: i64 = 72;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum StaffRole {
+    /// Receiving officer (cán bộ tiếp nhận): takes dossiers in at a service point.
+    Receiver,
+    /// Processing official (chuyên viên xử lý).
     Official,
+    /// Head of unit (lãnh đạo đơn vị): approves, transfers and assigns.
+    Head,
+    /// Province admin: the province's settings and staff; sees every unit.
     Admin,
 }
 
 impl StaffRole {
+    pub const ALL: [StaffRole; 4] = [
+        StaffRole::Receiver,
+        StaffRole::Official,
+        StaffRole::Head,
+        StaffRole::Admin,
+    ];
+
     pub fn parse(s: &str) -> Result<StaffRole, Msg> {
-        match s {
-            "official" => Ok(StaffRole::Official),
-            "admin" => Ok(StaffRole::Admin),
-            _ => Err(Msg::new(
-                "Vai trò phải là official hoặc admin.",
-                "The role must be official or admin.",
-            )),
-        }
+        StaffRole::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or(Msg::new(
+                "Vai trò phải là receiver, official, head hoặc admin.",
+                "The role must be receiver, official, head or admin.",
+            ))
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
+            StaffRole::Receiver => "receiver",
             StaffRole::Official => "official",
+            StaffRole::Head => "head",
             StaffRole::Admin => "admin",
+        }
+    }
+
+    /// Transfers a dossier to another unit, assigns it, overrides: a head of unit or an admin.
+    pub fn leads(self) -> bool {
+        matches!(self, StaffRole::Head | StaffRole::Admin)
+    }
+
+    /// As a page names it.
+    pub fn label(self, lang: crate::lang::Lang) -> &'static str {
+        let (vi, en) = match self {
+            StaffRole::Receiver => ("Cán bộ tiếp nhận", "Receiving officer"),
+            StaffRole::Official => ("Chuyên viên xử lý", "Processing official"),
+            StaffRole::Head => ("Lãnh đạo đơn vị", "Head of unit"),
+            StaffRole::Admin => ("Quản trị viên tỉnh", "Province admin"),
+        };
+        match lang {
+            crate::lang::Lang::Vi => vi,
+            crate::lang::Lang::En => en,
         }
     }
 }

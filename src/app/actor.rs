@@ -44,6 +44,14 @@ impl Actor {
         }
     }
 
+    /// The staff member acting with their role; anyone else is refused (403).
+    pub fn staff_member(&self) -> Result<(uuid::Uuid, StaffRole), AppError> {
+        match self {
+            Actor::Staff { id, role } => Ok((*id, *role)),
+            _ => Err(AppError::forbidden()),
+        }
+    }
+
     /// The province admin acting; an official or anyone else is refused (403).
     pub fn province_admin(&self) -> Result<uuid::Uuid, AppError> {
         match self {

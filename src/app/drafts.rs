@@ -187,6 +187,8 @@ pub async fn submit_draft(
             lang,
             actor: by.clone(),
             limits,
+            unit_code: None,
+            received_at: None,
         };
         let dossier = submit(conn, &tenant, &mail, &sub)?;
         for f in &files {

@@ -20,6 +20,7 @@ pub mod operators;
 pub mod province_admin;
 pub mod staff;
 pub mod tenants;
+pub mod units;
 
 use std::sync::Arc;
 

@@ -144,6 +144,8 @@ pub struct InviteInput {
     pub email: String,
     pub full_name: String,
     pub role: String,
+    /// The units the staff member works in (none: the province level).
+    pub units: Vec<String>,
 }
 
 /// Invites a new official or admin: every field's mistake at once (422), a taken email 409
@@ -175,7 +177,9 @@ pub async fn invite(
     let tenant = tenant.clone();
     let inviter = inviter_name.to_string();
     door.run(move |conn| {
+        let units = crate::units::routing::units_of_province(conn, "units", &input.units)?;
         let (account, token) = staff::invite(conn, &email, &input.full_name, role)?;
+        crate::units::store::set_staff_units(conn, account.id, &units)?;
         crate::metering::record_seats(conn, &tenant, &format!("staff:{}:granted", account.id))?;
         let link = format!("{}/invitations/{token}", ctx.site_url);
         let (subject, body) =

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use super::{Actor, App};
 use crate::accounts::Email;
+use crate::accounts::staff::StaffRole;
 use crate::catalog;
 use crate::db::TenantDb;
 use crate::dossiers::attachments::{self, AttachmentMeta, BlobStore, SchemaBlobs};
@@ -18,10 +19,12 @@ use crate::dossiers::status::{self, Action};
 use crate::dossiers::store::{self, DossierRow, EventRow};
 use crate::dossiers::submit::{Channel, Submission, submit};
 use crate::dossiers::tracking;
+use crate::dossiers::units as dossier_units;
 use crate::dossiers::view::DossierView;
 use crate::error::{AppError, FieldErrors};
 use crate::lang::{Lang, Msg};
 use crate::tenancy::Tenant;
+use crate::units::scope::{Access, UnitScope};
 
 /// The province's door.
 pub(crate) fn door(app: &App, tenant: &Tenant) -> TenantDb {
@@ -34,6 +37,8 @@ pub struct ManagedDossier {
     pub dossier: DossierRow,
     pub events: Vec<EventRow>,
     pub files: Vec<AttachmentMeta>,
+    /// Received at the reader's unit, decided by another: only the receipt is shown.
+    pub receipt_only: bool,
 }
 
 impl ManagedDossier {
@@ -42,16 +47,27 @@ impl ManagedDossier {
             events: store::events(conn, dossier.id)?,
             files: attachments::list(conn, dossier.id)?,
             dossier,
+            receipt_only: false,
         })
     }
 
     /// The JSON view (with `missing_documents`).
     pub fn view(self, lang: Lang) -> DossierView {
+        if self.receipt_only {
+            return DossierView::receipt(self.dossier, lang);
+        }
         DossierView::new(self.dossier, self.events, self.files, lang)
     }
 }
 
-/// The queue, filtered (`status`, a search) and paged by the caller.
+/// The staff member's reach, read in the caller's transaction: the one place the unit rule is
+/// applied to a request.
+fn scope_of(conn: &mut diesel::PgConnection, actor: &Actor) -> Result<UnitScope, AppError> {
+    let (id, role) = actor.staff_member()?;
+    UnitScope::of_staff(conn, id, role == StaffRole::Admin)
+}
+
+/// The queue, filtered and paged by the caller, within the staff member's units.
 pub async fn queue(
     app: &App,
     actor: &Actor,
@@ -59,25 +75,91 @@ pub async fn queue(
     filter: QueueFilter,
 ) -> Result<Vec<DossierRow>, AppError> {
     actor.staff()?;
+    let actor = actor.clone();
     door(app, tenant)
-        .run(move |conn| queue::list(conn, &filter))
+        .run(move |conn| {
+            let scope = scope_of(conn, &actor)?;
+            queue::list(conn, &scope, &filter)
+        })
         .await
 }
 
-/// The queue page: how many dossiers each status holds, and one page of the filtered queue.
-pub async fn queue_with_counts(
+/// The workspace page: how many dossiers each status holds, how many the filtered view holds,
+/// and one page of it.
+pub struct QueuePage {
+    pub counts: Vec<(String, i64)>,
+    pub total: i64,
+    pub rows: Vec<DossierRow>,
+    pub scope: UnitScope,
+}
+
+pub async fn queue_page(
     app: &App,
     actor: &Actor,
     tenant: &Tenant,
     filter: QueueFilter,
-) -> Result<(Vec<(String, i64)>, Vec<DossierRow>), AppError> {
+) -> Result<QueuePage, AppError> {
     actor.staff()?;
+    let actor = actor.clone();
     door(app, tenant)
-        .run(move |conn| Ok((queue::counts(conn)?, queue::list(conn, &filter)?)))
+        .run(move |conn| {
+            let scope = scope_of(conn, &actor)?;
+            Ok(QueuePage {
+                counts: queue::counts(conn, &scope)?,
+                total: queue::count(conn, &scope, &filter)?,
+                rows: queue::list(conn, &scope, &filter)?,
+                scope,
+            })
+        })
         .await
 }
 
-/// One dossier of the province by its tracking code (any spelling), else 404.
+/// The whole filtered view (capped), for the CSV export: the same query as the page.
+pub async fn queue_export(
+    app: &App,
+    actor: &Actor,
+    tenant: &Tenant,
+    filter: QueueFilter,
+) -> Result<Vec<DossierRow>, AppError> {
+    actor.staff()?;
+    let actor = actor.clone();
+    door(app, tenant)
+        .run(move |conn| {
+            let scope = scope_of(conn, &actor)?;
+            queue::export(conn, &scope, &filter)
+        })
+        .await
+}
+
+/// The dossier if the unit rule lets the staff member see it (else 404), with the access.
+fn reach(
+    conn: &mut diesel::PgConnection,
+    actor: &Actor,
+    d: Option<DossierRow>,
+) -> Result<(DossierRow, Access), AppError> {
+    let d = d.ok_or(AppError::NotFound)?;
+    let scope = scope_of(conn, actor)?;
+    match scope.access(d.competent_unit.as_deref(), d.received_at_unit.as_deref()) {
+        Access::None => Err(AppError::NotFound),
+        access => Ok((d, access)),
+    }
+}
+
+/// The dossier locked for a move, if the staff member's units decide it (else 404).
+fn lock_full(
+    conn: &mut diesel::PgConnection,
+    actor: &Actor,
+    code: &str,
+) -> Result<DossierRow, AppError> {
+    let found = store::lock_by_code(conn, code)?;
+    match reach(conn, actor, found)? {
+        (d, Access::Full) => Ok(d),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// One dossier of the province by its tracking code (any spelling), else 404; the receipt
+/// only when it was received at the staff member's unit and is decided by another.
 pub async fn dossier(
     app: &App,
     actor: &Actor,
@@ -86,10 +168,19 @@ pub async fn dossier(
 ) -> Result<ManagedDossier, AppError> {
     actor.staff()?;
     let code = tracking::normalize(code);
+    let actor = actor.clone();
     door(app, tenant)
         .run(move |conn| {
-            let d = store::find_by_code(conn, &code)?.ok_or(AppError::NotFound)?;
-            ManagedDossier::read(conn, d)
+            let found = store::find_by_code(conn, &code)?;
+            match reach(conn, &actor, found)? {
+                (d, Access::Full) => ManagedDossier::read(conn, d),
+                (d, _) => Ok(ManagedDossier {
+                    dossier: d,
+                    events: Vec::new(),
+                    files: Vec::new(),
+                    receipt_only: true,
+                }),
+            }
         })
         .await
 }
@@ -104,9 +195,14 @@ pub async fn attachment(
 ) -> Result<(AttachmentMeta, Vec<u8>), AppError> {
     actor.staff()?;
     let code = tracking::normalize(code);
+    let actor = actor.clone();
     door(app, tenant)
         .run(move |conn| {
-            let d = store::find_by_code(conn, &code)?.ok_or(AppError::NotFound)?;
+            let found = store::find_by_code(conn, &code)?;
+            let (d, access) = reach(conn, &actor, found)?;
+            if access != Access::Full {
+                return Err(AppError::NotFound);
+            }
             let meta = attachments::find(conn, d.id, id)?.ok_or(AppError::NotFound)?;
             let bytes = SchemaBlobs.get(conn, meta.blob_id)?;
             Ok((meta, bytes))
@@ -121,6 +217,79 @@ pub struct MoveInput {
     pub note: Option<String>,
     pub due_on: Option<NaiveDate>,
     pub fee_vnd: Option<i64>,
+    /// For `transfer`: the unit that decides the dossier from now on.
+    pub unit_code: Option<String>,
+    /// For `assign`: the official of the unit.
+    pub assignee_id: Option<uuid::Uuid>,
+}
+
+/// What a receiving officer may do: take dossiers in (accept, refuse, ask for a supplement at
+/// intake) and hand results back. Deciding is for processing officials and heads of unit.
+fn role_may(role: StaffRole, action: Action) -> bool {
+    match role {
+        StaffRole::Receiver => matches!(
+            action,
+            Action::Accept | Action::Refuse | Action::RequestSupplement | Action::ReturnResult
+        ),
+        StaffRole::Official | StaffRole::Head | StaffRole::Admin => true,
+    }
+}
+
+/// Moves a dossier to another competent unit (a head of unit of the unit that decides it, or
+/// an admin): the new unit must decide the procedure (422 on `unit_code`); a finished dossier
+/// stays where it was decided (409). A history row names both units; the assignment ends.
+pub async fn transfer(
+    app: &App,
+    actor: &Actor,
+    tenant: &Arc<Tenant>,
+    code: &str,
+    unit_code: &str,
+    note: Option<String>,
+) -> Result<ManagedDossier, AppError> {
+    let (_, role) = actor.staff_member()?;
+    if !role.leads() {
+        return Err(AppError::forbidden());
+    }
+    let code = tracking::normalize(code);
+    let unit_code = unit_code.to_string();
+    let actor = actor.clone();
+    door(app, tenant)
+        .run(move |conn| {
+            let d = lock_full(conn, &actor, &code)?;
+            let d = dossier_units::transfer(
+                conn,
+                &d,
+                &unit_code,
+                note.as_deref(),
+                &actor.audit_name(),
+            )?;
+            ManagedDossier::read(conn, d)
+        })
+        .await
+}
+
+/// Assigns a dossier to a named official (a head of unit or an admin); the official must be
+/// active and, if the dossier is decided by a unit, work in it (422 on `assignee_id`).
+pub async fn assign(
+    app: &App,
+    actor: &Actor,
+    tenant: &Arc<Tenant>,
+    code: &str,
+    to: uuid::Uuid,
+) -> Result<ManagedDossier, AppError> {
+    let (_, role) = actor.staff_member()?;
+    if !role.leads() {
+        return Err(AppError::forbidden());
+    }
+    let code = tracking::normalize(code);
+    let actor = actor.clone();
+    door(app, tenant)
+        .run(move |conn| {
+            let d = lock_full(conn, &actor, &code)?;
+            let d = dossier_units::assign(conn, &d, to, &actor.audit_name())?;
+            ManagedDossier::read(conn, d)
+        })
+        .await
 }
 
 /// A staff action by its contract name; anything else (also `submit`) is 422 on `action`.
@@ -146,8 +315,27 @@ pub async fn move_dossier(
     code: &str,
     input: MoveInput,
 ) -> Result<ManagedDossier, AppError> {
-    let staff_id = actor.staff()?;
+    let (staff_id, role) = actor.staff_member()?;
+    match input.action.trim() {
+        "transfer" => {
+            let unit = input.unit_code.clone().unwrap_or_default();
+            return transfer(app, actor, tenant, code, &unit, input.note).await;
+        }
+        "assign" => {
+            let to = input.assignee_id.ok_or_else(|| {
+                AppError::invalid(
+                    "assignee_id",
+                    Msg::new("Chọn cán bộ được giao.", "Choose the official to assign."),
+                )
+            })?;
+            return assign(app, actor, tenant, code, to).await;
+        }
+        _ => {}
+    }
     let action = parse_action(&input.action)?;
+    if !role_may(role, action) {
+        return Err(AppError::forbidden());
+    }
     let cx = app.move_context(tenant.clone()).await?;
     let mut mv = Move::new(action, status::Actor::Staff, actor.audit_name());
     mv.note = input.note;
@@ -155,9 +343,10 @@ pub async fn move_dossier(
     mv.fee_vnd = input.fee_vnd;
     mv.staff_id = Some(staff_id);
     let code = tracking::normalize(code);
+    let actor = actor.clone();
     door(app, tenant)
         .run(move |conn| {
-            let d = store::lock_by_code(conn, &code)?.ok_or(AppError::NotFound)?;
+            let d = lock_full(conn, &actor, &code)?;
             let d = moves::apply(conn, &cx.tenant, &cx.mail, cx.calendar.as_ref(), &d, &mv)?;
             ManagedDossier::read(conn, d)
         })
@@ -173,6 +362,10 @@ pub struct CounterInput {
     pub contact_email: Option<String>,
     /// The citizen's language for the mails.
     pub lang: Lang,
+    /// The competent unit, if the citizen named one (else the province's default).
+    pub unit_code: Option<String>,
+    /// The service point receiving it (default: the staff member's first one).
+    pub received_at: Option<String>,
 }
 
 /// Registers a dossier received at the counter (`channel: counter`): every mistake at once
@@ -184,7 +377,7 @@ pub async fn register_at_counter(
     tenant: &Arc<Tenant>,
     input: CounterInput,
 ) -> Result<DossierRow, AppError> {
-    actor.staff()?;
+    let (staff_id, role) = actor.staff_member()?;
     let mut errors = FieldErrors::new();
     match catalog::national().get(&input.procedure_code) {
         None => {
@@ -223,8 +416,19 @@ pub async fn register_at_counter(
         actor: actor.audit_name(),
         // Counter registrations by staff are exempt from a citizen's limits.
         limits: None,
+        unit_code: input.unit_code,
+        received_at: None,
     };
+    let asked_point = input.received_at;
     door(app, tenant)
-        .run(move |conn| submit(conn, &t, &ctx, &sub))
+        .run(move |conn| {
+            let scope = UnitScope::of_staff(conn, staff_id, role == StaffRole::Admin)?;
+            let point = dossier_units::service_point(conn, &scope, asked_point.as_deref())?;
+            let sub = Submission {
+                received_at: point,
+                ..sub
+            };
+            submit(conn, &t, &ctx, &sub)
+        })
         .await
 }

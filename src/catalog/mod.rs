@@ -47,10 +47,42 @@ pub struct Procedure {
     /// Legal processing time, in working days.
     pub processing_days: u32,
     pub agency: Bilingual,
+    /// Which level decides it since the 2025 reform.
+    pub decided_at: DecisionLevel,
     pub documents: Vec<Bilingual>,
     pub fields: Vec<Field>,
     /// True when the fee or time is our estimate rather than a cited figure.
     pub placeholder: bool,
+}
+
+/// The level that decides a procedure: the commune the citizen names (commune, ward, special
+/// zone), or a unit of the province (a department, or the provincial centre for procedures
+/// decided above the province) that the province maps it to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionLevel {
+    Commune,
+    Department,
+    Province,
+}
+
+impl DecisionLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecisionLevel::Commune => "commune",
+            DecisionLevel::Department => "department",
+            DecisionLevel::Province => "province",
+        }
+    }
+
+    pub fn label(self) -> crate::lang::Msg {
+        use crate::lang::Msg;
+        match self {
+            DecisionLevel::Commune => Msg::new("Cấp xã", "Commune level"),
+            DecisionLevel::Department => Msg::new("Cấp sở, ngành", "Department level"),
+            DecisionLevel::Province => Msg::new("Cấp tỉnh", "Province level"),
+        }
+    }
 }
 
 /// Every procedure, in file order, and the groups they are shown under.
@@ -173,6 +205,7 @@ struct RawProcedure {
     fee_vnd: i64,
     processing_days: u32,
     agency: Bilingual,
+    decided_at: DecisionLevel,
     #[serde(default)]
     documents: Vec<Bilingual>,
     #[serde(default)]
@@ -264,6 +297,7 @@ fn convert_procedure(p: RawProcedure, groups: &[RawGroup]) -> Result<Procedure, 
             fee_vnd: p.fee_vnd,
             processing_days: p.processing_days,
             agency: p.agency,
+            decided_at: p.decided_at,
             documents: p.documents,
             fields,
             placeholder: p.placeholder,

@@ -22,6 +22,7 @@ fee_vnd = 0
 processing_days = 1
 placeholder = true
 agency = {{ vi = "Sở", en = "Office" }}
+decided_at = "department"
 {procedure_extra}
 
 [[procedure.field]]

@@ -97,6 +97,8 @@ pub fn seed(settings: &Settings) -> Result<DemoAccounts, Failure> {
                     actor: format!("citizen:{}", citizen.id),
                     // Sample data, not a citizen's own filing.
                     limits: None,
+                    unit_code: None,
+                    received_at: None,
                 };
                 submit(conn, &tenant, &ctx, &sub)?;
             }

@@ -18,6 +18,12 @@ pub fn run(settings: &Settings) -> Outcome {
         n => println!("public: applied {n} migration(s)"),
     }
     let db = Db::new(&settings.database);
+    // The national list of units rides with the binary: every migrate brings the control
+    // plane's copy up to date (idempotent).
+    let units = db
+        .control(crate::units::national::load)
+        .map_err(|e| Failure::new(1, format!("national units: {e}")))?;
+    println!("national units: {units} in force");
     let printed = AtomicUsize::new(0);
     let progress = |done: usize, total: usize| {
         // About ten progress lines, whatever the number of tenants.

@@ -13,6 +13,7 @@ pub fn create(
     email: &str,
     role: &str,
     name: Option<&str>,
+    units: &[String],
     pw: &str,
 ) -> Outcome {
     let email = Email::parse(email).map_err(|m| Failure::new(2, format!("--email: {}", m.en)))?;
@@ -25,6 +26,9 @@ pub fn create(
         .ok_or_else(|| Failure::new(1, format!("error: no tenant {tenant:?}")))?;
     let hash = password::hash(pw)?;
     match role {
+        "citizen" if !units.is_empty() => {
+            return Err(Failure::new(2, "--unit: only staff work in units"));
+        }
         "citizen" => {
             // Citizens hold national accounts: usable on every province's site.
             let c = db.control(|conn| citizens::upsert(conn, &email, &name, &hash))?;
@@ -34,14 +38,33 @@ pub fn create(
             );
         }
         other => {
-            let role = StaffRole::parse(other)
-                .map_err(|_| Failure::new(2, "--role: must be citizen, official or admin"))?;
-            let s = db.tenant(t.db_ref()).tx(|conn| {
-                let s = staff::upsert_with_password(conn, &email, &name, role, &hash)?;
-                crate::metering::record_seats(conn, &t, &format!("staff:{}:granted", s.id))?;
-                Ok(s)
+            let role = StaffRole::parse(other).map_err(|_| {
+                Failure::new(
+                    2,
+                    "--role: must be citizen, receiver, official, head or admin",
+                )
             })?;
-            println!("{} {} ready in {}", s.role.as_str(), s.email, t.slug);
+            let (s, codes) = db.tenant(t.db_ref()).tx(|conn| {
+                let codes = crate::units::routing::units_of_province(conn, "unit", units)?;
+                let s = staff::upsert_with_password(conn, &email, &name, role, &hash)?;
+                // Given units are the account's units from now on; none leaves them as they were.
+                if !codes.is_empty() {
+                    crate::units::store::set_staff_units(conn, s.id, &codes)?;
+                }
+                crate::metering::record_seats(conn, &t, &format!("staff:{}:granted", s.id))?;
+                Ok((s, codes))
+            })?;
+            let at: Vec<String> = codes.iter().map(ToString::to_string).collect();
+            match at.is_empty() {
+                true => println!("{} {} ready in {}", s.role.as_str(), s.email, t.slug),
+                false => println!(
+                    "{} {} ready in {} (units {})",
+                    s.role.as_str(),
+                    s.email,
+                    t.slug,
+                    at.join(", ")
+                ),
+            }
         }
     }
     Ok(())

@@ -26,6 +26,29 @@ diesel::table! {
         code -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        province_code -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    admin_provinces (code) {
+        code -> Text,
+        name -> Text,
+        valid_from -> Date,
+        valid_to -> Nullable<Date>,
+        successor -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    admin_units (code) {
+        code -> Text,
+        name -> Text,
+        kind -> Text,
+        province_code -> Text,
+        valid_from -> Date,
+        valid_to -> Nullable<Date>,
+        successor -> Nullable<Text>,
     }
 }
 
@@ -125,6 +148,35 @@ diesel::table! {
         updated_at -> Timestamptz,
         handler_id -> Nullable<Uuid>,
         due_flag -> Nullable<Text>,
+        received_at_unit -> Nullable<Text>,
+        competent_unit -> Nullable<Text>,
+        assignee_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    units (code) {
+        code -> Text,
+        name -> Text,
+        kind -> Text,
+        receives -> Bool,
+        retired_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    procedure_units (procedure_code) {
+        procedure_code -> Text,
+        unit_code -> Text,
+    }
+}
+
+diesel::table! {
+    staff_units (staff_id, unit_code) {
+        staff_id -> Uuid,
+        unit_code -> Text,
     }
 }
 

@@ -13,4 +13,5 @@ pub mod status;
 pub mod store;
 pub mod submit;
 pub mod tracking;
+pub mod units;
 pub mod view;

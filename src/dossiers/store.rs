@@ -30,6 +30,13 @@ pub struct DossierRow {
     pub decided_at: Option<DateTime<Utc>>,
     pub handler_id: Option<uuid::Uuid>,
     pub due_flag: Option<String>,
+    /// The service point that received it (`None`: online, or a counter of the province
+    /// itself before units existed).
+    pub received_at_unit: Option<String>,
+    /// The unit that decides it (`None`: the province itself).
+    pub competent_unit: Option<String>,
+    /// The official a head of unit assigned it to.
+    pub assignee_id: Option<uuid::Uuid>,
 }
 
 impl DossierRow {
@@ -71,6 +78,8 @@ pub struct NewDossier<'a> {
     pub lang: &'a str,
     /// From the calendar clock: the index counts a dossier in the month it was received.
     pub submitted_at: DateTime<Utc>,
+    pub received_at_unit: Option<&'a str>,
+    pub competent_unit: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

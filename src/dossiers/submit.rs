@@ -13,6 +13,7 @@ use crate::metering::{self, Metric};
 use crate::notify::messages::{MailContext, MailKind, dossier_mail};
 use crate::notify::outbox::{self, NewMail};
 use crate::tenancy::Tenant;
+use crate::units::{Unit, UnitCode, routing};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Channel {
@@ -44,6 +45,11 @@ pub struct Submission {
     /// The citizen's submission limits (online filings by a citizen; none for the counter,
     /// the demo data, or when the limits are switched off).
     pub limits: Option<super::limits::SubmissionLimits>,
+    /// The competent unit the client asked for (`unit_code`), unchecked.
+    pub unit_code: Option<String>,
+    /// The service point that received it (a counter's unit, checked by the caller against
+    /// the staff member's units); `None` online.
+    pub received_at: Option<Unit>,
 }
 
 /// The procedure, if the national catalog has it and this province offers it; else 422.
@@ -83,9 +89,23 @@ pub fn submit(
     {
         super::limits::check(conn, citizen, &procedure.code, limits, now)?;
     }
-    let answers = procedure
-        .validate(&sub.answers)
-        .map_err(AppError::Invalid)?;
+    // Every mistake at once: the form's fields and the unit.
+    let answers = procedure.validate(&sub.answers);
+    let placement = routing::place(
+        conn,
+        procedure,
+        sub.unit_code.as_deref(),
+        sub.received_at.as_ref(),
+    );
+    let (answers, placement) = match (answers, placement) {
+        (Ok(a), Ok(p)) => (a, p),
+        (Err(mut fields), Err(AppError::Invalid(unit))) => {
+            fields.extend(unit);
+            return Err(AppError::Invalid(fields));
+        }
+        (Err(fields), _) => return Err(AppError::Invalid(fields)),
+        (_, Err(e)) => return Err(e),
+    };
     let text = |key: &str| {
         answers
             .get(key)
@@ -112,6 +132,8 @@ pub fn submit(
             answers: &answers,
             lang: sub.lang.code(),
             submitted_at: now,
+            received_at_unit: placement.received_at.as_ref().map(UnitCode::as_str),
+            competent_unit: placement.competent.as_ref().map(UnitCode::as_str),
         };
         if let Some(row) = store::insert(conn, &new)? {
             dossier = Some(row);

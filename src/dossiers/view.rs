@@ -34,6 +34,17 @@ pub struct DossierView {
     pub attachments: Vec<AttachmentMeta>,
     /// The procedure's required documents no attachment answers yet (`accept` waits for them).
     pub missing_documents: Vec<MissingDocument>,
+    /// The unit that decides it (null: the province itself).
+    pub competent_unit: Option<String>,
+    /// The service point that received it, or `"online"` (null: a counter of the province
+    /// itself, before units existed).
+    pub received_at: Option<String>,
+    /// The official it is assigned to, if any.
+    pub assignee_id: Option<uuid::Uuid>,
+    /// True when the reader sees only the receipt (received at their unit, decided by
+    /// another): no answers, files or history.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub receipt_only: bool,
 }
 
 impl DossierView {
@@ -44,8 +55,13 @@ impl DossierView {
         lang: Lang,
     ) -> DossierView {
         let fee_vnd = d.fee_shown();
+        let received_at = received_at(&d);
         DossierView {
             missing_documents: missing_for_view(&d, &attachments, lang),
+            competent_unit: d.competent_unit,
+            received_at,
+            assignee_id: d.assignee_id,
+            receipt_only: false,
             procedure_name: procedure_name(&d.procedure_code, lang),
             tracking_code: d.tracking_code,
             procedure_code: d.procedure_code,
@@ -67,6 +83,27 @@ impl DossierView {
                 .collect(),
             attachments,
         }
+    }
+}
+
+impl DossierView {
+    /// What the staff of the receiving unit see of a dossier another unit decides: the
+    /// receipt (code, procedure, applicant, where received, who decides, status, due date).
+    pub fn receipt(d: DossierRow, lang: Lang) -> DossierView {
+        let mut view = DossierView::new(d, Vec::new(), Vec::new(), lang);
+        view.answers = serde_json::Value::Object(Default::default());
+        view.missing_documents = Vec::new();
+        view.receipt_only = true;
+        view
+    }
+}
+
+/// Where a dossier was received, as the contract writes it: a unit code, or `"online"`.
+pub fn received_at(d: &DossierRow) -> Option<String> {
+    match (&d.received_at_unit, d.channel.as_str()) {
+        (Some(unit), _) => Some(unit.clone()),
+        (None, "online") => Some("online".into()),
+        (None, _) => None,
     }
 }
 

@@ -12,7 +12,9 @@ pub fn invitation_mail(
     link: &str,
 ) -> (String, String) {
     let (role_vi, role_en) = match role {
+        StaffRole::Receiver => ("cán bộ tiếp nhận", "receiving officer"),
         StaffRole::Official => ("cán bộ", "official"),
+        StaffRole::Head => ("lãnh đạo đơn vị", "head of unit"),
         StaffRole::Admin => ("quản trị viên", "administrator"),
     };
     (

@@ -12,6 +12,8 @@ use super::store;
 use crate::audit;
 use crate::db::Db;
 use crate::error::AppError;
+use crate::units::sync::{UnitChange, UnitsSpec};
+use crate::units::{self, Unit, UnitCode, UnitKind};
 
 /// One file in `tenants/`, as written.
 #[derive(Debug, Deserialize, Serialize)]
@@ -28,6 +30,26 @@ struct ManifestFile {
     code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     branding: Option<BrandingInput>,
+    /// The two-digit national code: the province's communes come from the national list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    province_code: Option<String>,
+    /// The province's departments, centre and branches.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    units: Vec<UnitFile>,
+    /// Procedure code → the code of the unit that decides it.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    procedure_units: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct UnitFile {
+    code: String,
+    name: String,
+    kind: String,
+    /// Whether citizens hand dossiers in there (default: yes, except a department).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    receives: Option<bool>,
 }
 
 fn default_plan() -> String {
@@ -39,6 +61,7 @@ fn default_plan() -> String {
 pub struct Manifest {
     pub path: PathBuf,
     pub tenant: NewTenant,
+    pub units: UnitsSpec,
 }
 
 impl Manifest {
@@ -53,6 +76,24 @@ impl Manifest {
             domains: t.custom_domains.clone(),
             code: t.code.clone(),
             branding: Some(t.branding.to_input()),
+            province_code: self.units.province_code.clone(),
+            units: self
+                .units
+                .own
+                .iter()
+                .map(|u| UnitFile {
+                    code: u.code.to_string(),
+                    name: u.name.clone(),
+                    kind: u.kind.as_str().into(),
+                    receives: Some(u.receives),
+                })
+                .collect(),
+            procedure_units: self
+                .units
+                .procedure_units
+                .iter()
+                .map(|(p, u)| (p.clone(), u.to_string()))
+                .collect(),
         };
         toml::to_string(&file).expect("a manifest of strings always serialises")
     }
@@ -138,6 +179,7 @@ pub fn parse_str(text: &str, file: &Path, base_domain: &str) -> Result<Manifest,
             "{shown}: code: must be 2 to 4 capital letters, e.g. HNI"
         ));
     }
+    let units = parse_units(&raw, &mut |e| errors.push(format!("{shown}: {e}")));
     match tenant {
         Some(mut tenant) if errors.is_empty() => {
             if let Some(b) = branding {
@@ -147,10 +189,54 @@ pub fn parse_str(text: &str, file: &Path, base_domain: &str) -> Result<Manifest,
             Ok(Manifest {
                 path: file.to_path_buf(),
                 tenant,
+                units,
             })
         }
         _ => Err(errors),
     }
+}
+
+/// The manifest's units, every problem reported.
+fn parse_units(raw: &ManifestFile, report: &mut dyn FnMut(String)) -> UnitsSpec {
+    let mut spec = UnitsSpec {
+        province_code: raw.province_code.clone(),
+        ..UnitsSpec::default()
+    };
+    for (i, u) in raw.units.iter().enumerate() {
+        let code =
+            UnitCode::parse(&u.code).map_err(|m| report(format!("units[{i}].code: {}", m.en)));
+        let kind = UnitKind::parse(&u.kind).ok_or_else(|| {
+            report(format!(
+                "units[{i}].kind: must be department, centre or branch, not {:?}",
+                u.kind
+            ))
+        });
+        let name = u.name.trim();
+        if name.is_empty() || name.chars().count() > 160 {
+            report(format!("units[{i}].name: 1 to 160 characters"));
+        }
+        if let (Ok(code), Ok(kind)) = (code, kind) {
+            spec.own.push(Unit {
+                code,
+                name: name.to_string(),
+                kind,
+                receives: u.receives.unwrap_or(kind.receives_by_default()),
+                retired: false,
+            });
+        }
+    }
+    for (procedure, unit) in &raw.procedure_units {
+        match UnitCode::parse(unit) {
+            Ok(code) => {
+                spec.procedure_units.insert(procedure.clone(), code);
+            }
+            Err(m) => report(format!("procedure_units.{procedure}: {}", m.en)),
+        }
+    }
+    for e in units::sync::check(&spec) {
+        report(e);
+    }
+    spec
 }
 
 /// One difference between a manifest and the database.
@@ -163,6 +249,8 @@ pub enum Change {
     AddDomain(String),
     RemoveDomain(String),
     Branding,
+    ProvinceCode { from: Option<String>, to: String },
+    Unit(UnitChange),
 }
 
 impl fmt::Display for Change {
@@ -175,6 +263,14 @@ impl fmt::Display for Change {
             Change::AddDomain(h) => write!(f, "add domain {h}"),
             Change::RemoveDomain(h) => write!(f, "remove domain {h}"),
             Change::Branding => write!(f, "update branding"),
+            Change::ProvinceCode { from, to } => {
+                write!(
+                    f,
+                    "national province code {} -> {to}",
+                    from.as_deref().unwrap_or("none")
+                )
+            }
+            Change::Unit(c) => c.fmt(f),
         }
     }
 }
@@ -196,9 +292,9 @@ pub fn apply(
 ) -> Result<Vec<Outcome>, AppError> {
     let mut outcomes = Vec::with_capacity(manifests.len());
     for m in manifests {
-        let changes = diff(db, &m.tenant)?;
+        let changes = diff(db, m)?;
         if !dry_run && !changes.is_empty() {
-            execute(db, &m.tenant, &changes, actor)?;
+            execute(db, m, &changes, actor)?;
         }
         outcomes.push(Outcome {
             slug: m.tenant.slug.to_string(),
@@ -208,7 +304,8 @@ pub fn apply(
     Ok(outcomes)
 }
 
-fn diff(db: &Db, want: &NewTenant) -> Result<Vec<Change>, AppError> {
+fn diff(db: &Db, m: &Manifest) -> Result<Vec<Change>, AppError> {
+    let want = &m.tenant;
     let found = db.control(|conn| {
         let Some(t) = store::find_by_slug(conn, want.slug.as_str())? else {
             return Ok(None);
@@ -217,7 +314,10 @@ fn diff(db: &Db, want: &NewTenant) -> Result<Vec<Change>, AppError> {
         Ok(Some((t, domains)))
     })?;
     let Some((have, have_domains)) = found else {
-        return Ok(vec![Change::Create]);
+        // A new province: created, then its units as a fresh schema would need them.
+        let mut changes = vec![Change::Create];
+        changes.extend(new_province_units(&m.units));
+        return Ok(changes);
     };
     let mut changes = Vec::new();
     if have.name != want.name {
@@ -255,17 +355,58 @@ fn diff(db: &Db, want: &NewTenant) -> Result<Vec<Change>, AppError> {
     if have_branding.to_input() != want.branding.to_input() {
         changes.push(Change::Branding);
     }
+    if let Some(to) = &m.units.province_code
+        && have.province_code.as_ref() != Some(to)
+    {
+        changes.push(Change::ProvinceCode {
+            from: have.province_code.clone(),
+            to: to.clone(),
+        });
+    }
+    let units = db
+        .tenant(have.db_ref())
+        .tx(|conn| units::sync::diff(conn, &m.units))?;
+    changes.extend(units.into_iter().map(Change::Unit));
     Ok(changes)
 }
 
-fn execute(db: &Db, want: &NewTenant, changes: &[Change], actor: &str) -> Result<(), AppError> {
+/// The unit changes of a province that does not exist yet (its schema will be empty).
+fn new_province_units(spec: &UnitsSpec) -> Vec<Change> {
+    let mut changes = Vec::new();
+    if let Some(code) = &spec.province_code {
+        changes.push(Change::ProvinceCode {
+            from: None,
+            to: code.clone(),
+        });
+        changes.push(Change::Unit(UnitChange::AddNational(
+            units::national::of_province(code).count(),
+        )));
+    }
+    changes.extend(
+        spec.own
+            .iter()
+            .map(|u| Change::Unit(UnitChange::Add(u.code.clone()))),
+    );
+    changes.extend(spec.procedure_units.iter().map(|(p, u)| {
+        Change::Unit(UnitChange::Map {
+            procedure: p.clone(),
+            unit: u.clone(),
+        })
+    }));
+    changes
+}
+
+fn execute(db: &Db, m: &Manifest, changes: &[Change], actor: &str) -> Result<(), AppError> {
+    let want = &m.tenant;
     if changes.contains(&Change::Create) {
         provision(db, want, actor)?;
-        return Ok(());
     }
     let tenant = db
         .control(|conn| store::find_by_slug(conn, want.slug.as_str()))?
         .ok_or(AppError::NotFound)?;
+    if changes.contains(&Change::Create) {
+        return execute_units(db, &tenant, m, changes);
+    }
     db.control(|conn| {
         let code = want.code.as_deref().unwrap_or(&tenant.code);
         store::update_name_plan_code(conn, tenant.id, &want.name, &want.plan, code)?;
@@ -291,6 +432,33 @@ fn execute(db: &Db, want: &NewTenant, changes: &[Change], actor: &str) -> Result
     if changes.contains(&Change::Branding) {
         db.tenant(tenant.db_ref())
             .tx(|conn| branding::save(conn, &want.branding))?;
+    }
+    execute_units(db, &tenant, m, changes)
+}
+
+/// The province's national code (control plane), then its units (its own schema, one
+/// transaction: a unit that cannot be retired leaves every unit as it was).
+fn execute_units(
+    db: &Db,
+    tenant: &super::Tenant,
+    m: &Manifest,
+    changes: &[Change],
+) -> Result<(), AppError> {
+    for change in changes {
+        if let Change::ProvinceCode { to, .. } = change {
+            db.control(|conn| store::set_province_code(conn, tenant.id, to))?;
+        }
+    }
+    let unit_changes: Vec<UnitChange> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Unit(u) => Some(u.clone()),
+            _ => None,
+        })
+        .collect();
+    if !unit_changes.is_empty() {
+        db.tenant(tenant.db_ref())
+            .tx(|conn| units::sync::apply(conn, &m.units, &unit_changes))?;
     }
     Ok(())
 }

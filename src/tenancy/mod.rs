@@ -69,6 +69,8 @@ pub struct Tenant {
     pub rate_limit_rps: i32,
     pub rate_burst: i32,
     pub created_at: DateTime<Utc>,
+    /// The two-digit code in the national list of provinces, if it is one of them.
+    pub province_code: Option<String>,
 }
 
 /// A province code from its slug: initials, then letters of the last word (`ha-noi` → `HNO`,

@@ -19,6 +19,7 @@ struct TenantRow {
     role_name: String,
     code: Option<String>,
     created_at: DateTime<Utc>,
+    province_code: Option<String>,
 }
 
 impl TryFrom<(TenantRow, i32, i32)> for Tenant {
@@ -40,6 +41,7 @@ impl TryFrom<(TenantRow, i32, i32)> for Tenant {
             rate_limit_rps,
             rate_burst,
             created_at: r.created_at,
+            province_code: r.province_code,
         })
     }
 }
@@ -88,6 +90,21 @@ pub fn set_status(
         ))
         .execute(conn)?;
     find_by_slug(conn, slug)?.ok_or(AppError::NotFound)
+}
+
+/// Which province of the national list the tenant is.
+pub fn set_province_code(
+    conn: &mut PgConnection,
+    id: TenantId,
+    province_code: &str,
+) -> Result<(), AppError> {
+    diesel::update(tenants::table.find(id.0))
+        .set((
+            tenants::province_code.eq(province_code),
+            tenants::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn update_name_plan_code(

@@ -114,6 +114,12 @@ fn template() -> &'static str {
                 .unwrap_or_default()
                 .hash(&mut hasher);
         }
+        // The reference data loaded into it counts too.
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("reference/admin-units-2025.csv"),
+        )
+        .expect("reference/admin-units-2025.csv")
+        .hash(&mut hasher);
         let name = format!("portal_test_tmpl_{:016x}", hasher.finish());
         build_template(Box::leak(name.into_boxed_str())).to_string()
     })
@@ -146,6 +152,12 @@ fn build_template(name: &'static str) -> &'static str {
                 .execute(&mut admin)
                 .unwrap();
             run_public(&database_url(&building)).expect("public migrations");
+            // As `portal migrate` does: the national list of units into the control plane.
+            let mut conn = PgConnection::establish(&database_url(&building)).unwrap();
+            sql_query("SET search_path = public")
+                .execute(&mut conn)
+                .unwrap();
+            portal::units::national::load(&mut conn).expect("national units");
             sql_query(format!(
                 "ALTER DATABASE \"{building}\" RENAME TO \"{name}\""
             ))

@@ -118,7 +118,7 @@ struct OperatorApi;
     paths(
         shared::healthz, shared::readyz, shared::openapi_document,
         shared::register_citizen, shared::citizen_token,
-        province::site_info, province::who_am_i, province::list_procedures,
+        province::site_info, province::who_am_i, province::list_procedures, province::list_units,
         province::get_procedure, province::submit_dossier, province::list_my_dossiers,
         province::get_dossier, province::upload_attachment, province::download_attachment,
         province::withdraw_dossier, province::supplement_dossier, province::pay_dossier,

@@ -31,6 +31,12 @@ fn who_am_i() {}
     responses((status = 200, description = "Enabled procedures", body = Vec<ProcedureItem>)))]
 fn list_procedures() {}
 
+#[utoipa::path(get, path = "/api/v1/units", tag = "province",
+    description = "Every unit in force: the centre, branches and departments, then every \
+                   commune, ward and special zone of the province from the national list.",
+    responses((status = 200, description = "The province's units", body = Vec<crate::web::province::dossier_api::UnitItem>)))]
+fn list_units() {}
+
 #[utoipa::path(get, path = "/api/v1/procedures/{code}", tag = "province",
     params(("code" = String, Path, example = "GPLX-001")),
     responses((status = 200, description = "One enabled procedure with its form", body = Procedure)))]
@@ -138,12 +144,21 @@ fn track_dossier() {}
 fn track_dossier_post() {}
 
 #[utoipa::path(get, path = "/api/v1/manage/dossiers", tag = "staff", security(("bearer" = [])),
+    description = "The dossiers the staff member's units decide or received (every dossier \
+                   for staff at the province level), filtered and sorted.",
     params(("status" = Option<String>, Query, description = "One of the ten statuses"),
-           ("q" = Option<String>, Query, description = "Tracking code or applicant's name"),
+           ("q" = Option<String>, Query, description = "Tracking code, 12-digit citizen ID, or part of the applicant's name"),
+           ("procedure" = Option<String>, Query, description = "A procedure code"),
+           ("unit" = Option<String>, Query, description = "The competent unit's code"),
+           ("channel" = Option<String>, Query, description = "online or counter"),
+           ("assignee" = Option<uuid::Uuid>, Query, description = "The assigned official"),
+           ("flag" = Option<String>, Query, description = "overdue or due_soon"),
+           ("open" = Option<String>, Query, description = "open, closed or all (default)"),
+           ("sort" = Option<String>, Query, description = "deadline (default), newest or oldest"),
            ("page" = Option<i64>, Query, description = "50 per page, from 1")),
     responses(
         (status = 200, description = "The queue", body = Vec<QueueItem>),
-        (status = 422, description = "Unknown status", body = ErrorEnvelope),
+        (status = 422, description = "A filter's value is unknown", body = ErrorEnvelope),
     ))]
 fn list_queue() {}
 
@@ -170,7 +185,8 @@ fn download_managed_attachment() {}
 #[utoipa::path(post, path = "/api/v1/manage/dossiers/{code}/actions", tag = "staff",
     security(("bearer" = [])), params(("code" = String, Path)),
     description = "A staff move: accept, refuse, process, request_supplement, request_payment, \
-                   extend, stop, resolve, return_result.",
+                   extend, stop, resolve, return_result; and between units: transfer \
+                   (`unit_code`, `note`; a head of unit or an admin) and assign (`assignee_id`).",
     request_body = ActionForm,
     responses(
         (status = 200, description = "The dossier after the move", body = DossierView),

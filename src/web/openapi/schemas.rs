@@ -108,6 +108,12 @@ pub struct QueueItem {
     pub due_on: Option<NaiveDate>,
     /// `overdue`, `due_soon` or none.
     pub due_flag: Option<String>,
+    /// The unit that decides it (null: the province itself).
+    pub competent_unit: Option<String>,
+    /// The service point that received it, or `online`.
+    pub received_at: Option<String>,
+    /// The official it is assigned to.
+    pub assignee_id: Option<uuid::Uuid>,
 }
 
 /// A catalog procedure with this province's switch (`GET /api/v1/manage/procedures`).

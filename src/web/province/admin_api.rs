@@ -109,6 +109,9 @@ pub struct InviteForm {
     email: String,
     full_name: String,
     role: String,
+    /// Unit codes the staff member works in (none: the province level).
+    #[serde(default)]
+    units: Vec<String>,
 }
 
 /// `POST /api/v1/manage/users` `{email, full_name, role}` → 201; the invitation is mailed in
@@ -124,6 +127,7 @@ async fn invite_staff(
         email: form.email,
         full_name: form.full_name,
         role: form.role,
+        units: form.units,
     };
     let account = province_admin::invite(
         &state,

@@ -26,6 +26,7 @@ use crate::web::province::upload_form;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(list_procedures)
         .service(get_procedure)
+        .service(list_units)
         .service(submit_dossier)
         .service(list_my_dossiers)
         .service(get_dossier)
@@ -94,10 +95,40 @@ async fn get_procedure(
     Ok(HttpResponse::Ok().json(p))
 }
 
+/// One unit as `GET /api/v1/units` lists it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct UnitItem {
+    pub code: String,
+    pub name: String,
+    pub kind: crate::units::UnitKind,
+    /// A service point: dossiers can be handed in there.
+    pub receives: bool,
+}
+
+/// `GET /api/v1/units`: every unit in force of the province (public).
+#[get("/api/v1/units")]
+async fn list_units(province: Province) -> Result<HttpResponse, AppError> {
+    let list: Vec<UnitItem> = crate::app::units::list(&province.db)
+        .await?
+        .into_iter()
+        .map(|u| UnitItem {
+            code: u.code.to_string(),
+            name: u.name,
+            kind: u.kind,
+            receives: u.receives,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(list))
+}
+
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SubmitForm {
     procedure_code: String,
     fields: serde_json::Map<String, serde_json::Value>,
+    /// The competent unit (a unit code of `GET /api/v1/units`); when absent, the province's
+    /// default for the procedure.
+    #[serde(default)]
+    unit_code: Option<String>,
 }
 
 /// `POST /api/v1/dossiers` → 201 `{tracking_code, status}`.
@@ -121,6 +152,8 @@ async fn submit_dossier(
         lang,
         actor: format!("citizen:{}", citizen.id),
         limits: SubmissionLimits::from_settings(&state.settings.limits),
+        unit_code: form.unit_code,
+        received_at: None,
     };
     let dossier = citizen::submit_online(&province.db, tenant, ctx, sub).await?;
     Ok(HttpResponse::Created().json(json!({

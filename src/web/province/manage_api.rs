@@ -10,8 +10,7 @@ use crate::app::{
     self,
     staff::{CounterInput, MoveInput},
 };
-use crate::dossiers::queue::QueueFilter;
-use crate::dossiers::status::Status;
+use crate::dossiers::queue::QueueParams;
 use crate::error::AppError;
 use crate::lang::{Lang, Msg};
 use crate::web::AppState;
@@ -25,38 +24,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(act_on_dossier);
 }
 
-#[derive(Debug, Deserialize)]
-pub struct QueueQuery {
-    status: Option<String>,
-    q: Option<String>,
-    page: Option<i64>,
-}
-
-/// `GET /api/v1/manage/dossiers?status=&q=&page=`.
+/// `GET /api/v1/manage/dossiers?status=&q=&procedure=&unit=&channel=&assignee=&flag=&open=&sort=&page=`.
 #[get("/api/v1/manage/dossiers")]
 async fn list_queue(
     staff: StaffUser,
     state: web::Data<AppState>,
     lang: Lang,
-    query: web::Query<QueueQuery>,
+    query: web::Query<QueueParams>,
 ) -> Result<HttpResponse, AppError> {
-    let query = query.into_inner();
-    let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
-        Some(s) => Some(Status::parse(s).map_err(|_| {
-            AppError::invalid(
-                "status",
-                Msg::new("Trạng thái không hợp lệ.", "Unknown status."),
-            )
-        })?),
-        None => None,
-    };
-    let filter = QueueFilter {
-        status,
-        query: query.q,
-        limit: 50,
-        // Bounded as the queue page is: `page * 50` must not overflow.
-        offset: (query.page.unwrap_or(1).clamp(1, 10_000) - 1) * 50,
-    };
+    let filter = query.into_inner().filter(50)?;
     let rows = app::staff::queue(&state, &staff.actor(), &staff.province.tenant, filter).await?;
     let items: Vec<_> = rows
         .into_iter()
@@ -71,6 +47,9 @@ async fn list_queue(
                 "submitted_at": d.submitted_at,
                 "due_on": d.due_on,
                 "due_flag": d.due_flag,
+                "competent_unit": d.competent_unit,
+                "received_at": crate::dossiers::view::received_at(&d),
+                "assignee_id": d.assignee_id,
             })
         })
         .collect();
@@ -85,6 +64,13 @@ pub struct CounterForm {
     contact_email: Option<String>,
     #[serde(default)]
     channel: Option<String>,
+    /// The competent unit (default: the province's choice for the procedure, or the
+    /// receiving commune for a commune-level one).
+    #[serde(default)]
+    unit_code: Option<String>,
+    /// The service point receiving it (default: the staff member's own).
+    #[serde(default)]
+    received_at: Option<String>,
 }
 
 /// `POST /api/v1/manage/dossiers`: a dossier received at the counter (`channel: counter`).
@@ -110,6 +96,8 @@ async fn register_counter_dossier(
         answers: form.fields,
         contact_email: form.contact_email,
         lang,
+        unit_code: form.unit_code,
+        received_at: form.received_at,
     };
     let d = app::staff::register_at_counter(&state, &staff.actor(), &staff.province.tenant, input)
         .await?;
@@ -147,6 +135,10 @@ pub struct ActionForm {
     note: Option<String>,
     due_on: Option<NaiveDate>,
     fee_vnd: Option<i64>,
+    /// `transfer`: the unit that decides the dossier from now on.
+    unit_code: Option<String>,
+    /// `assign`: the official of the unit.
+    assignee_id: Option<uuid::Uuid>,
 }
 
 /// `POST /api/v1/manage/dossiers/{code}/actions` `{action, note?, due_on?, fee_vnd?}` → 200 dossier.
@@ -165,6 +157,8 @@ async fn act_on_dossier(
         note: form.note,
         due_on: form.due_on,
         fee_vnd: form.fee_vnd,
+        unit_code: form.unit_code,
+        assignee_id: form.assignee_id,
     };
     let moved =
         app::staff::move_dossier(&state, &staff.actor(), &staff.province.tenant, &code, input)

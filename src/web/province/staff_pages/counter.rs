@@ -225,6 +225,8 @@ pub async fn register_at_counter(
         answers,
         contact_email: Some(contact),
         lang,
+        unit_code: Some(sent("unit_code")),
+        received_at: Some(sent("received_at")),
     };
     let filed =
         app::staff::register_at_counter(&state, &staff.actor(), &staff.province.tenant, input)

@@ -105,6 +105,7 @@ pub async fn move_dossier(
             note: Some(form.note),
             due_on,
             fee_vnd,
+            ..MoveInput::default()
         };
         let moved =
             app::staff::move_dossier(&state, &staff.actor(), &staff.province.tenant, &code, input)

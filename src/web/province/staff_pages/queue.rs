@@ -139,11 +139,12 @@ pub async fn show_queue(
         query: Some(q.clone()),
         limit: PER_PAGE + 1,
         offset: (page - 1) * PER_PAGE,
+        ..QueueFilter::default()
     };
     let tenant = &staff.province.tenant;
     let branding = app::province_admin::branding(&state, tenant).await?;
-    let (counts, mut rows) =
-        app::staff::queue_with_counts(&state, &staff.actor(), tenant, filter).await?;
+    let found = app::staff::queue_page(&state, &staff.actor(), tenant, filter).await?;
+    let (counts, mut rows) = (found.counts, found.rows);
     let more = rows.len() as i64 > PER_PAGE;
     rows.truncate(PER_PAGE as usize);
     let count_of = |s: Status| {

@@ -46,6 +46,9 @@ pub struct InviteFormData {
     email: String,
     full_name: String,
     role: String,
+    /// The unit the staff member works in (blank: the province level).
+    #[serde(default)]
+    unit: Option<String>,
 }
 
 struct Shown<'a> {
@@ -56,10 +59,7 @@ struct Shown<'a> {
 }
 
 fn role_word(role: staff::StaffRole, lang: Lang) -> &'static str {
-    match role {
-        staff::StaffRole::Official => tr(lang, "role_official"),
-        staff::StaffRole::Admin => tr(lang, "role_admin"),
-    }
+    role.label(lang)
 }
 
 async fn render(
@@ -195,6 +195,12 @@ pub async fn invite_member(
         email: form.email.clone(),
         full_name: form.full_name.clone(),
         role: form.role.clone(),
+        units: form
+            .unit
+            .iter()
+            .filter(|u| !u.trim().is_empty())
+            .cloned()
+            .collect(),
     };
     let invited = province_admin::invite(
         &state,
