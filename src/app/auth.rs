@@ -18,6 +18,7 @@ use super::App;
 use crate::accounts::citizens::{self, Citizen, NewCitizen};
 use crate::accounts::jwt::Claims;
 use crate::accounts::operators::{self, OperatorAccount};
+use crate::accounts::staff::StaffRole;
 use crate::accounts::staff::{self, StaffAccount};
 use crate::accounts::{password, throttle};
 use crate::error::AppError;
@@ -206,7 +207,7 @@ pub async fn resume(app: &App, site: &Site, claims: &Claims) -> Result<Option<Ac
             .control_async(move |conn| citizens::find_session(conn, id, version))
             .await?
             .map(Account::Citizen)),
-        ("official" | "admin", Site::Province(tenant)) => Ok(app
+        (role, Site::Province(tenant)) if StaffRole::parse(role).is_ok() => Ok(app
             .db
             .tenant(tenant.db_ref())
             .run(move |conn| staff::find_session(conn, id, version))
@@ -234,7 +235,7 @@ pub async fn sign_out(app: &App, site: &Site, claims: &Claims) -> Result<(), App
                 .control_async(move |conn| citizens::revoke_tokens(conn, id, version))
                 .await
         }
-        ("official" | "admin", Site::Province(tenant)) => {
+        (role, Site::Province(tenant)) if StaffRole::parse(role).is_ok() => {
             app.db
                 .tenant(tenant.db_ref())
                 .run(move |conn| staff::revoke_tokens(conn, id, version))

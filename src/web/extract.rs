@@ -241,7 +241,7 @@ impl FromRequest for StaffUser {
         Box::pin(async move {
             let (claims, site, state) = verified?;
             let province = province?;
-            if claims.role != "official" && claims.role != "admin" {
+            if crate::accounts::staff::StaffRole::parse(&claims.role).is_err() {
                 return Err(AppError::forbidden());
             }
             // Deactivation (and sign-out) takes effect on the very next request.

@@ -377,6 +377,56 @@ impl TestApp {
         .unwrap()
     }
 
+    /// Creates a province from its shipped manifest (`tenants/<slug>.toml`: its communes from
+    /// the national list, its centre and departments) and makes this replica see it.
+    pub async fn create_province_from_manifest(&self, slug: &str) -> Tenant {
+        let db = self.database().clone();
+        let registry = self.state.registry.clone();
+        let slug = slug.to_string();
+        tokio::task::spawn_blocking(move || {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tenants")
+                .join(format!("{slug}.toml"));
+            let m = portal::tenancy::manifest::parse_file(&path, "localhost").expect("manifest");
+            portal::tenancy::manifest::apply(&db, &[m], false, "test").expect("apply");
+            registry.reload().expect("reload");
+            (*registry.by_slug(&slug).expect("tenant")).clone()
+        })
+        .await
+        .unwrap()
+    }
+
+    /// A staff account working in `units` (none: the province level), signed in on its site.
+    pub async fn unit_staff_token(
+        &self,
+        slug: &str,
+        email: &str,
+        role: portal::accounts::staff::StaffRole,
+        units: &[&str],
+    ) -> String {
+        let token = self.staff_token(slug, email, role).await;
+        let t = self.state.registry.by_slug(slug).expect("tenant");
+        let door = self.database().tenant(t.db_ref());
+        let e = email.to_string();
+        let codes: Vec<portal::units::UnitCode> = units
+            .iter()
+            .map(|u| portal::units::UnitCode::parse(u).unwrap())
+            .collect();
+        tokio::task::spawn_blocking(move || {
+            door.tx(|conn| {
+                let id: uuid::Uuid = portal::db::schema::staff::table
+                    .filter(portal::db::schema::staff::email.eq(&e))
+                    .select(portal::db::schema::staff::id)
+                    .first(conn)?;
+                portal::units::store::set_staff_units(conn, id, &codes)
+            })
+            .unwrap()
+        })
+        .await
+        .unwrap();
+        token
+    }
+
     /// Sets a province's display name, e.g. to a marker only that province has.
     pub async fn set_display_name(&self, tenant: &Tenant, display_name: &str) {
         let tdb = self.database().tenant(tenant.db_ref());

@@ -58,3 +58,4 @@ mod staff_pages;
 mod stripe;
 mod stripe_fees;
 mod unavailable;
+mod units;

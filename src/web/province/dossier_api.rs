@@ -187,7 +187,7 @@ async fn get_dossier(
 ) -> Result<HttpResponse, AppError> {
     let reader = match claims.role.as_str() {
         "citizen" => Reader::Citizen(CitizenUser::extract(&req).await?.0.id),
-        "official" | "admin" => {
+        role if crate::accounts::staff::StaffRole::parse(role).is_ok() => {
             StaffUser::extract(&req).await?;
             Reader::Staff
         }

@@ -95,8 +95,9 @@ async fn render(
         err("role").as_deref(),
     );
     role.control = "radios";
-    role.options = ["official", "admin"]
+    role.options = staff::StaffRole::ALL
         .iter()
+        .map(|r| r.as_str())
         .enumerate()
         .map(|(i, value)| OptionView {
             id: if i == 0 {
@@ -105,8 +106,11 @@ async fn render(
                 format!("role-{i}")
             },
             value: value.to_string(),
-            label: tr(lang, &format!("role_{value}")).to_string(),
-            selected: shown.form.role == *value,
+            label: staff::StaffRole::parse(value)
+                .map(|r| r.label(lang))
+                .unwrap_or(value)
+                .to_string(),
+            selected: shown.form.role == value,
         })
         .collect();
     let fields = vec![
