@@ -97,7 +97,7 @@ pub async fn attach(
 
 /// Whether the province offers `code` (its switch is on).
 pub async fn procedure_enabled(db: &TenantDb, code: String) -> Result<bool, AppError> {
-    db.run(move |conn| store::procedure_enabled(conn, &code))
+    db.run(move |conn| crate::tenancy::procedures::procedure_enabled(conn, &code))
         .await
 }
 

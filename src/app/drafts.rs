@@ -10,17 +10,17 @@ use crate::db::TenantDb;
 use crate::dossiers::attachments::{self, SchemaBlobs, Upload};
 use crate::dossiers::drafts::{self, DraftFile, DraftFileMeta};
 use crate::dossiers::limits::SubmissionLimits;
-use crate::dossiers::store;
 use crate::dossiers::submit::{Channel, Submission, submit};
 use crate::error::{AppError, FieldErrors};
 use crate::lang::{Lang, Msg};
 use crate::notify::messages::MailContext;
 use crate::tenancy::Tenant;
+use crate::tenancy::procedures;
 
 /// A procedure this province offers; anything else is a plain 404.
 fn offered(conn: &mut PgConnection, code: &str) -> Result<&'static Procedure, AppError> {
     let procedure = catalog::national().get(code).ok_or(AppError::NotFound)?;
-    if !store::procedure_enabled(conn, code)? {
+    if !procedures::procedure_enabled(conn, code)? {
         return Err(AppError::NotFound);
     }
     Ok(procedure)

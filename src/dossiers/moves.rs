@@ -3,13 +3,14 @@
 use diesel::prelude::*;
 
 use super::deadlines::{WorkingDays, due_after_pause, due_on_acceptance};
+use super::mail::MailKind;
 use super::status::{Action, Actor, MoveError, Status, next};
 use super::store::{self, DossierChanges, DossierRow};
 use super::submit::notify_citizen;
 use crate::clock::today_vn;
 use crate::error::AppError;
 use crate::lang::Msg;
-use crate::notify::messages::{MailContext, MailKind};
+use crate::notify::messages::MailContext;
 use crate::tenancy::Tenant;
 
 /// A requested move and what comes with it.

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 
 use super::status::Status;
-use crate::db::schema::{dossier_events, dossiers, procedure_settings};
+use crate::db::schema::{dossier_events, dossiers};
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -201,42 +201,4 @@ pub fn update(
         .set((changes, dossiers::updated_at.eq(diesel::dsl::now)))
         .returning(DossierRow::as_returning())
         .get_result(conn)?)
-}
-
-/// Enabled unless the province switched it off.
-pub fn procedure_enabled(conn: &mut PgConnection, code: &str) -> Result<bool, AppError> {
-    let enabled: Option<bool> = procedure_settings::table
-        .find(code)
-        .select(procedure_settings::enabled)
-        .first(conn)
-        .optional()?;
-    Ok(enabled.unwrap_or(true))
-}
-
-/// Codes this province switched off.
-pub fn disabled_procedures(conn: &mut PgConnection) -> Result<Vec<String>, AppError> {
-    Ok(procedure_settings::table
-        .filter(procedure_settings::enabled.eq(false))
-        .select(procedure_settings::code)
-        .load(conn)?)
-}
-
-pub fn set_procedure_enabled(
-    conn: &mut PgConnection,
-    code: &str,
-    enabled: bool,
-) -> Result<(), AppError> {
-    diesel::insert_into(procedure_settings::table)
-        .values((
-            procedure_settings::code.eq(code),
-            procedure_settings::enabled.eq(enabled),
-        ))
-        .on_conflict(procedure_settings::code)
-        .do_update()
-        .set((
-            procedure_settings::enabled.eq(enabled),
-            procedure_settings::updated_at.eq(diesel::dsl::now),
-        ))
-        .execute(conn)?;
-    Ok(())
 }

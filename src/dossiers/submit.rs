@@ -3,6 +3,7 @@
 
 use diesel::prelude::*;
 
+use super::mail::{MailKind, dossier_mail};
 use super::status::{Action, Status};
 use super::store::{self, DossierRow, NewDossier};
 use super::tracking;
@@ -10,7 +11,7 @@ use crate::catalog::{self, Procedure};
 use crate::error::AppError;
 use crate::lang::{Lang, Msg};
 use crate::metering::{self, Metric};
-use crate::notify::messages::{MailContext, MailKind, dossier_mail};
+use crate::notify::messages::MailContext;
 use crate::notify::outbox::{self, NewMail};
 use crate::tenancy::Tenant;
 
@@ -58,7 +59,7 @@ pub fn offered_procedure(
         )
     };
     let procedure = catalog::national().get(code).ok_or_else(unknown)?;
-    if !store::procedure_enabled(conn, code)? {
+    if !crate::tenancy::procedures::procedure_enabled(conn, code)? {
         return Err(AppError::invalid(
             "procedure_code",
             Msg::new(
