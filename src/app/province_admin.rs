@@ -207,7 +207,7 @@ pub async fn set_active(
     app: &App,
     actor: &Actor,
     tenant: &Arc<Tenant>,
-    id: uuid::Uuid,
+    id: crate::ids::StaffId,
     active: bool,
 ) -> Result<StaffAccount, AppError> {
     let me = actor.province_admin()?;

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::status::Status;
 use crate::db::schema::{dossier_events, dossiers};
 use crate::error::AppError;
+use crate::ids::{CitizenId, StaffId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = dossiers)]
@@ -13,7 +14,7 @@ pub struct DossierRow {
     pub id: i64,
     pub tracking_code: String,
     pub procedure_code: String,
-    pub citizen_id: Option<uuid::Uuid>,
+    pub citizen_id: Option<CitizenId>,
     pub applicant_name: String,
     pub applicant_id_number: String,
     pub contact_email: Option<String>,
@@ -28,7 +29,7 @@ pub struct DossierRow {
     pub clock_stopped_on: Option<NaiveDate>,
     pub submitted_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
-    pub handler_id: Option<uuid::Uuid>,
+    pub handler_id: Option<StaffId>,
     pub due_flag: Option<String>,
 }
 
@@ -61,7 +62,7 @@ impl DossierRow {
 pub struct NewDossier<'a> {
     pub tracking_code: &'a str,
     pub procedure_code: &'a str,
-    pub citizen_id: Option<uuid::Uuid>,
+    pub citizen_id: Option<CitizenId>,
     pub applicant_name: &'a str,
     pub applicant_id_number: &'a str,
     pub contact_email: Option<&'a str>,
@@ -119,7 +120,7 @@ pub fn lock_by_code(conn: &mut PgConnection, code: &str) -> Result<Option<Dossie
 pub fn find_owned(
     conn: &mut PgConnection,
     code: &str,
-    citizen: uuid::Uuid,
+    citizen: CitizenId,
 ) -> Result<DossierRow, AppError> {
     find_by_code(conn, code)?
         .filter(|d| d.citizen_id == Some(citizen))
@@ -130,7 +131,7 @@ pub fn find_owned(
 pub fn lock_owned(
     conn: &mut PgConnection,
     code: &str,
-    citizen: uuid::Uuid,
+    citizen: CitizenId,
 ) -> Result<DossierRow, AppError> {
     lock_by_code(conn, code)?
         .filter(|d| d.citizen_id == Some(citizen))
@@ -139,7 +140,7 @@ pub fn lock_owned(
 
 pub fn list_for_citizen(
     conn: &mut PgConnection,
-    citizen: uuid::Uuid,
+    citizen: CitizenId,
 ) -> Result<Vec<DossierRow>, AppError> {
     Ok(dossiers::table
         .filter(dossiers::citizen_id.eq(citizen))
@@ -188,7 +189,7 @@ pub struct DossierChanges {
     pub clock_stopped_on: Option<Option<NaiveDate>>,
     pub fee_vnd: Option<i64>,
     pub decided_at: Option<Option<DateTime<Utc>>>,
-    pub handler_id: Option<Option<uuid::Uuid>>,
+    pub handler_id: Option<Option<StaffId>>,
     pub due_flag: Option<Option<String>>,
 }
 

@@ -9,6 +9,7 @@ use super::store::{self, DossierRow, NewDossier};
 use super::tracking;
 use crate::catalog::{self, Procedure};
 use crate::error::AppError;
+use crate::ids::CitizenId;
 use crate::lang::{Lang, Msg};
 use crate::metering::{self, Metric};
 use crate::notify::messages::MailContext;
@@ -37,7 +38,7 @@ pub struct Submission {
     pub answers: serde_json::Map<String, serde_json::Value>,
     pub channel: Channel,
     /// The national account that files it (none for some counter dossiers).
-    pub citizen_id: Option<uuid::Uuid>,
+    pub citizen_id: Option<CitizenId>,
     pub contact_email: Option<String>,
     pub lang: Lang,
     /// Who, for the history: `citizen:<id>` or `staff:<id>`.
