@@ -13,10 +13,11 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use diesel::sql_query;
+use portal::app::provisioning::provision;
 use portal::config::Settings;
 use portal::db::Db;
 use portal::db::migrate::run_public;
-use portal::tenancy::provision::{NewTenant, provision};
+use portal::tenancy::provision::NewTenant;
 use secrecy::SecretString;
 
 fn server() -> String {

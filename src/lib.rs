@@ -26,6 +26,7 @@ pub mod net;
 pub mod notify;
 pub mod payments;
 pub mod period;
+pub mod sniff;
 pub mod startup;
 pub mod stripe_api;
 pub mod tenancy;

@@ -154,6 +154,7 @@ impl Application {
                 retry_base_ms: settings.mail.retry_base_ms,
                 max_attempts: settings.mail.max_attempts,
                 claim_ms: settings.mail.claim_ms,
+                on_sent: crate::metering::count_sent_mail,
             }
             .spawn();
         } else {

@@ -6,11 +6,13 @@ use serde::Serialize;
 use super::Email;
 use crate::db::schema::citizens;
 use crate::error::AppError;
+use crate::ids::CitizenId;
 use crate::lang::Msg;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Citizen {
-    pub id: uuid::Uuid,
+    #[schema(value_type = String, format = Uuid)]
+    pub id: CitizenId,
     pub email: String,
     pub full_name: String,
 }
@@ -98,7 +100,7 @@ pub fn register(
         ))
         .on_conflict_do_nothing()
         .returning((citizens::id, citizens::email, citizens::full_name))
-        .get_result::<(uuid::Uuid, String, String)>(conn)
+        .get_result::<(CitizenId, String, String)>(conn)
         .optional()?;
     let (id, email, full_name) = inserted.ok_or_else(|| {
         AppError::conflict(
@@ -129,7 +131,7 @@ pub struct Credentials {
 /// The account with this address (normalized), active or not.
 pub fn credentials(conn: &mut PgConnection, email: &str) -> Result<Option<Credentials>, AppError> {
     let email = email.trim().to_lowercase();
-    let row: Option<(uuid::Uuid, String, String, String, bool, i64)> = citizens::table
+    let row: Option<(CitizenId, String, String, String, bool, i64)> = citizens::table
         .filter(citizens::email.eq(&email))
         .select((
             citizens::id,
@@ -160,10 +162,10 @@ pub fn credentials(conn: &mut PgConnection, email: &str) -> Result<Option<Creden
 /// counts at once, on every replica).
 pub fn find_session(
     conn: &mut PgConnection,
-    id: uuid::Uuid,
+    id: CitizenId,
     version: i64,
 ) -> Result<Option<Citizen>, AppError> {
-    let row: Option<(uuid::Uuid, String, String)> = citizens::table
+    let row: Option<(CitizenId, String, String)> = citizens::table
         .find(id)
         .filter(citizens::active.eq(true))
         .filter(citizens::token_version.eq(version))
@@ -179,11 +181,7 @@ pub fn find_session(
 
 /// Revokes every token issued to `id` so far (sign-out), when `version` is still current
 /// (a stale token signs nobody out twice).
-pub fn revoke_tokens(
-    conn: &mut PgConnection,
-    id: uuid::Uuid,
-    version: i64,
-) -> Result<(), AppError> {
+pub fn revoke_tokens(conn: &mut PgConnection, id: CitizenId, version: i64) -> Result<(), AppError> {
     diesel::update(
         citizens::table
             .find(id)
@@ -194,8 +192,8 @@ pub fn revoke_tokens(
     Ok(())
 }
 
-pub fn find_active(conn: &mut PgConnection, id: uuid::Uuid) -> Result<Option<Citizen>, AppError> {
-    let row: Option<(uuid::Uuid, String, String)> = citizens::table
+pub fn find_active(conn: &mut PgConnection, id: CitizenId) -> Result<Option<Citizen>, AppError> {
+    let row: Option<(CitizenId, String, String)> = citizens::table
         .find(id)
         .filter(citizens::active.eq(true))
         .select((citizens::id, citizens::email, citizens::full_name))
@@ -232,7 +230,7 @@ pub fn upsert(
             citizens::token_version.eq(citizens::token_version + 1),
         ))
         .returning((citizens::id, citizens::email, citizens::full_name))
-        .get_result::<(uuid::Uuid, String, String)>(conn)?;
+        .get_result::<(CitizenId, String, String)>(conn)?;
     Ok(Citizen {
         id,
         email,

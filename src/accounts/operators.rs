@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::Email;
 use crate::db::schema::operators;
 use crate::error::AppError;
+use crate::ids::OperatorId;
 use crate::lang::Msg;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -37,13 +38,14 @@ impl OperatorRole {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OperatorAccount {
-    pub id: uuid::Uuid,
+    #[schema(value_type = String, format = Uuid)]
+    pub id: OperatorId,
     pub email: String,
     pub full_name: String,
     pub role: OperatorRole,
 }
 
-type Row = (uuid::Uuid, String, String, String, String, bool);
+type Row = (OperatorId, String, String, String, String, bool);
 
 fn columns() -> (
     operators::id,
@@ -129,7 +131,7 @@ pub fn credentials(
 /// The active account `id` while its tokens of `version` hold (see `citizens::find_session`).
 pub fn find_session(
     conn: &mut PgConnection,
-    id: uuid::Uuid,
+    id: OperatorId,
     version: i64,
 ) -> Result<Option<OperatorAccount>, AppError> {
     let row: Option<Row> = operators::table
@@ -146,7 +148,7 @@ pub fn find_session(
 /// (a stale token signs nobody out twice).
 pub fn revoke_tokens(
     conn: &mut PgConnection,
-    id: uuid::Uuid,
+    id: OperatorId,
     version: i64,
 ) -> Result<(), AppError> {
     diesel::update(
@@ -161,7 +163,7 @@ pub fn revoke_tokens(
 
 pub fn find_active(
     conn: &mut PgConnection,
-    id: uuid::Uuid,
+    id: OperatorId,
 ) -> Result<Option<OperatorAccount>, AppError> {
     let row: Option<Row> = operators::table
         .find(id)

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use super::Email;
 use crate::db::schema::{staff, staff_invitations};
 use crate::error::AppError;
+use crate::ids::StaffId;
 use crate::lang::Msg;
 
 /// How long an invitation link works.
@@ -76,7 +77,8 @@ impl StaffRole {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StaffAccount {
-    pub id: uuid::Uuid,
+    #[schema(value_type = String, format = Uuid)]
+    pub id: StaffId,
     pub email: String,
     pub full_name: String,
     pub role: StaffRole,
@@ -87,7 +89,7 @@ pub struct StaffAccount {
 }
 
 type Row = (
-    uuid::Uuid,
+    StaffId,
     String,
     String,
     String,
@@ -181,7 +183,7 @@ pub fn invite(
     Ok((account(&row)?, token))
 }
 
-fn new_invitation(conn: &mut PgConnection, staff_id: uuid::Uuid) -> Result<String, AppError> {
+fn new_invitation(conn: &mut PgConnection, staff_id: StaffId) -> Result<String, AppError> {
     let bytes: [u8; 32] = rand::rng().random();
     let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     diesel::insert_into(staff_invitations::table)
@@ -201,7 +203,7 @@ pub fn accept_invitation(
     token: &str,
     password_hash: &str,
 ) -> Result<StaffAccount, AppError> {
-    let staff_id: uuid::Uuid = diesel::update(
+    let staff_id: StaffId = diesel::update(
         staff_invitations::table
             .filter(staff_invitations::token_hash.eq(hash_token(token)))
             .filter(staff_invitations::used_at.is_null())
@@ -230,7 +232,7 @@ pub fn pending_invitation(
     conn: &mut PgConnection,
     token: &str,
 ) -> Result<Option<StaffAccount>, AppError> {
-    let staff_id: Option<uuid::Uuid> = staff_invitations::table
+    let staff_id: Option<StaffId> = staff_invitations::table
         .filter(staff_invitations::token_hash.eq(hash_token(token)))
         .filter(staff_invitations::used_at.is_null())
         .filter(staff_invitations::expires_at.gt(Utc::now()))
@@ -292,7 +294,7 @@ pub fn credentials(
 /// The active account `id` while its tokens of `version` hold (see `citizens::find_session`).
 pub fn find_session(
     conn: &mut PgConnection,
-    id: uuid::Uuid,
+    id: StaffId,
     version: i64,
 ) -> Result<Option<StaffAccount>, AppError> {
     let row: Option<Row> = staff::table
@@ -307,11 +309,7 @@ pub fn find_session(
 
 /// Revokes every token issued to `id` so far (sign-out), when `version` is still current
 /// (a stale token signs nobody out twice).
-pub fn revoke_tokens(
-    conn: &mut PgConnection,
-    id: uuid::Uuid,
-    version: i64,
-) -> Result<(), AppError> {
+pub fn revoke_tokens(conn: &mut PgConnection, id: StaffId, version: i64) -> Result<(), AppError> {
     diesel::update(
         staff::table
             .find(id)
@@ -322,10 +320,7 @@ pub fn revoke_tokens(
     Ok(())
 }
 
-pub fn find_active(
-    conn: &mut PgConnection,
-    id: uuid::Uuid,
-) -> Result<Option<StaffAccount>, AppError> {
+pub fn find_active(conn: &mut PgConnection, id: StaffId) -> Result<Option<StaffAccount>, AppError> {
     let row: Option<Row> = staff::table
         .find(id)
         .filter(staff::active.eq(true))
@@ -345,7 +340,7 @@ pub fn list(conn: &mut PgConnection) -> Result<Vec<StaffAccount>, AppError> {
 
 pub fn set_active(
     conn: &mut PgConnection,
-    id: uuid::Uuid,
+    id: StaffId,
     active: bool,
 ) -> Result<StaffAccount, AppError> {
     // Either way the account's old tokens die: a token from before a deactivation must not
@@ -361,9 +356,7 @@ pub fn set_active(
 }
 
 /// Active staff with a password, e.g. for the overdue mails.
-pub fn active_emails(
-    conn: &mut PgConnection,
-) -> Result<Vec<(uuid::Uuid, String, String)>, AppError> {
+pub fn active_emails(conn: &mut PgConnection) -> Result<Vec<(StaffId, String, String)>, AppError> {
     Ok(staff::table
         .filter(staff::active.eq(true))
         .filter(staff::password_hash.is_not_null())

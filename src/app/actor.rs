@@ -4,6 +4,7 @@
 use crate::accounts::operators::OperatorRole;
 use crate::accounts::staff::StaffRole;
 use crate::error::AppError;
+use crate::ids::StaffId;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
@@ -14,7 +15,7 @@ pub enum Actor {
     /// A background job, by name (`billing-close`).
     Job(&'static str),
     /// An official or admin of one province, signed in on its site (page or API).
-    Staff { id: uuid::Uuid, role: StaffRole },
+    Staff { id: StaffId, role: StaffRole },
 }
 
 impl Actor {
@@ -37,7 +38,7 @@ impl Actor {
     }
 
     /// The staff member acting (official or admin); anyone else is refused (403).
-    pub fn staff(&self) -> Result<uuid::Uuid, AppError> {
+    pub fn staff(&self) -> Result<StaffId, AppError> {
         match self {
             Actor::Staff { id, .. } => Ok(*id),
             _ => Err(AppError::forbidden()),
@@ -45,7 +46,7 @@ impl Actor {
     }
 
     /// The staff member acting with their role; anyone else is refused (403).
-    pub fn staff_member(&self) -> Result<(uuid::Uuid, StaffRole), AppError> {
+    pub fn staff_member(&self) -> Result<(crate::ids::StaffId, StaffRole), AppError> {
         match self {
             Actor::Staff { id, role } => Ok((*id, *role)),
             _ => Err(AppError::forbidden()),
@@ -53,7 +54,7 @@ impl Actor {
     }
 
     /// The province admin acting; an official or anyone else is refused (403).
-    pub fn province_admin(&self) -> Result<uuid::Uuid, AppError> {
+    pub fn province_admin(&self) -> Result<StaffId, AppError> {
         match self {
             Actor::Staff {
                 id,

@@ -22,6 +22,7 @@ use crate::accounts::staff::StaffRole;
 use crate::accounts::staff::{self, StaffAccount};
 use crate::accounts::{password, throttle};
 use crate::error::AppError;
+use crate::ids::{CitizenId, OperatorId, StaffId};
 use crate::lang::Msg;
 use crate::tenancy::Site;
 
@@ -123,7 +124,7 @@ async fn check_site(
                     && account.active
                 {
                     return Some(SignedIn {
-                        id: account.id,
+                        id: account.id.0,
                         role: account.role.as_str(),
                         token_version: version,
                     });
@@ -132,7 +133,7 @@ async fn check_site(
             match citizen_row {
                 Some(c) => {
                     (password::verify(&given, &c.password_hash) && c.active).then_some(SignedIn {
-                        id: c.citizen.id,
+                        id: c.citizen.id.0,
                         role: "citizen",
                         token_version: c.token_version,
                     })
@@ -204,18 +205,18 @@ pub async fn resume(app: &App, site: &Site, claims: &Claims) -> Result<Option<Ac
     match (claims.role.as_str(), site) {
         ("citizen", Site::Province(_) | Site::National) => Ok(app
             .db
-            .control_async(move |conn| citizens::find_session(conn, id, version))
+            .control_async(move |conn| citizens::find_session(conn, CitizenId(id), version))
             .await?
             .map(Account::Citizen)),
         (role, Site::Province(tenant)) if StaffRole::parse(role).is_ok() => Ok(app
             .db
             .tenant(tenant.db_ref())
-            .run(move |conn| staff::find_session(conn, id, version))
+            .run(move |conn| staff::find_session(conn, StaffId(id), version))
             .await?
             .map(Account::Staff)),
         ("operator" | "billing", Site::Operator) => Ok(app
             .db
-            .control_async(move |conn| operators::find_session(conn, id, version))
+            .control_async(move |conn| operators::find_session(conn, OperatorId(id), version))
             .await?
             .map(Account::Operator)),
         _ => Ok(None),
@@ -232,18 +233,18 @@ pub async fn sign_out(app: &App, site: &Site, claims: &Claims) -> Result<(), App
     match (claims.role.as_str(), site) {
         ("citizen", Site::Province(_) | Site::National) => {
             app.db
-                .control_async(move |conn| citizens::revoke_tokens(conn, id, version))
+                .control_async(move |conn| citizens::revoke_tokens(conn, CitizenId(id), version))
                 .await
         }
         (role, Site::Province(tenant)) if StaffRole::parse(role).is_ok() => {
             app.db
                 .tenant(tenant.db_ref())
-                .run(move |conn| staff::revoke_tokens(conn, id, version))
+                .run(move |conn| staff::revoke_tokens(conn, StaffId(id), version))
                 .await
         }
         ("operator" | "billing", Site::Operator) => {
             app.db
-                .control_async(move |conn| operators::revoke_tokens(conn, id, version))
+                .control_async(move |conn| operators::revoke_tokens(conn, OperatorId(id), version))
                 .await
         }
         _ => Ok(()),

@@ -10,6 +10,7 @@ use crate::dossiers::store;
 use crate::dossiers::tracking;
 use crate::dossiers::view::DossierView;
 use crate::error::AppError;
+use crate::ids::CitizenId;
 use crate::lang::{Lang, Msg};
 use crate::tenancy::Tenant;
 
@@ -17,7 +18,7 @@ use crate::tenancy::Tenant;
 #[derive(Debug, Clone, Copy)]
 pub enum Reader {
     /// Its owner: their own dossiers only.
-    Citizen(uuid::Uuid),
+    Citizen(crate::ids::CitizenId),
     /// An active official or admin of the province: every dossier of the province.
     Staff,
 }
@@ -58,7 +59,7 @@ pub async fn attach(
     db: &TenantDb,
     tenant: std::sync::Arc<Tenant>,
     site_max: u64,
-    citizen: uuid::Uuid,
+    citizen: CitizenId,
     code: String,
     file: NewAttachment,
 ) -> Result<AttachmentMeta, AppError> {
@@ -97,7 +98,7 @@ pub async fn attach(
 
 /// Whether the province offers `code` (its switch is on).
 pub async fn procedure_enabled(db: &TenantDb, code: String) -> Result<bool, AppError> {
-    db.run(move |conn| store::procedure_enabled(conn, &code))
+    db.run(move |conn| crate::tenancy::procedures::procedure_enabled(conn, &code))
         .await
 }
 
@@ -115,7 +116,7 @@ pub async fn submit_online(
 /// The citizen's own dossiers, newest first.
 pub async fn my_dossiers(
     db: &TenantDb,
-    citizen: uuid::Uuid,
+    citizen: CitizenId,
 ) -> Result<Vec<store::DossierRow>, AppError> {
     db.run(move |conn| store::list_for_citizen(conn, citizen))
         .await
@@ -124,7 +125,7 @@ pub async fn my_dossiers(
 /// One of the citizen's files of their own dossier, with its bytes.
 pub async fn download(
     db: &TenantDb,
-    citizen: uuid::Uuid,
+    citizen: CitizenId,
     code: String,
     id: uuid::Uuid,
 ) -> Result<(AttachmentMeta, Vec<u8>), AppError> {
@@ -141,7 +142,7 @@ pub async fn download(
 pub async fn citizen_move(
     db: &TenantDb,
     cx: crate::payments::MoveContext,
-    citizen: uuid::Uuid,
+    citizen: CitizenId,
     code: String,
     mv: crate::dossiers::moves::Move,
     lang: Lang,
@@ -180,7 +181,7 @@ pub async fn view(
 /// Rates the citizen's own finished dossier, once.
 pub async fn rate(
     db: &TenantDb,
-    citizen: uuid::Uuid,
+    citizen: CitizenId,
     code: String,
     score: i64,
     comment: Option<String>,
@@ -253,7 +254,7 @@ pub async fn track(
 /// One of the citizen's own dossiers (404 for anyone else's or an unknown code).
 pub async fn mine(
     db: &TenantDb,
-    citizen: uuid::Uuid,
+    citizen: CitizenId,
     code: String,
 ) -> Result<store::DossierRow, AppError> {
     db.run(move |conn| store::find_owned(conn, &code, citizen))
@@ -263,7 +264,7 @@ pub async fn mine(
 /// One of the citizen's own dossiers with its history.
 pub async fn mine_with_history(
     db: &TenantDb,
-    citizen: uuid::Uuid,
+    citizen: CitizenId,
     code: String,
 ) -> Result<(store::DossierRow, Vec<store::EventRow>), AppError> {
     db.run(move |conn| {
@@ -287,7 +288,7 @@ pub struct OwnDossier {
 /// The citizen's own dossier with its history, files and rating.
 pub async fn own_dossier(
     db: &TenantDb,
-    citizen: uuid::Uuid,
+    citizen: CitizenId,
     code: String,
 ) -> Result<OwnDossier, AppError> {
     db.run(move |conn| {
@@ -318,7 +319,7 @@ pub struct CheckedFile {
 pub async fn supplement(
     db: &TenantDb,
     cx: crate::payments::MoveContext,
-    citizen: uuid::Uuid,
+    citizen: CitizenId,
     code: String,
     files: Vec<CheckedFile>,
     answers: serde_json::Map<String, serde_json::Value>,

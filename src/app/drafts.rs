@@ -10,17 +10,18 @@ use crate::db::TenantDb;
 use crate::dossiers::attachments::{self, SchemaBlobs, Upload};
 use crate::dossiers::drafts::{self, DraftFile, DraftFileMeta};
 use crate::dossiers::limits::SubmissionLimits;
-use crate::dossiers::store;
 use crate::dossiers::submit::{Channel, Submission, submit};
 use crate::error::{AppError, FieldErrors};
+use crate::ids::CitizenId;
 use crate::lang::{Lang, Msg};
 use crate::notify::messages::MailContext;
 use crate::tenancy::Tenant;
+use crate::tenancy::procedures;
 
 /// A procedure this province offers; anything else is a plain 404.
 fn offered(conn: &mut PgConnection, code: &str) -> Result<&'static Procedure, AppError> {
     let procedure = catalog::national().get(code).ok_or(AppError::NotFound)?;
-    if !store::procedure_enabled(conn, code)? {
+    if !procedures::procedure_enabled(conn, code)? {
         return Err(AppError::NotFound);
     }
     Ok(procedure)
@@ -37,7 +38,7 @@ pub async fn offered_procedure(
 /// The offered procedure and the answers of the citizen's draft so far (empty without one).
 pub async fn answers(
     db: &TenantDb,
-    citizen: uuid::Uuid,
+    citizen: CitizenId,
     code: String,
 ) -> Result<(&'static Procedure, Map<String, Value>), AppError> {
     db.run(move |conn| {
@@ -53,7 +54,7 @@ pub async fn answers(
 /// Keeps a page's answers in the citizen's draft (created on the first page).
 pub async fn save_answers(
     db: &TenantDb,
-    citizen: uuid::Uuid,
+    citizen: CitizenId,
     code: String,
     answers: Map<String, Value>,
 ) -> Result<(), AppError> {
@@ -64,7 +65,7 @@ pub async fn save_answers(
 /// The offered procedure and the files of the citizen's draft so far.
 pub async fn files(
     db: &TenantDb,
-    citizen: uuid::Uuid,
+    citizen: CitizenId,
     code: String,
 ) -> Result<(&'static Procedure, Vec<DraftFileMeta>), AppError> {
     db.run(move |conn| {
@@ -91,7 +92,7 @@ pub struct CheckedUpload {
 /// its spool file as it is stored, so only one is in memory at a time.
 pub async fn put_files(
     db: &TenantDb,
-    citizen: uuid::Uuid,
+    citizen: CitizenId,
     code: String,
     checked: Vec<CheckedUpload>,
 ) -> Result<Vec<DraftFileMeta>, AppError> {
@@ -123,7 +124,7 @@ pub struct Review {
 /// The citizen's draft to review; `None` when there is none (the journey starts again).
 pub async fn review(
     db: &TenantDb,
-    citizen: uuid::Uuid,
+    citizen: CitizenId,
     code: String,
 ) -> Result<Option<Review>, AppError> {
     db.run(move |conn| {
@@ -143,7 +144,7 @@ pub async fn review(
 /// Who submits a draft: the signed-in citizen.
 #[derive(Debug, Clone)]
 pub struct Applicant {
-    pub id: uuid::Uuid,
+    pub id: crate::ids::CitizenId,
     pub email: String,
 }
 

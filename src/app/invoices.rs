@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{Actor, App};
 use crate::audit::{self, Action};
-use crate::billing::invoice::{self, Invoice};
+use crate::billing::invoice::{self, Invoice, InvoiceStatus};
 use crate::billing::send::{self, Sent};
 use crate::error::AppError;
 use crate::lang::Msg;
@@ -117,26 +117,19 @@ pub async fn send(app: &App, actor: &Actor, number: &str) -> Result<Invoice, App
     }
 }
 
-/// An invoice status to filter a list by.
-pub fn parse_status(status: Option<&str>) -> Result<Option<String>, AppError> {
-    match status.filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(s @ ("finalized" | "paid" | "void")) => Ok(Some(s.to_string())),
-        Some(_) => Err(AppError::invalid(
-            "status",
-            Msg::new(
-                "Trạng thái là finalized, paid hoặc void.",
-                "The status is finalized, paid or void.",
-            ),
-        )),
-    }
+/// An invoice status to filter a list by (`?status=`): empty is none, unknown is 422.
+pub fn parse_status(status: Option<&str>) -> Result<Option<InvoiceStatus>, AppError> {
+    status
+        .filter(|s| !s.is_empty())
+        .map(InvoiceStatus::parse_filter)
+        .transpose()
 }
 
 /// A period's invoices, only those of `status` when given (API list and console page).
 pub async fn list(
     app: &App,
     period: crate::period::Period,
-    status: Option<String>,
+    status: Option<InvoiceStatus>,
 ) -> Result<Vec<Invoice>, AppError> {
     let list = app
         .db
@@ -144,7 +137,7 @@ pub async fn list(
         .await?;
     Ok(list
         .into_iter()
-        .filter(|i| status.as_ref().is_none_or(|s| &i.status == s))
+        .filter(|i| status.is_none_or(|s| i.status == s))
         .collect())
 }
 

@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use serde_json::json;
 
+use super::provisioning::provision_in;
 use super::{Actor, App};
 use crate::accounts::Email;
 use crate::accounts::staff::{self, StaffRole};
@@ -15,7 +16,6 @@ use crate::leasing::subscriptions::{self, Request};
 use crate::leasing::{self, LeaseView};
 use crate::notify::invitation::invitation_mail;
 use crate::notify::outbox::{self, NewMail};
-use crate::tenancy::provision::provision_in;
 use crate::tenancy::{Tenant, store};
 
 /// Creates or changes plan `code`, audited; provinces on it get its rate at once on this

@@ -16,9 +16,12 @@ pub mod fees;
 pub mod index;
 pub mod invoices;
 pub mod leasing;
+pub mod manifests;
 pub mod operators;
 pub mod province_admin;
+pub mod provisioning;
 pub mod staff;
+pub mod tenant_import;
 pub mod tenants;
 pub mod units;
 

@@ -11,7 +11,6 @@ use crate::accounts::citizens::check_password;
 use crate::accounts::staff::{self, StaffAccount, StaffRole};
 use crate::accounts::{Email, password};
 use crate::catalog;
-use crate::dossiers::store;
 use crate::error::{AppError, FieldErrors};
 use crate::lang::Msg;
 use crate::metering::usage::{self, Usage};
@@ -20,6 +19,7 @@ use crate::period::Period;
 use crate::tenancy::Tenant;
 use crate::tenancy::branding::{self, Branding, BrandingInput};
 use crate::tenancy::logo::{self, Logo};
+use crate::tenancy::procedures;
 
 /// Each metric's use, day by day.
 pub type Daily = std::collections::BTreeMap<String, Vec<(chrono::NaiveDate, i64)>>;
@@ -98,7 +98,9 @@ pub async fn procedures(
     tenant: &Tenant,
 ) -> Result<Vec<ProcedureSwitch>, AppError> {
     actor.province_admin()?;
-    let disabled = door(app, tenant).run(store::disabled_procedures).await?;
+    let disabled = door(app, tenant)
+        .run(procedures::disabled_procedures)
+        .await?;
     Ok(catalog::national()
         .all()
         .iter()
@@ -122,7 +124,7 @@ pub async fn set_procedure_enabled(
     catalog::national().get(code).ok_or(AppError::NotFound)?;
     let c = code.to_string();
     door(app, tenant)
-        .run(move |conn| store::set_procedure_enabled(conn, &c, enabled))
+        .run(move |conn| procedures::set_procedure_enabled(conn, &c, enabled))
         .await?;
     forget_site(app, tenant);
     Ok(())
@@ -209,7 +211,7 @@ pub async fn set_active(
     app: &App,
     actor: &Actor,
     tenant: &Arc<Tenant>,
-    id: uuid::Uuid,
+    id: crate::ids::StaffId,
     active: bool,
 ) -> Result<StaffAccount, AppError> {
     let me = actor.province_admin()?;

@@ -275,7 +275,7 @@ pub async fn assign(
     actor: &Actor,
     tenant: &Arc<Tenant>,
     code: &str,
-    to: uuid::Uuid,
+    to: crate::ids::StaffId,
 ) -> Result<ManagedDossier, AppError> {
     let (_, role) = actor.staff_member()?;
     if !role.leads() {
@@ -328,7 +328,7 @@ pub async fn move_dossier(
                     Msg::new("Chọn cán bộ được giao.", "Choose the official to assign."),
                 )
             })?;
-            return assign(app, actor, tenant, code, to).await;
+            return assign(app, actor, tenant, code, crate::ids::StaffId(to)).await;
         }
         _ => {}
     }

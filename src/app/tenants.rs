@@ -2,6 +2,7 @@
 
 use serde_json::json;
 
+use super::provisioning::provision_in;
 use super::{Actor, App};
 use crate::accounts::Email;
 use crate::audit::{self, Action};
@@ -9,7 +10,7 @@ use crate::error::{AppError, FieldErrors};
 use crate::leasing::LeaseView;
 use crate::metering::usage::{self, Usage};
 use crate::period::Period;
-use crate::tenancy::provision::{NewTenant, provision_in};
+use crate::tenancy::provision::NewTenant;
 use crate::tenancy::{Tenant, TenantStatus, store};
 
 /// A province to create, as the operator asks for it (API `POST /api/v1/tenants`, CLI

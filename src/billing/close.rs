@@ -276,7 +276,7 @@ fn bill_tenant(
             invoices::issued_at.eq(issued_at),
             invoices::tenant_id.eq(tenant),
             invoices::period.eq(period.to_string()),
-            invoices::status.eq("finalized"),
+            invoices::status.eq(super::invoice::InvoiceStatus::Finalized.as_str()),
             invoices::subtotal_vnd.eq(subtotal.0),
             invoices::vat_rate_bp.eq(rate),
             invoices::vat_vnd.eq(tax.0),

@@ -2,10 +2,80 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::db::schema::{invoice_lines, invoices, tenants};
 use crate::error::AppError;
+use crate::lang::Msg;
+
+/// Where an invoice stands: a closed set (the table's CHECK). Issued `finalized` (immutable,
+/// unpaid), then `paid` (a transfer or the provider's confirmation) or `void` (with a credit
+/// note); nothing else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceStatus {
+    Finalized,
+    Paid,
+    Void,
+}
+
+impl InvoiceStatus {
+    pub const ALL: [InvoiceStatus; 3] = [
+        InvoiceStatus::Finalized,
+        InvoiceStatus::Paid,
+        InvoiceStatus::Void,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvoiceStatus::Finalized => "finalized",
+            InvoiceStatus::Paid => "paid",
+            InvoiceStatus::Void => "void",
+        }
+    }
+
+    /// A status read from the database; anything else is an error, never a fallback (an
+    /// invoice must not look unpaid, or paid, because of a typo in a manual UPDATE).
+    pub fn parse(s: &str) -> Result<InvoiceStatus, AppError> {
+        InvoiceStatus::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| AppError::internal(format!("unknown invoice status {s:?}")))
+    }
+
+    /// A status a user asks to filter by (`?status=`): an unknown one is 422.
+    pub fn parse_filter(s: &str) -> Result<InvoiceStatus, AppError> {
+        InvoiceStatus::parse(s).map_err(|_| {
+            AppError::invalid(
+                "status",
+                Msg::new(
+                    "Trạng thái là finalized, paid hoặc void.",
+                    "The status is finalized, paid or void.",
+                ),
+            )
+        })
+    }
+
+    /// Unpaid and not void: it can still be paid, voided or sent.
+    pub fn is_open(self) -> bool {
+        self == InvoiceStatus::Finalized
+    }
+
+    /// The key of its label in the UI strings (`inv_finalized`, …).
+    pub fn label_key(self) -> &'static str {
+        match self {
+            InvoiceStatus::Finalized => "inv_finalized",
+            InvoiceStatus::Paid => "inv_paid",
+            InvoiceStatus::Void => "inv_void",
+        }
+    }
+}
+
+impl std::fmt::Display for InvoiceStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// Stripe takes at most 99,999,999 ₫ in one VND payment: above that, bank transfer only.
 pub const STRIPE_VND_CAP: i64 = 99_999_999;
@@ -28,7 +98,7 @@ pub struct Invoice {
     pub tenant: String,
     pub tenant_name: String,
     pub period: String,
-    pub status: String,
+    pub status: InvoiceStatus,
     pub lines: Vec<Line>,
     pub subtotal_vnd: i64,
     pub vat_rate_percent: String,
@@ -118,8 +188,7 @@ fn load(
             invoice_lines::amount_vnd,
         ))
         .load(conn)?;
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|(h, tenant_name)| {
             let (
                 id,
@@ -138,7 +207,7 @@ fn load(
                 provider_status,
                 provider_error,
             ) = h;
-            Invoice {
+            Ok(Invoice {
                 lines: lines
                     .iter()
                     .filter(|l| l.0 == id)
@@ -154,7 +223,7 @@ fn load(
                 tenant,
                 tenant_name,
                 period,
-                status,
+                status: InvoiceStatus::parse(&status)?,
                 subtotal_vnd: subtotal,
                 vat_rate_percent: format!("{}%", f64::from(rate_bp) / 100.0),
                 vat_vnd: vat,
@@ -170,9 +239,9 @@ fn load(
                 provider_ref,
                 provider_status,
                 provider_error,
-            }
+            })
         })
-        .collect())
+        .collect()
 }
 
 pub fn for_period(conn: &mut PgConnection, period: &str) -> Result<Vec<Invoice>, AppError> {
@@ -199,14 +268,15 @@ pub fn by_number(conn: &mut PgConnection, number: &str) -> Result<Option<Invoice
 /// status: a state change is decided on the state read under the lock, so a void and a
 /// payment (or six voids) arriving at once are applied one after the other, and each sees
 /// what the one before it did.
-fn lock(conn: &mut PgConnection, number: &str) -> Result<(uuid::Uuid, String), AppError> {
-    invoices::table
+fn lock(conn: &mut PgConnection, number: &str) -> Result<(uuid::Uuid, InvoiceStatus), AppError> {
+    let (id, status): (uuid::Uuid, String) = invoices::table
         .filter(invoices::number.eq(number))
         .select((invoices::id, invoices::status))
         .for_update()
         .first(conn)
         .optional()?
-        .ok_or(AppError::NotFound)
+        .ok_or(AppError::NotFound)?;
+    Ok((id, InvoiceStatus::parse(&status)?))
 }
 
 /// Records a bank transfer (or a provider's confirmation) once: a finalized invoice becomes
@@ -221,15 +291,15 @@ pub fn mark_paid(
         .find(id)
         .select(invoices::payment_reference)
         .first(conn)?;
-    match status.as_str() {
-        "finalized" => {
+    match status {
+        InvoiceStatus::Finalized => {
             let changed = diesel::update(
                 invoices::table
                     .find(id)
-                    .filter(invoices::status.eq("finalized")),
+                    .filter(invoices::status.eq(InvoiceStatus::Finalized.as_str())),
             )
             .set((
-                invoices::status.eq("paid"),
+                invoices::status.eq(InvoiceStatus::Paid.as_str()),
                 invoices::paid_at.eq(diesel::dsl::now),
                 invoices::payment_reference.eq(reference),
             ))
@@ -238,7 +308,7 @@ pub fn mark_paid(
                 return Err(cannot_pay());
             }
         }
-        "paid" if paid_before.as_deref() == Some(reference) => {}
+        InvoiceStatus::Paid if paid_before.as_deref() == Some(reference) => {}
         _ => return Err(cannot_pay()),
     }
     by_number(conn, number)?.ok_or(AppError::NotFound)
@@ -272,7 +342,7 @@ pub fn void(
         ));
     }
     let (id, status) = lock(conn, number)?;
-    if status != "finalized" {
+    if !status.is_open() {
         return Err(AppError::conflict(
             "invalid_transition",
             crate::lang::Msg::new(
@@ -310,13 +380,33 @@ pub fn void(
     diesel::update(
         invoices::table
             .find(id)
-            .filter(invoices::status.eq("finalized")),
+            .filter(invoices::status.eq(InvoiceStatus::Finalized.as_str())),
     )
     .set((
-        invoices::status.eq("void"),
+        invoices::status.eq(InvoiceStatus::Void.as_str()),
         invoices::voided_at.eq(diesel::dsl::now),
         invoices::void_reason.eq(reason),
     ))
     .execute(conn)?;
     by_number(conn, number)?.ok_or(AppError::NotFound)
+}
+
+#[cfg(test)]
+mod status_tests {
+    use super::InvoiceStatus;
+
+    #[test]
+    fn an_unknown_status_is_an_error_not_a_fallback() {
+        for s in InvoiceStatus::ALL {
+            assert_eq!(InvoiceStatus::parse(s.as_str()).unwrap(), s);
+            assert_eq!(
+                serde_json::to_value(s).unwrap(),
+                serde_json::Value::from(s.as_str())
+            );
+        }
+        for bad in ["open", "Paid", "draft", "", "finalized "] {
+            assert!(InvoiceStatus::parse(bad).is_err(), "{bad:?}");
+            assert!(InvoiceStatus::parse_filter(bad).is_err(), "{bad:?}");
+        }
+    }
 }

@@ -4,7 +4,7 @@
 
 use diesel::prelude::*;
 
-use super::invoice::{self, Invoice};
+use super::invoice::{self, Invoice, InvoiceStatus};
 use super::provider::{InvoiceProvider, Outgoing, ProviderError, Pushed};
 use crate::db::Db;
 use crate::db::schema::{invoices, provider_customers};
@@ -47,10 +47,10 @@ pub async fn push(db: &Db, provider: &dyn InvoiceProvider, number: &str) -> Resu
             Ok((inv, tenant_id, customer))
         })
         .await?;
-    if inv.status == "void" && name != "offline" && inv.provider_ref.is_some() {
+    if inv.status == InvoiceStatus::Void && name != "offline" && inv.provider_ref.is_some() {
         return void_at_provider(db, provider, inv).await;
     }
-    if inv.status != "finalized" {
+    if !inv.status.is_open() {
         return Ok(Sent::NotPayable(inv));
     }
     if name == "offline" {
@@ -233,13 +233,13 @@ pub fn unsent(
     let mut q = invoices::table
         .filter(
             invoices::status
-                .eq("finalized")
+                .eq(InvoiceStatus::Finalized.as_str())
                 .and(
                     invoices::provider_status
                         .is_null()
                         .or(invoices::provider_status.eq("failed")),
                 )
-                .or(invoices::status.eq("void").and(
+                .or(invoices::status.eq(InvoiceStatus::Void.as_str()).and(
                     invoices::provider_ref.is_not_null().and(
                         invoices::provider_status
                             .ne("voided")

@@ -40,7 +40,7 @@ pub fn close_period(settings: &Settings, period: &str) -> Outcome {
             Vnd(i.total_vnd).to_string(),
             match i.provider_status.as_deref() {
                 Some(p) => format!("{} ({p})", i.status),
-                None => i.status.clone(),
+                None => i.status.to_string(),
             }
         );
     }

@@ -94,7 +94,7 @@ pub fn apply(settings: &Settings, path: &Path, dry_run: bool) -> Outcome {
         )
     })?;
     let db = Db::new(&settings.database);
-    let outcomes = manifest::apply(&db, &manifests, dry_run, &cli_actor())?;
+    let outcomes = crate::app::manifests::apply(&db, &manifests, dry_run, &cli_actor())?;
     let (mut created, mut changed, mut unchanged) = (0, 0, 0);
     for o in &outcomes {
         if o.changes.is_empty() {
@@ -186,14 +186,14 @@ pub fn import(settings: &Settings, path: &Path) -> Outcome {
             .map_err(|e| Failure::new(1, format!("{}: {e}", path.display())))
     };
     let key = key.expose_secret().as_bytes();
-    crate::tenancy::backup::import::verify(&mut open()?, key)?;
+    crate::app::tenant_import::verify(&mut open()?, key)?;
     let db = Db::new(&settings.database);
-    let opts = crate::tenancy::backup::import::ImportOptions {
+    let opts = crate::app::tenant_import::ImportOptions {
         actor: &cli_actor(),
         base_domain: &settings.server.base_domain,
         key,
     };
-    let summary = crate::tenancy::backup::import::import(&db, &mut open()?, &opts)?;
+    let summary = crate::app::tenant_import::import(&db, &mut open()?, &opts)?;
     let rows: u64 = summary.counts.values().sum();
     println!(
         "imported {} ({}): {rows} rows; {} national account(s) were here already and kept",

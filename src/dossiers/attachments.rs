@@ -5,10 +5,10 @@ use diesel::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::sniff;
 use crate::db::schema::{attachments, blobs};
 use crate::error::AppError;
 use crate::lang::Msg;
+use crate::sniff;
 
 /// Where file contents live. The default keeps them in the tenant's own schema, so a
 /// province's export carries its files; an object store can take its place.

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use serde_json::{Map, Value};
 
 use crate::error::AppError;
+use crate::ids::CitizenId;
 
 // Tenant tables used only here; the door's `search_path` decides the schema, as in `db::schema`.
 diesel::table! {
@@ -56,7 +57,7 @@ pub struct DraftFile {
 
 pub fn find(
     conn: &mut PgConnection,
-    citizen: uuid::Uuid,
+    citizen: CitizenId,
     procedure_code: &str,
 ) -> Result<Option<Draft>, AppError> {
     let row: Option<(i64, Value)> = drafts::table
@@ -77,7 +78,7 @@ pub fn find(
 /// The draft, locked until the transaction ends (submission: one dossier per draft).
 pub fn lock(
     conn: &mut PgConnection,
-    citizen: uuid::Uuid,
+    citizen: CitizenId,
     procedure_code: &str,
 ) -> Result<Option<Draft>, AppError> {
     let row: Option<(i64, Value)> = drafts::table
@@ -99,7 +100,7 @@ pub fn lock(
 /// Lays `answers` over the draft's (creating it); a `Null` removes an answer.
 pub fn save_answers(
     conn: &mut PgConnection,
-    citizen: uuid::Uuid,
+    citizen: CitizenId,
     procedure_code: &str,
     answers: &Map<String, Value>,
 ) -> Result<Draft, AppError> {
@@ -137,7 +138,7 @@ pub fn save_answers(
 /// The draft, created empty if needed (files may come before any answer is saved).
 pub fn ensure(
     conn: &mut PgConnection,
-    citizen: uuid::Uuid,
+    citizen: CitizenId,
     procedure_code: &str,
 ) -> Result<Draft, AppError> {
     match find(conn, citizen, procedure_code)? {

@@ -9,6 +9,7 @@ use diesel::sql_types::{BigInt, Integer, Text, Timestamptz};
 
 use crate::config::LimitsSettings;
 use crate::error::AppError;
+use crate::ids::CitizenId;
 use crate::lang::Msg;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +46,7 @@ struct Counts {
 /// transaction and then counts its dossier.
 pub fn check(
     conn: &mut PgConnection,
-    citizen: uuid::Uuid,
+    citizen: CitizenId,
     procedure: &str,
     limits: SubmissionLimits,
     now: DateTime<Utc>,

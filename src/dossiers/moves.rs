@@ -3,13 +3,15 @@
 use diesel::prelude::*;
 
 use super::deadlines::{WorkingDays, due_after_pause, due_on_acceptance};
+use super::mail::MailKind;
 use super::status::{Action, Actor, MoveError, Status, next};
 use super::store::{self, DossierChanges, DossierRow};
 use super::submit::notify_citizen;
 use crate::clock::today_vn;
 use crate::error::AppError;
+use crate::ids::StaffId;
 use crate::lang::Msg;
-use crate::notify::messages::{MailContext, MailKind};
+use crate::notify::messages::MailContext;
 use crate::tenancy::Tenant;
 
 /// A requested move and what comes with it.
@@ -27,7 +29,7 @@ pub struct Move {
     /// The fee asked, for `request_payment`.
     pub fee_vnd: Option<i64>,
     /// The staff member, for `accept` (they answer for the deadline).
-    pub staff_id: Option<uuid::Uuid>,
+    pub staff_id: Option<StaffId>,
 }
 
 impl Move {

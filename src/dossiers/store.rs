@@ -4,8 +4,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 
 use super::status::Status;
-use crate::db::schema::{dossier_events, dossiers, procedure_settings};
+use crate::db::schema::{dossier_events, dossiers};
 use crate::error::AppError;
+use crate::ids::{CitizenId, StaffId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = dossiers)]
@@ -13,7 +14,7 @@ pub struct DossierRow {
     pub id: i64,
     pub tracking_code: String,
     pub procedure_code: String,
-    pub citizen_id: Option<uuid::Uuid>,
+    pub citizen_id: Option<CitizenId>,
     pub applicant_name: String,
     pub applicant_id_number: String,
     pub contact_email: Option<String>,
@@ -28,7 +29,7 @@ pub struct DossierRow {
     pub clock_stopped_on: Option<NaiveDate>,
     pub submitted_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
-    pub handler_id: Option<uuid::Uuid>,
+    pub handler_id: Option<StaffId>,
     pub due_flag: Option<String>,
     /// The service point that received it (`None`: online, or a counter of the province
     /// itself before units existed).
@@ -68,7 +69,7 @@ impl DossierRow {
 pub struct NewDossier<'a> {
     pub tracking_code: &'a str,
     pub procedure_code: &'a str,
-    pub citizen_id: Option<uuid::Uuid>,
+    pub citizen_id: Option<CitizenId>,
     pub applicant_name: &'a str,
     pub applicant_id_number: &'a str,
     pub contact_email: Option<&'a str>,
@@ -128,7 +129,7 @@ pub fn lock_by_code(conn: &mut PgConnection, code: &str) -> Result<Option<Dossie
 pub fn find_owned(
     conn: &mut PgConnection,
     code: &str,
-    citizen: uuid::Uuid,
+    citizen: CitizenId,
 ) -> Result<DossierRow, AppError> {
     find_by_code(conn, code)?
         .filter(|d| d.citizen_id == Some(citizen))
@@ -139,7 +140,7 @@ pub fn find_owned(
 pub fn lock_owned(
     conn: &mut PgConnection,
     code: &str,
-    citizen: uuid::Uuid,
+    citizen: CitizenId,
 ) -> Result<DossierRow, AppError> {
     lock_by_code(conn, code)?
         .filter(|d| d.citizen_id == Some(citizen))
@@ -148,7 +149,7 @@ pub fn lock_owned(
 
 pub fn list_for_citizen(
     conn: &mut PgConnection,
-    citizen: uuid::Uuid,
+    citizen: CitizenId,
 ) -> Result<Vec<DossierRow>, AppError> {
     Ok(dossiers::table
         .filter(dossiers::citizen_id.eq(citizen))
@@ -197,7 +198,7 @@ pub struct DossierChanges {
     pub clock_stopped_on: Option<Option<NaiveDate>>,
     pub fee_vnd: Option<i64>,
     pub decided_at: Option<Option<DateTime<Utc>>>,
-    pub handler_id: Option<Option<uuid::Uuid>>,
+    pub handler_id: Option<Option<StaffId>>,
     pub due_flag: Option<Option<String>>,
 }
 
@@ -210,42 +211,4 @@ pub fn update(
         .set((changes, dossiers::updated_at.eq(diesel::dsl::now)))
         .returning(DossierRow::as_returning())
         .get_result(conn)?)
-}
-
-/// Enabled unless the province switched it off.
-pub fn procedure_enabled(conn: &mut PgConnection, code: &str) -> Result<bool, AppError> {
-    let enabled: Option<bool> = procedure_settings::table
-        .find(code)
-        .select(procedure_settings::enabled)
-        .first(conn)
-        .optional()?;
-    Ok(enabled.unwrap_or(true))
-}
-
-/// Codes this province switched off.
-pub fn disabled_procedures(conn: &mut PgConnection) -> Result<Vec<String>, AppError> {
-    Ok(procedure_settings::table
-        .filter(procedure_settings::enabled.eq(false))
-        .select(procedure_settings::code)
-        .load(conn)?)
-}
-
-pub fn set_procedure_enabled(
-    conn: &mut PgConnection,
-    code: &str,
-    enabled: bool,
-) -> Result<(), AppError> {
-    diesel::insert_into(procedure_settings::table)
-        .values((
-            procedure_settings::code.eq(code),
-            procedure_settings::enabled.eq(enabled),
-        ))
-        .on_conflict(procedure_settings::code)
-        .do_update()
-        .set((
-            procedure_settings::enabled.eq(enabled),
-            procedure_settings::updated_at.eq(diesel::dsl::now),
-        ))
-        .execute(conn)?;
-    Ok(())
 }

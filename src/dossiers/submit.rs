@@ -3,14 +3,16 @@
 
 use diesel::prelude::*;
 
+use super::mail::{MailKind, dossier_mail};
 use super::status::{Action, Status};
 use super::store::{self, DossierRow, NewDossier};
 use super::tracking;
 use crate::catalog::{self, Procedure};
 use crate::error::AppError;
+use crate::ids::CitizenId;
 use crate::lang::{Lang, Msg};
 use crate::metering::{self, Metric};
-use crate::notify::messages::{MailContext, MailKind, dossier_mail};
+use crate::notify::messages::MailContext;
 use crate::notify::outbox::{self, NewMail};
 use crate::tenancy::Tenant;
 use crate::units::{Unit, UnitCode, routing};
@@ -37,7 +39,7 @@ pub struct Submission {
     pub answers: serde_json::Map<String, serde_json::Value>,
     pub channel: Channel,
     /// The national account that files it (none for some counter dossiers).
-    pub citizen_id: Option<uuid::Uuid>,
+    pub citizen_id: Option<CitizenId>,
     pub contact_email: Option<String>,
     pub lang: Lang,
     /// Who, for the history: `citizen:<id>` or `staff:<id>`.
@@ -64,7 +66,7 @@ pub fn offered_procedure(
         )
     };
     let procedure = catalog::national().get(code).ok_or_else(unknown)?;
-    if !store::procedure_enabled(conn, code)? {
+    if !crate::tenancy::procedures::procedure_enabled(conn, code)? {
         return Err(AppError::invalid(
             "procedure_code",
             Msg::new(

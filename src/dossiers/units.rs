@@ -144,7 +144,7 @@ pub fn transfer(
 pub fn assign(
     conn: &mut PgConnection,
     d: &DossierRow,
-    to: uuid::Uuid,
+    to: crate::ids::StaffId,
     by: &str,
 ) -> Result<DossierRow, AppError> {
     let bad = || {
@@ -160,7 +160,7 @@ pub fn assign(
     if let Some(unit) = &d.competent_unit {
         let works_there: bool = diesel::select(diesel::dsl::exists(
             staff_units::table
-                .filter(staff_units::staff_id.eq(to))
+                .filter(staff_units::staff_id.eq(to.0))
                 .filter(staff_units::unit_code.eq(unit)),
         ))
         .get_result(conn)?;
@@ -170,7 +170,7 @@ pub fn assign(
     }
     let row = diesel::update(dossiers::table.find(d.id))
         .set((
-            dossiers::assignee_id.eq(Some(to)),
+            dossiers::assignee_id.eq(Some(to.0)),
             dossiers::updated_at.eq(crate::clock::now()),
         ))
         .returning(DossierRow::as_returning())

@@ -18,7 +18,7 @@ type Flagged = (
     String,
     Option<NaiveDate>,
     Option<String>,
-    Option<uuid::Uuid>,
+    Option<crate::ids::StaffId>,
 );
 
 /// One run over every province, under the job's lock. Returns the digests queued.

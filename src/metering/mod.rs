@@ -184,6 +184,17 @@ fn announce_threshold(
     Ok(())
 }
 
+/// A province's mail handed to the mail server (the mail worker's hook, in the transaction
+/// that marks it sent): one of its `emails`, keyed by the outbox id.
+pub fn count_sent_mail(
+    conn: &mut PgConnection,
+    tenant: &Tenant,
+    mail_id: i64,
+) -> Result<(), AppError> {
+    let key = format!("mail:{mail_id}:sent");
+    record(conn, tenant, Metric::Emails, 1, &key, crate::clock::now()).map(|_| ())
+}
+
 /// After a staff account is granted (or re-activated): the active seats as a gauge. The plan's
 /// seat cap refuses the grant itself.
 pub fn record_seats(conn: &mut PgConnection, tenant: &Tenant, key: &str) -> Result<(), AppError> {

@@ -13,10 +13,15 @@ use super::mailer::Mailer;
 use super::outbox;
 use crate::db::Db;
 use crate::error::AppError;
-use crate::tenancy::{Registry, TenantId};
+use crate::tenancy::{Registry, Tenant, TenantId};
 
 /// The pseudo-tenant of the control plane's outbox (NOTIFY payload and worker key).
 pub const NATIONAL: TenantId = TenantId(uuid::Uuid::nil());
+
+/// What else happens in the transaction that marks a province's mail (by its outbox id) sent:
+/// the application counts it as the province's `emails` (`metering::count_sent_mail`). A hook,
+/// so the outbox below metering never names it.
+pub type OnSent = fn(&mut PgConnection, &Tenant, i64) -> Result<(), AppError>;
 
 pub struct MailWorker {
     pub db: Db,
@@ -29,6 +34,8 @@ pub struct MailWorker {
     pub max_attempts: u32,
     /// A claim's length (`mail.claim_ms`): renewed before each send and while it lasts.
     pub claim_ms: u64,
+    /// Runs in the transaction that marks a province's mail sent (not the national outbox's).
+    pub on_sent: OnSent,
 }
 
 impl MailWorker {
@@ -137,7 +144,7 @@ impl MailWorker {
                 // A province provisioned a moment ago may not be in this replica's registry yet.
                 return Ok(Some(Utc::now() + chrono::Duration::seconds(1)));
             };
-            Door::Province(self.db.tenant(t.db_ref()), t)
+            Door::Province(self.db.tenant(t.db_ref()), t, self.on_sent)
         };
         while let Some(outcome) = unrecorded.first() {
             match door.tx(|conn| door.record(conn, outcome)) {
@@ -278,10 +285,10 @@ enum Unrecorded {
 }
 
 /// Where a worker drains: the control plane's outbox (`public.outbox`, no metering) or a
-/// province's (sent mail counted as its `emails`).
+/// province's (sent mail counted as its `emails` by the [`OnSent`] hook).
 enum Door {
     National(Db),
-    Province(crate::db::TenantDb, Arc<crate::tenancy::Tenant>),
+    Province(crate::db::TenantDb, Arc<Tenant>, OnSent),
 }
 
 impl Door {
@@ -291,7 +298,7 @@ impl Door {
     ) -> Result<T, AppError> {
         match self {
             Door::National(db) => db.control(f),
-            Door::Province(door, _) => door.tx(f),
+            Door::Province(door, _, _) => door.tx(f),
         }
     }
 
@@ -299,16 +306,8 @@ impl Door {
         match outcome {
             Unrecorded::Sent { id } => {
                 outbox::mark_sent(conn, *id)?;
-                if let Door::Province(_, t) = self {
-                    let key = format!("mail:{id}:sent");
-                    crate::metering::record(
-                        conn,
-                        t,
-                        crate::metering::Metric::Emails,
-                        1,
-                        &key,
-                        crate::clock::now(),
-                    )?;
+                if let Door::Province(_, t, on_sent) = self {
+                    on_sent(conn, t, *id)?;
                 }
                 Ok(())
             }

@@ -147,7 +147,7 @@ pub async fn pay(
     fees: Arc<dyn FeeProvider>,
     cx: MoveContext,
     code: String,
-    citizen_id: uuid::Uuid,
+    citizen_id: crate::ids::CitizenId,
     return_url: String,
 ) -> Result<FeeOutcome, AppError> {
     let slug = cx.tenant.slug.to_string();

@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::db::schema::logo;
-use crate::dossiers::sniff;
 use crate::error::AppError;
 use crate::lang::Msg;
+use crate::sniff;
 
 /// The largest logo accepted: 200 KB.
 pub const MAX_BYTES: usize = 200 * 1024;

@@ -8,6 +8,7 @@ pub mod logo;
 pub mod manifest;
 #[cfg(test)]
 mod manifest_props;
+pub mod procedures;
 pub mod provision;
 pub mod registry;
 pub mod site_cache;

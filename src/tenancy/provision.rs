@@ -13,7 +13,7 @@ use super::{Slug, Tenant, TenantId, TenantStatus, store};
 use crate::audit;
 use crate::db::migrate::{TENANT_MIGRATIONS, apply_tenant_migrations, latest_version};
 use crate::db::schema::tenants;
-use crate::db::{Db, TenantRef, quote_ident};
+use crate::db::{TenantRef, quote_ident};
 use crate::error::{AppError, FieldErrors};
 use crate::lang::Msg;
 
@@ -125,46 +125,13 @@ fn custom_domain(input: &str, base_domain: &str) -> Result<String, Msg> {
     }
 }
 
-/// Creates the province.
-pub fn provision(db: &Db, new: &NewTenant, actor: &str) -> Result<Tenant, AppError> {
-    provision_with(db, new, actor, |_| Ok(()))
-}
-
-/// [`provision`] with a hook that runs right after the schema exists; tests inject failures
-/// there to prove that nothing is left behind.
-pub fn provision_with<F>(
-    db: &Db,
-    new: &NewTenant,
-    actor: &str,
-    after_schema: F,
-) -> Result<Tenant, AppError>
-where
-    F: FnOnce(&mut PgConnection) -> Result<(), AppError>,
-{
-    db.control(|conn| provision_in(conn, new, actor, after_schema))
-}
-
-/// Provisioning inside the caller's control-plane transaction (a subscription's approval
-/// provisions, leases and invites in one transaction).
-pub fn provision_in<F>(
-    conn: &mut PgConnection,
-    new: &NewTenant,
-    actor: &str,
-    after_schema: F,
-) -> Result<Tenant, AppError>
-where
-    F: FnOnce(&mut PgConnection) -> Result<(), AppError>,
-{
-    let id = TenantId(uuid::Uuid::new_v4());
-    // Roles are cluster-wide: a UUID keeps them unique across databases.
-    let role = format!("pt_{}", id.0.simple());
-    provision_as(conn, new, id, &role, actor, after_schema)
-}
-
-/// [`provision_in`] with a given tenant id and role name: an imported province keeps its id
-/// (usage and tokens name it) and gets a role of its own (roles are cluster-wide, and the
-/// exporting installation may share the cluster).
-pub fn provision_as<F>(
+/// Creates the province's rows, role, schema, tables and seed rows inside the caller's
+/// control-plane transaction, with the given tenant id and role name, and its `tenant.create`
+/// audit row. Its first lease is the caller's: `app::provisioning` (every way a province is
+/// created goes through it) leases its plan in the same transaction. `after_schema` runs
+/// right after the schema exists; tests inject failures there to prove that nothing is left
+/// behind.
+pub fn create_as<F>(
     conn: &mut PgConnection,
     new: &NewTenant,
     id: TenantId,
@@ -274,7 +241,6 @@ where
         branding::save(conn, &new.branding)?;
         crate::db::tenant_leave(conn)?;
 
-        crate::leasing::start_lease(conn, id, &new.plan, crate::clock::today_vn(), actor)?;
         store::add_domain(conn, id, new.slug.as_str(), "subdomain")?;
         for host in &new.custom_domains {
             store::add_domain(conn, id, host, "custom")?;

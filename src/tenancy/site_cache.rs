@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use super::branding::{self, Branding};
 use crate::db::TenantDb;
-use crate::dossiers::store;
+
 use crate::error::AppError;
 
 /// About how long an entry is trusted without a notification. Each entry gets 80–120% of it,
@@ -69,7 +69,12 @@ impl SiteCache {
         }
         let generation = self.generation.load(Ordering::Acquire);
         let (branding, disabled) = db
-            .run(|conn| Ok((branding::load(conn)?, store::disabled_procedures(conn)?)))
+            .run(|conn| {
+                Ok((
+                    branding::load(conn)?,
+                    super::procedures::disabled_procedures(conn)?,
+                ))
+            })
             .await?;
         let data = Arc::new(SiteData {
             branding,

@@ -35,7 +35,7 @@ impl UnitScope {
     /// effect on the next request). Admins always work at the province level.
     pub fn of_staff(
         conn: &mut PgConnection,
-        staff_id: uuid::Uuid,
+        staff_id: crate::ids::StaffId,
         province_admin: bool,
     ) -> Result<UnitScope, AppError> {
         if province_admin {

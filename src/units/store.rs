@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::{Unit, UnitCode, UnitKind};
 use crate::db::schema::{procedure_units, staff_units, units};
 use crate::error::AppError;
+use crate::ids::StaffId;
 
 type UnitTuple = (
     String,
@@ -201,9 +202,9 @@ pub fn set_procedure_unit(
 }
 
 /// The units a staff member works in (none: the province level).
-pub fn of_staff(conn: &mut PgConnection, staff_id: uuid::Uuid) -> Result<Vec<UnitCode>, AppError> {
+pub fn of_staff(conn: &mut PgConnection, staff_id: StaffId) -> Result<Vec<UnitCode>, AppError> {
     Ok(staff_units::table
-        .filter(staff_units::staff_id.eq(staff_id))
+        .filter(staff_units::staff_id.eq(staff_id.0))
         .select(staff_units::unit_code)
         .order(staff_units::unit_code)
         .load::<String>(conn)?
@@ -215,15 +216,16 @@ pub fn of_staff(conn: &mut PgConnection, staff_id: uuid::Uuid) -> Result<Vec<Uni
 /// Makes a staff member's units exactly these.
 pub fn set_staff_units(
     conn: &mut PgConnection,
-    staff_id: uuid::Uuid,
+    staff_id: StaffId,
     list: &[UnitCode],
 ) -> Result<(), AppError> {
-    diesel::delete(staff_units::table.filter(staff_units::staff_id.eq(staff_id))).execute(conn)?;
+    diesel::delete(staff_units::table.filter(staff_units::staff_id.eq(staff_id.0)))
+        .execute(conn)?;
     let rows: Vec<_> = list
         .iter()
         .map(|u| {
             (
-                staff_units::staff_id.eq(staff_id),
+                staff_units::staff_id.eq(staff_id.0),
                 staff_units::unit_code.eq(u.as_str()),
             )
         })

@@ -8,7 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::app::invoices;
-use crate::billing::invoice::Invoice;
+use crate::billing::invoice::{Invoice, InvoiceStatus};
 use crate::clock::today_vn;
 use crate::error::AppError;
 use crate::lang::Lang;
@@ -45,7 +45,7 @@ pub struct InvoiceView {
     pub tenant: String,
     pub tenant_name: String,
     pub period: String,
-    pub status: String,
+    pub status: InvoiceStatus,
     pub status_label: &'static str,
     pub lines: Vec<LineView>,
     pub subtotal: String,
@@ -71,7 +71,7 @@ fn money(amount: i64, lang: Lang) -> String {
 impl InvoiceView {
     pub fn new(inv: Invoice, lang: Lang) -> InvoiceView {
         InvoiceView {
-            status_label: tr(lang, &format!("inv_{}", inv.status)),
+            status_label: tr(lang, inv.status.label_key()),
             bank_only: !inv.within_stripe_cap(),
             lines: inv
                 .lines
@@ -107,7 +107,9 @@ impl InvoiceView {
 struct InvoicesPage {
     layout: Layout,
     period: String,
+    /// The filter's selected status (`""`: all) and the choices.
     status: String,
+    statuses: [InvoiceStatus; 3],
     invoices: Vec<InvoiceView>,
     stripe: bool,
 }
@@ -140,17 +142,22 @@ async fn show_invoices(
     };
     let period = period_or_last(query.period.as_deref())?;
     let status = invoices::parse_status(query.status.as_deref())?;
-    let invoices = invoices::list(&state, period, status.clone())
+    let invoices = invoices::list(&state, period, status)
         .await?
         .into_iter()
         .map(|i| InvoiceView::new(i, lang))
         .collect();
-    let status = status.unwrap_or_default();
+    // The filter form's selected value.
+    let status = status
+        .map(InvoiceStatus::as_str)
+        .unwrap_or_default()
+        .to_string();
     let layout = Layout::operator(&req).with_session(csrf.token(), Some(&user.email));
     let page = InvoicesPage {
         layout,
         period: period.to_string(),
         status,
+        statuses: InvoiceStatus::ALL,
         invoices,
         stripe: state.invoices.name() != "offline",
     };

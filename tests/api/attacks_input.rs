@@ -202,7 +202,7 @@ async fn hostile_manifests_are_refused_before_any_write() {
     let (d, db) = (dir.clone(), app.database().clone());
     tokio::task::spawn_blocking(move || {
         let manifests = manifest::load(&d, "localhost").unwrap();
-        manifest::apply(&db, &manifests, false, "test").unwrap();
+        portal::app::manifests::apply(&db, &manifests, false, "test").unwrap();
     })
     .await
     .unwrap();

@@ -6,8 +6,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use diesel::prelude::*;
 use diesel::sql_query;
 use hmac::{Hmac, Mac};
+use portal::app::provisioning::provision;
 use portal::tenancy::Tenant;
-use portal::tenancy::provision::{NewTenant, provision};
+use portal::tenancy::provision::NewTenant;
 
 use crate::helpers::{JWT_SECRET, TestApp};
 

@@ -485,7 +485,7 @@ async fn invitation_tokens_never_reach_the_request_log() {
             "localhost",
         )
         .unwrap();
-        portal::tenancy::provision::provision(&db, &new, "test").unwrap();
+        portal::app::provisioning::provision(&db, &new, "test").unwrap();
     })
     .await
     .unwrap();

@@ -383,7 +383,7 @@ async fn form_validation_covers_every_field_kind() {
     let t = app.state.registry.by_slug("ha-noi").unwrap();
     let door = app.database().tenant(t.db_ref());
     tokio::task::spawn_blocking(move || {
-        door.tx(|c| portal::dossiers::store::set_procedure_enabled(c, "GPLX-001", false))
+        door.tx(|c| portal::tenancy::procedures::set_procedure_enabled(c, "GPLX-001", false))
             .unwrap()
     })
     .await

@@ -8,7 +8,8 @@ use diesel::prelude::*;
 use diesel::sql_query;
 use diesel::sql_types::Text;
 use portal::accounts::staff::StaffRole;
-use portal::tenancy::provision::{NewTenant, provision};
+use portal::app::provisioning::provision;
+use portal::tenancy::provision::NewTenant;
 use reqwest::multipart::{Form, Part};
 
 use crate::helpers::{CITIZEN_PASSWORD, EXPORT_KEY, STAFF_PASSWORD, TestApp};

@@ -6,11 +6,12 @@ use diesel::prelude::*;
 use diesel::sql_query;
 use portal::accounts::operators::{self, OperatorRole};
 use portal::accounts::{Email, password};
+use portal::app::provisioning::provision;
 use portal::config::Settings;
 use portal::db::Db;
 use portal::db::migrate::run_public;
 use portal::startup::Application;
-use portal::tenancy::provision::{NewTenant, provision};
+use portal::tenancy::provision::NewTenant;
 use portal::tenancy::{Tenant, branding};
 use portal::web::AppState;
 use secrecy::{ExposeSecret, SecretString};
@@ -388,7 +389,7 @@ impl TestApp {
                 .join("tenants")
                 .join(format!("{slug}.toml"));
             let m = portal::tenancy::manifest::parse_file(&path, "localhost").expect("manifest");
-            portal::tenancy::manifest::apply(&db, &[m], false, "test").expect("apply");
+            portal::app::manifests::apply(&db, &[m], false, "test").expect("apply");
             registry.reload().expect("reload");
             (*registry.by_slug(&slug).expect("tenant")).clone()
         })
@@ -418,7 +419,7 @@ impl TestApp {
                     .filter(portal::db::schema::staff::email.eq(&e))
                     .select(portal::db::schema::staff::id)
                     .first(conn)?;
-                portal::units::store::set_staff_units(conn, id, &codes)
+                portal::units::store::set_staff_units(conn, portal::ids::StaffId(id), &codes)
             })
             .unwrap()
         })
@@ -649,4 +650,171 @@ pub async fn error_code(res: reqwest::Response) -> String {
         "error.message in {body}"
     );
     code
+}
+
+/// The common set-up of a test in one line: a server, its provinces, a citizen, staff of a
+/// role, a dossier. Awaiting the builder sets it all up, in that order:
+///
+/// ```ignore
+/// let w = World::ha_noi().citizen("dan@example.vn").official().dossier().await;
+/// let res = w.app.get_with_token(&w.host, &format!("/api/v1/dossiers/{}", w.dossier()), w.official()).await;
+/// ```
+///
+/// The citizen, the staff and the dossier belong to the first province; `w.app` reaches the
+/// rest (other tokens, other provinces' staff).
+pub struct World {
+    pub app: TestApp,
+    /// The first province's host (`<slug>.localhost`).
+    pub host: String,
+    /// The provinces, in the order named.
+    pub tenants: Vec<Tenant>,
+    citizen: Option<String>,
+    official: Option<String>,
+    admin: Option<String>,
+    dossier: Option<String>,
+}
+
+/// What a [`World`] will hold; `.await` it to set it up.
+pub struct WorldBuilder {
+    provinces: Vec<(String, String)>,
+    citizen: Option<String>,
+    staff: Vec<(portal::accounts::staff::StaffRole, String)>,
+    /// `Some(true)`: with its required documents attached.
+    dossier: Option<bool>,
+}
+
+impl World {
+    /// A world whose first province is `slug`.
+    pub fn at(slug: &str, name: &str) -> WorldBuilder {
+        WorldBuilder {
+            provinces: vec![(slug.to_string(), name.to_string())],
+            citizen: None,
+            staff: Vec::new(),
+            dossier: None,
+        }
+    }
+
+    /// [`World::at`] Hà Nội (`ha-noi`), the suite's usual province.
+    pub fn ha_noi() -> WorldBuilder {
+        World::at("ha-noi", "Hà Nội")
+    }
+
+    /// The citizen's API token (`.citizen(..)`).
+    pub fn citizen(&self) -> &str {
+        self.citizen.as_deref().expect("World: no .citizen(..)")
+    }
+
+    /// The official's API token (`.official()` or `.staff(Official, ..)`).
+    pub fn official(&self) -> &str {
+        self.official.as_deref().expect("World: no .official()")
+    }
+
+    /// The province admin's API token (`.admin()` or `.staff(Admin, ..)`).
+    pub fn admin(&self) -> &str {
+        self.admin.as_deref().expect("World: no .admin()")
+    }
+
+    /// The tracking code of the citizen's dossier (`.dossier()`).
+    pub fn dossier(&self) -> &str {
+        self.dossier.as_deref().expect("World: no .dossier()")
+    }
+}
+
+impl WorldBuilder {
+    /// Another province (the first is the world's own).
+    pub fn province(mut self, slug: &str, name: &str) -> Self {
+        self.provinces.push((slug.to_string(), name.to_string()));
+        self
+    }
+
+    /// A national account, registered and signed in on the first province's site.
+    pub fn citizen(mut self, email: &str) -> Self {
+        self.citizen = Some(email.to_string());
+        self
+    }
+
+    /// A staff member of the first province with a password, signed in on its site.
+    pub fn staff(mut self, role: portal::accounts::staff::StaffRole, email: &str) -> Self {
+        self.staff.push((role, email.to_string()));
+        self
+    }
+
+    /// An official of the first province, `canbo@<slug>.vn`.
+    pub fn official(self) -> Self {
+        let email = format!("canbo@{}.vn", self.provinces[0].0);
+        self.staff(portal::accounts::staff::StaffRole::Official, &email)
+    }
+
+    /// An admin of the first province, `admin@<slug>.vn`.
+    pub fn admin(self) -> Self {
+        let email = format!("admin@{}.vn", self.provinces[0].0);
+        self.staff(portal::accounts::staff::StaffRole::Admin, &email)
+    }
+
+    /// The citizen files a licence renewal ([`licence_renewal`]) through the API.
+    pub fn dossier(mut self) -> Self {
+        self.dossier = Some(false);
+        self
+    }
+
+    /// [`WorldBuilder::dossier`] with its required documents attached (staff can accept it).
+    pub fn complete_dossier(mut self) -> Self {
+        self.dossier = Some(true);
+        self
+    }
+
+    async fn build(self) -> World {
+        use portal::accounts::staff::StaffRole;
+        let app = TestApp::spawn().await;
+        let slug = self.provinces[0].0.clone();
+        let host = format!("{slug}.localhost");
+        let mut tenants = Vec::new();
+        for (slug, name) in &self.provinces {
+            tenants.push(app.create_tenant(slug, name).await);
+        }
+        let citizen = match &self.citizen {
+            Some(email) => Some(app.citizen_token(&host, email).await),
+            None => None,
+        };
+        let (mut official, mut admin) = (None, None);
+        for (role, email) in &self.staff {
+            let token = app.staff_token(&slug, email, *role).await;
+            if *role == StaffRole::Admin {
+                admin = Some(token);
+            } else if *role == StaffRole::Official {
+                official = Some(token);
+            }
+        }
+        let dossier = match self.dossier {
+            Some(complete) => {
+                let token = citizen
+                    .as_deref()
+                    .expect("World: a dossier needs a citizen");
+                Some(if complete {
+                    app.submit_complete_licence_renewal(&host, token).await
+                } else {
+                    app.submit_licence_renewal(&host, token).await
+                })
+            }
+            None => None,
+        };
+        World {
+            app,
+            host,
+            tenants,
+            citizen,
+            official,
+            admin,
+            dossier,
+        }
+    }
+}
+
+impl std::future::IntoFuture for WorldBuilder {
+    type Output = World;
+    type IntoFuture = std::pin::Pin<Box<dyn std::future::Future<Output = World>>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.build())
+    }
 }

@@ -1,6 +1,7 @@
 //! The site resolver: exact hosts, ports and case ignored, never a fall-back to another site.
 
-use portal::tenancy::provision::{NewTenant, provision};
+use portal::app::provisioning::provision;
+use portal::tenancy::provision::NewTenant;
 
 use crate::helpers::{TestApp, error_code};
 

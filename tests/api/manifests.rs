@@ -29,22 +29,22 @@ async fn applying_twice_changes_nothing_and_a_dry_run_writes_nothing() {
     tokio::task::spawn_blocking(move || {
         let manifests = manifest::load(&dir2, "localhost").unwrap();
 
-        let dry = manifest::apply(&db, &manifests, true, "test").unwrap();
+        let dry = portal::app::manifests::apply(&db, &manifests, true, "test").unwrap();
         assert!(dry.iter().all(|o| o.changes == vec![Change::Create]));
         assert!(
             db.control(store::list).unwrap().is_empty(),
             "dry run wrote nothing"
         );
 
-        let first = manifest::apply(&db, &manifests, false, "test").unwrap();
+        let first = portal::app::manifests::apply(&db, &manifests, false, "test").unwrap();
         assert!(first.iter().all(|o| o.changes == vec![Change::Create]));
-        let second = manifest::apply(&db, &manifests, false, "test").unwrap();
+        let second = portal::app::manifests::apply(&db, &manifests, false, "test").unwrap();
         assert!(second.iter().all(|o| o.changes.is_empty()), "{second:?}");
 
         // A changed manifest: the dry run names the changes and leaves the data as it was.
         write(&dir2, "hue", "Thành phố Huế (mới)", "#123456");
         let manifests = manifest::load(&dir2, "localhost").unwrap();
-        let dry = manifest::apply(&db, &manifests, true, "test").unwrap();
+        let dry = portal::app::manifests::apply(&db, &manifests, true, "test").unwrap();
         let hue = dry.iter().find(|o| o.slug == "hue").unwrap();
         assert!(hue.changes.contains(&Change::Branding));
         assert!(hue.changes.iter().any(|c| matches!(c, Change::Name { .. })));
@@ -56,7 +56,7 @@ async fn applying_twice_changes_nothing_and_a_dry_run_writes_nothing() {
         let b = db.tenant(t.db_ref()).tx(branding::load).unwrap();
         assert_eq!(b.accent_color.as_str(), "#5b2c6f");
 
-        manifest::apply(&db, &manifests, false, "test").unwrap();
+        portal::app::manifests::apply(&db, &manifests, false, "test").unwrap();
         let t = db
             .control(|c| store::find_by_slug(c, "hue"))
             .unwrap()
@@ -68,7 +68,7 @@ async fn applying_twice_changes_nothing_and_a_dry_run_writes_nothing() {
             db.control(|c| store::custom_domains(c, t.id)).unwrap(),
             vec!["hue.gov.vn"]
         );
-        let third = manifest::apply(&db, &manifests, false, "test").unwrap();
+        let third = portal::app::manifests::apply(&db, &manifests, false, "test").unwrap();
         assert!(third.iter().all(|o| o.changes.is_empty()));
     })
     .await

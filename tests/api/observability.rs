@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 use diesel::sql_query;
+use portal::app::provisioning::provision;
 use portal::db::Db;
 use portal::tenancy::TenantStatus;
-use portal::tenancy::provision::{NewTenant, provision};
+use portal::tenancy::provision::NewTenant;
 
 use crate::children::{ChildGuard, free_port};
 use crate::helpers::{JWT_SECRET, METRICS_TOKEN, TestApp, TestDb, test_settings};

@@ -12,8 +12,9 @@ use diesel::prelude::*;
 use diesel::sql_query;
 use diesel::sql_types::{Integer, Text};
 use futures_util::StreamExt;
+use portal::app::provisioning::provision;
 use portal::db::Db;
-use portal::tenancy::provision::{NewTenant, provision};
+use portal::tenancy::provision::NewTenant;
 use secrecy::SecretString;
 
 use crate::children::{ChildGuard, free_port};

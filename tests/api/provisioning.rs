@@ -5,8 +5,9 @@ use std::sync::{Arc, Mutex};
 use diesel::prelude::*;
 use diesel::sql_query;
 use diesel::sql_types::{BigInt, Text};
+use portal::app::provisioning::{provision, provision_with};
 use portal::error::AppError;
-use portal::tenancy::provision::{NewTenant, provision, provision_with};
+use portal::tenancy::provision::NewTenant;
 
 use crate::helpers::{TestApp, error_code};
 

@@ -12,10 +12,11 @@ use diesel::sql_types::{BigInt, Text};
 use portal::accounts::operators::{self, OperatorRole};
 use portal::accounts::staff::{self, StaffRole};
 use portal::accounts::{Email, password};
+use portal::app::provisioning::provision;
 use portal::db::Db;
 use portal::period::Period;
 use portal::tenancy::Tenant;
-use portal::tenancy::provision::{NewTenant, provision};
+use portal::tenancy::provision::NewTenant;
 
 use crate::children::{ChildGuard, free_port};
 use crate::helpers::{

@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::multipart::{Form, Part};
 
 use crate::browser::Browser;
-use crate::helpers::{TestApp, error_code};
+use crate::helpers::{World, error_code};
 use portal::accounts::staff::StaffRole;
 
 const HOST: &str = "ha-noi.localhost";
@@ -23,10 +23,8 @@ fn jpeg(len: usize) -> Vec<u8> {
 
 #[tokio::test]
 async fn a_document_over_its_own_limit_is_refused_by_the_api_as_by_the_pages() {
-    let app = TestApp::spawn().await;
-    app.create_tenant("ha-noi", "Hà Nội").await;
-    let token = app.citizen_token(HOST, "anh@example.vn").await;
-    let code = app.submit_licence_renewal(HOST, &token).await;
+    let w = World::ha_noi().citizen("anh@example.vn").dossier().await;
+    let (app, token, code) = (&w.app, w.citizen(), w.dossier());
     // portrait_photo takes 2 MiB; the site takes 10 MiB.
     let upload = |bytes: Vec<u8>| {
         let form = Form::new()
@@ -41,7 +39,7 @@ async fn a_document_over_its_own_limit_is_refused_by_the_api_as_by_the_pages() {
         app.client
             .post(app.url(&format!("/api/v1/dossiers/{code}/attachments")))
             .header("Host", HOST)
-            .bearer_auth(&token)
+            .bearer_auth(token)
             .multipart(form)
             .send()
     };
@@ -52,7 +50,7 @@ async fn a_document_over_its_own_limit_is_refused_by_the_api_as_by_the_pages() {
     assert_eq!(res.status(), 201);
 
     // The page refuses the same file the same way.
-    let mut browser = Browser::new(&app, HOST);
+    let mut browser = Browser::new(app, HOST);
     browser.sign_in("anh@example.vn", "/").await;
     let page = browser.get("/procedures/GPLX-001/apply/documents").await;
     assert_eq!(page.status, 200);
@@ -74,16 +72,14 @@ async fn a_document_over_its_own_limit_is_refused_by_the_api_as_by_the_pages() {
 
 #[tokio::test]
 async fn the_fee_shown_before_payment_is_requested_is_the_catalogs_on_the_api_and_the_page() {
-    let app = TestApp::spawn().await;
-    app.create_tenant("ha-noi", "Hà Nội").await;
-    let token = app.citizen_token(HOST, "phi@example.vn").await;
-    let code = app.submit_licence_renewal(HOST, &token).await;
+    let w = World::ha_noi().citizen("phi@example.vn").dossier().await;
+    let (app, code) = (&w.app, w.dossier());
     let res = app
-        .get_with_token(HOST, &format!("/api/v1/dossiers/{code}"), &token)
+        .get_with_token(HOST, &format!("/api/v1/dossiers/{code}"), w.citizen())
         .await;
     let v: serde_json::Value = res.json().await.unwrap();
     assert_eq!(v["fee_vnd"], 135_000, "GPLX-001's fee in the catalog");
-    let mut browser = Browser::new(&app, HOST);
+    let mut browser = Browser::new(app, HOST);
     browser.sign_in("phi@example.vn", "/").await;
     let page = browser.get(&format!("/dossiers/{code}")).await;
     assert!(page.body.contains("135.000"), "{}", page.body);
@@ -91,25 +87,28 @@ async fn the_fee_shown_before_payment_is_requested_is_the_catalogs_on_the_api_an
 
 #[tokio::test]
 async fn a_dossier_is_read_by_its_owner_and_the_provinces_staff_and_is_404_to_anyone_else() {
-    let app = TestApp::spawn().await;
-    app.create_tenant("ha-noi", "Hà Nội").await;
-    app.create_tenant("hue", "Huế").await;
-    let owner = app.citizen_token(HOST, "chu@example.vn").await;
-    let code = app.submit_licence_renewal(HOST, &owner).await;
+    let w = World::ha_noi()
+        .province("hue", "Huế")
+        .citizen("chu@example.vn")
+        .official()
+        .admin()
+        .dossier()
+        .await;
+    let (app, code) = (&w.app, w.dossier());
     let path = format!("/api/v1/dossiers/{code}");
 
-    assert_eq!(app.get_with_token(HOST, &path, &owner).await.status(), 200);
-    let official = app
-        .staff_token("ha-noi", "canbo@ha-noi.vn", StaffRole::Official)
-        .await;
-    let res = app.get_with_token(HOST, &path, &official).await;
+    assert_eq!(
+        app.get_with_token(HOST, &path, w.citizen()).await.status(),
+        200
+    );
+    let res = app.get_with_token(HOST, &path, w.official()).await;
     assert_eq!(res.status(), 200, "staff of the province");
     let v: serde_json::Value = res.json().await.unwrap();
     assert_eq!(v["tracking_code"], code);
-    let admin = app
-        .staff_token("ha-noi", "admin@ha-noi.vn", StaffRole::Admin)
-        .await;
-    assert_eq!(app.get_with_token(HOST, &path, &admin).await.status(), 200);
+    assert_eq!(
+        app.get_with_token(HOST, &path, w.admin()).await.status(),
+        200
+    );
 
     let stranger = app.citizen_token(HOST, "la@example.vn").await;
     let res = app.get_with_token(HOST, &path, &stranger).await;
@@ -148,9 +147,8 @@ fn partial_upload(port: u16, path: &str, cookie: &str, announced: usize) -> Stri
 
 #[tokio::test]
 async fn the_documents_page_answers_a_stranger_or_a_forged_form_before_reading_the_body() {
-    let app = TestApp::spawn().await;
-    app.create_tenant("ha-noi", "Hà Nội").await;
-    app.citizen_token(HOST, "nop@example.vn").await;
+    let w = World::ha_noi().citizen("nop@example.vn").await;
+    let app = &w.app;
     let port = app.port;
     let path = "/procedures/GPLX-001/apply/documents";
 
@@ -162,7 +160,7 @@ async fn the_documents_page_answers_a_stranger_or_a_forged_form_before_reading_t
     assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
 
     // Signed in, but the form token is missing from the action: refused at once.
-    let mut browser = Browser::new(&app, HOST);
+    let mut browser = Browser::new(app, HOST);
     browser.sign_in("nop@example.vn", "/").await;
     let cookie: String = browser
         .cookies
@@ -181,10 +179,8 @@ async fn the_documents_page_answers_a_stranger_or_a_forged_form_before_reading_t
 #[tokio::test]
 async fn a_dossier_with_an_unknown_status_is_an_error_not_a_new_dossier() {
     use diesel::RunQueryDsl;
-    let app = TestApp::spawn().await;
-    let tenant = app.create_tenant("ha-noi", "Hà Nội").await;
-    let token = app.citizen_token(HOST, "la@example.vn").await;
-    let code = app.submit_licence_renewal(HOST, &token).await;
+    let w = World::ha_noi().citizen("la@example.vn").dossier().await;
+    let (app, tenant, token, code) = (&w.app, &w.tenants[0], w.citizen(), w.dossier());
     diesel::sql_query(format!(
         "UPDATE {}.dossiers SET status = 'archived' WHERE tracking_code = '{code}'",
         tenant.schema
@@ -195,7 +191,7 @@ async fn a_dossier_with_an_unknown_status_is_an_error_not_a_new_dossier() {
         .post_json(
             HOST,
             &format!("/api/v1/dossiers/{code}/withdraw"),
-            Some(&token),
+            Some(token),
             &serde_json::json!({}),
         )
         .await;

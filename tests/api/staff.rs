@@ -5,7 +5,7 @@ use diesel::sql_query;
 use portal::accounts::staff::StaffRole;
 use portal::clock::today_vn;
 
-use crate::helpers::{TestApp, error_code};
+use crate::helpers::{TestApp, World, error_code};
 
 fn status(body: &serde_json::Value) -> &str {
     body["status"].as_str().unwrap_or_default()
@@ -13,25 +13,24 @@ fn status(body: &serde_json::Value) -> &str {
 
 #[tokio::test]
 async fn an_official_takes_a_dossier_from_acceptance_to_the_citizens_rating() {
-    let app = TestApp::spawn().await;
-    app.create_tenant("ha-noi", "Thành phố Hà Nội").await;
-    let host = "ha-noi.localhost";
-    let citizen = app.citizen_token(host, "dan@example.vn").await;
-    let official = app
-        .staff_token("ha-noi", "canbo@hanoi.gov.vn", StaffRole::Official)
+    let w = World::at("ha-noi", "Thành phố Hà Nội")
+        .citizen("dan@example.vn")
+        .staff(StaffRole::Official, "canbo@hanoi.gov.vn")
+        .complete_dossier()
         .await;
-    let code = app.submit_complete_licence_renewal(host, &citizen).await;
+    let (app, host) = (&w.app, w.host.as_str());
+    let (citizen, official, code) = (w.citizen(), w.official(), w.dossier());
 
     // The queue shows it; a bad status filter is 422.
     let queue: serde_json::Value = app
-        .get_with_token(host, "/api/v1/manage/dossiers?status=submitted", &official)
+        .get_with_token(host, "/api/v1/manage/dossiers?status=submitted", official)
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(queue[0]["tracking_code"], code);
     assert_eq!(
-        app.get_with_token(host, "/api/v1/manage/dossiers?status=lost", &official)
+        app.get_with_token(host, "/api/v1/manage/dossiers?status=lost", official)
             .await
             .status(),
         422
@@ -40,7 +39,7 @@ async fn an_official_takes_a_dossier_from_acceptance_to_the_citizens_rating() {
         .get_with_token(
             host,
             &format!("/api/v1/manage/dossiers?q={}", crate::helpers::CITIZEN_ID),
-            &official,
+            official,
         )
         .await
         .json()
@@ -52,8 +51,8 @@ async fn an_official_takes_a_dossier_from_acceptance_to_the_citizens_rating() {
     let res = app
         .act(
             host,
-            &official,
-            &code,
+            official,
+            code,
             serde_json::json!({"action": "refuse"}),
         )
         .await;
@@ -61,15 +60,15 @@ async fn an_official_takes_a_dossier_from_acceptance_to_the_citizens_rating() {
     let res = app
         .act(
             host,
-            &official,
-            &code,
+            official,
+            code,
             serde_json::json!({"action": "process"}),
         )
         .await;
     assert_eq!(res.status(), 409);
     assert_eq!(error_code(res).await, "invalid_transition");
     let res = app
-        .act(host, &official, &code, serde_json::json!({"action": "fly"}))
+        .act(host, official, code, serde_json::json!({"action": "fly"}))
         .await;
     assert_eq!(res.status(), 422);
 
@@ -77,8 +76,8 @@ async fn an_official_takes_a_dossier_from_acceptance_to_the_citizens_rating() {
     let d: serde_json::Value = app
         .act(
             host,
-            &official,
-            &code,
+            official,
+            code,
             serde_json::json!({"action": "accept"}),
         )
         .await
@@ -95,8 +94,8 @@ async fn an_official_takes_a_dossier_from_acceptance_to_the_citizens_rating() {
     let res = app
         .act(
             host,
-            &citizen,
-            &code,
+            citizen,
+            code,
             serde_json::json!({"action": "process"}),
         )
         .await;
@@ -104,8 +103,8 @@ async fn an_official_takes_a_dossier_from_acceptance_to_the_citizens_rating() {
     let res = app
         .act(
             host,
-            &official,
-            &code,
+            official,
+            code,
             serde_json::json!({"action": "withdraw"}),
         )
         .await;
@@ -115,8 +114,8 @@ async fn an_official_takes_a_dossier_from_acceptance_to_the_citizens_rating() {
     let d: serde_json::Value = app
         .act(
             host,
-            &official,
-            &code,
+            official,
+            code,
             serde_json::json!({"action": "request_supplement", "note": "Thiếu giấy khám sức khỏe"}),
         )
         .await
@@ -128,7 +127,7 @@ async fn an_official_takes_a_dossier_from_acceptance_to_the_citizens_rating() {
         .post_json(
             host,
             &format!("/api/v1/dossiers/{code}/supplement"),
-            Some(&citizen),
+            Some(citizen),
             &serde_json::json!({"fields": {"phone": "0987654321"}}),
         )
         .await;
@@ -140,12 +139,12 @@ async fn an_official_takes_a_dossier_from_acceptance_to_the_citizens_rating() {
 
     // Extend: a later date and a note; an earlier date is refused.
     let res = app
-        .act(host, &official, &code, serde_json::json!({"action": "extend", "note": "Chờ xác minh", "due_on": today_vn().to_string()}))
+        .act(host, official, code, serde_json::json!({"action": "extend", "note": "Chờ xác minh", "due_on": today_vn().to_string()}))
         .await;
     assert_eq!(res.status(), 422);
     let later = due + chrono::Duration::days(7);
     let d: serde_json::Value = app
-        .act(host, &official, &code, serde_json::json!({"action": "extend", "note": "Chờ xác minh", "due_on": later.to_string()}))
+        .act(host, official, code, serde_json::json!({"action": "extend", "note": "Chờ xác minh", "due_on": later.to_string()}))
         .await
         .json()
         .await
@@ -157,8 +156,8 @@ async fn an_official_takes_a_dossier_from_acceptance_to_the_citizens_rating() {
     let res = app
         .act(
             host,
-            &official,
-            &code,
+            official,
+            code,
             serde_json::json!({"action": "request_payment"}),
         )
         .await;
@@ -166,8 +165,8 @@ async fn an_official_takes_a_dossier_from_acceptance_to_the_citizens_rating() {
     let d: serde_json::Value = app
         .act(
             host,
-            &official,
-            &code,
+            official,
+            code,
             serde_json::json!({"action": "request_payment", "fee_vnd": 135000}),
         )
         .await
@@ -181,7 +180,7 @@ async fn an_official_takes_a_dossier_from_acceptance_to_the_citizens_rating() {
         .post_json(
             host,
             &format!("/api/v1/dossiers/{code}/rating"),
-            Some(&citizen),
+            Some(citizen),
             &serde_json::json!({"score": 5}),
         )
         .await;
@@ -190,7 +189,7 @@ async fn an_official_takes_a_dossier_from_acceptance_to_the_citizens_rating() {
         .post_json(
             host,
             &format!("/api/v1/dossiers/{code}/pay"),
-            Some(&citizen),
+            Some(citizen),
             &serde_json::json!({}),
         )
         .await;
@@ -203,8 +202,8 @@ async fn an_official_takes_a_dossier_from_acceptance_to_the_citizens_rating() {
     let d: serde_json::Value = app
         .act(
             host,
-            &official,
-            &code,
+            official,
+            code,
             serde_json::json!({"action": "resolve"}),
         )
         .await
@@ -215,8 +214,8 @@ async fn an_official_takes_a_dossier_from_acceptance_to_the_citizens_rating() {
     let d: serde_json::Value = app
         .act(
             host,
-            &official,
-            &code,
+            official,
+            code,
             serde_json::json!({"action": "return_result"}),
         )
         .await
@@ -250,7 +249,7 @@ async fn an_official_takes_a_dossier_from_acceptance_to_the_citizens_rating() {
         .post_json(
             host,
             &format!("/api/v1/dossiers/{code}/rating"),
-            Some(&citizen),
+            Some(citizen),
             &serde_json::json!({"score": 6}),
         )
         .await;
@@ -259,7 +258,7 @@ async fn an_official_takes_a_dossier_from_acceptance_to_the_citizens_rating() {
         .post_json(
             host,
             &format!("/api/v1/dossiers/{code}/rating"),
-            Some(&citizen),
+            Some(citizen),
             &serde_json::json!({"score": 5, "comment": "Nhanh, chu đáo"}),
         )
         .await;
@@ -268,7 +267,7 @@ async fn an_official_takes_a_dossier_from_acceptance_to_the_citizens_rating() {
         .post_json(
             host,
             &format!("/api/v1/dossiers/{code}/rating"),
-            Some(&citizen),
+            Some(citizen),
             &serde_json::json!({"score": 4}),
         )
         .await;

@@ -89,7 +89,7 @@ async fn ha_noi_and_ho_chi_minh_city_load_every_unit_from_the_national_list_and_
                     .unwrap()
             })
             .collect();
-        portal::tenancy::manifest::apply(&db, &ms, false, "test").unwrap()
+        portal::app::manifests::apply(&db, &ms, false, "test").unwrap()
     })
     .await
     .unwrap();
@@ -434,7 +434,7 @@ async fn a_unit_that_decides_open_dossiers_cannot_be_retired_until_they_are_tran
     let db = app.database().clone();
     let result = tokio::task::spawn_blocking(move || {
         let m = portal::tenancy::manifest::parse_str(&without, &path, "localhost").unwrap();
-        portal::tenancy::manifest::apply(&db, &[m], false, "test")
+        portal::app::manifests::apply(&db, &[m], false, "test")
     })
     .await
     .unwrap();

@@ -1,5 +1,6 @@
 //! Backups of one province: `portal tenant export SLUG --out FILE` and `portal tenant import
-//! FILE`, into this or another installation.
+//! FILE`, into this or another installation. The import itself is `app::tenant_import` (it
+//! provisions and leases like every new province).
 //!
 //! One JSON-lines file, read in one REPEATABLE READ transaction so every line belongs to the
 //! same instant:
@@ -22,7 +23,6 @@
 //! log, Stripe customers, and `province_stats` (recomputed by the index job).
 
 pub mod export;
-pub mod import;
 pub mod signature;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -147,7 +147,8 @@ async fn set_staff_active(
     active: bool,
 ) -> Result<HttpResponse, AppError> {
     let (actor, tenant) = (admin.actor(), &admin.province.tenant);
-    let account = province_admin::set_active(&state, &actor, tenant, id, active).await?;
+    let account =
+        province_admin::set_active(&state, &actor, tenant, crate::ids::StaffId(id), active).await?;
     Ok(HttpResponse::Ok().json(account))
 }
 

@@ -6,8 +6,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
+use portal::app::provisioning::provision;
 use portal::db::Db;
-use portal::tenancy::provision::{NewTenant, provision};
+use portal::tenancy::provision::NewTenant;
 use secrecy::SecretString;
 
 use super::proxy::PgProxy;

@@ -8,8 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
+use portal::app::provisioning::provision;
 use portal::db::Db;
-use portal::tenancy::provision::{NewTenant, provision};
+use portal::tenancy::provision::NewTenant;
 
 use super::{
     Log, Outcome, Worker, assert_no_committed_dossier_lost, check_every_dossier_is_whole,

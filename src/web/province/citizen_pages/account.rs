@@ -325,7 +325,7 @@ pub async fn register_account(
     let (status, errors) = match outcome {
         Ok(citizen) => {
             let who = SignedIn {
-                id: citizen.id,
+                id: citizen.id.0,
                 role: "citizen",
                 token_version: 0,
             };

@@ -12,6 +12,7 @@ use super::{branding, layout};
 use crate::app::drafts;
 use crate::catalog::{Field, Procedure};
 use crate::error::{AppError, FieldErrors};
+use crate::ids::CitizenId;
 use crate::lang::Lang;
 use crate::tenancy::branding::Branding;
 use crate::web::extract::Province;
@@ -155,7 +156,7 @@ pub struct ChangeQuery {
 async fn load_step(
     req: &HttpRequest,
     province: &Province,
-    citizen: uuid::Uuid,
+    citizen: CitizenId,
     code: String,
     step: usize,
 ) -> Result<(Branding, &'static Procedure, Map<String, Value>), AppError> {

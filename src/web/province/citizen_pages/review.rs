@@ -15,6 +15,7 @@ use crate::catalog::Procedure;
 use crate::dossiers::drafts::DraftFileMeta;
 use crate::dossiers::limits::SubmissionLimits;
 use crate::error::{AppError, FieldErrors};
+use crate::ids::CitizenId;
 use crate::lang::Lang;
 use crate::tenancy::branding::Branding;
 use crate::web::AppState;
@@ -68,7 +69,7 @@ struct Draft {
 async fn load(
     req: &HttpRequest,
     province: &Province,
-    citizen: uuid::Uuid,
+    citizen: CitizenId,
     code: String,
 ) -> Result<Option<Draft>, AppError> {
     let Some(review) = drafts::review(&province.db, citizen, code).await? else {

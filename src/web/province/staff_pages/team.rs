@@ -19,7 +19,7 @@ use crate::web::province::citizen_pages::view::{ErrorLink, FieldView, OptionView
 use crate::web::session::{self, Csrf, PageAdmin};
 
 struct Member {
-    id: uuid::Uuid,
+    id: crate::ids::StaffId,
     name: String,
     email: String,
     role: String,
@@ -245,7 +245,7 @@ async fn set_member_active(
         return Ok(session::sign_in_then("/manage/admin/staff"));
     };
     let (actor, tenant) = (admin.actor(), &admin.province.tenant);
-    province_admin::set_active(&state, &actor, tenant, id, active).await?;
+    province_admin::set_active(&state, &actor, tenant, crate::ids::StaffId(id), active).await?;
     let done = if active { "activated" } else { "deactivated" };
     Ok(session::see_other(&format!(
         "/manage/admin/staff?done={done}"

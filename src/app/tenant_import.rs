@@ -1,4 +1,5 @@
-//! Loading a province's export: provisioned through the ordinary path (tenants row, role,
+//! `portal tenant import FILE`: loading a province's export (`tenancy::backup` describes the
+//! file and writes it): provisioned through the ordinary path (tenants row, role,
 //! schema, tenant migrations), then its rows, all in ONE control-plane transaction: a refused
 //! or broken file leaves nothing behind.
 //!
@@ -24,17 +25,20 @@ use diesel::sql_types::{BigInt, Text};
 use hmac::Mac;
 use serde_json::Value;
 
-use super::signature::{self, Signer};
-use super::{CONTROL_SECTIONS, FORMAT, Header, TableInfo, Trailer, applied_version, tenant_tables};
+use super::provisioning::provision_as;
 use crate::audit;
 use crate::db::migrate::{TENANT_MIGRATIONS, latest_version};
 use crate::db::{Db, TenantRef, quote_ident, tenant_enter, tenant_leave};
 use crate::error::AppError;
 use crate::lang::Msg;
 use crate::metering::Metric;
+use crate::tenancy::backup::signature::{self, Signer};
+use crate::tenancy::backup::{
+    CONTROL_SECTIONS, FORMAT, Header, TableInfo, Trailer, applied_version, tenant_tables,
+};
 use crate::tenancy::branding::{Branding, BrandingInput};
 use crate::tenancy::host::{HostKind, classify, normalize};
-use crate::tenancy::provision::{NewTenant, provision_as};
+use crate::tenancy::provision::NewTenant;
 use crate::tenancy::{Slug, Tenant, TenantId, store};
 
 /// What an import loaded.

@@ -1,4 +1,5 @@
-//! A file's type from its bytes, never its name; and a harmless name to store.
+//! A file's type from its bytes, never its name; and a harmless name to store. A leaf: dossiers
+//! (attachments) and tenancy (logos) both sniff.
 
 /// The accepted types, recognised by their signatures.
 pub fn content_type(bytes: &[u8]) -> Option<&'static str> {
