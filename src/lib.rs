@@ -14,6 +14,7 @@ pub mod config;
 pub mod db;
 pub mod dossiers;
 pub mod error;
+pub mod frontdoor;
 pub mod hostname;
 pub mod ids;
 pub mod index;

@@ -104,11 +104,15 @@ pub async fn procedure_enabled(db: &TenantDb, code: String) -> Result<bool, AppE
 
 /// Files a dossier online for the signed-in citizen (the API; the pages file their draft).
 pub async fn submit_online(
+    app: &super::App,
     db: &TenantDb,
     tenant: std::sync::Arc<Tenant>,
     mail: crate::notify::messages::MailContext,
     sub: crate::dossiers::submit::Submission,
 ) -> Result<store::DossierRow, AppError> {
+    if let Some(citizen) = sub.citizen_id {
+        note_holding(app, citizen, tenant.id).await?;
+    }
     db.run(move |conn| crate::dossiers::submit::submit(conn, &tenant, &mail, &sub))
         .await
 }
@@ -360,4 +364,17 @@ pub async fn supplement(
         .map(|_| ())
     })
     .await
+}
+
+/// Notes, before a dossier of the account is filed in the province, that the province holds
+/// dossiers of the account (the national "my dossiers" asks only such provinces). Before, not
+/// after: a failed filing leaves a harmless row; a lost row would hide a dossier.
+pub async fn note_holding(
+    app: &super::App,
+    citizen: crate::ids::CitizenId,
+    tenant: crate::ids::TenantId,
+) -> Result<(), AppError> {
+    app.db
+        .control_async(move |conn| crate::frontdoor::holdings::record(conn, citizen, tenant))
+        .await
 }

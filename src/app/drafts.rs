@@ -152,7 +152,7 @@ pub struct Applicant {
 /// removal, in one transaction. `None` when there is no draft (a second click). A required
 /// document missing is 422 naming it.
 pub async fn submit_draft(
-    db: &TenantDb,
+    app: &super::App,
     tenant: std::sync::Arc<Tenant>,
     mail: MailContext,
     who: Applicant,
@@ -160,50 +160,53 @@ pub async fn submit_draft(
     lang: Lang,
     limits: Option<SubmissionLimits>,
 ) -> Result<Option<String>, AppError> {
-    db.run(move |conn| {
-        let procedure = offered(conn, &code)?;
-        // Locked: a double click submits once; the second finds no draft.
-        let Some(draft) = drafts::lock(conn, who.id, &code)? else {
-            return Ok(None);
-        };
-        let files = drafts::file_contents(conn, draft.id)?;
-        let missing: FieldErrors = procedure
-            .file_fields()
-            .filter(|f| f.required && !files.iter().any(|u| u.field == f.name))
-            .map(|f| {
-                let msg = Msg::new("Chưa tải lên tệp này.", "This file is not uploaded yet.");
-                (f.name.clone(), msg)
-            })
-            .collect();
-        if !missing.is_empty() {
-            return Err(AppError::Invalid(missing));
-        }
-        let by = format!("citizen:{}", who.id);
-        let sub = Submission {
-            procedure_code: code,
-            answers: draft.answers,
-            channel: Channel::Online,
-            citizen_id: Some(who.id),
-            contact_email: Some(who.email),
-            lang,
-            actor: by.clone(),
-            limits,
-            unit_code: None,
-            received_at: None,
-        };
-        let dossier = submit(conn, &tenant, &mail, &sub)?;
-        for f in &files {
-            let upload = Upload {
-                field: Some(&f.field),
-                given_name: &f.name,
-                content_type: &f.content_type,
-                bytes: &f.data,
-                uploaded_by: &by,
+    super::citizen::note_holding(app, who.id, tenant.id).await?;
+    app.db
+        .tenant(tenant.db_ref())
+        .run(move |conn| {
+            let procedure = offered(conn, &code)?;
+            // Locked: a double click submits once; the second finds no draft.
+            let Some(draft) = drafts::lock(conn, who.id, &code)? else {
+                return Ok(None);
             };
-            attachments::add_metered(conn, &tenant, &SchemaBlobs, dossier.id, &upload)?;
-        }
-        drafts::delete(conn, draft.id)?;
-        Ok(Some(dossier.tracking_code))
-    })
-    .await
+            let files = drafts::file_contents(conn, draft.id)?;
+            let missing: FieldErrors = procedure
+                .file_fields()
+                .filter(|f| f.required && !files.iter().any(|u| u.field == f.name))
+                .map(|f| {
+                    let msg = Msg::new("Chưa tải lên tệp này.", "This file is not uploaded yet.");
+                    (f.name.clone(), msg)
+                })
+                .collect();
+            if !missing.is_empty() {
+                return Err(AppError::Invalid(missing));
+            }
+            let by = format!("citizen:{}", who.id);
+            let sub = Submission {
+                procedure_code: code,
+                answers: draft.answers,
+                channel: Channel::Online,
+                citizen_id: Some(who.id),
+                contact_email: Some(who.email),
+                lang,
+                actor: by.clone(),
+                limits,
+                unit_code: None,
+                received_at: None,
+            };
+            let dossier = submit(conn, &tenant, &mail, &sub)?;
+            for f in &files {
+                let upload = Upload {
+                    field: Some(&f.field),
+                    given_name: &f.name,
+                    content_type: &f.content_type,
+                    bytes: &f.data,
+                    uploaded_by: &by,
+                };
+                attachments::add_metered(conn, &tenant, &SchemaBlobs, dossier.id, &upload)?;
+            }
+            drafts::delete(conn, draft.id)?;
+            Ok(Some(dossier.tracking_code))
+        })
+        .await
 }

@@ -17,6 +17,7 @@ pub mod index;
 pub mod invoices;
 pub mod leasing;
 pub mod manifests;
+pub mod national;
 pub mod operators;
 pub mod province_admin;
 pub mod provisioning;

@@ -557,6 +557,17 @@ pub fn import(
         .bind::<Text, _>(header.tenant.to_string())
         .execute(conn)?;
         crate::leasing::sync_current_plan(conn, id, crate::clock::today_vn())?;
+        // The national "my dossiers" asks the provinces that hold an account's dossiers.
+        tenant_enter(conn, &door)?;
+        let holders: Vec<uuid::Uuid> = crate::db::schema::dossiers::table
+            .filter(crate::db::schema::dossiers::citizen_id.is_not_null())
+            .select(crate::db::schema::dossiers::citizen_id.assume_not_null())
+            .distinct()
+            .load(conn)?;
+        tenant_leave(conn)?;
+        let holders: Vec<crate::ids::CitizenId> =
+            holders.into_iter().map(crate::ids::CitizenId).collect();
+        crate::frontdoor::holdings::record_many(conn, &holders, id)?;
         audit::record(
             conn,
             opts.actor,

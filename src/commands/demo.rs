@@ -82,6 +82,7 @@ pub fn seed(settings: &Settings) -> Result<DemoAccounts, Failure> {
             province: tenant.name.clone(),
             site_url: settings.url_for_host(&format!("{slug}.{}", settings.server.base_domain)),
         };
+        db.control(|conn| crate::frontdoor::holdings::record(conn, citizen.id, tenant.id))?;
         db.tenant(tenant.db_ref()).tx(|conn| {
             if !store::list_for_citizen(conn, citizen.id)?.is_empty() {
                 return Ok(());

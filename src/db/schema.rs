@@ -314,6 +314,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    identity.citizen_provinces (citizen_id, tenant_id) {
+        citizen_id -> Uuid,
+        tenant_id -> Uuid,
+        since -> Timestamptz,
+    }
+}
+
+diesel::table! {
     identity.sign_in_failures (id) {
         id -> Int8,
         key -> Text,

@@ -2,18 +2,26 @@
 //! evaluation index).
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::fold_vietnamese;
+use crate::app;
+use crate::dossiers::tracking;
 use crate::error::AppError;
+use crate::lang::Lang;
 use crate::web::AppState;
+use crate::web::client_addr::ClientAddr;
+use crate::web::extract::CitizenUser;
 use crate::web::pages::{Layout, NationalHomePage, ProvinceLink};
 use crate::web::session;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(national_home)
         .service(list_provinces)
+        .service(search)
+        .service(my_dossiers)
+        .service(track_dossier)
+        .service(track_dossier_post)
         .service(crate::web::citizen_auth::register_citizen)
         .route(
             "/api/v1/auth/token",
@@ -49,6 +57,84 @@ async fn list_provinces(state: web::Data<AppState>) -> HttpResponse {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
+struct SearchApiQuery {
+    q: String,
+}
+
+/// `GET /api/v1/search?q=` → `{provinces, procedures}`: provinces by current, former (2025
+/// merger) and common names; procedures of every province, with the provinces offering them.
+#[get("/api/v1/search")]
+async fn search(
+    state: web::Data<AppState>,
+    lang: Lang,
+    query: web::Query<SearchApiQuery>,
+) -> Result<HttpResponse, AppError> {
+    let found = app::national::search(&state, &query.q, lang).await?;
+    Ok(HttpResponse::Ok().json(found))
+}
+
+/// `GET /api/v1/me/dossiers` (a citizen's national token): every dossier of the account in
+/// every province, newest first.
+#[get("/api/v1/me/dossiers")]
+async fn my_dossiers(
+    CitizenUser(citizen): CitizenUser,
+    state: web::Data<AppState>,
+    lang: Lang,
+) -> Result<HttpResponse, AppError> {
+    let mine = app::national::my_dossiers(&state, citizen.id, lang).await?;
+    Ok(HttpResponse::Ok().json(mine.dossiers))
+}
+
+#[derive(Debug, Deserialize)]
+struct TrackingQuery {
+    id_number: String,
+}
+
+/// The citizen ID as typed, digits only.
+fn digits(id_number: &str) -> String {
+    id_number.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// `GET /api/v1/tracking/{code}?id_number=` on the national host, for any province's code.
+#[get("/api/v1/tracking/{code}")]
+async fn track_dossier(
+    state: web::Data<AppState>,
+    client: ClientAddr,
+    code: web::Path<String>,
+    query: web::Query<TrackingQuery>,
+) -> Result<HttpResponse, AppError> {
+    let lookup = app::citizen::TrackingLookup {
+        code: tracking::normalize(&code),
+        id_number: digits(&query.id_number),
+        client: client.0,
+    };
+    Ok(HttpResponse::Ok().json(app::national::track(&state, lookup).await?))
+}
+
+#[derive(Debug, Deserialize)]
+struct TrackingForm {
+    tracking_code: String,
+    id_number: String,
+}
+
+/// `POST /api/v1/tracking` `{tracking_code, id_number}` on the national host.
+#[post("/api/v1/tracking")]
+async fn track_dossier_post(
+    state: web::Data<AppState>,
+    client: ClientAddr,
+    form: web::Json<TrackingForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let lookup = app::citizen::TrackingLookup {
+        code: tracking::normalize(&form.tracking_code),
+        id_number: digits(&form.id_number),
+        client: client.0,
+    };
+    Ok(HttpResponse::Ok().json(app::national::track(&state, lookup).await?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct SearchQuery {
     q: Option<String>,
 }
@@ -69,19 +155,18 @@ async fn national_home(
         .chars()
         .take(100)
         .collect();
-    let folded = fold_vietnamese(&query);
-    let words: Vec<&str> = folded.split_whitespace().collect();
     let layout = Layout::national(&req);
+    let shown = match query.is_empty() {
+        true => state.registry.active(),
+        false => app::national::provinces_matching(&state, &query),
+    };
+    let base = state.registry.base_domain();
     let page = NationalHomePage {
-        provinces: provinces(&state)
-            .into_iter()
-            .filter(|p| {
-                let name = fold_vietnamese(&format!("{} {}", p.name, p.slug.replace('-', " ")));
-                words.iter().all(|w| name.contains(w))
-            })
-            .map(|p| ProvinceLink {
-                name: p.name,
-                url: p.url,
+        provinces: shown
+            .iter()
+            .map(|t| ProvinceLink {
+                name: t.name.clone(),
+                url: state.settings.url_for_host(&format!("{}.{base}", t.slug)),
             })
             .collect(),
         query,

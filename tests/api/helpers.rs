@@ -154,11 +154,14 @@ fn build_template(name: &'static str) -> &'static str {
                 .unwrap();
             run_public(&database_url(&building)).expect("public migrations");
             // As `portal migrate` does: the national list of units into the control plane.
-            let mut conn = PgConnection::establish(&database_url(&building)).unwrap();
-            sql_query("SET search_path = public")
-                .execute(&mut conn)
-                .unwrap();
-            portal::units::national::load(&mut conn).expect("national units");
+            {
+                // Closed before the rename: a database with a session cannot be renamed.
+                let mut conn = PgConnection::establish(&database_url(&building)).unwrap();
+                sql_query("SET search_path = public")
+                    .execute(&mut conn)
+                    .unwrap();
+                portal::units::national::load(&mut conn).expect("national units");
+            }
             sql_query(format!(
                 "ALTER DATABASE \"{building}\" RENAME TO \"{name}\""
             ))

@@ -30,6 +30,7 @@ mod cli;
 mod dossiers;
 mod export_import;
 mod faults;
+mod front_door;
 mod generated_input;
 mod helpers;
 mod hosts;

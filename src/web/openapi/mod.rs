@@ -89,6 +89,7 @@ English messages. Tokens come from `POST /api/v1/auth/token` and are valid on th
         shared::healthz, shared::readyz, shared::openapi_document,
         shared::register_citizen, shared::citizen_token,
         national::list_provinces, national::index_api, national::request_subscription,
+        national::search, national::my_dossiers, province::track_dossier, province::track_dossier_post,
     ),
     components(schemas(ErrorEnvelope)),
 )]

@@ -12,6 +12,21 @@ use crate::web::national_index::IndexRow;
     responses((status = 200, description = "Active provinces", body = Vec<ProvinceItem>)))]
 fn list_provinces() {}
 
+#[utoipa::path(get, path = "/api/v1/search", tag = "national",
+    description = "Provinces by their current names, their names before the 2025 merger and \
+                   common aliases; procedures by code or name, with the provinces offering them. \
+                   With or without Vietnamese diacritics.",
+    params(("q" = String, Query, example = "binh duong")),
+    responses((status = 200, description = "What matched", body = crate::app::national::SearchResult)))]
+fn search() {}
+
+#[utoipa::path(get, path = "/api/v1/me/dossiers", tag = "national", security(("bearer" = [])),
+    description = "Every dossier of the signed-in national account in every province, newest \
+                   first; only the provinces that hold one are asked.",
+    responses((status = 200, description = "The account's dossiers",
+               body = Vec<crate::app::national::NationalDossier>)))]
+fn my_dossiers() {}
+
 #[utoipa::path(get, path = "/api/v1/index", tag = "national",
     description = "The evaluation index of a month, best score first; computed from dossier \
                    history only. Rates in 0..1 (null when there is nothing to rate), score 0..100.",

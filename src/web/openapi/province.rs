@@ -129,7 +129,7 @@ fn rate_dossier() {}
         (status = 429, description = "Too many failed lookups of this code or from this client",
          headers(("Retry-After" = u64, description = "Seconds to wait")), body = ErrorEnvelope),
     ))]
-fn track_dossier() {}
+pub(super) fn track_dossier() {}
 
 #[utoipa::path(post, path = "/api/v1/tracking", tag = "dossiers",
     description = "Tracking without sign-in, the citizen ID in the body: the same answers as \
@@ -141,7 +141,7 @@ fn track_dossier() {}
         (status = 429, description = "Too many failed lookups of this code or from this client",
          headers(("Retry-After" = u64, description = "Seconds to wait")), body = ErrorEnvelope),
     ))]
-fn track_dossier_post() {}
+pub(super) fn track_dossier_post() {}
 
 #[utoipa::path(get, path = "/api/v1/manage/dossiers", tag = "staff", security(("bearer" = [])),
     description = "The dossiers the staff member's units decide or received (every dossier \

@@ -155,7 +155,7 @@ async fn submit_dossier(
         unit_code: form.unit_code,
         received_at: None,
     };
-    let dossier = citizen::submit_online(&province.db, tenant, ctx, sub).await?;
+    let dossier = citizen::submit_online(&state, &province.db, tenant, ctx, sub).await?;
     Ok(HttpResponse::Created().json(json!({
         "tracking_code": dossier.tracking_code,
         "status": dossier.status,

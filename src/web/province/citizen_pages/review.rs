@@ -197,8 +197,7 @@ pub async fn submit_application(
         email: citizen.email.clone(),
     };
     let limits = SubmissionLimits::from_settings(&state.settings.limits);
-    let outcome =
-        drafts::submit_draft(&province.db, tenant, ctx, who, code.clone(), lang, limits).await;
+    let outcome = drafts::submit_draft(&state, tenant, ctx, who, code.clone(), lang, limits).await;
     let errors = match outcome {
         Ok(Some(tracking)) => {
             return Ok(session::see_other(&format!(
