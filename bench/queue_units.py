@@ -401,6 +401,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--connections", type=int, default=8)
     ap.add_argument("--append", action="store_true")
+    ap.add_argument("--also-without-index", action="store_true",
+                    help="then drop dossiers_deadline and measure (a), the page and the baseline again, alternated")
     ap.add_argument("--drop-deadline-index", action="store_true",
                     help="drop dossiers_deadline (migration 2026-12-04-000002) to measure the queue without it")
     a = ap.parse_args()
@@ -503,6 +505,23 @@ def main():
             f.write(plans(DB, facts, True))
             if with_base:
                 f.write("\n" + plans(BASE_DB, facts, False))
+        second = []
+        if a.also_without_index and index == "present":
+            # The same queue without the migration's index: the query as of the units merge.
+            psql(f"DROP INDEX {SCHEMA}.dossiers_deadline", DB)
+            psql(f"ANALYZE {SCHEMA}.dossiers", DB)
+            keep = {"a": "(a) queue, province level, without dossiers_deadline",
+                    "d1": "(d) page /manage, province level, without dossiers_deadline",
+                    "base_a": "baseline f7e29ad: queue, province-level official (again)"}
+            second = [(k + "_2", keep[k], port, path, h) for k, _, port, path, h in scen if k in keep]
+            for key, _, _, path, headers in second:
+                scripts[key] = lua(key, path, headers)
+                results[key] = []
+            for r in range(a.runs):
+                for key, label, port, _, _ in second:
+                    res = wrk(port, scripts[key], a.connections, a.duration)
+                    results[key].append(res)
+                    print(f"run {r + 1} {label:62} {res['rps']:7.0f} req/s  p50 {res['p50']:7.2f}  p95 {res['p95']:7.2f}  p99 {res['p99']:7.2f} ms  errors {res['errors']}/{res['total']}", flush=True)
         rss = {p.pid: int(open(f"/proc/{p.pid}/status").read().split("VmRSS:")[1].split()[0]) // 1024 for p in procs}
     finally:
         for p in procs:
@@ -517,10 +536,24 @@ def main():
         m = med[key]
         rows.append(f"| {label} | {m['rps']:.0f} | {m['p50']:.2f} | {m['p95']:.2f} | {m['p99']:.2f} | "
                     f"{m['p95'] / ref['p95']:.2f}× | {m['rps'] / ref['rps']:.2f}× | {m['errors']} of {m['total']} |")
+    if second:
+        rows.append(f"| *then, `dossiers_deadline` dropped (the queue as merged in c3e5379):* | | | | | | | |")
+        for key, label, *_ in second:
+            m = med[key]
+            rows.append(f"| {label} | {m['rps']:.0f} | {m['p50']:.2f} | {m['p95']:.2f} | {m['p99']:.2f} | "
+                        f"{m['p95'] / ref['p95']:.2f}× | {m['rps'] / ref['rps']:.2f}× | {m['errors']} of {m['total']} |")
     print("\n".join(rows))
+    verdicts = []
     if with_base:
-        verdict = med["a"]["p95"] / med["base_a"]["p95"]
-        print(f"today's queue (a) p95 / baseline f7e29ad's p95: {verdict:.2f}× (issue 16 asks ≤ 1.5×)")
+        pairs = [("a", "base_a", "the queue, province level"), ("d1", "base_d1", "the page /manage, province level"),
+                 ("e1", "base_e1", "search by citizen ID"),
+                 ("a_2", "base_a_2", "the queue, province level, without `dossiers_deadline` (second phase)"),
+                 ("d1_2", "base_d1", "the page /manage, province level, without `dossiers_deadline` (second phase)")]
+        for k, b, what in pairs:
+            if what and k in med and b in med:
+                v = med[k]["p95"] / med[b]["p95"]
+                verdicts.append(f"{what}: p95 {med[k]['p95']:.2f} ms against {med[b]['p95']:.2f} ms, **{v:.2f}×**")
+                print(f"{what}: p95 {med[k]['p95']:.2f} / {med[b]['p95']:.2f} ms = {v:.2f}× of f7e29ad (issue 16: ≤ 1.5×)")
     if a.append:
         commit = sh("git", "rev-parse", "--short", "HEAD", cwd=ROOT).stdout.strip()
         dirty = " (with uncommitted changes)" if sh("git", "status", "--porcelain", "--", "src", "migrations", cwd=ROOT).stdout.strip() else ""
@@ -528,7 +561,7 @@ def main():
         with open(os.path.join(ROOT, "BENCHMARKS.md"), "a") as f:
             f.write(f"\n### Queue with units (#16) — {datetime.now(timezone.utc):%Y-%m-%d} — commit {commit}{dirty} — {os.cpu_count()} cores, wrk on the same machine\n\n")
             f.write(f"Command: `{'BASE_BIN=<f7e29ad release binary> BASE_ROOT=<its worktree> ' if with_base else ''}bench/queue_units.py "
-                    f"--dossiers {a.dossiers} --duration {a.duration} --runs {a.runs} --connections {a.connections}{' --drop-deadline-index' if a.drop_deadline_index else ''} --append` "
+                    f"--dossiers {a.dossiers} --duration {a.duration} --runs {a.runs} --connections {a.connections}{' --drop-deadline-index' if a.drop_deadline_index else ''}{' --also-without-index' if a.also_without_index else ''} --append` "
                     f"(release build; PostgreSQL {psql('SHOW server_version')} on the same machine; medians of {a.runs} runs of {a.duration} s "
                     f"after a 3 s warm-up; wrk -t2 -c{a.connections}; p95 from wrk's histogram; load average {' '.join(load_avg)} at the end, "
                     f"the 2 cores shared with other engineers' builds)\n\n")
@@ -541,10 +574,10 @@ def main():
                     f"{len(facts['head_units'])} communes ({', '.join(facts['head_units'])}).\n\n")
             f.write("| scenario | requests/s | p50 ms | p95 ms | p99 ms | p95 vs (a) | req/s vs (a) | errors |\n|---|---|---|---|---|---|---|---|\n")
             f.write("\n".join(rows) + "\n")
-            if with_base:
-                f.write(f"\nToday's queue against the commit before units (f7e29ad, its own database with the same dossiers "
-                        f"without the unit columns, its server running beside this one, runs alternated): p95 "
-                        f"{med['a']['p95']:.2f} ms against {med['base_a']['p95']:.2f} ms, **{verdict:.2f}×** (the issue's bar: 1.5×).\n")
+            if verdicts:
+                f.write("\nAgainst the commit before units (f7e29ad, its own database with the same dossiers without the unit "
+                        "columns, its server running beside this one, runs alternated; the issue's bar is 1.5×):\n\n")
+                f.write("".join(f"- {v}\n" for v in verdicts))
             f.write(f"\nServer RSS after the runs: {', '.join(f'{v} MB' for v in rss.values())}. Plans: bench/out/queue_plans.txt (not committed).\n")
 
 
