@@ -3,7 +3,13 @@
 dossiers in it, measured with wrk through `GET /api/v1/manage/dossiers` and `GET /manage`.
 
     bench/queue_units.py [--dossiers 100000] [--duration 20] [--runs 3] [--connections 8] [--append]
-    BASE_BIN=/work/target-bench-base/release/portal BASE_ROOT=/work/wt-bench-base bench/queue_units.py --append
+    BASE_BIN=/work/target-bench-base/release/portal BASE_ROOT=/work/wt-bench-base \
+        bench/queue_units.py --runs 2 --also-without-index --append     # the row in BENCHMARKS.md
+
+BASE_BIN is a release build of the commit before units (f7e29ad), BASE_ROOT its worktree (for
+its tenants/ha-noi.toml). `--also-without-index` then drops `dossiers_deadline` (migration
+2026-12-04-000002_queue_indexes) and measures the province's queue and page again beside the
+baseline: the queue as merged with units; `--drop-deadline-index` measures everything without it.
 
 What it does, on fresh databases (`portal_bench_queue`, and `portal_bench_queue_base` for the
 baseline):
