@@ -59,3 +59,4 @@ mod stripe;
 mod stripe_fees;
 mod unavailable;
 mod units;
+mod workspace;
