@@ -32,6 +32,8 @@ struct ReceiptPage {
     applicant: String,
     received_at: String,
     competent: String,
+    /// The unit issuing the receipt: where it was received, else the deciding unit.
+    issuer: String,
     received_on: String,
     due: String,
     documents: Vec<String>,
@@ -48,6 +50,10 @@ fn page(layout: Layout, province: String, back: String, r: Receipt, lang: Lang) 
         applicant: d.applicant_name.clone(),
         received_at: received_text(d, &r.desk, lang),
         competent: competent_text(d, &r.desk, lang),
+        issuer: match &d.received_at_unit {
+            Some(u) => r.desk.unit_name(u),
+            None => competent_text(d, &r.desk, lang),
+        },
         received_on: local_time(d.submitted_at),
         due: d.due_on.map(date).unwrap_or_default(),
         documents: r.files.iter().map(|f| f.name.clone()).collect(),

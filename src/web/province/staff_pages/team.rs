@@ -178,7 +178,7 @@ async fn render(
         )
         .with_hint(tr(lang, "invite_email_hint")),
         role,
-        unit_field(&desk, shown.form, err("units").as_deref(), lang),
+        unit_field(&desk, shown.form, err("unit").as_deref(), lang),
     ];
     let page = TeamPage {
         layout: layout(req, &branding, csrf, admin),
@@ -263,7 +263,13 @@ pub async fn invite_member(
     .await;
     let (status, errors) = match invited {
         Ok(_) => return Ok(session::see_other("/manage/admin/staff?done=invited")),
-        Err(AppError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
+        Err(AppError::Invalid(mut errors)) => {
+            // The API's field is `units`; the form's select is `unit`.
+            if let Some(m) = errors.remove("units") {
+                errors.insert("unit".into(), m);
+            }
+            (StatusCode::UNPROCESSABLE_ENTITY, errors)
+        }
         Err(AppError::Conflict { msg, .. }) => (
             StatusCode::CONFLICT,
             FieldErrors::from([("email".to_string(), msg)]),
