@@ -245,6 +245,40 @@ async fn the_receipt_prints_for_staff_and_the_owner_and_is_404_for_anyone_else()
             .status,
         404
     );
+
+    // Received at the counter of A for B: A's staff see the receipt part only, and why.
+    let receiver = app
+        .unit_staff_token(
+            "ha-noi",
+            "tiepnhan.a@hanoi.gov.vn",
+            StaffRole::Receiver,
+            &[A],
+        )
+        .await;
+    let mut body = birth(B, "Ngô Văn Quầy");
+    body["channel"] = json!("counter");
+    let res = app
+        .post_json(HN, "/api/v1/manage/dossiers", Some(&receiver), &body)
+        .await;
+    assert_eq!(res.status(), 201);
+    let counter: Value = res.json().await.unwrap();
+    let counter = counter["tracking_code"].as_str().unwrap();
+    let page = official.get(&format!("/manage/dossiers/{counter}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("id=\"receipt-only\""), "{}", page.body);
+    assert!(page.body.contains("Phường Ngọc Hà"));
+    assert!(
+        !page.body.contains(CITIZEN_ID),
+        "the receipt part shows no citizen ID"
+    );
+    assert!(
+        !page.body.contains("/actions\""),
+        "no moves on a receipt-only dossier"
+    );
+    let receipt = official
+        .get(&format!("/manage/dossiers/{counter}/receipt"))
+        .await;
+    assert_eq!(receipt.status, 200);
 }
 
 #[tokio::test]
