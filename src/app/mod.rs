@@ -25,6 +25,7 @@ pub mod staff;
 pub mod tenant_import;
 pub mod tenants;
 pub mod units;
+pub mod workspace;
 
 use std::sync::Arc;
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
+pub use super::workspace::Desk;
 use super::{Actor, App};
 use crate::accounts::Email;
 use crate::accounts::staff::StaffRole;
@@ -39,6 +40,8 @@ pub struct ManagedDossier {
     pub files: Vec<AttachmentMeta>,
     /// Received at the reader's unit, decided by another: only the receipt is shown.
     pub receipt_only: bool,
+    /// Units and staff by name (read by [`dossier`] for the page; empty after a move).
+    pub desk: Desk,
 }
 
 impl ManagedDossier {
@@ -48,6 +51,7 @@ impl ManagedDossier {
             files: attachments::list(conn, dossier.id)?,
             dossier,
             receipt_only: false,
+            desk: Desk::default(),
         })
     }
 
@@ -91,6 +95,8 @@ pub struct QueuePage {
     pub total: i64,
     pub rows: Vec<DossierRow>,
     pub scope: UnitScope,
+    /// Units and staff by name, for the filters and the rows.
+    pub desk: Desk,
 }
 
 pub async fn queue_page(
@@ -108,25 +114,27 @@ pub async fn queue_page(
                 counts: queue::counts(conn, &scope)?,
                 total: queue::count(conn, &scope, &filter)?,
                 rows: queue::list(conn, &scope, &filter)?,
+                desk: Desk::read(conn)?,
                 scope,
             })
         })
         .await
 }
 
-/// The whole filtered view (capped), for the CSV export: the same query as the page.
+/// The whole filtered view (capped), for the CSV export: the same query as the page, with
+/// the units and staff by name.
 pub async fn queue_export(
     app: &App,
     actor: &Actor,
     tenant: &Tenant,
     filter: QueueFilter,
-) -> Result<Vec<DossierRow>, AppError> {
+) -> Result<(Vec<DossierRow>, Desk), AppError> {
     actor.staff()?;
     let actor = actor.clone();
     door(app, tenant)
         .run(move |conn| {
             let scope = scope_of(conn, &actor)?;
-            queue::export(conn, &scope, &filter)
+            Ok((queue::export(conn, &scope, &filter)?, Desk::read(conn)?))
         })
         .await
 }
@@ -172,15 +180,18 @@ pub async fn dossier(
     door(app, tenant)
         .run(move |conn| {
             let found = store::find_by_code(conn, &code)?;
-            match reach(conn, &actor, found)? {
-                (d, Access::Full) => ManagedDossier::read(conn, d),
-                (d, _) => Ok(ManagedDossier {
+            let mut found = match reach(conn, &actor, found)? {
+                (d, Access::Full) => ManagedDossier::read(conn, d)?,
+                (d, _) => ManagedDossier {
                     dossier: d,
                     events: Vec::new(),
                     files: Vec::new(),
                     receipt_only: true,
-                }),
-            }
+                    desk: Desk::default(),
+                },
+            };
+            found.desk = Desk::read(conn)?;
+            Ok(found)
         })
         .await
 }

@@ -236,3 +236,14 @@ pub fn set_staff_units(
         .execute(conn)?;
     Ok(())
 }
+
+/// Every staff member's units, as `(staff id, unit code)` pairs (for the workspace's names).
+pub fn all_staff_units(conn: &mut PgConnection) -> Result<Vec<(uuid::Uuid, UnitCode)>, AppError> {
+    Ok(staff_units::table
+        .select((staff_units::staff_id, staff_units::unit_code))
+        .order((staff_units::staff_id, staff_units::unit_code))
+        .load::<(uuid::Uuid, String)>(conn)?
+        .into_iter()
+        .map(|(s, u)| (s, UnitCode::from_db(u)))
+        .collect())
+}

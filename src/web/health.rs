@@ -14,7 +14,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(healthz)
         .service(readyz)
         .service(metrics_text)
-        .service(stylesheet);
+        .service(stylesheet)
+        .service(print_script);
 }
 
 /// The process is alive.
@@ -149,4 +150,13 @@ async fn stylesheet() -> HttpResponse {
         .content_type("text/css; charset=utf-8")
         .insert_header(("Cache-Control", "public, max-age=3600"))
         .body(include_str!("../../static/portal.css"))
+}
+
+/// The print button's one line of script (the CSP allows scripts from this site only).
+#[get("/static/print.js")]
+async fn print_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(include_str!("../../static/print.js"))
 }

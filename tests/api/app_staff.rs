@@ -325,9 +325,7 @@ async fn a_counter_dossier_is_checked_and_filed_the_same_from_the_api_and_the_pa
     let page_code = filed
         .location
         .trim_start_matches("/manage/dossiers/")
-        .split('?')
-        .next()
-        .unwrap()
+        .trim_end_matches("/receipt")
         .to_string();
     let (a, b) = (
         managed(&app, &official, &api_code).await,

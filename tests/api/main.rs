@@ -60,3 +60,4 @@ mod stripe;
 mod stripe_fees;
 mod unavailable;
 mod units;
+mod workspace;

@@ -69,9 +69,13 @@ async fn an_official_and_a_citizen_take_a_dossier_from_queue_to_rating_through_t
     assert!(
         queue
             .body
-            .contains("Đã nộp <span class=\"tab-count\">(1)</span>")
+            .contains("Đang xử lý <span class=\"tab-count\">(1)</span>")
     );
-    assert!(queue.body.contains("href=\"/manage?status=submitted\""));
+    assert!(
+        queue
+            .body
+            .contains("<option value=\"submitted\">Đã nộp</option>")
+    );
     let found = official.get(&format!("/manage?q={CITIZEN_ID}")).await;
     assert!(found.body.contains(&code));
     let none = official.get("/manage?q=001090099999").await;
@@ -444,11 +448,15 @@ async fn counter_staff_register_a_dossier_through_the_page() {
     good.extend(answers("001090054321"));
     let res = official.post("/manage/dossiers/new", &good).await;
     assert_eq!(res.status, 303, "{}", res.body);
-    assert!(res.location.ends_with("?done=submit"));
-    let page = official.get(&res.location).await;
+    // Filed in one step: the printable receipt.
+    assert!(res.location.ends_with("/receipt"), "{}", res.location);
+    let receipt = official.get(&res.location).await;
+    assert_eq!(receipt.status, 200);
+    assert!(receipt.body.contains("Phạm Văn Quầy") && receipt.body.contains("data-print"));
+    let page = official.get(&res.location.replace("/receipt", "")).await;
     assert!(page.body.contains("Phạm Văn Quầy") && page.body.contains("Tại quầy"));
-    let queue = official.get("/manage?q=001090054321").await;
-    assert!(queue.body.contains("Nộp tại quầy"));
+    let queue = official.get("/manage?q=001090054321&channel=counter").await;
+    assert!(queue.body.contains("Phạm Văn Quầy"));
 }
 
 #[tokio::test]

@@ -124,7 +124,7 @@ struct OperatorApi;
         province::get_dossier, province::upload_attachment, province::download_attachment,
         province::withdraw_dossier, province::supplement_dossier, province::pay_dossier,
         province::rate_dossier, province::track_dossier, province::track_dossier_post,
-        province::list_queue, province::register_counter_dossier, province::get_managed_dossier,
+        province::list_queue, province::export_queue, province::register_counter_dossier, province::get_managed_dossier,
         province::download_managed_attachment, province::act_on_dossier,
         province::get_branding, province::update_branding, province::list_managed_procedures,
         province::toggle_procedure, province::list_staff, province::invite_staff,

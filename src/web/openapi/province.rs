@@ -162,6 +162,26 @@ pub(super) fn track_dossier_post() {}
     ))]
 fn list_queue() {}
 
+#[utoipa::path(get, path = "/api/v1/manage/dossiers.csv", tag = "staff", security(("bearer" = [])),
+    description = "The same view as `GET /api/v1/manage/dossiers` with the same parameters, every \
+                   page (at most 10,000 rows), in the same order, as CSV (UTF-8 with a byte \
+                   order mark, a header row; names instead of codes, Vietnam time). `page` is \
+                   ignored.",
+    params(("status" = Option<String>, Query, description = "One of the ten statuses"),
+           ("q" = Option<String>, Query, description = "Tracking code, 12-digit citizen ID, or part of the applicant's name"),
+           ("procedure" = Option<String>, Query, description = "A procedure code"),
+           ("unit" = Option<String>, Query, description = "The competent unit's code"),
+           ("channel" = Option<String>, Query, description = "online or counter"),
+           ("assignee" = Option<uuid::Uuid>, Query, description = "The assigned official"),
+           ("flag" = Option<String>, Query, description = "overdue or due_soon"),
+           ("open" = Option<String>, Query, description = "open, closed or all (default)"),
+           ("sort" = Option<String>, Query, description = "deadline (default), newest or oldest")),
+    responses(
+        (status = 200, description = "The view as CSV", content_type = "text/csv", body = String),
+        (status = 422, description = "A filter's value is unknown", body = ErrorEnvelope),
+    ))]
+fn export_queue() {}
+
 #[utoipa::path(post, path = "/api/v1/manage/dossiers", tag = "staff", security(("bearer" = [])),
     description = "Registers a dossier received at the counter (`channel: counter`).",
     request_body = CounterForm,

@@ -18,6 +18,7 @@ use crate::web::extract::StaffUser;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(list_queue)
+        .service(export_queue)
         .service(register_counter_dossier)
         .service(get_managed_dossier)
         .service(download_managed_attachment)
@@ -54,6 +55,20 @@ async fn list_queue(
         })
         .collect();
     Ok(HttpResponse::Ok().json(items))
+}
+
+/// `GET /api/v1/manage/dossiers.csv?<the same parameters>`: the whole view as CSV.
+#[get("/api/v1/manage/dossiers.csv")]
+async fn export_queue(
+    staff: StaffUser,
+    state: web::Data<AppState>,
+    lang: Lang,
+    query: web::Query<QueueParams>,
+) -> Result<HttpResponse, AppError> {
+    let filter = query.into_inner().filter(50)?;
+    let (rows, desk) =
+        app::staff::queue_export(&state, &staff.actor(), &staff.province.tenant, filter).await?;
+    super::queue_csv::response(&rows, &desk, lang)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

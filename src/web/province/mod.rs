@@ -4,6 +4,7 @@ pub mod admin_api;
 pub mod citizen_pages;
 pub mod dossier_api;
 pub mod manage_api;
+pub mod queue_csv;
 pub mod staff_pages;
 mod upload_form;
 

@@ -58,13 +58,18 @@ pub struct CsrfForm {
 }
 
 /// The province layout with the visitor's form token and name.
-fn layout(req: &HttpRequest, branding: &Branding, csrf: &Csrf, who: Option<&Citizen>) -> Layout {
+pub(crate) fn layout(
+    req: &HttpRequest,
+    branding: &Branding,
+    csrf: &Csrf,
+    who: Option<&Citizen>,
+) -> Layout {
     Layout::province(req, &branding.display_name, branding)
         .with_session(csrf.token(), who.map(|c| c.full_name.as_str()))
 }
 
 /// The province's look, from its site cache.
-async fn branding(req: &HttpRequest, province: &Province) -> Result<Branding, AppError> {
+pub(crate) async fn branding(req: &HttpRequest, province: &Province) -> Result<Branding, AppError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::internal("application state missing"))?;

@@ -24,6 +24,12 @@ struct Chosen {
     code: String,
     name: String,
     fields: Vec<FieldView>,
+    /// The units that may decide it (the province's choice first selected).
+    units: Vec<OptionView>,
+    /// The service points the staff member may receive at, when more than one.
+    points: Vec<OptionView>,
+    unit_error: String,
+    point_error: String,
 }
 
 #[derive(Template)]
@@ -53,6 +59,7 @@ async fn render(
     shown: Shown<'_>,
 ) -> Result<HttpResponse, AppError> {
     let site = staff.province.site(state).await?;
+    let (scope, desk) = app::workspace::desk(state, &staff.actor(), &staff.province.tenant).await?;
     let procedures = catalog::national()
         .all()
         .iter()
@@ -92,10 +99,56 @@ async fn render(
         .with_hint(tr(lang, "contact_email_hint"));
         contact.required = false;
         fields.push(contact);
+        let (deciders, mapped) = desk.deciders(&p.code);
+        let asked_unit = text("unit_code");
+        let units = deciders
+            .iter()
+            .map(|u| OptionView {
+                id: format!("unit-{}", u.code),
+                value: u.code.to_string(),
+                label: u.name.clone(),
+                selected: if asked_unit.is_empty() {
+                    mapped.as_ref() == Some(&u.code)
+                } else {
+                    asked_unit == u.code.as_str()
+                },
+            })
+            .collect();
+        let asked_point = text("received_at");
+        let service_points = desk.service_points(&scope);
+        let points = if service_points.len() > 1 {
+            service_points
+                .iter()
+                .enumerate()
+                .map(|(i, u)| OptionView {
+                    id: format!("point-{}", u.code),
+                    value: u.code.to_string(),
+                    label: u.name.clone(),
+                    selected: if asked_point.is_empty() {
+                        i == 0
+                    } else {
+                        asked_point == u.code.as_str()
+                    },
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let err = |k: &str| {
+            shown
+                .errors
+                .get(k)
+                .map(|m| m.get(lang).to_string())
+                .unwrap_or_default()
+        };
         Chosen {
             code: p.code.clone(),
             name: p.name.get(lang).to_string(),
             fields,
+            units,
+            points,
+            unit_error: err("unit_code"),
+            point_error: err("received_at"),
         }
     });
     let mut errors = shown.errors.clone();
@@ -111,6 +164,17 @@ async fn render(
         .collect();
     if let Some(c) = &chosen {
         links.extend(labelled_errors(&c.fields, &errors, lang));
+        for (msg, href) in [
+            (&c.unit_error, "#unit_code"),
+            (&c.point_error, "#received_at"),
+        ] {
+            if !msg.is_empty() {
+                links.push(ErrorLink {
+                    href: href.into(),
+                    message: msg.clone(),
+                });
+            }
+        }
     }
     let page = CounterPage {
         layout: layout(req, &site.branding, csrf, staff),
@@ -220,6 +284,8 @@ pub async fn register_at_counter(
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     values.insert("contact_email".into(), Value::String(contact.clone()));
+    values.insert("unit_code".into(), Value::String(sent("unit_code")));
+    values.insert("received_at".into(), Value::String(sent("received_at")));
     let input = CounterInput {
         procedure_code: procedure.code.clone(),
         answers,
@@ -234,7 +300,7 @@ pub async fn register_at_counter(
     let errors = match filed {
         Ok(d) => {
             return Ok(session::see_other(&format!(
-                "/manage/dossiers/{}?done=submit",
+                "/manage/dossiers/{}/receipt",
                 d.tracking_code
             )));
         }

@@ -6,8 +6,9 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::queue::due_flag;
+use super::queue::{assignee_text, competent_text, due_flag, received_text};
 use super::{action_label, layout};
+use crate::app::workspace::{ActedBy, Desk};
 use crate::app::{self, App};
 use crate::catalog;
 use crate::dossiers::attachments::AttachmentMeta;
@@ -21,7 +22,7 @@ use crate::tenancy::branding::Branding;
 use crate::web::AppState;
 use crate::web::extract::StaffUser;
 use crate::web::pages::{Layout, tr};
-use crate::web::province::citizen_pages::view::{self, ErrorLink, date, local_time};
+use crate::web::province::citizen_pages::view::{self, ErrorLink, OptionView, date, local_time};
 use crate::web::province::dossier_api::file_response;
 use crate::web::session::{self, Csrf, PageStaff};
 
@@ -74,6 +75,10 @@ pub struct FileLine {
     pub name: String,
     pub size: String,
     pub href: String,
+    /// Where the browser shows it inline (PDF and images), else empty.
+    pub view: String,
+    /// `pdf`, `image` or empty.
+    pub kind: &'static str,
 }
 
 #[derive(Template)]
@@ -102,6 +107,17 @@ struct ManagedDossierPage {
     /// Required documents not attached yet (`accept` is refused until they are).
     missing: Vec<MissingDocument>,
     answers: Vec<(String, String)>,
+    /// Received here, decided by another unit: only the receipt part, and why.
+    receipt_only: String,
+    received_at: String,
+    competent: String,
+    assignee: String,
+    /// Heads of unit and admins: the transfer and assign forms.
+    leads: bool,
+    transfer_units: Vec<OptionView>,
+    assignees: Vec<OptionView>,
+    transfer_error: String,
+    assign_error: String,
 }
 
 /// A refused move: what was typed in its form, and why it was refused.
@@ -114,6 +130,8 @@ pub(super) struct Attempt {
     pub(super) errors: FieldErrors,
     /// A refusal that is not about a field (409): shown at the top of the moves.
     pub(super) conflict: Option<Msg>,
+    /// A refused transfer (`unit_code`) or assignment (`assignee_id`).
+    pub(super) unit_errors: FieldErrors,
 }
 
 pub(super) struct Loaded {
@@ -121,6 +139,8 @@ pub(super) struct Loaded {
     dossier: DossierRow,
     events: Vec<EventRow>,
     files: Vec<AttachmentMeta>,
+    receipt_only: bool,
+    desk: Desk,
 }
 
 pub(super) async fn load(app: &App, staff: &StaffUser, code: &str) -> Result<Loaded, AppError> {
@@ -131,6 +151,8 @@ pub(super) async fn load(app: &App, staff: &StaffUser, code: &str) -> Result<Loa
         dossier: found.dossier,
         events: found.events,
         files: found.files,
+        receipt_only: found.receipt_only,
+        desk: found.desk,
     })
 }
 
@@ -196,11 +218,23 @@ fn move_forms(d: &DossierRow, attempt: &Attempt, lang: Lang) -> Vec<MoveForm> {
         .collect()
 }
 
-fn actor_word(actor: &str, lang: Lang) -> &'static str {
-    if actor.starts_with("staff:") {
-        tr(lang, "by_staff")
-    } else {
-        tr(lang, "by_citizen")
+/// Who acted, as the history says it: the staff member's name and role, "Công dân", or
+/// "Hệ thống" for the background jobs.
+fn actor_words(by: ActedBy, lang: Lang) -> String {
+    match by {
+        ActedBy::Staff { name, role } => format!("{name} ({})", role.label(lang)),
+        ActedBy::FormerStaff => tr(lang, "by_staff").to_string(),
+        ActedBy::Citizen => tr(lang, "by_citizen").to_string(),
+        ActedBy::System => tr(lang, "by_system").to_string(),
+    }
+}
+
+/// Whether the browser can show a file inline safely (PDF in a frame, images).
+fn inline_kind(content_type: &str) -> &'static str {
+    match content_type {
+        "application/pdf" => "pdf",
+        "image/png" | "image/jpeg" | "image/gif" | "image/webp" => "image",
+        _ => "",
     }
 }
 
@@ -211,13 +245,15 @@ pub(super) fn render(
     lang: Lang,
     loaded: Loaded,
     attempt: Attempt,
-    done: Option<Action>,
+    done: Option<&str>,
 ) -> Result<HttpResponse, AppError> {
     let Loaded {
         branding,
         dossier: d,
         events,
         files,
+        receipt_only,
+        desk,
     } = loaded;
     let forms = move_forms(&d, &attempt, lang);
     let missing = documents::missing_for_view(&d, &files, lang);
@@ -243,6 +279,17 @@ pub(super) fn render(
                     message: format!("{label}: {}", m.get(lang)),
                 });
             }
+        }
+    }
+    for (name, anchor) in [
+        ("unit_code", "#transfer-unit"),
+        ("assignee_id", "#assign-to"),
+    ] {
+        if let Some(m) = attempt.unit_errors.get(name) {
+            errors.push(ErrorLink {
+                href: anchor.into(),
+                message: m.get(lang).to_string(),
+            });
         }
     }
     let status_code = match (&attempt.conflict, errors.is_empty()) {
@@ -284,23 +331,70 @@ pub(super) fn render(
                 .map_or_else(|_| e.status.clone(), |s| s.label(lang).to_string()),
             at: local_time(e.at),
             at_iso: e.at.to_rfc3339(),
-            by: actor_word(&e.actor, lang).to_string(),
+            by: actor_words(desk.acted_by(&e.actor), lang),
             note: e.note.unwrap_or_default(),
         })
         .collect();
     let files = files
         .into_iter()
-        .map(|f| FileLine {
-            href: format!("/manage/dossiers/{}/files/{}", d.tracking_code, f.id),
-            size: view::human_size(f.size.unsigned_abs()),
-            name: f.name,
+        .map(|f| {
+            let href = format!("/manage/dossiers/{}/files/{}", d.tracking_code, f.id);
+            let kind = inline_kind(&f.content_type);
+            FileLine {
+                view: if kind.is_empty() {
+                    String::new()
+                } else {
+                    format!("{href}/view")
+                },
+                kind,
+                href,
+                size: view::human_size(f.size.unsigned_abs()),
+                name: f.name,
+            }
         })
         .collect();
+    let leads = staff.account.role.leads() && !receipt_only && !d.status().is_final();
+    let current_unit = d.competent_unit.clone().unwrap_or_default();
+    let transfer_units = if leads {
+        desk.deciders(&d.procedure_code)
+            .0
+            .into_iter()
+            .filter(|u| u.code.as_str() != current_unit)
+            .map(|u| OptionView {
+                id: format!("unit-{}", u.code),
+                value: u.code.to_string(),
+                label: u.name.clone(),
+                selected: false,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let assignees = if leads {
+        desk.assignable(d.competent_unit.as_deref())
+            .into_iter()
+            .map(|m| OptionView {
+                id: format!("assignee-{}", m.id.0),
+                value: m.id.0.to_string(),
+                label: format!("{} ({})", m.full_name, m.role.label(lang)),
+                selected: d.assignee_id == Some(m.id.0),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let unit_error = |k: &str| {
+        attempt
+            .unit_errors
+            .get(k)
+            .map(|m| m.get(lang).to_string())
+            .unwrap_or_default()
+    };
     let page = ManagedDossierPage {
         layout: layout(req, &branding, csrf, staff),
         errors,
         done: done
-            .map(|a| format!("{}: {}", tr(lang, "done"), action_label(&a.as_str(), lang)))
+            .map(|a| format!("{}: {}", tr(lang, "done"), action_label(a, lang)))
             .unwrap_or_default(),
         procedure_name: procedure_name(&d.procedure_code, lang),
         status: d.status().label(lang).to_string(),
@@ -321,6 +415,23 @@ pub(super) fn render(
         files,
         missing,
         answers,
+        receipt_only: if receipt_only {
+            format!(
+                "{} {}.",
+                tr(lang, "receipt_only_why"),
+                competent_text(&d, &desk, lang)
+            )
+        } else {
+            String::new()
+        },
+        received_at: received_text(&d, &desk, lang),
+        competent: competent_text(&d, &desk, lang),
+        assignee: assignee_text(&d, &desk),
+        leads,
+        transfer_units,
+        assignees,
+        transfer_error: unit_error("unit_code"),
+        assign_error: unit_error("assignee_id"),
         code: d.tracking_code,
     };
     session::page(req, status_code, &page, csrf)
@@ -346,7 +457,10 @@ pub async fn show_managed_dossier(
         return Ok(session::to_sign_in(&req));
     };
     let loaded = load(&state, &staff, &code).await?;
-    let done = query.done.as_deref().and_then(Action::parse);
+    let done = query
+        .done
+        .as_deref()
+        .filter(|d| Action::parse(d).is_some() || matches!(*d, "transfer" | "assign"));
     render(&req, &staff, &csrf, lang, loaded, Attempt::default(), done)
 }
 
@@ -365,4 +479,35 @@ pub async fn download_managed_file(
     let (meta, bytes) =
         app::staff::attachment(&state, &staff.actor(), &staff.province.tenant, &code, id).await?;
     Ok(file_response(&meta, bytes))
+}
+
+/// A PDF or an image of a dossier of this province, shown inline in the dossier page's frame
+/// (this site only may frame it); any other type stays a download.
+#[get("/manage/dossiers/{code}/files/{id}/view")]
+pub async fn view_managed_file(
+    req: HttpRequest,
+    who: PageStaff,
+    state: web::Data<AppState>,
+    path: web::Path<(String, uuid::Uuid)>,
+) -> Result<HttpResponse, AppError> {
+    let Some(staff) = who.0 else {
+        return Ok(session::to_sign_in(&req));
+    };
+    let (code, id) = path.into_inner();
+    let (meta, bytes) =
+        app::staff::attachment(&state, &staff.actor(), &staff.province.tenant, &code, id).await?;
+    if inline_kind(&meta.content_type).is_empty() {
+        return Ok(file_response(&meta, bytes));
+    }
+    Ok(HttpResponse::Ok()
+        .content_type(meta.content_type.as_str())
+        .insert_header(("Content-Disposition", "inline"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header(("X-Frame-Options", "SAMEORIGIN"))
+        .insert_header((
+            "Content-Security-Policy",
+            "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'",
+        ))
+        .insert_header(("Cache-Control", "private, no-store"))
+        .body(bytes))
 }

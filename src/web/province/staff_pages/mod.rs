@@ -11,6 +11,7 @@ mod invitation;
 mod moves;
 mod procedures;
 mod queue;
+mod receipt;
 mod team;
 mod usage;
 
@@ -27,14 +28,22 @@ use crate::web::pages::{Layout, tr};
 use crate::web::province::citizen_pages::view::{ErrorLink, FieldView};
 use crate::web::session::Csrf;
 
+pub use queue::{assignee_text, competent_text, due_flag, received_text};
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // `/manage/dossiers/new` before `/manage/dossiers/{code}`: the first match wins.
     cfg.service(queue::show_queue)
+        .service(receipt::export_queue_csv)
+        .service(receipt::show_staff_receipt)
+        .service(receipt::show_citizen_receipt)
         .service(counter::show_counter_form)
         .service(counter::register_at_counter)
         .service(dossier::show_managed_dossier)
         .service(moves::move_dossier)
         .service(dossier::download_managed_file)
+        .service(dossier::view_managed_file)
+        .service(moves::transfer_dossier)
+        .service(moves::assign_dossier)
         .service(apology::show_staff_apology)
         .service(admin::show_admin)
         .service(admin::save_branding_form)
@@ -75,9 +84,10 @@ pub(crate) fn layout(
 
 /// A move as people name it ("Tiếp nhận", "Accept"), for forms, history and notices.
 pub fn action_label(action: &str, lang: Lang) -> String {
-    match Action::parse(action) {
-        Some(a) => tr(lang, &format!("act_{}", a.as_str())).to_string(),
-        None => action.to_string(),
+    match (Action::parse(action), action) {
+        (Some(a), _) => tr(lang, &format!("act_{}", a.as_str())).to_string(),
+        (None, "transfer" | "assign") => tr(lang, &format!("act_{action}")).to_string(),
+        (None, _) => tr(lang, "act_other").to_string(),
     }
 }
 

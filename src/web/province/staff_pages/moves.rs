@@ -127,6 +127,117 @@ pub async fn move_dossier(
     render(&req, &staff, &csrf, lang, loaded, attempt, None)
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct UnitFormData {
+    csrf: Option<String>,
+    unit_code: String,
+    assignee_id: String,
+    note: String,
+}
+
+/// What came of a transfer or an assignment from the page: back to the dossier (303), or the
+/// page again with the refusal beside its select (422), or 404 once the dossier left the
+/// staff member's units.
+async fn after(
+    req: &HttpRequest,
+    state: &AppState,
+    staff: &crate::web::extract::StaffUser,
+    csrf: &Csrf,
+    code: &str,
+    done: &str,
+    result: Result<app::staff::ManagedDossier, AppError>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(req);
+    match result {
+        Ok(d) => Ok(session::see_other(&format!(
+            "/manage/dossiers/{}?done={done}",
+            d.dossier.tracking_code
+        ))),
+        Err(AppError::Invalid(fields)) => {
+            let attempt = Attempt {
+                unit_errors: fields,
+                ..Attempt::default()
+            };
+            let loaded = load(state, staff, code).await?;
+            render(req, staff, csrf, lang, loaded, attempt, None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// `POST /manage/dossiers/{code}/transfer` (heads of unit and admins), as the API's
+/// `transfer` action.
+#[post("/manage/dossiers/{code}/transfer")]
+pub async fn transfer_dossier(
+    req: HttpRequest,
+    who: PageStaff,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    code: web::Path<String>,
+    form: web::Form<UnitFormData>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    csrf.verify(form.csrf.as_deref())?;
+    let code = tracking::normalize(&code);
+    let Some(staff) = who.0 else {
+        return Ok(session::sign_in_then(&format!("/manage/dossiers/{code}")));
+    };
+    let note = Some(form.note.trim().to_string()).filter(|n| !n.is_empty());
+    let result = if form.unit_code.trim().is_empty() {
+        Err(AppError::invalid(
+            "unit_code",
+            Msg::new("Chọn đơn vị nhận hồ sơ.", "Choose the unit to transfer to."),
+        ))
+    } else {
+        app::staff::transfer(
+            &state,
+            &staff.actor(),
+            &staff.province.tenant,
+            &code,
+            form.unit_code.trim(),
+            note,
+        )
+        .await
+    };
+    after(&req, &state, &staff, &csrf, &code, "transfer", result).await
+}
+
+/// `POST /manage/dossiers/{code}/assign` (heads of unit and admins), as the API's `assign`.
+#[post("/manage/dossiers/{code}/assign")]
+pub async fn assign_dossier(
+    req: HttpRequest,
+    who: PageStaff,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    code: web::Path<String>,
+    form: web::Form<UnitFormData>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    csrf.verify(form.csrf.as_deref())?;
+    let code = tracking::normalize(&code);
+    let Some(staff) = who.0 else {
+        return Ok(session::sign_in_then(&format!("/manage/dossiers/{code}")));
+    };
+    let result = match uuid::Uuid::parse_str(form.assignee_id.trim()) {
+        Ok(id) => {
+            app::staff::assign(
+                &state,
+                &staff.actor(),
+                &staff.province.tenant,
+                &code,
+                crate::ids::StaffId(id),
+            )
+            .await
+        }
+        Err(_) => Err(AppError::invalid(
+            "assignee_id",
+            Msg::new("Chọn cán bộ được giao.", "Choose the official to assign."),
+        )),
+    };
+    after(&req, &state, &staff, &csrf, &code, "assign", result).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_money;

@@ -23,6 +23,8 @@ struct Member {
     name: String,
     email: String,
     role: String,
+    /// The names of the units they work in (empty: the province level).
+    units: String,
     active: bool,
     invited: bool,
     /// The admin looking: no button to lock themselves out.
@@ -58,6 +60,39 @@ struct Shown<'a> {
     status: StatusCode,
 }
 
+/// The unit select of the invitation: blank is the province level.
+fn unit_field(
+    desk: &crate::app::staff::Desk,
+    form: &InviteFormData,
+    error: Option<&str>,
+    lang: Lang,
+) -> FieldView {
+    let asked = form.unit.clone().unwrap_or_default();
+    let mut f = FieldView::plain("unit", tr(lang, "unit_of_staff"), "text", "", &asked, error)
+        .with_hint(tr(lang, "unit_of_staff_hint"));
+    f.control = "select";
+    f.required = false;
+    let mut options = vec![OptionView {
+        id: "unit-none".into(),
+        value: String::new(),
+        label: tr(lang, "province_level").to_string(),
+        selected: asked.is_empty(),
+    }];
+    options.extend(
+        desk.units
+            .iter()
+            .filter(|u| !u.retired)
+            .map(|u| OptionView {
+                id: format!("unit-{}", u.code),
+                value: u.code.to_string(),
+                label: u.name.clone(),
+                selected: asked == u.code.as_str(),
+            }),
+    );
+    f.options = options;
+    f
+}
+
 fn role_word(role: staff::StaffRole, lang: Lang) -> &'static str {
     role.label(lang)
 }
@@ -73,9 +108,20 @@ async fn render(
     let tenant = &admin.province.tenant;
     let branding = province_admin::branding(app, tenant).await?;
     let list = province_admin::team(app, &admin.actor(), tenant).await?;
+    let (_, desk) = crate::app::workspace::desk(app, &admin.actor(), tenant).await?;
     let members = list
         .into_iter()
         .map(|a: StaffAccount| Member {
+            units: desk
+                .member(a.id.0)
+                .map(|m| {
+                    m.units
+                        .iter()
+                        .map(|u| desk.unit_name(u.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default(),
             me: a.id == admin.account.id,
             id: a.id,
             role: role_word(a.role, lang).to_string(),
@@ -132,6 +178,7 @@ async fn render(
         )
         .with_hint(tr(lang, "invite_email_hint")),
         role,
+        unit_field(&desk, shown.form, err("unit").as_deref(), lang),
     ];
     let page = TeamPage {
         layout: layout(req, &branding, csrf, admin),
@@ -216,7 +263,13 @@ pub async fn invite_member(
     .await;
     let (status, errors) = match invited {
         Ok(_) => return Ok(session::see_other("/manage/admin/staff?done=invited")),
-        Err(AppError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
+        Err(AppError::Invalid(mut errors)) => {
+            // The API's field is `units`; the form's select is `unit`.
+            if let Some(m) = errors.remove("units") {
+                errors.insert("unit".into(), m);
+            }
+            (StatusCode::UNPROCESSABLE_ENTITY, errors)
+        }
         Err(AppError::Conflict { msg, .. }) => (
             StatusCode::CONFLICT,
             FieldErrors::from([("email".to_string(), msg)]),
