@@ -159,6 +159,8 @@ fn build_template(name: &'static str) -> &'static str {
                 .execute(&mut conn)
                 .unwrap();
             portal::units::national::load(&mut conn).expect("national units");
+            // A database cannot be renamed while a session is connected to it.
+            drop(conn);
             sql_query(format!(
                 "ALTER DATABASE \"{building}\" RENAME TO \"{name}\""
             ))
