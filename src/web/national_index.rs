@@ -287,7 +287,7 @@ impl IndexTrendPage {
     }
 
     /// `aria-sort` of a column header.
-    pub fn aria_sort(&self, column: &str) -> &'static str {
+    pub fn sorted_as(&self, column: &str) -> &'static str {
         match (self.sort == column, column) {
             (false, _) => "none",
             (true, "name") => "ascending",
