@@ -22,6 +22,15 @@ pub struct Settings {
     pub limits: LimitsSettings,
     pub tracking: TrackingSettings,
     pub subscriptions: SubscriptionSettings,
+    pub index: IndexSettings,
+}
+
+/// The evaluation index (docs/index.md).
+#[derive(Debug, Clone, Deserialize)]
+pub struct IndexSettings {
+    /// A unit inside a province with fewer decided dossiers in the month gets no score and no
+    /// rank ("not enough data"); its rates are still shown.
+    pub min_decided: u32,
 }
 
 /// `portal tenant export|import`: files are signed with an operator key (HMAC-SHA256).

@@ -24,3 +24,17 @@ pub async fn trend(
         .control_async(move |conn| index::load_trend(conn, tenant, &periods))
         .await
 }
+
+/// One province's units for `period`, scored and ranked with the configured minimum sample.
+pub async fn units(
+    app: &App,
+    tenant: TenantId,
+    period: Period,
+) -> Result<Vec<index::units::Scored>, AppError> {
+    let min = app.settings.index.min_decided;
+    let lines = app
+        .db
+        .control_async(move |conn| index::units::load(conn, tenant, period))
+        .await?;
+    Ok(index::units::score(lines, min))
+}

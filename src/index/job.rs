@@ -1,4 +1,4 @@
-//! Keeps `province_stats` fresh: the current and previous month of every province whose
+//! Keeps `province_stats` and `unit_stats` fresh: the current and previous month of every province whose
 //! dossiers changed since the last run, and the last 12 months once per process start (a
 //! province's trend page needs them).
 //!
@@ -71,15 +71,19 @@ fn refresh_each(
 
 fn refresh_one(db: &Db, tenant: &Tenant, periods: &[Period]) -> Result<usize, AppError> {
     let door = db.tenant(tenant.db_ref());
-    let counts: Vec<(Period, super::Counts)> = door.tx(|conn| {
+    // One query per month gives the units' lines; the province's month is their sum, so the
+    // drill-down always adds up to the national row, at the cost of one province-wide query
+    // (docs/index.md, "Per unit"). Both are stored in one control-plane transaction.
+    let counts: Vec<(Period, Vec<super::units::UnitStat>)> = door.tx(|conn| {
         periods
             .iter()
-            .map(|p| Ok((*p, super::compute(conn, *p)?)))
+            .map(|p| Ok((*p, super::units::compute(conn, *p)?)))
             .collect()
     })?;
     db.control(|conn| {
-        for (p, c) in &counts {
-            super::store(conn, tenant.id, *p, c)?;
+        for (p, lines) in &counts {
+            super::store(conn, tenant.id, *p, &super::units::total(lines))?;
+            super::units::store(conn, tenant.id, *p, lines)?;
         }
         Ok(())
     })?;
@@ -152,7 +156,7 @@ fn writes_per_schema(conn: &mut PgConnection) -> Result<HashMap<String, i64>, Ap
            FROM pg_catalog.pg_class c \
            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
           WHERE c.relkind = 'r' \
-            AND c.relname IN ('dossiers', 'dossier_events', 'payments', 'ratings') \
+            AND c.relname IN ('dossiers', 'dossier_events', 'payments', 'ratings', 'units') \
           GROUP BY n.nspname",
     )
     .load(conn)?;

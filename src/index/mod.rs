@@ -8,6 +8,7 @@
 //! rescaled, so a province is never punished for what it had no chance to do.
 
 pub mod job;
+pub mod units;
 
 use diesel::prelude::*;
 use diesel::sql_query;
@@ -42,8 +43,10 @@ pub struct Counts {
     pub satisfied: i32,
 }
 
-/// The month's counts from the province's own tables (inside its door). Months are Vietnam's
-/// (UTC+7). A dossier is decided when it first reaches resolved, refused or stopped, and on
+/// The month's counts from the province's own tables (inside its door), in one province-wide
+/// query. The index job stores the sum of [`units::compute`]'s lines instead (the same counts,
+/// split by unit, in one pass); this query is the reference that split is checked against
+/// (tests/api/index_units.rs). Months are Vietnam's (UTC+7). A dossier is decided when it first reaches resolved, refused or stopped, and on
 /// time when that day is on or before its `due_on` (a refusal before acceptance has no
 /// deadline and counts as on time).
 pub fn compute(conn: &mut PgConnection, period: Period) -> Result<Counts, AppError> {
@@ -187,6 +190,26 @@ fn ratio(part: i32, whole: i32) -> Option<f64> {
 }
 
 impl Counts {
+    /// Nothing happened.
+    pub fn is_empty(&self) -> bool {
+        *self == Counts::default()
+    }
+
+    /// Both months' counts together (a province's from its units').
+    pub fn plus(&self, o: &Counts) -> Counts {
+        Counts {
+            received: self.received + o.received,
+            received_online: self.received_online + o.received_online,
+            informed: self.informed + o.informed,
+            decided: self.decided + o.decided,
+            decided_on_time: self.decided_on_time + o.decided_on_time,
+            fee_requested: self.fee_requested + o.fee_requested,
+            paid_online: self.paid_online + o.paid_online,
+            rated: self.rated + o.rated,
+            satisfied: self.satisfied + o.satisfied,
+        }
+    }
+
     pub fn rates(&self) -> Rates {
         Rates {
             on_time_rate: ratio(self.decided_on_time, self.decided),

@@ -6,6 +6,7 @@ pub mod client_addr;
 mod error_http;
 pub mod extract;
 mod health;
+pub mod index_units;
 pub mod invoice_pages;
 mod lang_http;
 pub mod leasing_api;

@@ -1,5 +1,6 @@
 //! The national evaluation index: the API of the contract, a ranked page with a bar chart,
-//! and a page per province with its last 12 months. Read from `province_stats` only.
+//! and a page per province with its last 12 months and its units' month (drill-down). Read
+//! from `province_stats` and `unit_stats` only.
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
@@ -8,7 +9,9 @@ use crate::clock::today_vn;
 use crate::error::AppError;
 use crate::index::Counts;
 use crate::period::Period;
+use crate::tenancy::Tenant;
 use crate::web::AppState;
+use crate::web::index_units::{UnitIndexRow, UnitLine, UnitSort};
 use crate::web::pages::{self, Layout};
 use askama::Template;
 
@@ -21,6 +24,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Deserialize)]
 pub struct PeriodQuery {
     period: Option<String>,
+    /// The API's drill-down: one province's units.
+    province: Option<String>,
+    /// The province page's unit table.
+    sort: Option<String>,
+}
+
+/// An active province by its slug, else 404.
+fn active_province(state: &AppState, slug: &str) -> Result<std::sync::Arc<Tenant>, AppError> {
+    state
+        .registry
+        .active()
+        .into_iter()
+        .find(|t| t.slug == slug)
+        .ok_or(AppError::NotFound)
 }
 
 fn period_of(q: &PeriodQuery) -> Result<Period, AppError> {
@@ -80,14 +97,26 @@ async fn ranked(state: &AppState, period: Period) -> Result<Vec<IndexRow>, AppEr
     Ok(rows)
 }
 
-/// `GET /api/v1/index?period=YYYY-MM` (default: this month).
+/// `GET /api/v1/index?period=YYYY-MM` (default: this month): the provinces; with
+/// `&province=SLUG`, that province's units (404 for a slug that is no active province).
 #[get("/api/v1/index")]
 async fn index_api(
     state: web::Data<AppState>,
     query: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, AppError> {
     let period = period_of(&query)?;
-    Ok(HttpResponse::Ok().json(ranked(&state, period).await?))
+    match query.province.as_deref().filter(|p| !p.is_empty()) {
+        None => Ok(HttpResponse::Ok().json(ranked(&state, period).await?)),
+        Some(slug) => {
+            let tenant = active_province(&state, slug)?;
+            let lines = crate::app::index::units(&state, tenant.id, period).await?;
+            let rows: Vec<UnitIndexRow> = lines
+                .iter()
+                .map(|s| UnitIndexRow::new(&tenant.slug, s))
+                .collect();
+            Ok(HttpResponse::Ok().json(rows))
+        }
+    }
 }
 
 /// A rate as "87%" or "–".
@@ -139,18 +168,18 @@ async fn show_index(
     pages::render(&page)
 }
 
+/// A province's last 12 months, and its units' figures for `?period=` (this month by default)
+/// sorted by `?sort=` (the score by default).
 #[get("/index/{slug}")]
 async fn show_province_trend(
     req: HttpRequest,
     state: web::Data<AppState>,
     slug: web::Path<String>,
+    query: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let tenant = state
-        .registry
-        .active()
-        .into_iter()
-        .find(|t| t.slug == *slug)
-        .ok_or(AppError::NotFound)?;
+    let tenant = active_province(&state, &slug)?;
+    let period = period_of(&query)?;
+    let sort = UnitSort::parse(query.sort.as_deref())?;
     let periods = Period::of(today_vn()).last(12);
     let id = tenant.id;
     let trend: Vec<(Period, Counts)> =
@@ -175,10 +204,25 @@ async fn show_province_trend(
             }
         })
         .collect();
+    let mut scored = crate::app::index::units(&state, id, period).await?;
+    sort.apply(&mut scored);
+    let layout = Layout::national(&req);
+    let province_level = layout.t("index_province_level");
+    let units = scored
+        .iter()
+        .map(|s| UnitLine::new(s, layout.lang, province_level))
+        .collect();
     let page = IndexTrendPage {
-        layout: Layout::national(&req),
+        layout,
+        slug: tenant.slug.clone(),
         name: tenant.name.clone(),
         months,
+        period: period.to_string(),
+        prev: period.prev().to_string(),
+        next: (period < Period::of(today_vn())).then(|| period.next().to_string()),
+        sort: sort.as_str(),
+        min_decided: state.settings.index.min_decided,
+        units,
     };
     pages::render(&page)
 }
@@ -220,6 +264,34 @@ impl IndexPage {
 #[template(path = "index_province.html")]
 pub struct IndexTrendPage {
     pub layout: Layout,
+    pub slug: String,
     pub name: String,
     pub months: Vec<TrendMonth>,
+    /// The month of the unit table.
+    pub period: String,
+    pub prev: String,
+    pub next: Option<String>,
+    /// What the unit table is sorted by (a `UnitSort` name).
+    pub sort: &'static str,
+    pub min_decided: u32,
+    pub units: Vec<UnitLine>,
+}
+
+impl IndexTrendPage {
+    /// The unit table sorted by `column`, in the same month.
+    pub fn sort_href(&self, column: &str) -> String {
+        format!(
+            "/index/{}?period={}&sort={column}#units",
+            self.slug, self.period
+        )
+    }
+
+    /// `aria-sort` of a column header.
+    pub fn sorted_as(&self, column: &str) -> &'static str {
+        match (self.sort == column, column) {
+            (false, _) => "none",
+            (true, "name") => "ascending",
+            (true, _) => "descending",
+        }
+    }
 }

@@ -35,6 +35,7 @@ mod generated_input;
 mod helpers;
 mod hosts;
 mod index;
+mod index_units;
 mod invoice_pages;
 mod isolation;
 mod mail;

@@ -559,6 +559,58 @@ async fn operator_and_national_answers_match_the_document() {
         .await;
     n.call(200, "get", "/api/v1/index", "/api/v1/index", None)
         .await;
+    // A province's units (one line with `code` null: a dossier with no unit), once indexed.
+    let dn = app.create_province_from_manifest("da-nang").await;
+    {
+        use diesel::RunQueryDsl;
+        diesel::sql_query(format!(
+            "INSERT INTO {}.dossiers (tracking_code, procedure_code, applicant_name, \
+             applicant_id_number, channel, status, answers) \
+             VALUES ('DNG-OPENAPI', 'HT-001', 'Người thử', '{CITIZEN_ID}', 'counter', 'received', '{{}}')",
+            dn.schema
+        ))
+        .execute(&mut app.raw_connection())
+        .unwrap();
+    }
+    let (db, registry) = (app.database().clone(), app.state.registry.clone());
+    tokio::task::spawn_blocking(move || {
+        portal::index::job::run_once(&db, &registry, false, &mut Default::default()).unwrap()
+    })
+    .await
+    .unwrap();
+    let units = n
+        .call(
+            200,
+            "get",
+            "/api/v1/index",
+            "/api/v1/index?province=da-nang",
+            None,
+        )
+        .await;
+    assert!(
+        units
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["code"].is_null())
+    );
+    assert!(
+        units
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["kind"] == "ward")
+    );
+    n.call(200, "get", "/api/v1/index", "/api/v1/index", None)
+        .await;
+    n.call(
+        404,
+        "get",
+        "/api/v1/index",
+        "/api/v1/index?province=nowhere",
+        None,
+    )
+    .await;
     n.call(202, "post", "/api/v1/subscriptions", "/api/v1/subscriptions", Some(json!({"province_name": "Tỉnh Lào Cai", "slug": "lao-cai", "contact_email": "so@laocai.gov.vn", "plan": "standard"}))).await;
     app.verify_subscriptions().await;
     let list = c

@@ -3,9 +3,18 @@
 #![allow(dead_code)] // The functions only carry `#[utoipa::path]`; the handlers live elsewhere.
 
 use super::schemas::{ErrorEnvelope, SubscriptionAccepted};
+use crate::web::index_units::UnitIndexRow;
 use crate::web::leasing_api::SubscriptionForm;
 use crate::web::national::ProvinceItem;
 use crate::web::national_index::IndexRow;
+
+/// A line of the index: a province's, or (with `province=`) one of its units'.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+enum IndexLine {
+    Province(IndexRow),
+    Unit(UnitIndexRow),
+}
 
 #[utoipa::path(get, path = "/api/v1/provinces", tag = "national",
     description = "Active provinces.",
@@ -29,11 +38,23 @@ fn my_dossiers() {}
 
 #[utoipa::path(get, path = "/api/v1/index", tag = "national",
     description = "The evaluation index of a month, best score first; computed from dossier \
-                   history only. Rates in 0..1 (null when there is nothing to rate), score 0..100.",
-    params(("period" = Option<String>, Query, description = "`YYYY-MM`; this month when absent",
-            example = "2026-11")),
+                   history only. Rates in 0..1 (null when there is nothing to rate), score 0..100. \
+                   With `province`, one line per unit of that province (communes, wards, special \
+                   zones, departments, the centre and its branches) plus `code`, `kind`, \
+                   `informed_rate`, `rank` and `enough_data`: a unit with fewer decided dossiers \
+                   in the month than the minimum sample (`index.min_decided`, 20 by default) has \
+                   `score` and `rank` null. A line with `code` null is the province level \
+                   (dossiers with no unit), listed when it counts something.",
+    params(
+        ("period" = Option<String>, Query, description = "`YYYY-MM`; this month when absent",
+            example = "2026-11"),
+        ("province" = Option<String>, Query,
+            description = "A province's slug: its units instead of the provinces", example = "ha-noi"),
+    ),
     responses(
-        (status = 200, description = "One line per active province", body = Vec<IndexRow>),
+        (status = 200, description = "One line per active province, or per unit of `province`",
+         body = Vec<IndexLine>),
+        (status = 404, description = "`province` is no active province", body = ErrorEnvelope),
         (status = 422, description = "Not a period", body = ErrorEnvelope),
     ))]
 fn index_api() {}

@@ -233,6 +233,33 @@ pub(super) fn lookup(key: &str) -> (&'static str, &'static str) {
             "Computed from dossier history only, never typed in. Weights: transparency 10, on time 30, online 20, payment 10, satisfaction 30; a group without data is left out.",
         ),
         "index_all" => ("Về bảng xếp hạng", "Back to the ranking"),
+        "index_units" => ("Chỉ số theo đơn vị", "Index by unit"),
+        "index_units_link" => ("Theo đơn vị", "By unit"),
+        "index_units_lead" => (
+            "Các xã, phường, đặc khu, sở, ngành và Trung tâm Phục vụ hành chính công của tỉnh trong tháng. Bấm tiêu đề cột để sắp xếp.",
+            "The province's communes, wards, special zones, departments and public service centre in the month. Select a column heading to sort.",
+        ),
+        "index_unit" => ("Đơn vị", "Unit"),
+        "index_informed" => ("Công khai", "Transparency"),
+        "index_not_enough" => ("Chưa đủ dữ liệu", "Not enough data"),
+        "index_min_before" => ("Đơn vị có dưới", "A unit with fewer than"),
+        "index_min_after" => (
+            "hồ sơ được giải quyết trong tháng là chưa đủ dữ liệu: không chấm điểm, không xếp hạng; các tỉ lệ thành phần vẫn được hiển thị.",
+            "dossiers decided in the month has not enough data: no score and no rank; its component rates are still shown.",
+        ),
+        "index_province_level" => (
+            "Cấp tỉnh (hồ sơ không thuộc đơn vị nào)",
+            "Province level (dossiers with no unit)",
+        ),
+        "index_retired" => ("đã ngừng hoạt động", "retired"),
+        "index_no_units" => (
+            "Chưa có số liệu theo đơn vị cho tháng này.",
+            "No figures by unit for this month yet.",
+        ),
+        "index_units_method" => (
+            "Tiếp nhận tính tại nơi nhận hồ sơ (hồ sơ trực tuyến tính cho đơn vị có thẩm quyền); giải quyết, đúng hạn, thanh toán và hài lòng tính cho đơn vị có thẩm quyền giải quyết. Số trong ngoặc là trọng số của nhóm.",
+            "Received counts where a dossier was handed in (online ones at the competent unit); decided, on time, payment and satisfaction count for the competent unit. The number in brackets is the group's weight.",
+        ),
         // The operator console.
         "ops_nav" => ("Trình đơn nhà vận hành", "Operator menu"),
         "ops_sign_in" => ("Đăng nhập nhà vận hành", "Operator sign-in"),
@@ -350,6 +377,7 @@ mod tests {
             "free",
             "full_name",
             "id_number",
+            "index_province_level",
             "national",
             "not_answered",
             "not_uploaded",
