@@ -145,7 +145,9 @@ pub async fn review(
 #[derive(Debug, Clone)]
 pub struct Applicant {
     pub id: crate::ids::CitizenId,
-    pub email: String,
+    pub email: Option<String>,
+    /// The assurance level of the citizen's session (recorded; checked against the procedure).
+    pub assurance_level: u8,
 }
 
 /// Submits the citizen's draft: the dossier, its files from the draft's and the draft's
@@ -184,12 +186,13 @@ pub async fn submit_draft(
             answers: draft.answers,
             channel: Channel::Online,
             citizen_id: Some(who.id),
-            contact_email: Some(who.email),
+            contact_email: who.email,
             lang,
             actor: by.clone(),
             limits,
             unit_code: None,
             received_at: None,
+            assurance_level: Some(who.assurance_level),
         };
         let dossier = submit(conn, &tenant, &mail, &sub)?;
         for f in &files {
