@@ -159,6 +159,8 @@ fn build_template(name: &'static str) -> &'static str {
                 .execute(&mut conn)
                 .unwrap();
             portal::units::national::load(&mut conn).expect("national units");
+            // Closed before the rename: PostgreSQL renames no database that has a session.
+            drop(conn);
             sql_query(format!(
                 "ALTER DATABASE \"{building}\" RENAME TO \"{name}\""
             ))
