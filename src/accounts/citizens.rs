@@ -133,19 +133,19 @@ pub struct Credentials {
 /// The account with this address (normalized), active or not.
 pub fn credentials(conn: &mut PgConnection, email: &str) -> Result<Option<Credentials>, AppError> {
     let email = email.trim().to_lowercase();
-    let row: Option<(CitizenId, Option<String>, String, Option<String>, bool, i64)> =
-        citizens::table
-            .filter(citizens::email.eq(&email))
-            .select((
-                citizens::id,
-                citizens::email,
-                citizens::full_name,
-                citizens::password_hash,
-                citizens::active,
-                citizens::token_version,
-            ))
-            .first(conn)
-            .optional()?;
+    type Row = (CitizenId, Option<String>, String, Option<String>, bool, i64);
+    let row: Option<Row> = citizens::table
+        .filter(citizens::email.eq(&email))
+        .select((
+            citizens::id,
+            citizens::email,
+            citizens::full_name,
+            citizens::password_hash,
+            citizens::active,
+            citizens::token_version,
+        ))
+        .first(conn)
+        .optional()?;
     Ok(row.map(
         |(id, email, full_name, password_hash, active, token_version)| Credentials {
             citizen: Citizen {
