@@ -314,3 +314,22 @@ async fn the_provider_rotates_its_key_and_nobody_is_signed_out() {
         assert_eq!(res.status(), 200);
     }
 }
+
+#[tokio::test]
+async fn password_sign_in_for_citizens_can_be_switched_off() {
+    let db = TestDb::create();
+    let mut settings = test_settings(&db.url);
+    settings.auth.citizen_password_sign_in = false;
+    let app = TestApp::spawn_with(db, settings).await;
+    app.create_tenant("ha-noi", "Thành phố Hà Nội").await;
+    let body = serde_json::json!({"email": "tat@example.vn", "password": CITIZEN_PASSWORD, "full_name": "Lê Văn Tắt"});
+    let res = app
+        .post_json("ha-noi.localhost", "/api/v1/auth/register", None, &body)
+        .await;
+    assert_eq!(res.status(), 201);
+    let body = serde_json::json!({"email": "tat@example.vn", "password": CITIZEN_PASSWORD});
+    let res = app
+        .post_json("ha-noi.localhost", "/api/v1/auth/token", None, &body)
+        .await;
+    assert_eq!(res.status(), 401);
+}
