@@ -23,6 +23,51 @@ pub struct Settings {
     pub tracking: TrackingSettings,
     pub subscriptions: SubscriptionSettings,
     pub index: IndexSettings,
+    #[serde(default)]
+    pub oidc: OidcSettings,
+}
+
+/// National sign-in (OpenID Connect relying party, #17.1): on when issuer, client id and
+/// secret are all set (`PORTAL__OIDC__ISSUER`, `__CLIENT_ID`, `__CLIENT_SECRET`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct OidcSettings {
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretString>,
+    /// How far the provider's clock may be off ours when checking `exp` and `iat`.
+    pub clock_skew_secs: u64,
+    /// Each call to the provider (discovery, keys, token) gives up after this long.
+    pub timeout_secs: u64,
+    /// How long a started sign-in may take at the provider before its return is refused.
+    pub flow_ttl_secs: i64,
+}
+
+impl Default for OidcSettings {
+    fn default() -> Self {
+        OidcSettings {
+            issuer: None,
+            client_id: None,
+            client_secret: None,
+            clock_skew_secs: 60,
+            timeout_secs: 5,
+            flow_ttl_secs: 600,
+        }
+    }
+}
+
+impl OidcSettings {
+    /// Issuer, client id and secret when all three are set and not empty.
+    pub fn enabled(&self) -> Option<(&str, &str, &SecretString)> {
+        match (&self.issuer, &self.client_id, &self.client_secret) {
+            (Some(i), Some(c), Some(s))
+                if !i.is_empty() && !c.is_empty() && !s.expose_secret().is_empty() =>
+            {
+                Some((i, c, s))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// The evaluation index (docs/index.md).
@@ -216,6 +261,14 @@ pub struct AuthSettings {
     pub hash_concurrency: usize,
     #[serde(default = "default_hash_wait_ms")]
     pub hash_wait_ms: u64,
+    /// Citizens may sign in with a password (accounts without a national identity); `false`
+    /// leaves national sign-in only. Staff and operators always use their passwords.
+    #[serde(default = "default_true")]
+    pub citizen_password_sign_in: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_hash_wait_ms() -> u64 {

@@ -16,6 +16,10 @@ pub enum AppError {
     Unauthorized(Msg),
     #[error("forbidden")]
     Forbidden(Msg),
+    /// 403 `assurance_level_required`: the procedure needs a session signed in at `required`
+    /// (national sign-in at that level); the pages send the citizen to step up.
+    #[error("assurance level {required} required")]
+    AssuranceRequired { required: u8 },
     #[error("not found")]
     NotFound,
     #[error("method not allowed")]
@@ -103,6 +107,7 @@ impl AppError {
             AppError::BadRequest { code, .. } => code,
             AppError::Unauthorized(_) => "unauthorized",
             AppError::Forbidden(_) => "forbidden",
+            AppError::AssuranceRequired { .. } => "assurance_level_required",
             AppError::NotFound => "not_found",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Conflict { code, .. } => code,
@@ -124,6 +129,16 @@ impl AppError {
             | AppError::Conflict { msg, .. }
             | AppError::TooLarge(msg)
             | AppError::TooMany { msg, .. } => msg.clone(),
+            AppError::AssuranceRequired { required } => Msg::owned(
+                format!(
+                    "Thủ tục này yêu cầu đăng nhập bằng tài khoản định danh điện tử mức {required}. \
+                     Vui lòng đăng nhập lại ở mức {required} rồi nộp hồ sơ."
+                ),
+                format!(
+                    "This procedure needs a sign-in with the national electronic identity at \
+                     level {required}. Please sign in again at level {required}, then submit."
+                ),
+            ),
             AppError::NotFound => Msg::new("Không tìm thấy.", "Not found."),
             AppError::MethodNotAllowed => Msg::new(
                 "Phương thức không được hỗ trợ ở địa chỉ này.",

@@ -38,6 +38,8 @@ pub enum StartError {
     Mail(String),
     #[error("stripe: {0}")]
     Stripe(String),
+    #[error("configuration error: {0}")]
+    Oidc(String),
     #[error("server: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -166,6 +168,9 @@ impl Application {
             .map_err(|e| StartError::Stripe(e.to_string()))?;
         let fees = crate::payments::from_settings(&settings.stripe).map_err(StartError::Stripe)?;
         let clients = crate::metering::clients::ClientLimits::new(&settings.limits);
+        let national = crate::accounts::national::Provider::from_settings(&settings.oidc)
+            .map_err(StartError::Oidc)?
+            .map(Arc::new);
         let state = web::Data::new(AppState {
             jwt: Jwt::new(&secret, settings.auth.token_ttl_secs)
                 .with_previous(settings.auth.jwt_previous_secret.as_ref()),
@@ -180,6 +185,7 @@ impl Application {
                 registry,
                 fees,
                 calendar: Default::default(),
+                national,
             },
             metrics: Metrics::default(),
             limiter: Default::default(),

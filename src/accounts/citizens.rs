@@ -13,7 +13,8 @@ use crate::lang::Msg;
 pub struct Citizen {
     #[schema(value_type = String, format = Uuid)]
     pub id: CitizenId,
-    pub email: String,
+    /// None for an account made by national sign-in when the provider gave no address.
+    pub email: Option<String>,
     pub full_name: String,
 }
 
@@ -100,7 +101,7 @@ pub fn register(
         ))
         .on_conflict_do_nothing()
         .returning((citizens::id, citizens::email, citizens::full_name))
-        .get_result::<(CitizenId, String, String)>(conn)
+        .get_result::<(CitizenId, Option<String>, String)>(conn)
         .optional()?;
     let (id, email, full_name) = inserted.ok_or_else(|| {
         AppError::conflict(
@@ -123,7 +124,8 @@ pub fn register(
 #[derive(Debug, Clone)]
 pub struct Credentials {
     pub citizen: Citizen,
-    pub password_hash: String,
+    /// None for an account made by national sign-in: password sign-in refuses it.
+    pub password_hash: Option<String>,
     pub active: bool,
     pub token_version: i64,
 }
@@ -131,7 +133,8 @@ pub struct Credentials {
 /// The account with this address (normalized), active or not.
 pub fn credentials(conn: &mut PgConnection, email: &str) -> Result<Option<Credentials>, AppError> {
     let email = email.trim().to_lowercase();
-    let row: Option<(CitizenId, String, String, String, bool, i64)> = citizens::table
+    type Row = (CitizenId, Option<String>, String, Option<String>, bool, i64);
+    let row: Option<Row> = citizens::table
         .filter(citizens::email.eq(&email))
         .select((
             citizens::id,
@@ -165,7 +168,7 @@ pub fn find_session(
     id: CitizenId,
     version: i64,
 ) -> Result<Option<Citizen>, AppError> {
-    let row: Option<(CitizenId, String, String)> = citizens::table
+    let row: Option<(CitizenId, Option<String>, String)> = citizens::table
         .find(id)
         .filter(citizens::active.eq(true))
         .filter(citizens::token_version.eq(version))
@@ -193,7 +196,7 @@ pub fn revoke_tokens(conn: &mut PgConnection, id: CitizenId, version: i64) -> Re
 }
 
 pub fn find_active(conn: &mut PgConnection, id: CitizenId) -> Result<Option<Citizen>, AppError> {
-    let row: Option<(CitizenId, String, String)> = citizens::table
+    let row: Option<(CitizenId, Option<String>, String)> = citizens::table
         .find(id)
         .filter(citizens::active.eq(true))
         .select((citizens::id, citizens::email, citizens::full_name))
@@ -230,10 +233,116 @@ pub fn upsert(
             citizens::token_version.eq(citizens::token_version + 1),
         ))
         .returning((citizens::id, citizens::email, citizens::full_name))
-        .get_result::<(CitizenId, String, String)>(conn)?;
+        .get_result::<(CitizenId, Option<String>, String)>(conn)?;
     Ok(Citizen {
         id,
         email,
         full_name,
     })
+}
+
+/// What a national identity provider vouches for, validated (see `accounts::national`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NationalIdentity {
+    /// The 12-digit citizen ID (căn cước).
+    pub citizen_id: String,
+    pub full_name: String,
+    pub birth_date: Option<chrono::NaiveDate>,
+    /// The address the provider gives, if any (lower-cased, checked).
+    pub email: Option<Email>,
+}
+
+/// A session's account as national sign-in finds it.
+#[derive(Debug, Clone)]
+pub struct Linked {
+    pub citizen: Citizen,
+    pub active: bool,
+    pub token_version: i64,
+}
+
+/// The account linked to `citizen_id`, active or not.
+pub fn find_by_citizen_id(
+    conn: &mut PgConnection,
+    citizen_id: &str,
+) -> Result<Option<Linked>, AppError> {
+    let row: Option<(CitizenId, Option<String>, String, bool, i64)> = citizens::table
+        .filter(citizens::citizen_id.eq(citizen_id))
+        .select((
+            citizens::id,
+            citizens::email,
+            citizens::full_name,
+            citizens::active,
+            citizens::token_version,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(
+        row.map(|(id, email, full_name, active, token_version)| Linked {
+            citizen: Citizen {
+                id,
+                email,
+                full_name,
+            },
+            active,
+            token_version,
+        }),
+    )
+}
+
+/// 409 `identity_conflict`: an account made with a password already uses the address the
+/// provider gives. Never merged silently: the page says what to do.
+pub fn identity_conflict() -> AppError {
+    AppError::conflict(
+        "identity_conflict",
+        Msg::new(
+            "Email mà tài khoản định danh điện tử của bạn cung cấp đã thuộc về một tài khoản đăng ký bằng mật khẩu. \
+             Để tránh gộp nhầm hai tài khoản, chúng tôi không tự động liên kết. Hãy đăng nhập bằng mật khẩu, \
+             hoặc liên hệ bộ phận hỗ trợ để liên kết tài khoản sau khi xác minh.",
+            "The email your national identity gives already belongs to an account registered with a password. \
+             To never merge two accounts by mistake, we do not link them automatically. Sign in with the password, \
+             or contact support to link the accounts once verified.",
+        ),
+    )
+}
+
+/// Creates the account of a national identity seen for the first time (no password). Refused
+/// (409 `identity_conflict`) when another account already has the provider's address; a
+/// concurrent first sign-in with the same citizen ID finds the account the other one made.
+pub fn create_national(
+    conn: &mut PgConnection,
+    who: &NationalIdentity,
+) -> Result<Linked, AppError> {
+    if let Some(email) = &who.email {
+        let taken: bool = diesel::select(diesel::dsl::exists(
+            citizens::table.filter(citizens::email.eq(email.as_str())),
+        ))
+        .get_result(conn)?;
+        if taken {
+            return Err(identity_conflict());
+        }
+    }
+    let inserted = diesel::insert_into(citizens::table)
+        .values((
+            citizens::id.eq(uuid::Uuid::new_v4()),
+            citizens::email.eq(who.email.as_ref().map(Email::as_str)),
+            citizens::full_name.eq(&who.full_name),
+            citizens::citizen_id.eq(&who.citizen_id),
+            citizens::birth_date.eq(who.birth_date),
+        ))
+        .on_conflict_do_nothing()
+        .returning((citizens::id, citizens::email, citizens::full_name))
+        .get_result::<(CitizenId, Option<String>, String)>(conn)
+        .optional()?;
+    match inserted {
+        Some((id, email, full_name)) => Ok(Linked {
+            citizen: Citizen {
+                id,
+                email,
+                full_name,
+            },
+            active: true,
+            token_version: 0,
+        }),
+        None => find_by_citizen_id(conn, &who.citizen_id)?.ok_or_else(identity_conflict),
+    }
 }

@@ -19,6 +19,14 @@ pub struct Claims {
     /// (sign-out, new password, deactivation). Tokens from before versions count as 0.
     #[serde(default)]
     pub ver: i64,
+    /// The assurance level the session was signed in at (#17.2): 1 for a password or national
+    /// sign-in at level 1, 2 for national sign-in at level 2. Older tokens count as 1.
+    #[serde(default = "level_one")]
+    pub loa: u8,
+}
+
+fn level_one() -> u8 {
+    1
 }
 
 #[derive(Clone)]
@@ -81,6 +89,18 @@ impl Jwt {
     }
 
     pub fn issue(&self, sub: &str, aud: &str, role: &str, ver: i64) -> Result<String, AppError> {
+        self.issue_at_level(sub, aud, role, ver, 1)
+    }
+
+    /// [`Jwt::issue`] for a session signed in at assurance level `loa`.
+    pub fn issue_at_level(
+        &self,
+        sub: &str,
+        aud: &str,
+        role: &str,
+        ver: i64,
+        loa: u8,
+    ) -> Result<String, AppError> {
         let now = chrono::Utc::now().timestamp().max(0) as u64;
         let claims = Claims {
             sub: sub.to_string(),
@@ -89,6 +109,7 @@ impl Jwt {
             iat: now,
             exp: now + self.ttl_secs,
             ver,
+            loa,
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| AppError::internal(format!("jwt encode: {e}")))

@@ -4,6 +4,7 @@ pub mod citizens;
 mod common_passwords;
 pub mod email;
 pub mod jwt;
+pub mod national;
 pub mod operators;
 pub mod password;
 pub mod staff;

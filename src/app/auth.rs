@@ -15,7 +15,7 @@
 //! or a deactivation revokes every older token on every replica at once.
 
 use super::App;
-use crate::accounts::citizens::{self, Citizen, NewCitizen};
+use crate::accounts::citizens::{self, Citizen, Credentials, NewCitizen};
 use crate::accounts::jwt::Claims;
 use crate::accounts::operators::{self, OperatorAccount};
 use crate::accounts::staff::StaffRole;
@@ -107,6 +107,7 @@ async fn check_site(
         .db
         .control_async(move |conn| citizens::credentials(conn, &email))
         .await?;
+    let passwords_on = app.settings.auth.citizen_password_sign_in;
     app.hashing
         .run(move || {
             if let Some(staff_row) = staff_row {
@@ -131,14 +132,22 @@ async fn check_site(
                 }
             }
             match citizen_row {
-                Some(c) => {
-                    (password::verify(&given, &c.password_hash) && c.active).then_some(SignedIn {
-                        id: c.citizen.id.0,
+                // An account made by national sign-in has no password: refused like a
+                // wrong one, after the same work. So is every citizen when password sign-in
+                // is switched off (`auth.citizen_password_sign_in = false`).
+                Some(Credentials {
+                    citizen,
+                    password_hash: Some(hash),
+                    active,
+                    token_version,
+                }) if passwords_on => {
+                    (password::verify(&given, &hash) && active).then_some(SignedIn {
+                        id: citizen.id.0,
                         role: "citizen",
-                        token_version: c.token_version,
+                        token_version,
                     })
                 }
-                None => {
+                _ => {
                     password::verify_dummy(&given);
                     None
                 }
@@ -249,4 +258,37 @@ pub async fn sign_out(app: &App, site: &Site, claims: &Claims) -> Result<(), App
         }
         _ => Ok(()),
     }
+}
+
+/// Signs in a citizen the national identity provider vouched for (#17.1): the account linked
+/// to the citizen ID, or a new one (no password) on first sign-in. An account that already
+/// uses the provider's address is never merged: 409 `identity_conflict`. A deactivated
+/// account is refused like a wrong password.
+pub async fn national_sign_in(
+    app: &App,
+    who: citizens::NationalIdentity,
+) -> Result<SignedIn, AppError> {
+    let linked = app
+        .db
+        .control_async(move |conn| {
+            use diesel::Connection;
+            conn.transaction(
+                |conn| match citizens::find_by_citizen_id(conn, &who.citizen_id)? {
+                    Some(linked) => Ok(linked),
+                    None => citizens::create_national(conn, &who),
+                },
+            )
+        })
+        .await?;
+    if !linked.active {
+        return Err(AppError::Forbidden(Msg::new(
+            "Tài khoản này đã bị khóa. Vui lòng liên hệ bộ phận hỗ trợ.",
+            "This account is deactivated. Please contact support.",
+        )));
+    }
+    Ok(SignedIn {
+        id: linked.citizen.id.0,
+        role: "citizen",
+        token_version: linked.token_version,
+    })
 }

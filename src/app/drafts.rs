@@ -145,7 +145,9 @@ pub async fn review(
 #[derive(Debug, Clone)]
 pub struct Applicant {
     pub id: crate::ids::CitizenId,
-    pub email: String,
+    pub email: Option<String>,
+    /// The assurance level of the citizen's session (recorded; checked against the procedure).
+    pub assurance_level: u8,
 }
 
 /// Submits the citizen's draft: the dossier, its files from the draft's and the draft's
@@ -161,52 +163,52 @@ pub async fn submit_draft(
     limits: Option<SubmissionLimits>,
 ) -> Result<Option<String>, AppError> {
     super::citizen::note_holding(app, who.id, tenant.id).await?;
-    app.db
-        .tenant(tenant.db_ref())
-        .run(move |conn| {
-            let procedure = offered(conn, &code)?;
-            // Locked: a double click submits once; the second finds no draft.
-            let Some(draft) = drafts::lock(conn, who.id, &code)? else {
-                return Ok(None);
+    let db = app.db.tenant(tenant.db_ref());
+    db.run(move |conn| {
+        let procedure = offered(conn, &code)?;
+        // Locked: a double click submits once; the second finds no draft.
+        let Some(draft) = drafts::lock(conn, who.id, &code)? else {
+            return Ok(None);
+        };
+        let files = drafts::file_contents(conn, draft.id)?;
+        let missing: FieldErrors = procedure
+            .file_fields()
+            .filter(|f| f.required && !files.iter().any(|u| u.field == f.name))
+            .map(|f| {
+                let msg = Msg::new("Chưa tải lên tệp này.", "This file is not uploaded yet.");
+                (f.name.clone(), msg)
+            })
+            .collect();
+        if !missing.is_empty() {
+            return Err(AppError::Invalid(missing));
+        }
+        let by = format!("citizen:{}", who.id);
+        let sub = Submission {
+            procedure_code: code,
+            answers: draft.answers,
+            channel: Channel::Online,
+            citizen_id: Some(who.id),
+            contact_email: who.email,
+            lang,
+            actor: by.clone(),
+            limits,
+            unit_code: None,
+            received_at: None,
+            assurance_level: Some(who.assurance_level),
+        };
+        let dossier = submit(conn, &tenant, &mail, &sub)?;
+        for f in &files {
+            let upload = Upload {
+                field: Some(&f.field),
+                given_name: &f.name,
+                content_type: &f.content_type,
+                bytes: &f.data,
+                uploaded_by: &by,
             };
-            let files = drafts::file_contents(conn, draft.id)?;
-            let missing: FieldErrors = procedure
-                .file_fields()
-                .filter(|f| f.required && !files.iter().any(|u| u.field == f.name))
-                .map(|f| {
-                    let msg = Msg::new("Chưa tải lên tệp này.", "This file is not uploaded yet.");
-                    (f.name.clone(), msg)
-                })
-                .collect();
-            if !missing.is_empty() {
-                return Err(AppError::Invalid(missing));
-            }
-            let by = format!("citizen:{}", who.id);
-            let sub = Submission {
-                procedure_code: code,
-                answers: draft.answers,
-                channel: Channel::Online,
-                citizen_id: Some(who.id),
-                contact_email: Some(who.email),
-                lang,
-                actor: by.clone(),
-                limits,
-                unit_code: None,
-                received_at: None,
-            };
-            let dossier = submit(conn, &tenant, &mail, &sub)?;
-            for f in &files {
-                let upload = Upload {
-                    field: Some(&f.field),
-                    given_name: &f.name,
-                    content_type: &f.content_type,
-                    bytes: &f.data,
-                    uploaded_by: &by,
-                };
-                attachments::add_metered(conn, &tenant, &SchemaBlobs, dossier.id, &upload)?;
-            }
-            drafts::delete(conn, draft.id)?;
-            Ok(Some(dossier.tracking_code))
-        })
-        .await
+            attachments::add_metered(conn, &tenant, &SchemaBlobs, dossier.id, &upload)?;
+        }
+        drafts::delete(conn, draft.id)?;
+        Ok(Some(dossier.tracking_code))
+    })
+    .await
 }

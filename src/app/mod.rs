@@ -52,6 +52,8 @@ pub struct App {
     pub invoices: Arc<dyn crate::billing::provider::InvoiceProvider>,
     /// The bound on concurrent password hashing (`auth.hash_concurrency`).
     pub hashing: Arc<crate::accounts::password::HashGate>,
+    /// The national identity provider (`oidc.*`), when national sign-in is on.
+    pub national: Option<Arc<crate::accounts::national::Provider>>,
 }
 
 impl std::fmt::Debug for App {
@@ -81,6 +83,7 @@ impl App {
             )),
             settings: Arc::new(settings.clone()),
             db,
+            national: None,
         })
     }
 

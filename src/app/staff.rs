@@ -429,6 +429,7 @@ pub async fn register_at_counter(
         limits: None,
         unit_code: input.unit_code,
         received_at: None,
+        assurance_level: None,
     };
     let asked_point = input.received_at;
     door(app, tenant)

@@ -43,6 +43,9 @@ pub struct Procedure {
     pub group: Bilingual,
     /// 4 = wholly online (toàn trình), 3 = partly online (một phần).
     pub level: u8,
+    /// The assurance level of the national sign-in a citizen needs to file it online (#17.2):
+    /// 1 (a password or VNeID level 1) or 2 (VNeID level 2).
+    pub assurance_level: u8,
     pub fee_vnd: i64,
     /// Legal processing time, in working days.
     pub processing_days: u32,
@@ -202,6 +205,8 @@ struct RawProcedure {
     name: Bilingual,
     group: String,
     level: u8,
+    #[serde(default = "level_one")]
+    assurance_level: u8,
     fee_vnd: i64,
     processing_days: u32,
     agency: Bilingual,
@@ -214,6 +219,10 @@ struct RawProcedure {
     basis: Option<String>,
     #[serde(default)]
     field: Vec<form::RawField>,
+}
+
+fn level_one() -> u8 {
+    1
 }
 
 /// Parses and checks a catalog file; the error lists every problem found, one per line.
@@ -260,6 +269,12 @@ fn convert_procedure(p: RawProcedure, groups: &[RawGroup]) -> Result<Procedure, 
     if !matches!(p.level, 3 | 4) {
         errors.push(format!("level must be 3 or 4, not {}", p.level));
     }
+    if !matches!(p.assurance_level, 1 | 2) {
+        errors.push(format!(
+            "assurance_level must be 1 or 2, not {}",
+            p.assurance_level
+        ));
+    }
     if p.fee_vnd < 0 {
         errors.push("fee_vnd cannot be negative".into());
     }
@@ -294,6 +309,7 @@ fn convert_procedure(p: RawProcedure, groups: &[RawGroup]) -> Result<Procedure, 
                 en: g.en.clone(),
             },
             level: p.level,
+            assurance_level: p.assurance_level,
             fee_vnd: p.fee_vnd,
             processing_days: p.processing_days,
             agency: p.agency,

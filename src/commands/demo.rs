@@ -93,13 +93,14 @@ pub fn seed(settings: &Settings) -> Result<DemoAccounts, Failure> {
                     answers: fields,
                     channel: Channel::Online,
                     citizen_id: Some(citizen.id),
-                    contact_email: Some(citizen.email.clone()),
+                    contact_email: citizen.email.clone(),
                     lang: Lang::Vi,
                     actor: format!("citizen:{}", citizen.id),
                     // Sample data, not a citizen's own filing.
                     limits: None,
                     unit_code: None,
                     received_at: None,
+                    assurance_level: None,
                 };
                 submit(conn, &tenant, &ctx, &sub)?;
             }

@@ -34,7 +34,8 @@ pub fn create(
             let c = db.control(|conn| citizens::upsert(conn, &email, &name, &hash))?;
             println!(
                 "citizen {} ready (national account, usable on {} and every other province)",
-                c.email, t.slug
+                c.email.as_deref().unwrap_or_default(),
+                t.slug
             );
         }
         other => {

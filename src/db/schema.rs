@@ -151,6 +151,7 @@ diesel::table! {
         received_at_unit -> Nullable<Text>,
         competent_unit -> Nullable<Text>,
         assignee_id -> Nullable<Uuid>,
+        assurance_level -> Nullable<Int2>,
     }
 }
 
@@ -304,12 +305,14 @@ diesel::table! {
 diesel::table! {
     identity.citizens (id) {
         id -> Uuid,
-        email -> Text,
+        email -> Nullable<Text>,
         full_name -> Text,
-        password_hash -> Text,
+        password_hash -> Nullable<Text>,
         active -> Bool,
         created_at -> Timestamptz,
         token_version -> Int8,
+        citizen_id -> Nullable<Text>,
+        birth_date -> Nullable<Date>,
     }
 }
 

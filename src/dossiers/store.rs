@@ -81,6 +81,7 @@ pub struct NewDossier<'a> {
     pub submitted_at: DateTime<Utc>,
     pub received_at_unit: Option<&'a str>,
     pub competent_unit: Option<&'a str>,
+    pub assurance_level: Option<i16>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

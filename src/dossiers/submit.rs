@@ -52,6 +52,9 @@ pub struct Submission {
     /// The service point that received it (a counter's unit, checked by the caller against
     /// the staff member's units); `None` online.
     pub received_at: Option<Unit>,
+    /// The assurance level of the citizen's session (online: 1 or 2), recorded with the
+    /// dossier; `None` at the counter (staff see the applicant's papers) and for demo data.
+    pub assurance_level: Option<u8>,
 }
 
 /// The procedure, if the national catalog has it and this province offers it; else 422.
@@ -85,6 +88,16 @@ pub fn submit(
     sub: &Submission,
 ) -> Result<DossierRow, AppError> {
     let procedure = offered_procedure(conn, &sub.procedure_code)?;
+    // Online, a procedure that needs national sign-in at level 2 refuses a lower session
+    // before anything else is checked or counted: the citizen steps up first.
+    if sub.channel == Channel::Online
+        && let Some(level) = sub.assurance_level
+        && level < procedure.assurance_level
+    {
+        return Err(AppError::AssuranceRequired {
+            required: procedure.assurance_level,
+        });
+    }
     let now = crate::clock::now();
     if let (Channel::Online, Some(citizen), Some(limits)) =
         (sub.channel, sub.citizen_id, sub.limits)
@@ -136,6 +149,7 @@ pub fn submit(
             submitted_at: now,
             received_at_unit: placement.received_at.as_ref().map(UnitCode::as_str),
             competent_unit: placement.competent.as_ref().map(UnitCode::as_str),
+            assurance_level: sub.assurance_level.map(i16::from),
         };
         if let Some(row) = store::insert(conn, &new)? {
             dossier = Some(row);

@@ -272,3 +272,31 @@ impl FromRequest for AdminUser {
         })
     }
 }
+
+/// The assurance level of the request's session (#17.2): the `loa` of its Bearer token, else
+/// of its `session` cookie; 1 when neither verifies. Only a level: who signed in is for
+/// [`CitizenUser`] or `PageCitizen`, which the same handler extracts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLevel(pub u8);
+
+impl FromRequest for SessionLevel {
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<SessionLevel, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let level = (|| {
+            let state = state(req).ok()?;
+            let site = req.extensions().get::<Site>().cloned()?;
+            let token = bearer(req).or_else(|| {
+                req.cookie(crate::web::session::SESSION_COOKIE)
+                    .map(|c| c.value().to_string())
+            })?;
+            state
+                .jwt
+                .verify(&token, &site.audience())
+                .ok()
+                .map(|c| c.loa)
+        })();
+        std::future::ready(Ok(SessionLevel(level.unwrap_or(1))))
+    }
+}

@@ -179,6 +179,9 @@ fn clone_error(e: &AppError) -> AppError {
         },
         AppError::Unauthorized(m) => AppError::Unauthorized(m.clone()),
         AppError::Forbidden(m) => AppError::Forbidden(m.clone()),
+        AppError::AssuranceRequired { required } => AppError::AssuranceRequired {
+            required: *required,
+        },
         AppError::NotFound => AppError::NotFound,
         AppError::MethodNotAllowed => AppError::MethodNotAllowed,
         AppError::Conflict { code, msg, fields } => AppError::Conflict {

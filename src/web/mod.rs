@@ -14,6 +14,7 @@ pub(crate) mod middleware;
 mod national;
 pub mod national_index;
 mod national_subscribe;
+pub mod oidc;
 pub mod openapi;
 pub mod operator;
 pub mod operator_pages;
@@ -109,6 +110,7 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
                 web::scope("")
                     .guard(guard::fn_guard(is_national))
                     .configure(national::routes)
+                    .configure(oidc::routes)
                     .configure(national_index::routes)
                     .configure(leasing_api::national_routes)
                     .configure(national_subscribe::routes),
@@ -128,6 +130,7 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
                     // Here, not in `province`: the invoice pages use the province's layout,
                     // and the province needs nothing of them.
                     .configure(invoice_pages::province_routes)
+                    .configure(oidc::routes)
                     .configure(province::routes),
             )
             .default_service(web::to(middleware::not_found))

@@ -52,6 +52,10 @@ pub struct ProcedureItem {
     pub name: String,
     /// 4 = wholly online, 3 = partly online.
     pub level: u8,
+    /// The national sign-in level needed to file it online: 1 (a password or VNeID level 1)
+    /// or 2 (VNeID level 2); below it, `POST /api/v1/dossiers` answers 403
+    /// `assurance_level_required`.
+    pub assurance_level: u8,
     pub fee_vnd: i64,
     pub processing_days: u32,
 }

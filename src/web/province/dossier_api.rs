@@ -20,7 +20,7 @@ use crate::notify::messages::MailContext;
 use crate::payments::{self, FeeOutcome, MoveContext};
 use crate::web::AppState;
 use crate::web::client_addr::ClientAddr;
-use crate::web::extract::{CitizenUser, Province, SiteToken, StaffUser};
+use crate::web::extract::{CitizenUser, Province, SessionLevel, SiteToken, StaffUser};
 use crate::web::province::upload_form;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -72,6 +72,7 @@ async fn list_procedures(
                 "code": p.code,
                 "name": p.name.get(lang),
                 "level": p.level,
+                "assurance_level": p.assurance_level,
                 "fee_vnd": p.fee_vnd,
                 "processing_days": p.processing_days,
             })
@@ -135,6 +136,7 @@ pub struct SubmitForm {
 #[post("/api/v1/dossiers")]
 async fn submit_dossier(
     CitizenUser(citizen): CitizenUser,
+    SessionLevel(level): SessionLevel,
     province: Province,
     state: web::Data<AppState>,
     lang: Lang,
@@ -148,12 +150,13 @@ async fn submit_dossier(
         answers: form.fields,
         channel: Channel::Online,
         citizen_id: Some(citizen.id),
-        contact_email: Some(citizen.email.clone()),
+        contact_email: citizen.email.clone(),
         lang,
         actor: format!("citizen:{}", citizen.id),
         limits: SubmissionLimits::from_settings(&state.settings.limits),
         unit_code: form.unit_code,
         received_at: None,
+        assurance_level: Some(level),
     };
     let dossier = citizen::submit_online(&state, &province.db, tenant, ctx, sub).await?;
     Ok(HttpResponse::Created().json(json!({

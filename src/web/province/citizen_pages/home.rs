@@ -80,6 +80,8 @@ struct ProcedurePage {
     code: String,
     name: String,
     level: u8,
+    /// For a procedure that needs national sign-in at level 2: the row's label and text.
+    assurance: Option<(String, String)>,
     fee: String,
     days: u32,
     agency: String,
@@ -124,6 +126,20 @@ pub async fn show_procedure(
         code: p.code.clone(),
         name: p.name.get(lang).to_string(),
         level: p.level,
+        assurance: (p.assurance_level > 1).then(|| {
+            let label = crate::lang::Msg::new("Đăng nhập", "Sign-in");
+            let text = crate::lang::Msg::owned(
+                format!(
+                    "Cần đăng nhập bằng tài khoản định danh điện tử (VNeID) mức {}",
+                    p.assurance_level
+                ),
+                format!(
+                    "Needs sign-in with the national electronic identity (VNeID) at level {}",
+                    p.assurance_level
+                ),
+            );
+            (label.get(lang).to_string(), text.get(lang).to_string())
+        }),
         fee: view::vnd(p.fee_vnd, lang),
         days: p.processing_days,
         agency: p.agency.get(lang).to_string(),

@@ -192,9 +192,13 @@ pub async fn submit_application(
     let code = code.into_inner();
     let ctx = mail_context(&province, &state);
     let tenant = province.tenant.clone();
+    let level = <crate::web::extract::SessionLevel as actix_web::FromRequest>::extract(&req)
+        .await
+        .map_or(1, |l| l.0);
     let who = Applicant {
         id: citizen.id,
         email: citizen.email.clone(),
+        assurance_level: level,
     };
     let limits = SubmissionLimits::from_settings(&state.settings.limits);
     let outcome = drafts::submit_draft(&state, tenant, ctx, who, code.clone(), lang, limits).await;
@@ -205,6 +209,14 @@ pub async fn submit_application(
             )));
         }
         Ok(None) => return Ok(session::see_other("/dossiers")),
+        // A procedure that needs a higher level: sign in again at that level (step-up), then
+        // come back to this check page with the draft as it was.
+        Err(AppError::AssuranceRequired { required }) if state.national.is_some() => {
+            let next = session::percent_encode(&format!("/procedures/{code}/apply/check"));
+            return Ok(session::see_other(&format!(
+                "/auth/oidc/start?level={required}&next={next}"
+            )));
+        }
         Err(AppError::Invalid(errors)) => errors,
         Err(e) => return Err(e),
     };
