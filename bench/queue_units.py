@@ -8,7 +8,7 @@ dossiers in it, measured with wrk through `GET /api/v1/manage/dossiers` and `GET
 
 BASE_BIN is a release build of the commit before units (f7e29ad), BASE_ROOT its worktree (for
 its tenants/ha-noi.toml). `--also-without-index` then drops `dossiers_deadline` (migration
-2026-12-04-000002_queue_indexes) and measures the province's queue and page again beside the
+2026-12-04-000003_queue_indexes) and measures the province's queue and page again beside the
 baseline: the queue as merged with units; `--drop-deadline-index` measures everything without it.
 
 What it does, on fresh databases (`portal_bench_queue`, and `portal_bench_queue_base` for the
@@ -576,7 +576,7 @@ def main():
                     f"{spread['commune']}% decided by a commune), then VACUUM ANALYZE. Units: the manifest's "
                     f"{len(communes)} communes and own units, and — for this benchmark only — every unit of the national list "
                     f"copied into the province's `units` table by SQL from `public.admin_units`: {units_total} units "
-                    f"({national} national). Index `dossiers_deadline` (migration 2026-12-04-000002_queue_indexes): {index}. Busiest commune {busiest[0]} decides {facts['load'][busiest[0]]} dossiers; the head has "
+                    f"({national} national). Index `dossiers_deadline` (migration 2026-12-04-000003_queue_indexes): {index}. Busiest commune {busiest[0]} decides {facts['load'][busiest[0]]} dossiers; the head has "
                     f"{len(facts['head_units'])} communes ({', '.join(facts['head_units'])}).\n\n")
             f.write("| scenario | requests/s | p50 ms | p95 ms | p99 ms | p95 vs (a) | req/s vs (a) | errors |\n|---|---|---|---|---|---|---|---|\n")
             f.write("\n".join(rows) + "\n")

@@ -186,3 +186,33 @@ where
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod version_tests {
+    use diesel::migration::MigrationSource;
+
+    /// Two folders with the same date-and-number prefix share a version: diesel applies one and
+    /// skips the other as already run (it happened when two branches each added `…000002`).
+    #[test]
+    fn every_migration_has_its_own_version() {
+        for (name, source) in [
+            ("public", super::PUBLIC_MIGRATIONS),
+            ("tenant", super::TENANT_MIGRATIONS),
+        ] {
+            let migrations =
+                MigrationSource::<diesel::pg::Pg>::migrations(&source).expect("migrations");
+            let mut versions: Vec<String> = migrations
+                .iter()
+                .map(|m| m.name().version().to_string())
+                .collect();
+            let total = versions.len();
+            versions.sort();
+            versions.dedup();
+            assert_eq!(
+                versions.len(),
+                total,
+                "{name}: two migrations share a version"
+            );
+        }
+    }
+}
