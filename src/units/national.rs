@@ -154,16 +154,6 @@ pub fn load(conn: &mut PgConnection) -> Result<usize, AppError> {
     Ok(changed)
 }
 
-/// Whether a code is a unit of the national list in force, and of which province.
-pub fn province_of(conn: &mut PgConnection, code: &UnitCode) -> Result<Option<String>, AppError> {
-    Ok(admin_units::table
-        .filter(admin_units::code.eq(code.as_str()))
-        .filter(admin_units::valid_to.is_null())
-        .select(admin_units::province_code)
-        .first(conn)
-        .optional()?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

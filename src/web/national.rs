@@ -12,7 +12,9 @@ use crate::lang::Lang;
 use crate::web::AppState;
 use crate::web::client_addr::ClientAddr;
 use crate::web::extract::CitizenUser;
+// The province's tracking inputs, read the same way on the national host.
 use crate::web::pages::{Layout, NationalHomePage, ProvinceLink};
+use crate::web::province::dossier_api::{TrackingForm, TrackingQuery, digits};
 use crate::web::session;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -85,16 +87,6 @@ async fn my_dossiers(
     Ok(HttpResponse::Ok().json(mine.dossiers))
 }
 
-#[derive(Debug, Deserialize)]
-struct TrackingQuery {
-    id_number: String,
-}
-
-/// The citizen ID as typed, digits only.
-fn digits(id_number: &str) -> String {
-    id_number.chars().filter(char::is_ascii_digit).collect()
-}
-
 /// `GET /api/v1/tracking/{code}?id_number=` on the national host, for any province's code.
 #[get("/api/v1/tracking/{code}")]
 async fn track_dossier(
@@ -109,12 +101,6 @@ async fn track_dossier(
         client: client.0,
     };
     Ok(HttpResponse::Ok().json(app::national::track(&state, lookup).await?))
-}
-
-#[derive(Debug, Deserialize)]
-struct TrackingForm {
-    tracking_code: String,
-    id_number: String,
 }
 
 /// `POST /api/v1/tracking` `{tracking_code, id_number}` on the national host.

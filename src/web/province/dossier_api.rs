@@ -430,11 +430,11 @@ async fn rate_dossier(
 
 #[derive(Debug, Deserialize)]
 pub struct TrackingQuery {
-    id_number: String,
+    pub(crate) id_number: String,
 }
 
 /// The citizen ID as typed, digits only (spaces and dots read from a card are dropped).
-fn digits(id_number: &str) -> String {
+pub(crate) fn digits(id_number: &str) -> String {
     id_number.chars().filter(char::is_ascii_digit).collect()
 }
 
@@ -460,8 +460,8 @@ async fn track_dossier(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct TrackingForm {
-    tracking_code: String,
-    id_number: String,
+    pub(crate) tracking_code: String,
+    pub(crate) id_number: String,
 }
 
 /// `POST /api/v1/tracking` `{tracking_code, id_number}`: the GET's answer without the citizen
