@@ -3,6 +3,7 @@
 pub mod citizens;
 mod common_passwords;
 pub mod email;
+pub mod handoff;
 pub mod jwt;
 pub mod national;
 pub mod operators;

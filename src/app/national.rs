@@ -126,6 +126,8 @@ pub struct NationalDossier {
     pub province_name: String,
     /// The unit that decides it (null: the province itself).
     pub unit: Option<String>,
+    /// That unit's name, for pages (no raw codes on a page).
+    pub unit_name: Option<String>,
     pub procedure_code: String,
     pub procedure_name: String,
     pub status: String,
@@ -159,27 +161,42 @@ pub async fn my_dossiers(
         let door = app.db.tenant(t.db_ref());
         let t = t.clone();
         async move {
-            let rows = door
-                .run(move |conn| store::list_for_citizen(conn, citizen))
+            let (rows, unit_names) = door
+                .run(move |conn| {
+                    let rows = store::list_for_citizen(conn, citizen)?;
+                    let codes: Vec<&str> = rows
+                        .iter()
+                        .filter_map(|d| d.competent_unit.as_deref())
+                        .collect();
+                    let names = crate::units::store::names(conn, &codes)?;
+                    Ok((rows, names))
+                })
                 .await?;
-            Ok::<_, AppError>((t, rows))
+            Ok::<_, AppError>((t, rows, unit_names))
         }
     });
     let results = futures_util::future::join_all(reads).await;
     let provinces_queried = results.len();
     let mut dossiers = Vec::new();
     for result in results {
-        let (t, rows) = result?;
-        dossiers.extend(rows.into_iter().map(|d| NationalDossier {
-            procedure_name: crate::dossiers::view::procedure_name(&d.procedure_code, lang),
-            tracking_code: d.tracking_code,
-            province: t.slug.clone(),
-            province_name: t.name.clone(),
-            unit: d.competent_unit,
-            procedure_code: d.procedure_code,
-            status: d.status.as_str().to_string(),
-            submitted_at: d.submitted_at,
-            due_on: d.due_on,
+        let (t, rows, unit_names) = result?;
+        dossiers.extend(rows.into_iter().map(|d| {
+            NationalDossier {
+                unit_name: d
+                    .competent_unit
+                    .as_ref()
+                    .and_then(|c| unit_names.get(c))
+                    .cloned(),
+                procedure_name: crate::dossiers::view::procedure_name(&d.procedure_code, lang),
+                tracking_code: d.tracking_code,
+                province: t.slug.clone(),
+                province_name: t.name.clone(),
+                unit: d.competent_unit,
+                procedure_code: d.procedure_code,
+                status: d.status.as_str().to_string(),
+                submitted_at: d.submitted_at,
+                due_on: d.due_on,
+            }
         }));
     }
     dossiers.sort_by_key(|d| std::cmp::Reverse(d.submitted_at));

@@ -324,6 +324,19 @@ diesel::table! {
     }
 }
 
+// One-time codes that hand a national session to a province's site (#17.3).
+diesel::table! {
+    identity.session_handoffs (code_hash) {
+        code_hash -> Bytea,
+        citizen_id -> Uuid,
+        tenant_id -> Uuid,
+        nonce_hash -> Bytea,
+        loa -> Int2,
+        token_version -> Int8,
+        expires_at -> Timestamptz,
+    }
+}
+
 diesel::table! {
     identity.sign_in_failures (id) {
         id -> Int8,

@@ -71,6 +71,21 @@ pub fn list(conn: &mut PgConnection, with_retired: bool) -> Result<Vec<Unit>, Ap
 }
 
 /// One unit in force (not retired), else `None`.
+/// The names of the units with these codes (retired ones too: an old dossier keeps its unit).
+pub fn names(
+    conn: &mut PgConnection,
+    codes: &[&str],
+) -> Result<std::collections::HashMap<String, String>, AppError> {
+    if codes.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let rows: Vec<(String, String)> = units::table
+        .filter(units::code.eq_any(codes))
+        .select((units::code, units::name))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
 pub fn find_active(conn: &mut PgConnection, code: &UnitCode) -> Result<Option<Unit>, AppError> {
     units::table
         .filter(units::code.eq(code.as_str()))

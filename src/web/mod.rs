@@ -5,6 +5,7 @@ pub mod citizen_auth;
 pub mod client_addr;
 mod error_http;
 pub mod extract;
+mod handoff;
 mod health;
 pub mod index_units;
 pub mod invoice_pages;
@@ -12,6 +13,7 @@ mod lang_http;
 pub mod leasing_api;
 pub(crate) mod middleware;
 mod national;
+mod national_account;
 pub mod national_index;
 mod national_subscribe;
 pub mod oidc;
@@ -110,6 +112,8 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
                 web::scope("")
                     .guard(guard::fn_guard(is_national))
                     .configure(national::routes)
+                    .configure(national_account::routes)
+                    .configure(handoff::national_routes)
                     .configure(oidc::routes)
                     .configure(national_index::routes)
                     .configure(leasing_api::national_routes)
@@ -131,6 +135,7 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
                     // and the province needs nothing of them.
                     .configure(invoice_pages::province_routes)
                     .configure(oidc::routes)
+                    .configure(handoff::province_routes)
                     .configure(province::routes),
             )
             .default_service(web::to(middleware::not_found))

@@ -33,6 +33,9 @@ pub struct Layout {
     pub brand_version: String,
     /// On staff pages: the staff menu instead of the citizen's.
     pub staff: Option<StaffMenu>,
+    /// National pages show the national menu: provinces, my dossiers in every province, and
+    /// the one sign-in for every site.
+    pub national: bool,
 }
 
 /// Who is signed in on a staff page, for its menu.
@@ -55,12 +58,15 @@ impl Layout {
             logo: None,
             brand_version: String::new(),
             staff: None,
+            national: false,
         }
     }
 
     pub fn national(req: &HttpRequest) -> Layout {
         let lang = Lang::of(req);
-        Layout::new(req, tr(lang, "national").to_string(), false)
+        let mut layout = Layout::new(req, tr(lang, "national").to_string(), false);
+        layout.national = true;
+        layout
     }
 
     pub fn operator(req: &HttpRequest) -> Layout {

@@ -13,6 +13,7 @@ use futures_util::future::LocalBoxFuture;
 use rand::Rng;
 
 use crate::accounts::citizens::Citizen;
+use crate::accounts::jwt::Claims;
 use crate::app::auth::Account;
 use crate::error::AppError;
 use crate::lang::{Lang, Msg};
@@ -301,6 +302,45 @@ pub fn to_sign_in(req: &HttpRequest) -> HttpResponse {
         q => format!("{}?{q}", req.path()),
     };
     sign_in_then(&here)
+}
+
+/// For a citizen's page on a province site: the national site's session first (#17.3: one
+/// sign-in for every site), then, when the national site has none, this site's sign-in page.
+/// The round trip is skipped while the `national_checked` cookie says it just answered "none".
+pub fn to_citizen_sign_in(req: &HttpRequest) -> HttpResponse {
+    let here = match req.query_string() {
+        "" => req.path().to_string(),
+        q => format!("{}?{q}", req.path()),
+    };
+    citizen_sign_in_then(req, &here)
+}
+
+/// [`to_citizen_sign_in`], coming back to `next` (for a POST whose path cannot be reopened).
+pub fn citizen_sign_in_then(req: &HttpRequest, next: &str) -> HttpResponse {
+    if req.cookie(NATIONAL_CHECKED_COOKIE).is_some() {
+        return sign_in_then(next);
+    }
+    let location = format!(
+        "{HANDOFF_START_PATH}?next={}",
+        percent_encode(safe_next(Some(next)))
+    );
+    HttpResponse::SeeOther()
+        .insert_header((LOCATION, location))
+        .finish()
+}
+
+/// Where a province site starts a handoff from the national session (see `web::handoff`).
+pub const HANDOFF_START_PATH: &str = "/auth/national";
+/// Set on a province site for a few minutes after the national site said nobody is signed in
+/// there, so each page that needs a sign-in does not ask again.
+pub const NATIONAL_CHECKED_COOKIE: &str = "national_checked";
+
+/// The verified claims of the request's `session` cookie on `site`, when it is a citizen's
+/// (not checked against the account: the caller's action does that).
+pub fn citizen_claims(req: &HttpRequest, state: &AppState, site: &Site) -> Option<Claims> {
+    let token = req.cookie(SESSION_COOKIE)?;
+    let claims = state.jwt.verify(token.value(), &site.audience()).ok()?;
+    (claims.role == "citizen").then_some(claims)
 }
 
 /// The sign-in page, coming back to `next` (for a POST whose path cannot be reopened).

@@ -244,7 +244,7 @@ async fn expired_tokens_are_refused_on_the_api_and_as_session_cookies() {
     );
     let page = b.get("/dossiers").await;
     assert_eq!(page.status, 303);
-    assert_eq!(page.location, "/sign-in?next=/dossiers");
+    assert_eq!(page.location, "/auth/national?next=/dossiers");
 }
 
 #[tokio::test]

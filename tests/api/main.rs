@@ -48,6 +48,7 @@ mod national_sign_in;
 mod observability;
 mod oidc_idp;
 mod one_action;
+mod one_sign_in;
 mod openapi;
 mod operator;
 mod operator_pages;

@@ -26,10 +26,14 @@ async fn apply_for_licence_renewal(app: &TestApp, host: &str, register: bool) {
     let mut b = Browser::new(app, host);
     let email = "trang@example.vn";
 
-    // Starting needs an account: the start link leads to sign-in, with the way back.
+    // Starting needs an account: the start link asks the national site for its session
+    // first (one sign-in for every site), then this site's sign-in, with the way back.
     let start = b.get("/procedures/GPLX-001/apply").await;
     assert_eq!(start.status, 303);
-    assert_eq!(start.location, "/sign-in?next=/procedures/GPLX-001/apply");
+    assert_eq!(
+        start.location,
+        "/auth/national?next=/procedures/GPLX-001/apply"
+    );
     if register {
         let form = b.get("/register?next=/procedures/GPLX-001/apply").await;
         let csrf = b.csrf(&form);

@@ -99,6 +99,23 @@ pub(super) fn lookup(key: &str) -> (&'static str, &'static str) {
             "One account works in every province and city.",
         ),
         "no_account" => ("Chưa có tài khoản?", "No account yet?"),
+        // One sign-in for every site (#17.3).
+        "sign_in_national" => (
+            "Đăng nhập bằng tài khoản Cổng Dịch vụ công quốc gia",
+            "Sign in with your National Public Service Portal account",
+        ),
+        "sign_in_vneid" => (
+            "Đăng nhập bằng định danh điện tử VNeID",
+            "Sign in with your VNeID electronic identity",
+        ),
+        "sign_in_or_password" => (
+            "Hoặc đăng nhập bằng email và mật khẩu:",
+            "Or sign in with your email and password:",
+        ),
+        "national_dossiers_lead" => (
+            "Hồ sơ bạn đã nộp tại mọi tỉnh, thành phố, mới nhất trước.",
+            "The dossiers you filed in every province and city, newest first.",
+        ),
         "have_account" => ("Đã có tài khoản?", "Already have an account?"),
         "create_account" => ("Tạo tài khoản", "Create account"),
         "full_name" => ("Họ và tên", "Full name"),

@@ -30,6 +30,10 @@ struct SignInPage {
     next: String,
     /// `next`, encoded for the link to the other form.
     next_query: String,
+    /// On a province site: "sign in with your national portal account" (#17.3).
+    national_handoff: bool,
+    /// National sign-in (VNeID, OpenID Connect) is configured.
+    vneid: bool,
 }
 
 #[derive(Template)]
@@ -63,6 +67,30 @@ struct FormState<'a> {
     form: &'a AccountForm,
     errors: FieldErrors,
     status: StatusCode,
+}
+
+/// Where an account page is served: a province's site, in its branding, or the national
+/// site. The same national account signs in on both.
+#[derive(Clone, Copy)]
+pub(crate) enum At<'a> {
+    Province(&'a Province),
+    National,
+}
+
+impl At<'_> {
+    async fn layout(
+        &self,
+        req: &HttpRequest,
+        csrf: &Csrf,
+        who: Option<&Citizen>,
+    ) -> Result<Layout, AppError> {
+        Ok(match self {
+            At::Province(province) => layout(req, &branding(req, province).await?, csrf, who),
+            At::National => {
+                Layout::national(req).with_session(csrf.token(), who.map(|c| c.full_name.as_str()))
+            }
+        })
+    }
 }
 
 fn sign_in_fields(lang: Lang, s: &FormState<'_>) -> Vec<FieldView> {
@@ -121,17 +149,19 @@ fn register_fields(lang: Lang, s: &FormState<'_>) -> Vec<FieldView> {
 /// Renders the registration page when `registering`, else the sign-in page.
 async fn account_page(
     req: &HttpRequest,
-    province: &Province,
+    at: At<'_>,
     who: Option<&Citizen>,
     csrf: &Csrf,
     lang: Lang,
     s: FormState<'_>,
     registering: bool,
 ) -> Result<HttpResponse, AppError> {
-    let branding = branding(req, province).await?;
     let next = safe_next(s.form.next.as_deref()).to_string();
     let next_query = percent_encode(&next);
-    let layout = layout(req, &branding, csrf, who);
+    let layout = at.layout(req, csrf, who).await?;
+    let vneid = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|state| state.national.is_some());
     let html = if registering {
         let page = RegisterPage {
             errors: error_links(&["full_name", "email", "password"], &s.errors, lang),
@@ -148,22 +178,27 @@ async fn account_page(
             layout,
             next,
             next_query,
+            national_handoff: matches!(at, At::Province(_)),
+            vneid,
         };
         session::page(req, s.status, &page, csrf)?
     };
     Ok(html)
 }
 
-/// The sign-in or register page before anything was typed.
-async fn empty_account_page(
+/// The sign-in or register page before anything was typed. Already signed in: on to `next`.
+pub(crate) async fn empty_account_page(
     req: &HttpRequest,
-    province: &Province,
+    at: At<'_>,
     who: &PageCitizen,
     csrf: &Csrf,
     lang: Lang,
     query: NextQuery,
     register: bool,
 ) -> Result<HttpResponse, AppError> {
+    if who.0.is_some() && matches!(at, At::National) {
+        return Ok(session::see_other(safe_next(query.next.as_deref())));
+    }
     let form = AccountForm {
         next: query.next,
         ..AccountForm::default()
@@ -173,7 +208,7 @@ async fn empty_account_page(
         errors: FieldErrors::new(),
         status: StatusCode::OK,
     };
-    account_page(req, province, who.0.as_ref(), csrf, lang, s, register).await
+    account_page(req, at, who.0.as_ref(), csrf, lang, s, register).await
 }
 
 #[get("/sign-in")]
@@ -185,20 +220,10 @@ pub async fn show_sign_in(
     lang: Lang,
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
-    empty_account_page(
-        &req,
-        &province,
-        &who,
-        &csrf,
-        lang,
-        query.into_inner(),
-        false,
-    )
-    .await
+    let at = At::Province(&province);
+    empty_account_page(&req, at, &who, &csrf, lang, query.into_inner(), false).await
 }
 
-/// Signs in and returns to `next` (a local path only). Wrong credentials say so without
-/// telling whether the email has an account; the lockout is shown with its 429.
 #[post("/sign-in")]
 pub async fn sign_in_citizen(
     req: HttpRequest,
@@ -209,7 +234,21 @@ pub async fn sign_in_citizen(
     lang: Lang,
     form: web::Form<AccountForm>,
 ) -> Result<HttpResponse, AppError> {
-    let form = form.into_inner();
+    let at = At::Province(&province);
+    sign_in_form(&req, at, &site, &state, &csrf, lang, form.into_inner()).await
+}
+
+/// Signs in and returns to `next` (a local path only). Wrong credentials say so without
+/// telling whether the email has an account; the lockout is shown with its 429.
+pub(crate) async fn sign_in_form(
+    req: &HttpRequest,
+    at: At<'_>,
+    site: &Site,
+    state: &AppState,
+    csrf: &Csrf,
+    lang: Lang,
+    form: AccountForm,
+) -> Result<HttpResponse, AppError> {
     csrf.verify(form.csrf.as_deref())?;
     let mut errors = FieldErrors::new();
     if form.email.trim().is_empty() {
@@ -229,9 +268,9 @@ pub async fn sign_in_citizen(
     if errors.is_empty() {
         // The province's staff first, then national accounts, as the API's token does.
         let (email, given) = (form.email.clone(), form.password.clone());
-        let found = sign_in(&state, &site, email, given).await;
+        let found = sign_in(state, site, email, given).await;
         match found {
-            Ok(who) => return signed_in(&state, &site, &who, form.next.as_deref()),
+            Ok(who) => return signed_in(state, site, &who, form.next.as_deref()),
             Err(AppError::Unauthorized(_)) => {
                 status = StatusCode::UNAUTHORIZED;
                 errors.insert(
@@ -259,7 +298,7 @@ pub async fn sign_in_citizen(
         errors,
         status,
     };
-    let mut res = account_page(&req, &province, None, &csrf, lang, s, false).await?;
+    let mut res = account_page(req, at, None, csrf, lang, s, false).await?;
     if let Some(secs) = retry_after {
         res.headers_mut()
             .insert(RETRY_AFTER, HeaderValue::from(secs));
@@ -302,10 +341,10 @@ pub async fn show_register(
     lang: Lang,
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
-    empty_account_page(&req, &province, &who, &csrf, lang, query.into_inner(), true).await
+    let at = At::Province(&province);
+    empty_account_page(&req, at, &who, &csrf, lang, query.into_inner(), true).await
 }
 
-/// Creates the national account, signs in and returns to `next`.
 #[post("/register")]
 pub async fn register_account(
     req: HttpRequest,
@@ -316,10 +355,23 @@ pub async fn register_account(
     lang: Lang,
     form: web::Form<AccountForm>,
 ) -> Result<HttpResponse, AppError> {
-    let form = form.into_inner();
+    let at = At::Province(&province);
+    register_form(&req, at, &site, &state, &csrf, lang, form.into_inner()).await
+}
+
+/// Creates the national account, signs in and returns to `next`.
+pub(crate) async fn register_form(
+    req: &HttpRequest,
+    at: At<'_>,
+    site: &Site,
+    state: &AppState,
+    csrf: &Csrf,
+    lang: Lang,
+    form: AccountForm,
+) -> Result<HttpResponse, AppError> {
     csrf.verify(form.csrf.as_deref())?;
     let outcome = match NewCitizen::parse(&form.email, &form.password, &form.full_name) {
-        Ok(new) => crate::app::auth::register(&state, new).await,
+        Ok(new) => crate::app::auth::register(state, new).await,
         Err(e) => Err(e),
     };
     let (status, errors) = match outcome {
@@ -329,7 +381,7 @@ pub async fn register_account(
                 role: "citizen",
                 token_version: 0,
             };
-            return signed_in(&state, &site, &who, form.next.as_deref());
+            return signed_in(state, site, &who, form.next.as_deref());
         }
         // The API answers 409 for a taken email too; the page says it where the email is.
         Err(AppError::Conflict { msg, .. }) => (
@@ -343,11 +395,11 @@ pub async fn register_account(
         errors,
         status,
     };
-    account_page(&req, &province, None, &csrf, lang, s, true).await
+    account_page(req, at, None, csrf, lang, s, true).await
 }
 
-/// Signs the account out on every device and replica (every token issued to it so far stops
-/// working), forgets the cookie and goes home.
+/// Signs the account out on every device, replica and site (every token issued to it so far
+/// stops working, the national site's and every province's), forgets the cookie and goes home.
 #[post("/sign-out")]
 pub async fn sign_out_citizen(
     req: HttpRequest,

@@ -139,7 +139,7 @@ pub async fn start_application(
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     if who.0.is_none() {
-        return Ok(session::to_sign_in(&req));
+        return Ok(session::to_citizen_sign_in(&req));
     }
     let code = code.into_inner();
     drafts::offered_procedure(&province.db, code.clone()).await?;
@@ -178,7 +178,7 @@ pub async fn show_step(
     query: web::Query<ChangeQuery>,
 ) -> Result<HttpResponse, AppError> {
     let Some(citizen) = who.0 else {
-        return Ok(session::to_sign_in(&req));
+        return Ok(session::to_citizen_sign_in(&req));
     };
     let (code, step) = path.into_inner();
     let (branding, procedure, mut answers) =
@@ -222,7 +222,7 @@ pub async fn save_step(
     };
     csrf.verify(sent(CSRF_FIELD))?;
     let Some(citizen) = who.0 else {
-        return Ok(session::to_sign_in(&req));
+        return Ok(session::to_citizen_sign_in(&req));
     };
     let change = sent("change").is_some();
     let (code, step) = path.into_inner();

@@ -141,7 +141,7 @@ pub async fn show_documents(
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let Some(citizen) = who.0 else {
-        return Ok(session::to_sign_in(&req));
+        return Ok(session::to_citizen_sign_in(&req));
     };
     let code = code.into_inner();
     let (procedure, files) = drafts::files(&province.db, citizen.id, code).await?;
@@ -172,7 +172,7 @@ pub async fn upload_documents(
     let code = code.into_inner();
     // Who and the form token first: the body of a stranger's request is never read.
     let Some(citizen) = who.0 else {
-        return Ok(session::to_sign_in(&req));
+        return Ok(session::to_citizen_sign_in(&req));
     };
     let procedure = catalog::national().get(&code).ok_or(AppError::NotFound)?;
     let site_max = state.settings.storage.max_upload_bytes;

@@ -50,7 +50,7 @@ pub async fn list_dossiers(
     lang: Lang,
 ) -> Result<HttpResponse, AppError> {
     let Some(citizen) = who.0 else {
-        return Ok(session::to_sign_in(&req));
+        return Ok(session::to_citizen_sign_in(&req));
     };
     let rows = citizen::my_dossiers(&province.db, citizen.id).await?;
     let branding = branding(&req, &province).await?;
@@ -94,7 +94,7 @@ pub async fn show_confirmation(
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let Some(citizen) = who.0 else {
-        return Ok(session::to_sign_in(&req));
+        return Ok(session::to_citizen_sign_in(&req));
     };
     let code = tracking::normalize(&code);
     let d = citizen::mine(&province.db, citizen.id, code).await?;
@@ -157,7 +157,7 @@ pub async fn show_dossier(
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let Some(citizen) = who.0 else {
-        return Ok(session::to_sign_in(&req));
+        return Ok(session::to_citizen_sign_in(&req));
     };
     let code = tracking::normalize(&code);
     let attempt = Attempt::default();
@@ -245,6 +245,7 @@ pub(super) async fn render_dossier(
 /// Withdraws the dossier (the state machine decides whether it still may be), then shows it.
 #[post("/dossiers/{code}/withdraw")]
 pub async fn withdraw_dossier(
+    req: HttpRequest,
     province: Province,
     state: web::Data<AppState>,
     who: PageCitizen,
@@ -255,7 +256,10 @@ pub async fn withdraw_dossier(
     csrf.verify(form.csrf.as_deref())?;
     let code = tracking::normalize(&code);
     let Some(citizen) = who.0 else {
-        return Ok(session::sign_in_then(&format!("/dossiers/{code}")));
+        return Ok(session::citizen_sign_in_then(
+            &req,
+            &format!("/dossiers/{code}"),
+        ));
     };
     let cx = move_context(&province, &state).await?;
     let mv = Move::new(
@@ -278,7 +282,7 @@ pub async fn download_file(
     path: web::Path<(String, uuid::Uuid)>,
 ) -> Result<HttpResponse, AppError> {
     let Some(citizen) = who.0 else {
-        return Ok(session::to_sign_in(&req));
+        return Ok(session::to_citizen_sign_in(&req));
     };
     let (code, id) = path.into_inner();
     let code = tracking::normalize(&code);

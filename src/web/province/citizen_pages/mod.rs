@@ -1,7 +1,7 @@
 //! The citizen's pages on a province site: server-rendered, working without JavaScript, in the
 //! national layout. They mirror the JSON API (same doors, same domain functions).
 
-mod account;
+pub(crate) mod account;
 mod apply;
 mod documents;
 mod dossiers;

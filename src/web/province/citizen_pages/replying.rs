@@ -39,7 +39,10 @@ pub async fn supplement_dossier_page(
     let code = tracking::normalize(&code);
     // Who and the form token first: the body of a stranger's request is never read.
     let Some(citizen) = who.0 else {
-        return Ok(session::sign_in_then(&format!("/dossiers/{code}")));
+        return Ok(session::citizen_sign_in_then(
+            &req,
+            &format!("/dossiers/{code}"),
+        ));
     };
     // The form's procedure sets the files' limits; an unknown dossier, or another citizen's,
     // reads nothing.
@@ -137,7 +140,10 @@ pub async fn pay_dossier_page(
     csrf.verify(form.csrf.as_deref())?;
     let code = tracking::normalize(&code);
     let Some(citizen) = who.0 else {
-        return Ok(session::sign_in_then(&format!("/dossiers/{code}")));
+        return Ok(session::citizen_sign_in_then(
+            &req,
+            &format!("/dossiers/{code}"),
+        ));
     };
     let cx = move_context(&province, &state).await?;
     let return_url = format!("{}/dossiers/{code}", cx.mail.site_url);
@@ -193,7 +199,10 @@ pub async fn rate_dossier_page(
     csrf.verify(form.csrf.as_deref())?;
     let code = tracking::normalize(&code);
     let Some(citizen) = who.0 else {
-        return Ok(session::sign_in_then(&format!("/dossiers/{code}")));
+        return Ok(session::citizen_sign_in_then(
+            &req,
+            &format!("/dossiers/{code}"),
+        ));
     };
     let mut attempt = Attempt {
         values: Map::from_iter([
@@ -244,7 +253,7 @@ pub async fn show_owner_apology(
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let Some(citizen) = who.0 else {
-        return Ok(session::to_sign_in(&req));
+        return Ok(session::to_citizen_sign_in(&req));
     };
     let code = tracking::normalize(&code);
     let (d, events) = citizen::mine_with_history(&province.db, citizen.id, code).await?;

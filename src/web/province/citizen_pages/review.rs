@@ -161,7 +161,7 @@ pub async fn show_check(
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let Some(citizen) = who.0 else {
-        return Ok(session::to_sign_in(&req));
+        return Ok(session::to_citizen_sign_in(&req));
     };
     let code = code.into_inner();
     let Some(draft) = load(&req, &province, citizen.id, code.clone()).await? else {
@@ -187,7 +187,7 @@ pub async fn submit_application(
     let lang = Lang::of(&req);
     csrf.verify(form.csrf.as_deref())?;
     let Some(citizen) = who.0 else {
-        return Ok(session::to_sign_in(&req));
+        return Ok(session::to_citizen_sign_in(&req));
     };
     let code = code.into_inner();
     let ctx = mail_context(&province, &state);
