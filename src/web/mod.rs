@@ -12,6 +12,7 @@ mod lang_http;
 pub mod leasing_api;
 pub(crate) mod middleware;
 mod national;
+mod national_catalog;
 pub mod national_index;
 mod national_subscribe;
 pub mod oidc;
