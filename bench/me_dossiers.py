@@ -105,7 +105,8 @@ def seed(background):
              f"applicant_id_number, channel, status, answers, submitted_at) "
              f"SELECT 'BG-' || lpad(i::text, 8, '0'), 'GPLX-001', gen_random_uuid(), 'Người khác', "
              f"'001090099999', 'online', 'submitted', '{{}}', now() - (i % 365) * interval '1 day' "
-             f"FROM generate_series(1, {background}) AS i; VACUUM ANALYZE {s}.dossiers", DB)
+             f"FROM generate_series(1, {background}) AS i", DB)
+        psql(f"VACUUM ANALYZE {s}.dossiers", DB)
     return schemas
 
 
