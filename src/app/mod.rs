@@ -18,6 +18,7 @@ pub mod invoices;
 pub mod leasing;
 pub mod manifests;
 pub mod national;
+pub mod national_catalog;
 pub mod operators;
 pub mod province_admin;
 pub mod provisioning;

@@ -70,7 +70,6 @@ pub fn provinces_matching(app: &App, query: &str) -> Vec<std::sync::Arc<Tenant>>
 /// provinces whose switch for it is on (from each province's cached site data).
 pub async fn search(app: &App, query: &str, lang: Lang) -> Result<SearchResult, AppError> {
     let query: String = query.chars().take(200).collect();
-    let active = app.registry.active();
     let provinces: Vec<FoundProvince> = provinces_matching(app, &query)
         .into_iter()
         .map(|t| FoundProvince {
@@ -86,30 +85,16 @@ pub async fn search(app: &App, query: &str, lang: Lang) -> Result<SearchResult, 
             .into_iter()
             .take(MAX_PROCEDURES)
             .collect();
-        if !found.is_empty() {
-            let mut offered: Vec<Vec<String>> = vec![Vec::new(); found.len()];
-            for t in &active {
-                let site = app
-                    .registry
-                    .sites()
-                    .get(&t.schema, &app.db.tenant(t.db_ref()))
-                    .await?;
-                for (i, p) in found.iter().enumerate() {
-                    if site.enabled(&p.code) {
-                        offered[i].push(t.slug.clone());
-                    }
-                }
-            }
-            procedures = found
-                .into_iter()
-                .zip(offered)
-                .map(|(p, provinces)| FoundProcedure {
-                    code: p.code.clone(),
-                    name: p.name.get(lang).to_string(),
-                    provinces,
-                })
-                .collect();
-        }
+        let offered = super::national_catalog::offering(app, &found).await?;
+        procedures = found
+            .into_iter()
+            .zip(offered)
+            .map(|(p, provinces)| FoundProcedure {
+                code: p.code.clone(),
+                name: p.name.get(lang).to_string(),
+                provinces: provinces.iter().map(|t| t.slug.clone()).collect(),
+            })
+            .collect();
     }
     Ok(SearchResult {
         provinces,

@@ -1,8 +1,10 @@
 //! What every page of a province reads and almost never changes (its branding and the
-//! procedures it switched off), kept in memory per province.
+//! procedures it switched off), kept in memory per province; and, loaded only when the
+//! national "where can I file this" page first asks, its units and which unit decides what.
 //!
 //! Freshness: a tenant-schema trigger sends `NOTIFY portal_site, '<schema>'` on every change
-//! to `branding`, `logo` or `procedure_settings`; the registry's listener forgets that entry on
+//! to `branding`, `logo`, `procedure_settings`, `units` or `procedure_units`; the registry's
+//! listener forgets that province's entries on
 //! every replica (within its 100 ms poll). The replica that made the change forgets it at once
 //! ([`SiteCache::forget`]), and every entry is dropped after [`MAX_AGE`] in case a
 //! notification was lost while the listener reconnected.
@@ -13,7 +15,9 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use super::branding::{self, Branding};
+use crate::catalog::Procedure;
 use crate::db::TenantDb;
+use crate::units::{Unit, UnitCode, routing, store};
 
 use crate::error::AppError;
 
@@ -45,10 +49,33 @@ impl SiteData {
     }
 }
 
+/// A province's units in force and its procedure mapping, for the national catalog.
+#[derive(Debug)]
+pub struct UnitDirectory {
+    pub units: Vec<Unit>,
+    /// The unit the province chose for each procedure decided above the commune.
+    pub mapped: HashMap<String, UnitCode>,
+    loaded_at: Instant,
+    max_age: Duration,
+}
+
+impl UnitDirectory {
+    /// The units that decide `procedure` here (`units::routing::handles`), in the store's
+    /// order (centre, branches, departments, then communes by name).
+    pub fn deciding(&self, procedure: &Procedure) -> Vec<&Unit> {
+        let mapped = self.mapped.get(&procedure.code);
+        self.units
+            .iter()
+            .filter(|u| routing::handles(u, procedure, mapped))
+            .collect()
+    }
+}
+
 /// Keyed by the tenant's schema name (what the trigger's notification carries).
 #[derive(Debug, Default)]
 pub struct SiteCache {
     entries: RwLock<HashMap<String, Arc<SiteData>>>,
+    units: RwLock<HashMap<String, Arc<UnitDirectory>>>,
     /// Bumped by every forget: a read that began before it is not stored, so a change made
     /// while it was loading cannot be hidden behind an old copy.
     generation: AtomicU64,
@@ -89,17 +116,54 @@ impl SiteCache {
         Ok(data)
     }
 
-    /// Drops one province's entry (after a change, or on its notification).
+    /// The province's units in force and procedure mapping, from memory when fresh, else
+    /// read in one tenant transaction (the same freshness rules as [`SiteCache::get`]).
+    pub async fn units(&self, schema: &str, db: &TenantDb) -> Result<Arc<UnitDirectory>, AppError> {
+        if let Some(hit) = self
+            .units
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(schema)
+            .filter(|d| d.loaded_at.elapsed() < d.max_age)
+            .cloned()
+        {
+            return Ok(hit);
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        let (units, mapped) = db
+            .run(|conn| Ok((store::list(conn, false)?, store::procedure_units(conn)?)))
+            .await?;
+        let data = Arc::new(UnitDirectory {
+            units,
+            mapped: mapped.into_iter().collect(),
+            loaded_at: Instant::now(),
+            max_age: jittered_max_age(schema),
+        });
+        // The generation is bumped under the `entries` lock: take it too, so a forget cannot
+        // slip between the check and the insert.
+        let _entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        let mut units = self.units.write().unwrap_or_else(|p| p.into_inner());
+        if self.generation.load(Ordering::Acquire) == generation {
+            units.insert(schema.to_string(), data.clone());
+        }
+        Ok(data)
+    }
+
+    /// Drops one province's entries (after a change, or on its notification).
     pub fn forget(&self, schema: &str) {
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        let mut units = self.units.write().unwrap_or_else(|p| p.into_inner());
         self.generation.fetch_add(1, Ordering::AcqRel);
         entries.remove(schema);
+        units.remove(schema);
     }
 
     /// Drops every entry (after the listener reconnects: notifications may have been lost).
     pub fn clear(&self) {
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        let mut units = self.units.write().unwrap_or_else(|p| p.into_inner());
         self.generation.fetch_add(1, Ordering::AcqRel);
         entries.clear();
+        units.clear();
     }
 }

@@ -14,6 +14,7 @@ pub mod leasing_api;
 pub(crate) mod middleware;
 mod national;
 mod national_account;
+mod national_catalog;
 pub mod national_index;
 mod national_subscribe;
 pub mod oidc;

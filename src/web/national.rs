@@ -24,6 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(my_dossiers)
         .service(track_dossier)
         .service(track_dossier_post)
+        .configure(super::national_catalog::routes)
         .service(crate::web::citizen_auth::register_citizen)
         .route(
             "/api/v1/auth/token",
@@ -126,7 +127,8 @@ struct SearchQuery {
 }
 
 /// `GET /` (`?q=` filters by name, ignoring case and diacritics: "quang ninh" finds
-/// "Tỉnh Quảng Ninh"). Works without JavaScript: the box is a plain GET form.
+/// "Tỉnh Quảng Ninh", and lists the procedures it finds). Works without JavaScript: the box is
+/// a plain GET form.
 #[get("/")]
 async fn national_home(
     req: HttpRequest,
@@ -142,9 +144,9 @@ async fn national_home(
         .take(100)
         .collect();
     let layout = Layout::national(&req);
-    let shown = match query.is_empty() {
-        true => state.registry.active(),
-        false => app::national::provinces_matching(&state, &query),
+    let (shown, procedures) = match query.is_empty() {
+        true => (state.registry.active(), Vec::new()),
+        false => super::national_catalog::search(&state, &query, layout.lang).await?,
     };
     let base = state.registry.base_domain();
     let page = NationalHomePage {
@@ -156,6 +158,7 @@ async fn national_home(
             })
             .collect(),
         query,
+        procedures,
         layout,
     };
     session::page_without_form(&req, StatusCode::OK, &page)

@@ -143,6 +143,26 @@ pub struct NationalHomePage {
     pub provinces: Vec<ProvinceLink>,
     /// The search box's text (`?q=`); empty shows every province.
     pub query: String,
+    /// The procedures the search found (none without a query).
+    pub procedures: Vec<NationalProcedureCard>,
+}
+
+/// One procedure of the national catalog as a line: what it is and how many provinces offer
+/// it, linking to "where can I file this" (`/procedures/{code}`).
+#[derive(Debug, Clone)]
+pub struct NationalProcedureCard {
+    pub code: String,
+    pub name: String,
+    /// Its field (the catalog's group), in the page's language.
+    pub field: String,
+    /// The level that decides it, as words.
+    pub decided_at: String,
+    /// 4 = wholly online, 3 = partly online.
+    pub level: u8,
+    /// Already formatted, e.g. `135.000 đ`.
+    pub fee: String,
+    /// How many provinces offer it.
+    pub provinces: usize,
 }
 
 pub struct ProvinceLink {

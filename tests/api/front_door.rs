@@ -256,3 +256,195 @@ async fn any_provinces_tracking_code_is_tracked_from_the_national_host() {
         .await;
     assert_eq!(res.status(), 404);
 }
+
+// ───── One catalog: procedures across provinces and "where can I file this" (#17.5) ─────
+
+async fn page(app: &TestApp, path: &str) -> (u16, String) {
+    let res = app.get(NATIONAL, path).await;
+    let status = res.status().as_u16();
+    (status, res.text().await.unwrap())
+}
+
+async fn where_to_file(app: &TestApp, code: &str) -> Value {
+    let res = app
+        .get(NATIONAL, &format!("/api/v1/procedures/{code}/where"))
+        .await;
+    assert_eq!(res.status(), 200, "{code}");
+    res.json().await.unwrap()
+}
+
+fn offer_slugs(found: &Value) -> Vec<&str> {
+    found["provinces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["slug"].as_str().unwrap())
+        .collect()
+}
+
+async fn switch_off(app: &TestApp, slug: &str, code: &str) {
+    let host = format!("{slug}.localhost");
+    let admin = app
+        .staff_token(
+            slug,
+            &format!("admin@{slug}.gov.vn"),
+            portal::accounts::staff::StaffRole::Admin,
+        )
+        .await;
+    let res = app
+        .client
+        .put(app.url(&format!("/api/v1/manage/procedures/{code}")))
+        .header("Host", host)
+        .bearer_auth(&admin)
+        .json(&json!({"enabled": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn the_national_search_finds_procedures_without_diacritics_with_their_provinces() {
+    let app = TestApp::spawn().await;
+    app.create_province_from_manifest("ha-noi").await;
+    app.create_province_from_manifest("ho-chi-minh").await;
+    app.create_province_from_manifest("da-nang").await;
+    switch_off(&app, "da-nang", "LLTP-001").await;
+
+    // The API: a name typed without diacritics, with its provinces.
+    for q in ["cap phieu ly lich tu phap", "Cấp phiếu lý lịch", "lltp-001"] {
+        let found = search(&app, q).await;
+        let lltp = found["procedures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["code"] == "LLTP-001")
+            .unwrap_or_else(|| panic!("{q}: {found}"));
+        assert_eq!(lltp["provinces"], json!(["ha-noi", "ho-chi-minh"]), "{q}");
+    }
+
+    // The national home page: the procedure with its field, level, fee and how many provinces
+    // offer it, as words, linking to "where can I file this".
+    let (status, html) = page(&app, "/?q=cap+phieu+ly+lich+tu+phap").await;
+    assert_eq!(status, 200);
+    for want in [
+        "Cấp phiếu lý lịch tư pháp",
+        "LLTP-001",
+        "href=\"/procedures/LLTP-001\"",
+        "Hộ tịch – tư pháp",
+        "Cấp sở, ngành",
+        "200.000 đ",
+        "Có tại 2 tỉnh, thành phố",
+    ] {
+        assert!(html.contains(want), "{want} not on the page:\n{html}");
+    }
+    // No raw codes of the catalog's groups or levels.
+    for raw in ["justice", "department"] {
+        assert!(!html.contains(raw), "{raw} on the page");
+    }
+    // English second.
+    let (_, html) = page(&app, "/?q=dang+ky+khai+sinh&lang=en").await;
+    for want in [
+        "Register a birth",
+        "Civil status &#38; justice",
+        "Commune level",
+    ] {
+        assert!(
+            html.contains(want),
+            "{want} not on the English page:\n{html}"
+        );
+    }
+    // A province search still shows no procedure.
+    let (_, html) = page(&app, "/?q=binh+duong").await;
+    assert!(!html.contains("/procedures/"), "{html}");
+
+    // The full list: every procedure of the catalog, with its provinces' count.
+    let (status, html) = page(&app, "/procedures").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("href=\"/procedures/GPLX-001\""));
+    assert!(html.contains("Có tại 3 tỉnh, thành phố"));
+}
+
+#[tokio::test]
+async fn where_can_i_file_this_lists_the_provinces_and_units_that_decide_it() {
+    let app = TestApp::spawn().await;
+    app.create_province_from_manifest("ha-noi").await;
+    let hcm = app.create_province_from_manifest("ho-chi-minh").await;
+    app.create_province_from_manifest("da-nang").await;
+    switch_off(&app, "da-nang", "LLTP-001").await;
+
+    // Decided above the commune: the department each manifest maps it to.
+    let found = where_to_file(&app, "LLTP-001").await;
+    assert_eq!(found["code"], "LLTP-001");
+    assert_eq!(found["name"], "Cấp phiếu lý lịch tư pháp");
+    assert_eq!(
+        offer_slugs(&found),
+        vec!["ha-noi", "ho-chi-minh"],
+        "{found}"
+    );
+    assert_eq!(
+        found["provinces"][1]["units"],
+        json!([{"code": "SO-TP", "name": "Sở Tư pháp"}]),
+        "{found}"
+    );
+    // Decided by the commune: every commune-level unit of the province, none of its own.
+    let found = where_to_file(&app, "HT-001").await;
+    assert_eq!(
+        offer_slugs(&found),
+        vec!["da-nang", "ha-noi", "ho-chi-minh"]
+    );
+    let units = found["provinces"][2]["units"].as_array().unwrap();
+    assert_eq!(
+        units.len(),
+        portal::units::national::of_province("79").count(),
+        "{found}"
+    );
+    assert!(units.iter().all(|u| {
+        let code = u["code"].as_str().unwrap();
+        code.len() == 5 && code.bytes().all(|b| b.is_ascii_digit())
+    }));
+
+    // The page: provinces with their units and a link to the province's page for it; not the
+    // province that switched it off.
+    let (status, html) = page(&app, "/procedures/LLTP-001").await;
+    assert_eq!(status, 200);
+    let link = format!(
+        "href=\"{}/procedures/LLTP-001\"",
+        app.state.settings.url_for_host("ho-chi-minh.localhost")
+    );
+    for want in [
+        "Thành phố Hà Nội",
+        "Thành phố Hồ Chí Minh",
+        "Sở Tư pháp",
+        link.as_str(),
+        "Có tại 2 tỉnh, thành phố",
+    ] {
+        assert!(html.contains(want), "{want} not on the page:\n{html}");
+    }
+    assert!(!html.contains("Đà Nẵng"), "{html}");
+
+    // A change of mapping reaches the page (the units' trigger tells the cache to forget).
+    {
+        use diesel::RunQueryDsl;
+        diesel::sql_query(format!(
+            "UPDATE {}.procedure_units SET unit_code = 'TTPVHCC' WHERE procedure_code = 'LLTP-001'",
+            hcm.schema
+        ))
+        .execute(&mut app.raw_connection())
+        .unwrap();
+    }
+    let mut seen = Value::Null;
+    for _ in 0..50 {
+        seen = where_to_file(&app, "LLTP-001").await["provinces"][1]["units"].clone();
+        if seen[0]["code"] == "TTPVHCC" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen[0]["code"], "TTPVHCC", "{seen}");
+
+    // Unknown codes: 404 on both.
+    let res = app.get(NATIONAL, "/api/v1/procedures/NOPE-001/where").await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(page(&app, "/procedures/NOPE-001").await.0, 404);
+}

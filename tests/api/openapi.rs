@@ -611,6 +611,29 @@ async fn operator_and_national_answers_match_the_document() {
         None,
     )
     .await;
+    // "Where can I file this": Đà Nẵng's units (the provinces made without a manifest have
+    // none: an empty list).
+    let offers = n
+        .call(
+            200,
+            "get",
+            "/api/v1/procedures/{code}/where",
+            "/api/v1/procedures/LLTP-001/where",
+            None,
+        )
+        .await;
+    assert_eq!(
+        offers["provinces"][0]["units"][0]["code"], "SO-TP",
+        "{offers}"
+    );
+    n.call(
+        404,
+        "get",
+        "/api/v1/procedures/{code}/where",
+        "/api/v1/procedures/NOPE/where",
+        None,
+    )
+    .await;
     n.call(202, "post", "/api/v1/subscriptions", "/api/v1/subscriptions", Some(json!({"province_name": "Tỉnh Lào Cai", "slug": "lao-cai", "contact_email": "so@laocai.gov.vn", "plan": "standard"}))).await;
     app.verify_subscriptions().await;
     let list = c

@@ -90,6 +90,7 @@ English messages. Tokens come from `POST /api/v1/auth/token` and are valid on th
         shared::register_citizen, shared::citizen_token,
         national::list_provinces, national::index_api, national::request_subscription,
         national::search, national::my_dossiers, province::track_dossier, province::track_dossier_post,
+        national::where_to_file,
     ),
     components(schemas(ErrorEnvelope)),
 )]

@@ -36,6 +36,19 @@ fn search() {}
                body = Vec<crate::app::national::NationalDossier>)))]
 fn my_dossiers() {}
 
+#[utoipa::path(get, path = "/api/v1/procedures/{code}/where", tag = "national",
+    description = "Where a procedure can be filed: the active provinces whose switch for it is \
+                   on and, in each, the units that decide it (every commune-level unit for a \
+                   commune-level procedure; the unit the province mapped it to, else its \
+                   departments and centre, above the commune; empty: the province itself).",
+    params(("code" = String, Path, example = "LLTP-001")),
+    responses(
+        (status = 200, description = "The provinces offering it",
+         body = crate::app::national_catalog::WhereToFile),
+        (status = 404, description = "No procedure of the catalog has this code", body = ErrorEnvelope),
+    ))]
+fn where_to_file() {}
+
 #[utoipa::path(get, path = "/api/v1/index", tag = "national",
     description = "The evaluation index of a month, best score first; computed from dossier \
                    history only. Rates in 0..1 (null when there is nothing to rate), score 0..100. \

@@ -33,6 +33,38 @@ pub(super) fn lookup(key: &str) -> (&'static str, &'static str) {
             "No province or city matches.",
         ),
         "all_provinces" => ("Xem tất cả", "See them all"),
+        // The national catalog (#17.5).
+        "national_search" => (
+            "Tìm tỉnh, thành phố hoặc thủ tục",
+            "Find a province, city or procedure",
+        ),
+        "national_search_hint" => (
+            "Ví dụ: Bình Dương, Sài Gòn, cấp phiếu lý lịch tư pháp, hoặc mã thủ tục GPLX-001.",
+            "For example: Bình Dương, Saigon, judicial record, or the code GPLX-001.",
+        ),
+        "procedure_matches" => ("thủ tục phù hợp.", "matching procedures."),
+        "catalog_link" => ("Danh mục thủ tục", "Procedure catalog"),
+        "national_catalog" => ("Danh mục thủ tục hành chính", "Administrative procedures"),
+        "national_catalog_lead" => (
+            "Mọi thủ tục trên Cổng, với số tỉnh, thành phố tiếp nhận. Chọn một thủ tục để biết nộp hồ sơ ở đâu.",
+            "Every procedure on the portal, with how many provinces accept it. Choose one to see where to file it.",
+        ),
+        "field" => ("Lĩnh vực", "Field"),
+        "decided_at" => ("Cấp giải quyết", "Decided at"),
+        "offered_in" => ("Có tại", "Offered in"),
+        "provinces_count" => ("tỉnh, thành phố", "provinces and cities"),
+        "offered_nowhere" => (
+            "Chưa tỉnh, thành phố nào tiếp nhận thủ tục này trực tuyến.",
+            "No province accepts this procedure online yet.",
+        ),
+        "where_to_file" => ("Nộp hồ sơ ở đâu", "Where to file"),
+        "deciding_units" => ("Đơn vị giải quyết", "Deciding units"),
+        "province_decides" => (
+            "Tỉnh, thành phố trực tiếp giải quyết",
+            "The province itself",
+        ),
+        "commune_units" => ("xã, phường, đặc khu", "communes, wards and special zones"),
+        "file_here" => ("Nộp hồ sơ tại đây", "Apply here"),
         "operator_lead" => (
             "Quản lý tỉnh thuê dịch vụ, gói dịch vụ, mức sử dụng và hoá đơn qua API /api/v1.",
             "Manage provinces, plans, usage and invoices through the /api/v1 API.",
