@@ -38,7 +38,8 @@ pub async fn read_dossier(
         };
         let events = store::events(conn, d.id)?;
         let files = attachments::list(conn, d.id)?;
-        Ok(DossierView::new(d, events, files, lang))
+        let result = crate::dossiers::results::find(conn, d.id)?;
+        Ok(DossierView::new(d, events, files, lang).with_result(result))
     })
     .await
 }

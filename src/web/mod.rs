@@ -23,6 +23,7 @@ pub mod period_query;
 mod province;
 pub mod session;
 pub mod state;
+mod verify;
 
 pub use state::AppState;
 
@@ -113,7 +114,8 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
                     .configure(oidc::routes)
                     .configure(national_index::routes)
                     .configure(leasing_api::national_routes)
-                    .configure(national_subscribe::routes),
+                    .configure(national_subscribe::routes)
+                    .configure(verify::national_routes),
             )
             .service(
                 web::scope("")
@@ -131,6 +133,7 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
                     // and the province needs nothing of them.
                     .configure(invoice_pages::province_routes)
                     .configure(oidc::routes)
+                    .configure(verify::province_routes)
                     .configure(province::routes),
             )
             .default_service(web::to(middleware::not_found))
