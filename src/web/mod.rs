@@ -21,6 +21,7 @@ pub mod operator_pages;
 pub mod pages;
 pub mod period_query;
 mod province;
+pub mod qr;
 pub mod session;
 pub mod state;
 mod verify;
