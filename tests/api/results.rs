@@ -390,3 +390,106 @@ async fn refusals_and_supplement_requests_list_what_is_wrong_once() {
     };
     assert!(by.starts_with("staff:"), "{by}");
 }
+
+#[tokio::test]
+async fn the_officials_page_enters_deficiency_rows_and_attaches_a_result() {
+    let app = TestApp::spawn().await;
+    app.create_tenant("ha-noi", "Thành phố Hà Nội").await;
+    let citizen = app.citizen_token(HN, "dan@example.vn").await;
+    let official = app
+        .staff_token("ha-noi", "canbo@hanoi.gov.vn", StaffRole::Official)
+        .await;
+    let mut page = crate::browser::Browser::new(&app, HN);
+    let res = page
+        .sign_in_as(
+            "canbo@hanoi.gov.vn",
+            crate::helpers::STAFF_PASSWORD,
+            "/manage",
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+
+    // Refuse from the page: a bad row is 422 beside it; good rows reach the citizen.
+    let code = app.submit_complete_licence_renewal(HN, &citizen).await;
+    let shown = page.get(&format!("/manage/dossiers/{code}")).await;
+    assert!(
+        shown.body.contains("id=\"refuse-item-0\""),
+        "{}",
+        shown.body
+    );
+    let bad = page
+        .act(
+            &code,
+            &[
+                ("action", "refuse"),
+                ("d_item", "portrait_photo"),
+                ("d_problem", "lost"),
+                ("d_note", ""),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(
+        bad.body.contains("href=\"#refuse-problem-0\""),
+        "{}",
+        bad.body
+    );
+    let ok = page
+        .act(
+            &code,
+            &[
+                ("action", "refuse"),
+                ("d_item", "licence_scan"),
+                ("d_problem", "illegible"),
+                ("d_note", "Bản chụp bị lóa"),
+                ("d_item", ""),
+                ("d_problem", ""),
+                ("d_note", ""),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let mine: Value = app
+        .get_with_token(HN, &format!("/api/v1/dossiers/{code}"), &citizen)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        mine["deficiencies"],
+        json!([{"item": "licence_scan", "problem": "illegible", "note": "Bản chụp bị lóa"}])
+    );
+
+    // Attach from the page: not a PDF is 422 and stores nothing; a PDF is stored.
+    let code = resolved(&app, &citizen, &official).await;
+    let shown = page.get(&format!("/manage/dossiers/{code}")).await;
+    let csrf = page.csrf(&shown);
+    let path = format!("/manage/dossiers/{code}/result?csrf={csrf}");
+    let file = |bytes: &[u8]| {
+        Form::new().part(
+            "file",
+            Part::bytes(bytes.to_vec())
+                .file_name("kq.pdf")
+                .mime_str("application/pdf")
+                .unwrap(),
+        )
+    };
+    let refused = page.post_multipart(&path, file(b"GIF89a not a pdf")).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("href=\"#result-file\""));
+    let d: Value = app
+        .get_with_token(HN, &format!("/api/v1/manage/dossiers/{code}"), &official)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(d.get("result").is_none());
+    let done = page.post_multipart(&path, file(PDF)).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let shown = page.get(&format!("/manage/dossiers/{code}")).await;
+    assert!(shown.body.contains("kq.pdf"), "{}", shown.body);
+    assert_eq!(
+        page.act(&code, &[("action", "return_result")]).await.status,
+        303
+    );
+}
