@@ -300,10 +300,10 @@ async fn an_official_and_a_citizen_take_a_dossier_from_queue_to_rating_through_t
         409
     );
     let shown = official.get(&format!("/manage/dossiers/{code}")).await;
-    let csrf = official.csrf(&shown);
+    let staff_csrf = official.csrf(&shown);
     let attached = official
         .post_multipart(
-            &format!("/manage/dossiers/{code}/result?csrf={csrf}"),
+            &format!("/manage/dossiers/{code}/result?csrf={staff_csrf}"),
             Form::new()
                 .text("decision_number", "88/QĐ-SGTVT")
                 .text("pickup", "Bộ phận một cửa"),
