@@ -38,7 +38,8 @@ pub async fn read_dossier(
         };
         let events = store::events(conn, d.id)?;
         let files = attachments::list(conn, d.id)?;
-        Ok(DossierView::new(d, events, files, lang))
+        let result = crate::dossiers::results::find(conn, d.id)?;
+        Ok(DossierView::new(d, events, files, lang).with_result(result))
     })
     .await
 }
@@ -287,6 +288,8 @@ pub struct OwnDossier {
     pub files: Vec<AttachmentMeta>,
     /// The citizen's score, once rated.
     pub rating: Option<i16>,
+    /// The result, once attached.
+    pub result: Option<crate::dossiers::results::ResultRow>,
 }
 
 /// The citizen's own dossier with its history, files and rating.
@@ -301,6 +304,7 @@ pub async fn own_dossier(
         let files = attachments::list(conn, dossier.id)?;
         let rating = crate::dossiers::ratings::find(conn, dossier.id)?.map(|(score, _)| score);
         Ok(OwnDossier {
+            result: crate::dossiers::results::find(conn, dossier.id)?,
             dossier,
             events,
             files,

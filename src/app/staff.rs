@@ -42,13 +42,19 @@ pub struct ManagedDossier {
     pub receipt_only: bool,
     /// Units and staff by name (read by [`dossier`] for the page; empty after a move).
     pub desk: Desk,
+    /// The result, once attached.
+    pub result: Option<crate::dossiers::results::ResultRow>,
 }
 
 impl ManagedDossier {
-    fn read(conn: &mut diesel::PgConnection, dossier: DossierRow) -> Result<Self, AppError> {
+    pub(super) fn read(
+        conn: &mut diesel::PgConnection,
+        dossier: DossierRow,
+    ) -> Result<Self, AppError> {
         Ok(ManagedDossier {
             events: store::events(conn, dossier.id)?,
             files: attachments::list(conn, dossier.id)?,
+            result: crate::dossiers::results::find(conn, dossier.id)?,
             dossier,
             receipt_only: false,
             desk: Desk::default(),
@@ -60,7 +66,7 @@ impl ManagedDossier {
         if self.receipt_only {
             return DossierView::receipt(self.dossier, lang);
         }
-        DossierView::new(self.dossier, self.events, self.files, lang)
+        DossierView::new(self.dossier, self.events, self.files, lang).with_result(self.result)
     }
 }
 
@@ -140,7 +146,7 @@ pub async fn queue_export(
 }
 
 /// The dossier if the unit rule lets the staff member see it (else 404), with the access.
-fn reach(
+pub(super) fn reach(
     conn: &mut diesel::PgConnection,
     actor: &Actor,
     d: Option<DossierRow>,
@@ -154,7 +160,7 @@ fn reach(
 }
 
 /// The dossier locked for a move, if the staff member's units decide it (else 404).
-fn lock_full(
+pub(super) fn lock_full(
     conn: &mut diesel::PgConnection,
     actor: &Actor,
     code: &str,
@@ -188,6 +194,7 @@ pub async fn dossier(
                     files: Vec::new(),
                     receipt_only: true,
                     desk: Desk::default(),
+                    result: None,
                 },
             };
             found.desk = Desk::read(conn)?;
@@ -232,6 +239,10 @@ pub struct MoveInput {
     pub unit_code: Option<String>,
     /// For `assign`: the official of the unit.
     pub assignee_id: Option<uuid::Uuid>,
+    /// For `refuse` and `request_supplement`: what is missing or wrong, one row per item.
+    pub deficiencies: Vec<crate::dossiers::deficiencies::DeficiencyInput>,
+    /// For a second `request_supplement`: a head of unit's reason.
+    pub override_reason: Option<String>,
 }
 
 /// What a receiving officer may do: take dossiers in (accept, refuse, ask for a supplement at
@@ -353,6 +364,10 @@ pub async fn move_dossier(
     mv.due_on = input.due_on;
     mv.fee_vnd = input.fee_vnd;
     mv.staff_id = Some(staff_id);
+    mv.deficiencies = input.deficiencies;
+    // Only a head of unit (or an admin) may ask for a second supplement; anyone else's reason
+    // is not passed on, so their second request meets the 409.
+    mv.override_reason = input.override_reason.filter(|_| role.leads());
     let code = tracking::normalize(code);
     let actor = actor.clone();
     door(app, tenant)

@@ -190,6 +190,38 @@ diesel::table! {
         status -> Text,
         note -> Nullable<Text>,
         actor -> Text,
+        deficiencies -> Nullable<Jsonb>,
+        override_reason -> Nullable<Text>,
+    }
+}
+
+// The result of a dossier (tenant schema).
+diesel::table! {
+    dossier_results (dossier_id) {
+        dossier_id -> Int8,
+        kind -> Text,
+        verification_code -> Text,
+        sha256 -> Text,
+        issued_on -> Date,
+        blob_id -> Nullable<Uuid>,
+        file_name -> Nullable<Text>,
+        size -> Nullable<Int8>,
+        decision_number -> Nullable<Text>,
+        pickup -> Nullable<Text>,
+        attached_by -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+// Every province's verification codes by their hash (schema `public`).
+diesel::table! {
+    result_verifications (code_hash) {
+        code_hash -> Text,
+        tenant_id -> Uuid,
+        procedure_code -> Text,
+        issued_on -> Date,
+        sha256 -> Text,
+        created_at -> Timestamptz,
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod attachments;
 pub mod deadlines;
+pub mod deficiencies;
 pub mod documents;
 pub mod drafts;
 pub mod limits;
@@ -9,6 +10,7 @@ pub mod mail;
 pub mod moves;
 pub mod queue;
 pub mod ratings;
+pub mod results;
 pub mod status;
 pub mod store;
 pub mod submit;

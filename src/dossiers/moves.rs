@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 
 use super::deadlines::{WorkingDays, due_after_pause, due_on_acceptance};
+use super::deficiencies::{self, DeficiencyInput};
 use super::mail::MailKind;
 use super::status::{Action, Actor, MoveError, Status, next};
 use super::store::{self, DossierChanges, DossierRow};
@@ -30,6 +31,11 @@ pub struct Move {
     pub fee_vnd: Option<i64>,
     /// The staff member, for `accept` (they answer for the deadline).
     pub staff_id: Option<StaffId>,
+    /// For `refuse` and `request_supplement`: what is missing or wrong, as sent.
+    pub deficiencies: Vec<DeficiencyInput>,
+    /// For a second `request_supplement`: the reason of a head of unit (the caller passes it
+    /// only for a head; anyone else's second request is refused).
+    pub override_reason: Option<String>,
 }
 
 impl Move {
@@ -43,6 +49,8 @@ impl Move {
             due_on: None,
             fee_vnd: None,
             staff_id: None,
+            deficiencies: Vec::new(),
+            override_reason: None,
         }
     }
 }
@@ -64,7 +72,10 @@ pub fn apply(
     })?;
     let note = mv.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
     let rule = action.rule().ok_or(AppError::NotFound)?;
-    if rule.note_required && note.is_none() {
+    let reasoned = matches!(action, Action::Refuse | Action::RequestSupplement);
+    // A refusal or a supplement request gives its reasons as rows; a note alone (older
+    // clients) becomes one row, so the note is not required on its own there.
+    if rule.note_required && !reasoned && note.is_none() {
         return Err(AppError::invalid(
             "note",
             Msg::new("Cần ghi rõ lý do.", "A note giving the reason is required."),
@@ -78,6 +89,25 @@ pub fn apply(
             Msg::new(
                 "Ghi chú tối đa 2000 ký tự.",
                 "A note has at most 2000 characters.",
+            ),
+        ));
+    }
+    let rows = if reasoned {
+        let procedure = crate::catalog::national()
+            .get(&dossier.procedure_code)
+            .ok_or_else(|| AppError::internal("procedure left the catalog"))?;
+        let rows = deficiencies::parse(procedure, &mv.deficiencies, note)?;
+        Some(serde_json::to_value(rows).map_err(|e| AppError::internal(e.to_string()))?)
+    } else {
+        None
+    };
+    let override_reason = once_only(conn, dossier, mv)?;
+    if action == Action::ReturnResult && super::results::find(conn, dossier.id)?.is_none() {
+        return Err(AppError::conflict(
+            "result_missing",
+            Msg::new(
+                "Chưa đính kèm kết quả: tải lên bản điện tử (PDF) hoặc nhập số quyết định và nơi nhận trước khi trả kết quả.",
+                "No result is attached: upload the e-copy (PDF) or enter the decision number and pickup details before returning the result.",
             ),
         ));
     }
@@ -98,7 +128,16 @@ pub fn apply(
         changes.decided_at = Some(Some(crate::clock::now()));
     }
     let updated = store::update(conn, dossier.id, &changes)?;
-    store::append_event(conn, dossier.id, &action.as_str(), to, note, &mv.by)?;
+    store::append_reasoned_event(
+        conn,
+        dossier.id,
+        &action.as_str(),
+        to,
+        note,
+        &mv.by,
+        rows.as_ref(),
+        override_reason.as_deref(),
+    )?;
     let kind = match to {
         Status::Resolved | Status::Returned => MailKind::ResultReady,
         _ if action == Action::Extend => MailKind::Extended,
@@ -106,6 +145,44 @@ pub fn apply(
     };
     notify_citizen(conn, tenant, ctx, &updated, kind, note)?;
     Ok(updated)
+}
+
+/// One supplement request per dossier: a second one is 409 `supplement_already_requested`
+/// unless a head of unit gives a reason (returned, for the history). Citizens lose time with
+/// every round trip; the first request must say everything.
+fn once_only(
+    conn: &mut PgConnection,
+    dossier: &DossierRow,
+    mv: &Move,
+) -> Result<Option<String>, AppError> {
+    if mv.action != Action::RequestSupplement {
+        return Ok(None);
+    }
+    let reason = mv
+        .override_reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    if store::count_moves(conn, dossier.id, &mv.action.as_str())? == 0 {
+        return Ok(None);
+    }
+    match reason {
+        Some(r) if r.chars().count() > 2000 => Err(AppError::invalid(
+            "override_reason",
+            Msg::new(
+                "Lý do tối đa 2000 ký tự.",
+                "The reason has at most 2000 characters.",
+            ),
+        )),
+        Some(r) => Ok(Some(r.to_string())),
+        None => Err(AppError::conflict(
+            "supplement_already_requested",
+            Msg::new(
+                "Hồ sơ đã được yêu cầu bổ sung một lần. Chỉ trưởng đơn vị được yêu cầu bổ sung lần nữa, kèm lý do.",
+                "A supplement was already requested for this dossier. Only a head of unit may ask again, giving a reason.",
+            ),
+        )),
+    }
 }
 
 /// How the move changes the legal clock (see the contract's table).

@@ -92,6 +92,20 @@ pub struct EventRow {
     pub status: String,
     pub note: Option<String>,
     pub actor: String,
+    /// A refusal's or supplement request's rows ([`super::deficiencies::Deficiency`]).
+    pub deficiencies: Option<serde_json::Value>,
+    /// Why a head of unit asked for a second supplement.
+    pub override_reason: Option<String>,
+}
+
+impl EventRow {
+    /// The rows it carries (none for other moves, or rows this code cannot read).
+    pub fn deficiencies(&self) -> Vec<super::deficiencies::Deficiency> {
+        self.deficiencies
+            .clone()
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default()
+    }
 }
 
 /// Inserts unless the tracking code is taken (then `None`, and the caller draws another).
@@ -176,6 +190,21 @@ pub fn append_event(
     note: Option<&str>,
     actor: &str,
 ) -> Result<(), AppError> {
+    append_reasoned_event(conn, dossier_id, action, status, note, actor, None, None)
+}
+
+/// [`append_event`] with a refusal's or supplement request's rows and a head's override.
+#[allow(clippy::too_many_arguments)]
+pub fn append_reasoned_event(
+    conn: &mut PgConnection,
+    dossier_id: i64,
+    action: &str,
+    status: Status,
+    note: Option<&str>,
+    actor: &str,
+    deficiencies: Option<&serde_json::Value>,
+    override_reason: Option<&str>,
+) -> Result<(), AppError> {
     diesel::insert_into(dossier_events::table)
         .values((
             dossier_events::dossier_id.eq(dossier_id),
@@ -184,9 +213,24 @@ pub fn append_event(
             dossier_events::note.eq(note),
             dossier_events::actor.eq(actor),
             dossier_events::at.eq(crate::clock::now()),
+            dossier_events::deficiencies.eq(deficiencies),
+            dossier_events::override_reason.eq(override_reason),
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// How many times a move was made on the dossier (a second supplement request is refused).
+pub fn count_moves(
+    conn: &mut PgConnection,
+    dossier_id: i64,
+    action: &str,
+) -> Result<i64, AppError> {
+    Ok(dossier_events::table
+        .filter(dossier_events::dossier_id.eq(dossier_id))
+        .filter(dossier_events::action.eq(action))
+        .count()
+        .get_result(conn)?)
 }
 
 /// What a move changes on the dossier row.

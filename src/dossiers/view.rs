@@ -5,7 +5,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::attachments::AttachmentMeta;
+use super::deficiencies::Deficiency;
 use super::documents::{MissingDocument, missing_for_view};
+use super::results::{ResultRow, ResultView};
+use super::status::Status;
 use super::store::{DossierRow, EventRow};
 use crate::catalog;
 use crate::lang::Lang;
@@ -16,6 +19,12 @@ pub struct HistoryItem {
     pub action: String,
     pub at: DateTime<Utc>,
     pub note: Option<String>,
+    /// A refusal's or supplement request's reasons, one row per field or document.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deficiencies: Vec<Deficiency>,
+    /// A head of unit's reason for a second supplement request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub override_reason: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -45,6 +54,13 @@ pub struct DossierView {
     /// another): no answers, files or history.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub receipt_only: bool,
+    /// While a supplement is requested or after a refusal: what is missing or wrong, per
+    /// field or document (the last such move's rows).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deficiencies: Vec<Deficiency>,
+    /// Once attached: `{verification_code, sha256, kind}` (and the paper details).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<ResultView>,
 }
 
 impl DossierView {
@@ -56,7 +72,10 @@ impl DossierView {
     ) -> DossierView {
         let fee_vnd = d.fee_shown();
         let received_at = received_at(&d);
+        let deficiencies = open_deficiencies(d.status, &events);
         DossierView {
+            deficiencies,
+            result: None,
             missing_documents: missing_for_view(&d, &attachments, lang),
             competent_unit: d.competent_unit,
             received_at,
@@ -75,10 +94,12 @@ impl DossierView {
             history: events
                 .into_iter()
                 .map(|e| HistoryItem {
+                    deficiencies: e.deficiencies(),
                     status: e.status,
                     action: e.action,
                     at: e.at,
                     note: e.note,
+                    override_reason: e.override_reason,
                 })
                 .collect(),
             attachments,
@@ -86,7 +107,29 @@ impl DossierView {
     }
 }
 
+/// The reasons the citizen must answer now: the last supplement request's while one is open,
+/// the refusal's once refused; none otherwise.
+pub fn open_deficiencies(status: Status, events: &[EventRow]) -> Vec<Deficiency> {
+    let action = match status {
+        Status::SupplementRequested => "request_supplement",
+        Status::Refused => "refuse",
+        _ => return Vec::new(),
+    };
+    events
+        .iter()
+        .rev()
+        .find(|e| e.action == action)
+        .map(EventRow::deficiencies)
+        .unwrap_or_default()
+}
+
 impl DossierView {
+    /// The result, once attached.
+    pub fn with_result(mut self, result: Option<ResultRow>) -> DossierView {
+        self.result = result.map(ResultView::from);
+        self
+    }
+
     /// What the staff of the receiving unit see of a dossier another unit decides: the
     /// receipt (code, procedure, applicant, where received, who decides, status, due date).
     pub fn receipt(d: DossierRow, lang: Lang) -> DossierView {

@@ -24,8 +24,10 @@ pub mod operator_pages;
 pub mod pages;
 pub mod period_query;
 mod province;
+pub mod qr;
 pub mod session;
 pub mod state;
+mod verify;
 
 pub use state::AppState;
 
@@ -118,7 +120,8 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
                     .configure(oidc::routes)
                     .configure(national_index::routes)
                     .configure(leasing_api::national_routes)
-                    .configure(national_subscribe::routes),
+                    .configure(national_subscribe::routes)
+                    .configure(verify::national_routes),
             )
             .service(
                 web::scope("")
@@ -137,6 +140,7 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
                     .configure(invoice_pages::province_routes)
                     .configure(oidc::routes)
                     .configure(handoff::province_routes)
+                    .configure(verify::province_routes)
                     .configure(province::routes),
             )
             .default_service(web::to(middleware::not_found))

@@ -595,6 +595,23 @@ impl TestApp {
         .await
     }
 
+    /// Attaches a paper result (decision number and pickup), which `return_result` requires.
+    pub async fn give_result(&self, host: &str, token: &str, code: &str) -> reqwest::Response {
+        let res = self
+            .post_json(
+                host,
+                &format!("/api/v1/manage/dossiers/{code}/result"),
+                Some(token),
+                &serde_json::json!({
+                    "decision_number": "125/QĐ-SGTVT",
+                    "pickup": "Bộ phận một cửa, 8:00–17:00 các ngày làm việc",
+                }),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "give_result {code}");
+        res
+    }
+
     /// A signed-in operator (role operator).
     pub async fn operator_token(&self) -> String {
         self.create_operator(OPERATOR_EMAIL, OPERATOR_PASSWORD, OperatorRole::Operator)

@@ -56,6 +56,7 @@ mod pages;
 mod pgbouncer;
 mod provisioning;
 mod replicas;
+mod results;
 mod schema_check;
 mod seam_citizen;
 mod staff;

@@ -211,6 +211,7 @@ async fn an_official_takes_a_dossier_from_acceptance_to_the_citizens_rating() {
         .await
         .unwrap();
     assert_eq!(status(&d), "resolved");
+    app.give_result(host, official, code).await;
     let d: serde_json::Value = app
         .act(
             host,

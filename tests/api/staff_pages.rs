@@ -92,12 +92,12 @@ async fn an_official_and_a_citizen_take_a_dossier_from_queue_to_rating_through_t
     assert!(page.body.contains("name=\"action\" value=\"refuse\""));
     assert!(!page.body.contains("name=\"action\" value=\"resolve\""));
 
-    // A move without its note: the error summary, 422, nothing moved.
+    // A refusal without its reasons (no row, no note): the error summary pointing at the
+    // first row, 422, nothing moved.
     let refused = official.act(&code, &[("action", "refuse")]).await;
     assert_eq!(refused.status, 422);
     assert!(refused.body.contains("class=\"error-summary\""));
-    assert!(refused.body.contains("href=\"#refuse-note\""));
-    assert!(refused.body.contains("id=\"refuse-note-error\""));
+    assert!(refused.body.contains("href=\"#refuse-item-0\""));
     // A move the status does not allow: 409, explained.
     let early = official.act(&code, &[("action", "resolve")]).await;
     assert_eq!(early.status, 409);
@@ -291,6 +291,25 @@ async fn an_official_and_a_citizen_take_a_dossier_from_queue_to_rating_through_t
         official.act(&code, &[("action", "resolve")]).await.status,
         303
     );
+    // The result first: without one, return_result is refused (409) on the page too.
+    assert_eq!(
+        official
+            .act(&code, &[("action", "return_result")])
+            .await
+            .status,
+        409
+    );
+    let shown = official.get(&format!("/manage/dossiers/{code}")).await;
+    let staff_csrf = official.csrf(&shown);
+    let attached = official
+        .post_multipart(
+            &format!("/manage/dossiers/{code}/result?csrf={staff_csrf}"),
+            Form::new()
+                .text("decision_number", "88/QĐ-SGTVT")
+                .text("pickup", "Bộ phận một cửa"),
+        )
+        .await;
+    assert_eq!(attached.status, 303, "{}", attached.body);
     assert_eq!(
         official
             .act(&code, &[("action", "return_result")])

@@ -32,6 +32,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(get_dossier)
         .service(upload_attachment)
         .service(download_attachment)
+        .service(download_result)
         .service(withdraw_dossier)
         .service(supplement_dossier)
         .service(pay_dossier)
@@ -262,10 +263,27 @@ async fn download_attachment(
     Ok(file_response(&meta, bytes))
 }
 
+/// `GET /api/v1/dossiers/{code}/result` (owner): the e-copy of the result, as a download.
+/// 404 for a paper result, before one is attached, or for anybody else's dossier.
+#[get("/api/v1/dossiers/{code}/result")]
+async fn download_result(
+    CitizenUser(citizen): CitizenUser,
+    province: Province,
+    code: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let code = tracking::normalize(&code);
+    let (name, bytes) = crate::app::results::result_file(&province.db, citizen.id, code).await?;
+    Ok(download(&name, "application/pdf", bytes))
+}
+
 /// A stored file, always as a download, never rendered by the browser.
 pub fn file_response(meta: &attachments::AttachmentMeta, bytes: Vec<u8>) -> HttpResponse {
-    let ascii: String = meta
-        .name
+    download(&meta.name, &meta.content_type, bytes)
+}
+
+/// Bytes as a download named `name`, never rendered by the browser.
+pub fn download(name: &str, content_type: &str, bytes: Vec<u8>) -> HttpResponse {
+    let ascii: String = name
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || ".-_".contains(c) {
@@ -275,8 +293,7 @@ pub fn file_response(meta: &attachments::AttachmentMeta, bytes: Vec<u8>) -> Http
             }
         })
         .collect();
-    let encoded: String = meta
-        .name
+    let encoded: String = name
         .bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
@@ -287,7 +304,7 @@ pub fn file_response(meta: &attachments::AttachmentMeta, bytes: Vec<u8>) -> Http
         })
         .collect();
     HttpResponse::Ok()
-        .content_type(meta.content_type.as_str())
+        .content_type(content_type)
         .insert_header((
             "Content-Disposition",
             format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),

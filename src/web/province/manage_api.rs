@@ -1,16 +1,19 @@
 //! The staff's API on a province site: the queue, counter registration and every move.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{FromRequest, HttpResponse, get, post, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::dossier_api::file_response;
+use crate::app::results::ResultInput;
 use crate::app::{
     self,
     staff::{CounterInput, MoveInput},
 };
+use crate::dossiers::deficiencies::DeficiencyInput;
 use crate::dossiers::queue::QueueParams;
+use crate::dossiers::results::PaperResult;
 use crate::error::AppError;
 use crate::lang::{Lang, Msg};
 use crate::web::AppState;
@@ -22,7 +25,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(register_counter_dossier)
         .service(get_managed_dossier)
         .service(download_managed_attachment)
-        .service(act_on_dossier);
+        .service(act_on_dossier)
+        .service(attach_dossier_result);
 }
 
 /// `GET /api/v1/manage/dossiers?status=&q=&procedure=&unit=&channel=&assignee=&flag=&open=&sort=&page=`.
@@ -154,6 +158,13 @@ pub struct ActionForm {
     unit_code: Option<String>,
     /// `assign`: the official of the unit.
     assignee_id: Option<uuid::Uuid>,
+    /// `refuse`, `request_supplement`: what is missing or wrong (a `note` alone is one row
+    /// `{item: "dossier", problem: "other"}`).
+    #[serde(default)]
+    deficiencies: Vec<DeficiencyInput>,
+    /// A second `request_supplement`: a head of unit's reason (recorded in the history).
+    #[serde(default)]
+    override_reason: Option<String>,
 }
 
 /// `POST /api/v1/manage/dossiers/{code}/actions` `{action, note?, due_on?, fee_vnd?}` → 200 dossier.
@@ -174,9 +185,73 @@ async fn act_on_dossier(
         fee_vnd: form.fee_vnd,
         unit_code: form.unit_code,
         assignee_id: form.assignee_id,
+        deficiencies: form.deficiencies,
+        override_reason: form.override_reason,
     };
     let moved =
         app::staff::move_dossier(&state, &staff.actor(), &staff.province.tenant, &code, input)
             .await?;
     Ok(HttpResponse::Ok().json(moved.view(lang)))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct PaperResultForm {
+    decision_number: String,
+    /// Where and when the citizen collects the paper decision.
+    pickup: String,
+}
+
+/// `POST /api/v1/manage/dossiers/{code}/result`: multipart `file` (the signed PDF) or JSON
+/// `{decision_number, pickup}` → 200 dossier with its `result`. Not a PDF: 422 on `file`,
+/// nothing stored; another province's or an unreachable dossier: 404.
+#[post("/api/v1/manage/dossiers/{code}/result")]
+async fn attach_dossier_result(
+    req: actix_web::HttpRequest,
+    staff: StaffUser,
+    state: web::Data<AppState>,
+    lang: Lang,
+    code: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let is_json = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let input = if is_json {
+        let form = web::Json::<PaperResultForm>::from_request(&req, &mut payload.into_inner())
+            .await
+            .map_err(|_| {
+                AppError::bad_request(
+                    "malformed",
+                    Msg::new(
+                        "Cần số quyết định và nơi nhận kết quả.",
+                        "decision_number and pickup are required.",
+                    ),
+                )
+            })?
+            .into_inner();
+        ResultInput::Paper(PaperResult::parse(&form.decision_number, &form.pickup)?)
+    } else {
+        let multipart = actix_multipart::Multipart::new(req.headers(), payload.into_inner());
+        let site_max = state.settings.storage.max_upload_bytes;
+        let parts = super::upload_form::read(multipart, site_max, |name| {
+            (name == "file").then_some(site_max)
+        })
+        .await?;
+        if parts.too_large.is_some() {
+            return Err(crate::app::documents::too_large(site_max));
+        }
+        let file = parts.files.into_iter().next().ok_or_else(|| {
+            AppError::invalid("file", Msg::new("Chưa chọn tệp.", "No file was sent."))
+        })?;
+        ResultInput::File {
+            given_name: file.given_name.clone(),
+            bytes: file.bytes()?,
+        }
+    };
+    let managed =
+        app::results::attach_result(&state, &staff.actor(), &staff.province.tenant, &code, input)
+            .await?;
+    Ok(HttpResponse::Ok().json(managed.view(lang)))
 }

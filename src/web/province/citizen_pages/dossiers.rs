@@ -120,6 +120,28 @@ struct EventLine {
     note: String,
 }
 
+/// The result as the citizen's page shows it: the e-copy or the paper's pickup, the code, the
+/// QR code to the public verify page.
+struct ResultLine {
+    kind: &'static str,
+    file_name: String,
+    href: String,
+    decision_number: String,
+    pickup: String,
+    verification_code: String,
+    sha256: String,
+    issued_on: String,
+    verify_url: String,
+    qr: Option<crate::web::qr::QrSvg>,
+}
+
+/// One row of what is missing or wrong, named as the form names it.
+struct DeficiencyLine {
+    item: String,
+    problem: String,
+    note: String,
+}
+
 struct FileLine {
     name: String,
     size: String,
@@ -145,6 +167,52 @@ struct DossierPage {
     errors: Vec<ErrorLink>,
     /// What the citizen may do now: supplement, pay, rate; the apology letter.
     replies: Replies,
+    result: Option<ResultLine>,
+    /// While a supplement is asked for, or after a refusal: what to put right.
+    deficiencies: Vec<DeficiencyLine>,
+    t: ResultTexts,
+}
+
+/// The texts of the result and deficiency sections.
+struct ResultTexts {
+    result_title: &'static str,
+    download: &'static str,
+    decision: &'static str,
+    pickup: &'static str,
+    code: &'static str,
+    issued: &'static str,
+    verify: &'static str,
+    qr_label: &'static str,
+    deficiencies_title: &'static str,
+    item: &'static str,
+    problem: &'static str,
+    note: &'static str,
+}
+
+impl ResultTexts {
+    fn new(lang: Lang) -> ResultTexts {
+        let t = |vi: &'static str, en: &'static str| match lang {
+            Lang::Vi => vi,
+            Lang::En => en,
+        };
+        ResultTexts {
+            result_title: t("Kết quả", "Result"),
+            download: t("Tải bản điện tử (PDF)", "Download the e-copy (PDF)"),
+            decision: t("Số quyết định", "Decision number"),
+            pickup: t("Nơi nhận kết quả", "Where to collect it"),
+            code: t("Mã xác thực", "Verification code"),
+            issued: t("Ngày cấp", "Issued on"),
+            verify: t("Trang xác thực công khai", "Public verification page"),
+            qr_label: t(
+                "Mã QR dẫn đến trang xác thực kết quả",
+                "QR code to the result's verification page",
+            ),
+            deficiencies_title: t("Những mục cần bổ sung, sửa", "What to put right"),
+            item: t("Mục", "Item"),
+            problem: t("Vấn đề", "Problem"),
+            note: t("Ghi chú", "Note"),
+        }
+    }
 }
 
 #[get("/dossiers/{code}")]
@@ -180,6 +248,7 @@ pub(super) async fn render_dossier(
         events,
         files,
         rating,
+        result,
     } = citizen::own_dossier(&province.db, citizen.id, code).await?;
     let branding = branding(req, province).await?;
     let replies = replies::build(&d, &events, rating, &attempt, state, lang);
@@ -203,6 +272,30 @@ pub(super) async fn render_dossier(
                 .collect()
         })
         .unwrap_or_default();
+    let deficiencies = crate::dossiers::view::open_deficiencies(d.status(), &events)
+        .into_iter()
+        .map(|x| DeficiencyLine {
+            item: x.item_label(procedure, lang),
+            problem: x.problem.label(lang).to_string(),
+            note: x.note.unwrap_or_default(),
+        })
+        .collect();
+    let site_url = crate::web::province::dossier_api::mail_context(province, state).site_url;
+    let result = result.map(|r| {
+        let verify_url = format!("{site_url}/verify/{}", r.verification_code);
+        ResultLine {
+            kind: r.kind.as_str(),
+            file_name: r.file_name.unwrap_or_default(),
+            href: format!("/dossiers/{}/result", d.tracking_code),
+            decision_number: r.decision_number.unwrap_or_default(),
+            pickup: r.pickup.unwrap_or_default(),
+            sha256: r.sha256,
+            issued_on: date(r.issued_on),
+            qr: crate::web::qr::svg(&verify_url),
+            verify_url,
+            verification_code: r.verification_code,
+        }
+    });
     let history = events
         .into_iter()
         .map(|e| EventLine {
@@ -237,6 +330,9 @@ pub(super) async fn render_dossier(
         can_withdraw: next(status, Action::Withdraw, Actor::Citizen).is_ok(),
         errors,
         replies,
+        result,
+        deficiencies,
+        t: ResultTexts::new(lang),
         code: d.tracking_code,
     };
     session::page(req, attempt.status, &page, csrf)
@@ -271,6 +367,26 @@ pub async fn withdraw_dossier(
     // Its open payment page (Stripe Checkout) can no longer be paid.
     crate::app::fees::expire_open_sessions(&state, province.tenant.clone(), code.clone()).await;
     Ok(session::see_other(&format!("/dossiers/{code}")))
+}
+
+/// The e-copy of the citizen's own result, as `GET /api/v1/dossiers/{code}/result` serves it.
+#[get("/dossiers/{code}/result")]
+pub async fn download_result(
+    req: HttpRequest,
+    province: Province,
+    who: PageCitizen,
+    code: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let Some(citizen) = who.0 else {
+        return Ok(session::to_sign_in(&req));
+    };
+    let code = tracking::normalize(&code);
+    let (name, bytes) = crate::app::results::result_file(&province.db, citizen.id, code).await?;
+    Ok(crate::web::province::dossier_api::download(
+        &name,
+        "application/pdf",
+        bytes,
+    ))
 }
 
 /// A file of the citizen's own dossier, always as a download (`nosniff`, no caching).

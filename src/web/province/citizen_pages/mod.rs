@@ -42,6 +42,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(dossiers::show_dossier)
         .service(dossiers::withdraw_dossier)
         .service(dossiers::download_file)
+        .service(dossiers::download_result)
         .service(replying::supplement_dossier_page)
         .service(replying::pay_dossier_page)
         .service(replying::rate_dossier_page)

@@ -60,6 +60,10 @@ pub struct MoveForm {
     pub inputs: Vec<InputView>,
     /// Ends the dossier against the citizen's wish (refuse, stop): a warning button.
     pub warning: bool,
+    /// Refuse and request_supplement: rows of what is missing or wrong (item, problem, note).
+    pub rows: Vec<usize>,
+    /// A second supplement request by a head of unit: the reason field.
+    pub override_reason: bool,
 }
 
 pub struct EventLine {
@@ -118,6 +122,65 @@ struct ManagedDossierPage {
     assignees: Vec<OptionView>,
     transfer_error: String,
     assign_error: String,
+    /// The items of the procedure a deficiency row may name, and the five problems.
+    items: Vec<OptionView>,
+    problems: Vec<OptionView>,
+    /// The attached result, and whether one may be attached now (processing, resolved).
+    result: Option<crate::dossiers::results::ResultRow>,
+    result_open: bool,
+    rt: ResultTexts,
+}
+
+/// The texts of the result section and the deficiency rows.
+pub struct ResultTexts {
+    pub title: &'static str,
+    pub hint: &'static str,
+    pub file: &'static str,
+    pub or_paper: &'static str,
+    pub decision: &'static str,
+    pub pickup: &'static str,
+    pub attach: &'static str,
+    pub code: &'static str,
+    pub none: &'static str,
+    pub row: &'static str,
+    pub item: &'static str,
+    pub problem: &'static str,
+    pub note: &'static str,
+    pub override_reason: &'static str,
+}
+
+impl ResultTexts {
+    fn new(lang: Lang) -> ResultTexts {
+        let t = |vi: &'static str, en: &'static str| match lang {
+            Lang::Vi => vi,
+            Lang::En => en,
+        };
+        ResultTexts {
+            title: t("Kết quả giải quyết", "Result"),
+            hint: t(
+                "Đính kèm kết quả trước khi trả: bản điện tử đã ký số (PDF), hoặc số quyết định và nơi nhận bản giấy.",
+                "Attach the result before returning it: the signed e-copy (PDF), or the decision number and where to collect the paper.",
+            ),
+            file: t("Bản điện tử (PDF đã ký số)", "E-copy (signed PDF)"),
+            or_paper: t("Hoặc kết quả giấy", "Or a paper result"),
+            decision: t("Số quyết định", "Decision number"),
+            pickup: t(
+                "Nơi, thời gian nhận kết quả",
+                "Where and when to collect it",
+            ),
+            attach: t("Đính kèm kết quả", "Attach the result"),
+            code: t("Mã xác thực", "Verification code"),
+            none: t("Chưa đính kèm kết quả.", "No result attached yet."),
+            row: t("Mục", "Row"),
+            item: t("Trường hoặc giấy tờ", "Field or document"),
+            problem: t("Vấn đề", "Problem"),
+            note: t("Ghi chú", "Note"),
+            override_reason: t(
+                "Lý do yêu cầu bổ sung lần nữa (trưởng đơn vị)",
+                "Why a second supplement is needed (head of unit)",
+            ),
+        }
+    }
 }
 
 /// A refused move: what was typed in its form, and why it was refused.
@@ -132,6 +195,8 @@ pub(super) struct Attempt {
     pub(super) conflict: Option<Msg>,
     /// A refused transfer (`unit_code`) or assignment (`assignee_id`).
     pub(super) unit_errors: FieldErrors,
+    /// A refused result (`file`, `decision_number`, `pickup`).
+    pub(super) result_errors: FieldErrors,
 }
 
 pub(super) struct Loaded {
@@ -141,6 +206,7 @@ pub(super) struct Loaded {
     files: Vec<AttachmentMeta>,
     receipt_only: bool,
     desk: Desk,
+    result: Option<crate::dossiers::results::ResultRow>,
 }
 
 pub(super) async fn load(app: &App, staff: &StaffUser, code: &str) -> Result<Loaded, AppError> {
@@ -153,11 +219,19 @@ pub(super) async fn load(app: &App, staff: &StaffUser, code: &str) -> Result<Loa
         files: found.files,
         receipt_only: found.receipt_only,
         desk: found.desk,
+        result: found.result,
     })
 }
 
 /// The forms of the moves staff may make from the dossier's status (the contract's table).
-fn move_forms(d: &DossierRow, attempt: &Attempt, lang: Lang) -> Vec<MoveForm> {
+fn move_forms(
+    d: &DossierRow,
+    events: &[EventRow],
+    leads: bool,
+    attempt: &Attempt,
+    lang: Lang,
+) -> Vec<MoveForm> {
+    let asked_before = events.iter().any(|e| e.action == "request_supplement");
     moves_from(d.status(), Actor::Staff)
         .map(|rule| {
             let action = rule.action;
@@ -207,7 +281,14 @@ fn move_forms(d: &DossierRow, attempt: &Attempt, lang: Lang) -> Vec<MoveForm> {
                 let value = if mine { attempt.note.as_str() } else { "" };
                 inputs.push(input("note", "textarea", value, tr(lang, "move_note_hint")));
             }
+            let reasoned = matches!(action, Action::Refuse | Action::RequestSupplement);
             MoveForm {
+                rows: if reasoned {
+                    (0..3).collect()
+                } else {
+                    Vec::new()
+                },
+                override_reason: action == Action::RequestSupplement && asked_before && leads,
                 label: action_label(&key, lang),
                 hint: tr(lang, &format!("act_{key}_hint")).to_string(),
                 warning: matches!(action, Action::Refuse | Action::Stop),
@@ -254,8 +335,9 @@ pub(super) fn render(
         files,
         receipt_only,
         desk,
+        result,
     } = loaded;
-    let forms = move_forms(&d, &attempt, lang);
+    let forms = move_forms(&d, &events, staff.account.role.leads(), &attempt, lang);
     let missing = documents::missing_for_view(&d, &files, lang);
     let mut errors = Vec::new();
     if let Some(msg) = &attempt.conflict {
@@ -272,6 +354,28 @@ pub(super) fn render(
     }
     if let Some(action) = attempt.action {
         let label = action_label(&action.as_str(), lang);
+        for (name, m) in attempt
+            .errors
+            .iter()
+            .filter(|(k, _)| k.starts_with("deficiencies") || *k == "override_reason")
+        {
+            // `deficiencies[1].problem` → the row's select, `#refuse-problem-1`.
+            let (row, part) = name
+                .strip_prefix("deficiencies[")
+                .and_then(|r| r.split_once("]."))
+                .unwrap_or((
+                    "0",
+                    if name == "override_reason" {
+                        "override"
+                    } else {
+                        "item"
+                    },
+                ));
+            errors.push(ErrorLink {
+                href: format!("#{}-{part}-{row}", action.as_str()),
+                message: format!("{label}: {}", m.get(lang)),
+            });
+        }
         for name in ["fee_vnd", "due_on", "note"] {
             if let Some(m) = attempt.errors.get(name) {
                 errors.push(ErrorLink {
@@ -280,6 +384,12 @@ pub(super) fn render(
                 });
             }
         }
+    }
+    for (name, m) in &attempt.result_errors {
+        errors.push(ErrorLink {
+            href: format!("#result-{name}"),
+            message: m.get(lang).to_string(),
+        });
     }
     for (name, anchor) in [
         ("unit_code", "#transfer-unit"),
@@ -390,7 +500,43 @@ pub(super) fn render(
             .map(|m| m.get(lang).to_string())
             .unwrap_or_default()
     };
+    let items = std::iter::once(OptionView {
+        id: String::new(),
+        value: crate::dossiers::deficiencies::WHOLE_DOSSIER.into(),
+        label: Msg::new("Hồ sơ (chung)", "The dossier (general)")
+            .get(lang)
+            .to_string(),
+        selected: false,
+    })
+    .chain(procedure.into_iter().flat_map(|p| {
+        p.fields.iter().map(|f| OptionView {
+            id: String::new(),
+            value: f.name.clone(),
+            label: f.label.get(lang).to_string(),
+            selected: false,
+        })
+    }))
+    .collect();
+    let problems = crate::dossiers::deficiencies::Problem::ALL
+        .into_iter()
+        .map(|p| OptionView {
+            id: String::new(),
+            value: p.as_str().into(),
+            label: p.label(lang).into(),
+            selected: false,
+        })
+        .collect();
+    let result_open = !receipt_only
+        && matches!(
+            d.status(),
+            crate::dossiers::status::Status::Processing | crate::dossiers::status::Status::Resolved
+        );
     let page = ManagedDossierPage {
+        items,
+        problems,
+        result,
+        result_open,
+        rt: ResultTexts::new(lang),
         layout: layout(req, &branding, csrf, staff),
         errors,
         done: done

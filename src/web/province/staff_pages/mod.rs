@@ -40,6 +40,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(counter::register_at_counter)
         .service(dossier::show_managed_dossier)
         .service(moves::move_dossier)
+        .service(moves::attach_result)
         .service(dossier::download_managed_file)
         .service(dossier::view_managed_file)
         .service(moves::transfer_dossier)

@@ -7,21 +7,61 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::dossier::{Attempt, load, render};
+use crate::app::results::ResultInput;
 use crate::app::{self, staff::MoveInput};
+use crate::dossiers::deficiencies::DeficiencyInput;
+use crate::dossiers::results::PaperResult;
 use crate::dossiers::tracking;
 use crate::error::AppError;
 use crate::lang::{Lang, Msg};
 use crate::web::AppState;
 use crate::web::session::{self, Csrf, PageStaff};
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Default)]
 pub struct MoveFormData {
     csrf: Option<String>,
     action: String,
     note: String,
     due_on: String,
     fee_vnd: String,
+    override_reason: String,
+    /// The rows of a refusal or supplement request (`d_item`, `d_problem`, `d_note`, repeated
+    /// in page order); a row left blank is no row.
+    deficiencies: Vec<DeficiencyInput>,
+}
+
+impl MoveFormData {
+    fn from_pairs(pairs: Vec<(String, String)>) -> MoveFormData {
+        let mut form = MoveFormData::default();
+        let (mut items, mut problems, mut notes) = (Vec::new(), Vec::new(), Vec::new());
+        for (k, v) in pairs {
+            match k.as_str() {
+                "csrf" => form.csrf = Some(v),
+                "action" => form.action = v,
+                "note" => form.note = v,
+                "due_on" => form.due_on = v,
+                "fee_vnd" => form.fee_vnd = v,
+                "override_reason" => form.override_reason = v,
+                "d_item" => items.push(v),
+                "d_problem" => problems.push(v),
+                "d_note" => notes.push(v),
+                _ => {}
+            }
+        }
+        for (i, item) in items.into_iter().enumerate() {
+            let problem = problems.get(i).cloned().unwrap_or_default();
+            let note = notes.get(i).cloned().filter(|n| !n.trim().is_empty());
+            if item.trim().is_empty() && problem.trim().is_empty() && note.is_none() {
+                continue;
+            }
+            form.deficiencies.push(DeficiencyInput {
+                item,
+                problem,
+                note,
+            });
+        }
+        form
+    }
 }
 
 /// `135.000`, `135 000` or `135000` đồng → 135000.
@@ -46,10 +86,10 @@ pub async fn move_dossier(
     state: web::Data<AppState>,
     csrf: Csrf,
     code: web::Path<String>,
-    form: web::Form<MoveFormData>,
+    form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of(&req);
-    let form = form.into_inner();
+    let form = MoveFormData::from_pairs(form.into_inner());
     csrf.verify(form.csrf.as_deref())?;
     let code = tracking::normalize(&code);
     let Some(staff) = who.0 else {
@@ -105,6 +145,8 @@ pub async fn move_dossier(
             note: Some(form.note),
             due_on,
             fee_vnd,
+            deficiencies: form.deficiencies,
+            override_reason: Some(form.override_reason).filter(|r| !r.trim().is_empty()),
             ..MoveInput::default()
         };
         let moved =
@@ -251,4 +293,68 @@ mod tests {
             assert_eq!(parse_money(bad), None, "{bad}");
         }
     }
+}
+
+/// `POST /manage/dossiers/{code}/result?csrf=` (multipart): the e-copy when a file is chosen,
+/// else the paper decision's number and pickup, as `POST /api/v1/manage/dossiers/{code}/result`.
+#[post("/manage/dossiers/{code}/result")]
+pub async fn attach_result(
+    req: HttpRequest,
+    who: PageStaff,
+    state: web::Data<AppState>,
+    csrf: Csrf,
+    code: web::Path<String>,
+    payload: actix_multipart::Multipart,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of(&req);
+    let code = tracking::normalize(&code);
+    let Some(staff) = who.0 else {
+        return Ok(session::sign_in_then(&format!("/manage/dossiers/{code}")));
+    };
+    let site_max = state.settings.storage.max_upload_bytes;
+    let parts =
+        crate::web::province::upload_form::read_page_form(&req, &csrf, payload, site_max, |name| {
+            (name == "file").then_some(site_max)
+        })
+        .await?;
+    if parts.too_large.is_some() {
+        return Err(crate::app::documents::too_large(site_max));
+    }
+    let text = |k: &str| parts.text(k).unwrap_or_default().to_string();
+    let (number, pickup) = (text("decision_number"), text("pickup"));
+    let file = parts.files.into_iter().next();
+    let input = match file {
+        Some(f) => Ok(ResultInput::File {
+            given_name: f.given_name.clone(),
+            bytes: f.bytes()?,
+        }),
+        None => PaperResult::parse(&number, &pickup).map(ResultInput::Paper),
+    };
+    let done = match input {
+        Ok(input) => {
+            app::results::attach_result(
+                &state,
+                &staff.actor(),
+                &staff.province.tenant,
+                &code,
+                input,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    let mut attempt = Attempt::default();
+    match done {
+        Ok(d) => {
+            return Ok(session::see_other(&format!(
+                "/manage/dossiers/{}#result",
+                d.dossier.tracking_code
+            )));
+        }
+        Err(AppError::Invalid(fields)) => attempt.result_errors = fields,
+        Err(AppError::Conflict { msg, .. }) => attempt.conflict = Some(msg),
+        Err(e) => return Err(e),
+    }
+    let loaded = load(&state, &staff, &code).await?;
+    render(&req, &staff, &csrf, lang, loaded, attempt, None)
 }

@@ -1,0 +1,3 @@
+ALTER TABLE dossier_events DROP COLUMN override_reason;
+ALTER TABLE dossier_events DROP COLUMN deficiencies;
+DROP TABLE dossier_results;
