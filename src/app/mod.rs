@@ -21,6 +21,7 @@ pub mod national;
 pub mod operators;
 pub mod province_admin;
 pub mod provisioning;
+pub mod reorg;
 pub mod staff;
 pub mod tenant_import;
 pub mod tenants;

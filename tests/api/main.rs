@@ -54,6 +54,7 @@ mod operator_pages;
 mod pages;
 mod pgbouncer;
 mod provisioning;
+mod reorg;
 mod replicas;
 mod schema_check;
 mod seam_citizen;
