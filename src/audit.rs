@@ -26,10 +26,11 @@ pub enum Action {
     InvoiceSend,
     OperatorCreate,
     CalendarImport,
+    Reorganise,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 17] = [
         Action::TenantCreate,
         Action::TenantAdminRequested,
         Action::TenantApply,
@@ -46,6 +47,7 @@ impl Action {
         Action::InvoiceSend,
         Action::OperatorCreate,
         Action::CalendarImport,
+        Action::Reorganise,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -66,6 +68,7 @@ impl Action {
             Action::InvoiceSend => "invoice.send",
             Action::OperatorCreate => "operator.create",
             Action::CalendarImport => "calendar.import",
+            Action::Reorganise => "tenants.reorganise",
         }
     }
 }

@@ -27,6 +27,7 @@ pub mod net;
 pub mod notify;
 pub mod payments;
 pub mod period;
+pub mod reorg;
 pub mod sniff;
 pub mod startup;
 pub mod stripe_api;

@@ -59,6 +59,13 @@ enum Command {
         #[command(subcommand)]
         action: OperatorAction,
     },
+    /// Merge and rename provinces by a plan file (TOML).
+    Reorganise {
+        plan: PathBuf,
+        /// Print what would change and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// The working-day calendar's yearly Government decisions.
     Calendar {
         #[command(subcommand)]
@@ -247,6 +254,7 @@ fn run(command: Command, settings: Settings) -> Result<(), Failure> {
         Command::Calendar {
             action: CalendarAction::Import { path },
         } => commands::calendar::import(&settings, &path),
+        Command::Reorganise { plan, dry_run } => commands::reorg::run(&settings, &plan, dry_run),
     }
 }
 

@@ -22,6 +22,7 @@ pub mod national_catalog;
 pub mod operators;
 pub mod province_admin;
 pub mod provisioning;
+pub mod reorg;
 pub mod results;
 pub mod session_handoff;
 pub mod staff;

@@ -42,7 +42,7 @@ pub struct SearchResult {
 const MAX_PROCEDURES: usize = 30;
 
 fn names_of(t: &Tenant) -> Names {
-    Names::of(&t.name, &t.slug, t.province_code.as_deref())
+    Names::of(&t.name, &t.slug, t.province_code.as_deref()).with_former(&t.former_names)
 }
 
 /// The active provinces a query names: part of the current name (as typed, "quang" finds
@@ -195,7 +195,9 @@ pub async fn my_dossiers(
 /// code is HNI), among every province (a suspended one's dossiers can still be tracked).
 pub fn province_of_code(app: &App, code: &str) -> Option<std::sync::Arc<Tenant>> {
     let prefix = code.split('-').next().filter(|p| !p.is_empty())?;
-    app.registry.all().into_iter().find(|t| t.code == prefix)
+    // A merged province keeps its prefix: its dossiers (codes unchanged) are the successor's.
+    let owner = app.registry.all().into_iter().find(|t| t.code == prefix)?;
+    app.registry.serving(&owner)
 }
 
 /// Tracking on the national host: the province's own lookup (same limits, same answer

@@ -80,16 +80,33 @@ pub fn set_status(
     status: TenantStatus,
 ) -> Result<Tenant, AppError> {
     let tenant = app.db.control(|conn| {
-        let tenant = store::set_status(conn, slug, status)?;
         let action = match status {
             TenantStatus::Active => Action::TenantResume,
             TenantStatus::Suspended => Action::TenantSuspend,
+            // Only a reorganisation merges, with the data move that goes with it.
+            TenantStatus::Merged => return Err(merged_conflict()),
         };
+        let current = store::find_by_slug(conn, slug)?.ok_or(AppError::NotFound)?;
+        if current.status == TenantStatus::Merged {
+            return Err(merged_conflict());
+        }
+        let tenant = store::set_status(conn, slug, status)?;
         audit::record(conn, &actor.audit_name(), action, slug, json!({}))?;
         Ok(tenant)
     })?;
     app.registry.reload()?;
     Ok(tenant)
+}
+
+/// A merged province stays merged: suspending or resuming it would serve an empty schema.
+fn merged_conflict() -> AppError {
+    AppError::conflict(
+        "tenant_merged",
+        crate::lang::Msg::new(
+            "Tỉnh này đã được sáp nhập vào tỉnh khác.",
+            "This province has been merged into another.",
+        ),
+    )
 }
 
 /// Every province, for the operator (API list, console dashboard).

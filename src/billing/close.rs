@@ -96,9 +96,16 @@ fn segments(
         .order(leases::starts_on.asc())
         .select((leases::starts_on, leases::plan_code, plans::monthly_fee_vnd))
         .load(conn)?;
+    // A province merged into another by a reorganisation leases nothing from that day on
+    // (the successor does): its last lease ends there, prorated like any change.
+    let merged_on: Option<NaiveDate> = crate::db::schema::tenants::table
+        .find(tenant)
+        .select(crate::db::schema::tenants::merged_on)
+        .first(conn)?;
     let mut out = Vec::new();
     for (i, (starts, plan, fee)) in rows.iter().enumerate() {
-        let ends = rows.get(i + 1).map(|r| r.0).unwrap_or(period.end());
+        let next = rows.get(i + 1).map(|r| r.0).unwrap_or(period.end());
+        let ends = merged_on.map_or(next, |m| next.min(m));
         let from = (*starts).max(period.first_day());
         let until = ends.min(period.end());
         if until > from {

@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod demo;
 pub mod migrate;
 pub mod operator;
+pub mod reorg;
 pub mod tenant;
 pub mod up;
 pub mod user;

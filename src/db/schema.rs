@@ -27,6 +27,9 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         province_code -> Nullable<Text>,
+        successor_id -> Nullable<Uuid>,
+        merged_on -> Nullable<Date>,
+        former_names -> Array<Text>,
     }
 }
 

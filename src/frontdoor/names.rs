@@ -114,6 +114,18 @@ impl Names {
         }
     }
 
+    /// Adds names the province was known by in the platform (a rename, provinces merged into
+    /// it by a reorganisation), listed as former names like those of 2025.
+    pub fn with_former(mut self, names: &[String]) -> Names {
+        for n in names {
+            if !self.former.contains(n) {
+                self.former.push(n.clone());
+            }
+            self.folded_names.push(core(&plain(n)));
+        }
+        self
+    }
+
     /// Whether `query` names this province: every meaningful word of it is in one of its
     /// names, or the whole query is one of its aliases.
     pub fn matches(&self, query: &str) -> bool {

@@ -31,6 +31,9 @@ pub use crate::ids::TenantId;
 pub enum TenantStatus {
     Active,
     Suspended,
+    /// Merged into another province by a reorganisation: its hosts redirect to the successor,
+    /// its codes resolve there; it holds no data any more.
+    Merged,
 }
 
 impl TenantStatus {
@@ -40,6 +43,7 @@ impl TenantStatus {
         match s {
             "active" => Ok(TenantStatus::Active),
             "suspended" => Ok(TenantStatus::Suspended),
+            "merged" => Ok(TenantStatus::Merged),
             other => Err(AppError::internal(format!(
                 "unknown tenant status {other:?}"
             ))),
@@ -50,6 +54,7 @@ impl TenantStatus {
         match self {
             TenantStatus::Active => "active",
             TenantStatus::Suspended => "suspended",
+            TenantStatus::Merged => "merged",
         }
     }
 }
@@ -72,6 +77,11 @@ pub struct Tenant {
     pub created_at: DateTime<Utc>,
     /// The two-digit code in the national list of provinces, if it is one of them.
     pub province_code: Option<String>,
+    /// The province it was merged into (status `merged`), and from when.
+    pub successor: Option<TenantId>,
+    pub merged_on: Option<chrono::NaiveDate>,
+    /// Names it was known by before a rename or that provinces merged into it had.
+    pub former_names: Vec<String>,
 }
 
 /// A province code from its slug: initials, then letters of the last word (`ha-noi` → `HNO`,

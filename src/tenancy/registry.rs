@@ -44,6 +44,9 @@ impl Site {
 pub enum Resolution {
     Site(Site),
     Suspended(Arc<Tenant>),
+    /// A host of a province merged into another: the successor (the end of the chain when
+    /// it was merged again) answers instead, at its own host.
+    Moved(Arc<Tenant>),
     Unknown,
 }
 
@@ -151,10 +154,23 @@ impl Registry {
             HostKind::Custom(host) => snap.by_host.get(&host).cloned(),
         };
         match tenant {
+            Some(t) if t.status == TenantStatus::Merged => match successor_in(&snap, &t) {
+                Some(s) => Resolution::Moved(s),
+                None => Resolution::Unknown,
+            },
             Some(t) if t.status == TenantStatus::Suspended => Resolution::Suspended(t),
             Some(t) => Resolution::Site(Site::Province(t)),
             None => Resolution::Unknown,
         }
+    }
+
+    /// The province that serves `t` now: itself, or the end of its chain of successors
+    /// (None when the chain is broken, which the database's constraints prevent).
+    pub fn serving(&self, t: &Arc<Tenant>) -> Option<Arc<Tenant>> {
+        if t.status != TenantStatus::Merged {
+            return Some(t.clone());
+        }
+        successor_in(&self.current(), t)
     }
 
     pub fn get(&self, id: super::TenantId) -> Option<Arc<Tenant>> {
@@ -226,6 +242,21 @@ impl Registry {
             tracing::error!(error = %e, "could not start the registry reloader");
         }
     }
+}
+
+/// Follows `successor` links from a merged tenant to the one that serves it; a chain longer
+/// than the number of tenants is a cycle and resolves to nothing.
+fn successor_in(snap: &Snapshot, t: &Tenant) -> Option<Arc<Tenant>> {
+    let mut next = t.successor?;
+    for _ in 0..=snap.by_id.len() {
+        let s = snap.by_id.get(&next.0)?;
+        match (s.status, s.successor) {
+            (TenantStatus::Merged, Some(further)) => next = further,
+            (TenantStatus::Merged, None) => return None,
+            _ => return Some(s.clone()),
+        }
+    }
+    None
 }
 
 fn listen(weak: Weak<Registry>, database_url: SecretString) {

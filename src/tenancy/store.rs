@@ -20,6 +20,9 @@ struct TenantRow {
     code: Option<String>,
     created_at: DateTime<Utc>,
     province_code: Option<String>,
+    successor_id: Option<uuid::Uuid>,
+    merged_on: Option<chrono::NaiveDate>,
+    former_names: Vec<String>,
 }
 
 impl TryFrom<(TenantRow, i32, i32)> for Tenant {
@@ -42,6 +45,9 @@ impl TryFrom<(TenantRow, i32, i32)> for Tenant {
             rate_burst,
             created_at: r.created_at,
             province_code: r.province_code,
+            successor: r.successor_id.map(TenantId),
+            merged_on: r.merged_on,
+            former_names: r.former_names,
         })
     }
 }

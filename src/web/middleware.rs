@@ -279,6 +279,19 @@ pub async fn resolve_site(
             tracing::Span::current().record("province", t.slug.as_str());
             Ok(req.error_response(AppError::Suspended))
         }
+        Resolution::Moved(successor) => {
+            // The same path on the successor's host, for good: bookmarks and links of a
+            // merged province keep working (#18).
+            let host = format!("{}.{}", successor.slug, state.registry.base_domain());
+            let target = match req.uri().path_and_query() {
+                Some(pq) => format!("{}{}", state.settings.url_for_host(&host), pq.as_str()),
+                None => state.settings.url_for_host(&host),
+            };
+            let res = actix_web::HttpResponse::MovedPermanently()
+                .insert_header((actix_web::http::header::LOCATION, target))
+                .finish();
+            Ok(req.into_response(res))
+        }
         Resolution::Unknown => Ok(req.error_response(AppError::NotFound)),
     }
 }

@@ -74,6 +74,9 @@ pub struct TenantView {
     plan: String,
     url: String,
     created_at: DateTime<Utc>,
+    /// The province it was merged into (status `merged` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    successor: Option<String>,
 }
 
 impl TenantView {
@@ -86,6 +89,10 @@ impl TenantView {
             plan: t.plan.clone(),
             url: state.settings.url_for_host(&host),
             created_at: t.created_at,
+            successor: t
+                .successor
+                .and_then(|id| state.registry.get(id))
+                .map(|s| s.slug.clone()),
         }
     }
 }

@@ -55,6 +55,7 @@ mod operator_pages;
 mod pages;
 mod pgbouncer;
 mod provisioning;
+mod reorg;
 mod replicas;
 mod results;
 mod schema_check;

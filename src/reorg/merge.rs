@@ -1,0 +1,504 @@
+//! Moving a province's rows into its successor's schema: every tenant table, in foreign-key
+//! order, ids that could collide renumbered consistently, unit codes that collide prefixed.
+//! Runs inside the caller's control-plane transaction, which it leaves as it found it
+//! (`public`, the login role); the rows leave the merged schema in the same transaction, so a
+//! reader sees them in one place or the other, never both or neither.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use diesel::prelude::*;
+use diesel::sql_query;
+use diesel::sql_types::{BigInt, Text};
+
+use crate::db::{TenantRef, quote_ident, tenant_enter, tenant_leave};
+use crate::error::AppError;
+
+/// What a merge does with a tenant table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Treatment {
+    /// Moved as is: UUID keys, or keys that are moved rows' keys.
+    Move,
+    /// Moved with `id` (a bigserial) shifted past the successor's ids.
+    Renumber,
+    /// Moved unless the successor has a row with the same key: the successor's choice wins
+    /// (a procedure switched off or assigned to a unit).
+    SuccessorWins,
+    /// Not moved: the successor's own site look (one row); the merged province's stays
+    /// behind in its schema, unserved.
+    Kept,
+}
+
+/// Every table of a tenant schema, in the order rows can be inserted (parents first). A test
+/// compares it with the tables the tenant migrations create, so a new table cannot be
+/// forgotten; a merge also refuses a schema holding a table that is not here.
+pub const TABLES: &[(&str, Treatment)] = &[
+    ("branding", Treatment::Kept),
+    ("logo", Treatment::Kept),
+    ("blobs", Treatment::Move),
+    ("units", Treatment::Move),
+    ("staff", Treatment::Move),
+    ("staff_invitations", Treatment::Move),
+    ("staff_units", Treatment::Move),
+    ("procedure_settings", Treatment::SuccessorWins),
+    ("procedure_units", Treatment::SuccessorWins),
+    ("dossiers", Treatment::Renumber),
+    ("dossier_events", Treatment::Renumber),
+    ("attachments", Treatment::Move),
+    ("payments", Treatment::Move),
+    ("ratings", Treatment::Move),
+    ("outbox", Treatment::Renumber),
+    // Renumbered; a citizen's draft of a procedure the successor also holds a draft of (one
+    // per citizen and procedure) stays behind: the successor's is the one kept.
+    ("drafts", Treatment::Renumber),
+    ("draft_files", Treatment::Move),
+    ("tracking_failures", Treatment::Renumber),
+];
+
+/// Diesel's own bookkeeping, present in every tenant schema and never moved.
+const MIGRATIONS_TABLE: &str = "__diesel_schema_migrations";
+
+/// Columns that hold a unit code (renamed when it collides).
+const UNIT_COLUMNS: &[(&str, &str)] = &[
+    ("units", "code"),
+    ("staff_units", "unit_code"),
+    ("procedure_units", "unit_code"),
+    ("dossiers", "received_at_unit"),
+    ("dossiers", "competent_unit"),
+];
+
+/// Columns that hold the id of a renumbered table: (table, column, renumbered table).
+const ID_REFERENCES: &[(&str, &str, &str)] = &[
+    ("dossier_events", "dossier_id", "dossiers"),
+    ("attachments", "dossier_id", "dossiers"),
+    ("payments", "dossier_id", "dossiers"),
+    ("ratings", "dossier_id", "dossiers"),
+    ("outbox", "dossier_id", "dossiers"),
+    ("draft_files", "draft_id", "drafts"),
+];
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// The tables of a schema (base tables, diesel's bookkeeping left out), sorted.
+pub fn tables_of(conn: &mut PgConnection, schema: &str) -> Result<Vec<String>, AppError> {
+    let rows: Vec<Name> = sql_query(
+        "SELECT table_name::text AS name FROM information_schema.tables \
+         WHERE table_schema = $1 AND table_type = 'BASE TABLE' AND table_name <> $2 \
+         ORDER BY 1",
+    )
+    .bind::<Text, _>(schema)
+    .bind::<Text, _>(MIGRATIONS_TABLE)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| r.name).collect())
+}
+
+/// Tables of the schema a merge would not know what to do with (none, normally).
+pub fn unknown_tables(
+    conn: &mut PgConnection,
+    tenant: &TenantRef,
+) -> Result<Vec<String>, AppError> {
+    tenant_enter(conn, tenant)?;
+    let found = tables_of(conn, &tenant.schema);
+    tenant_leave(conn)?;
+    Ok(found?
+        .into_iter()
+        .filter(|t| !TABLES.iter().any(|(k, _)| k == t))
+        .collect())
+}
+
+/// Rows per table of one province (every table of [`TABLES`]).
+pub fn counts(
+    conn: &mut PgConnection,
+    tenant: &TenantRef,
+) -> Result<BTreeMap<&'static str, i64>, AppError> {
+    tenant_enter(conn, tenant)?;
+    let mut out = BTreeMap::new();
+    for (table, _) in TABLES {
+        let c: Count = sql_query(format!("SELECT count(*) AS n FROM {}", quote_ident(table)))
+            .get_result(conn)?;
+        out.insert(*table, c.n);
+    }
+    tenant_leave(conn)?;
+    Ok(out)
+}
+
+/// What a province holds that a preview and the checks need besides counts.
+#[derive(Debug, Clone, Default)]
+pub struct Holdings {
+    pub unit_codes: BTreeSet<String>,
+    pub staff_emails: BTreeSet<String>,
+    /// (citizen, procedure) of each draft.
+    pub draft_keys: BTreeSet<(uuid::Uuid, String)>,
+    pub setting_codes: BTreeSet<String>,
+    pub open_dossiers: i64,
+}
+
+pub fn holdings(conn: &mut PgConnection, tenant: &TenantRef) -> Result<Holdings, AppError> {
+    use crate::db::schema::{dossiers, procedure_settings, staff, units};
+    #[derive(QueryableByName)]
+    struct DraftKey {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        citizen_id: uuid::Uuid,
+        #[diesel(sql_type = Text)]
+        procedure_code: String,
+    }
+    tenant_enter(conn, tenant)?;
+    let h = Holdings {
+        unit_codes: units::table
+            .select(units::code)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect(),
+        staff_emails: staff::table
+            .select(staff::email)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect(),
+        draft_keys: sql_query("SELECT citizen_id, procedure_code FROM drafts")
+            .load::<DraftKey>(conn)?
+            .into_iter()
+            .map(|d| (d.citizen_id, d.procedure_code))
+            .collect(),
+        setting_codes: procedure_settings::table
+            .select(procedure_settings::code)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect(),
+        open_dossiers: dossiers::table
+            .filter(dossiers::decided_at.is_null())
+            .count()
+            .get_result(conn)?,
+    };
+    tenant_leave(conn)?;
+    Ok(h)
+}
+
+/// New codes for the merged province's units whose code the successor holds already:
+/// `<PREFIX>-<code>` (its tracking prefix), shortened to the 20 characters a code may have.
+/// Err lists the codes no free new code could be found for.
+pub fn unit_renames(
+    moving: &BTreeSet<String>,
+    taken: &BTreeSet<String>,
+    prefix: &str,
+) -> Result<BTreeMap<String, String>, Vec<String>> {
+    let mut out = BTreeMap::new();
+    let mut used: BTreeSet<String> = taken.union(moving).cloned().collect();
+    let mut failed = Vec::new();
+    for code in moving.intersection(taken) {
+        let room = 20usize.saturating_sub(prefix.len() + 1);
+        let new = format!("{prefix}-{}", &code[..code.len().min(room)]);
+        if used.contains(&new) || room == 0 {
+            failed.push(code.clone());
+            continue;
+        }
+        used.insert(new.clone());
+        out.insert(code.clone(), new);
+    }
+    if failed.is_empty() {
+        Ok(out)
+    } else {
+        Err(failed)
+    }
+}
+
+/// Rows moved per table, and what stayed behind because the successor's won.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Moved {
+    pub rows: BTreeMap<&'static str, i64>,
+    pub left_behind: BTreeMap<&'static str, i64>,
+    pub units_renamed: BTreeMap<String, String>,
+}
+
+fn set_role(conn: &mut PgConnection, tenant: &TenantRef) -> Result<(), AppError> {
+    tenant_enter(conn, tenant)?;
+    Ok(())
+}
+
+fn exec(conn: &mut PgConnection, sql: &str) -> Result<usize, AppError> {
+    Ok(sql_query(sql).execute(conn)?)
+}
+
+/// Moves every row of `from` into `into` (both tenant schemas at the same migration version;
+/// the caller checked). `prefix` is `from`'s tracking-code prefix, for renamed unit codes.
+pub fn move_rows(
+    conn: &mut PgConnection,
+    from: &TenantRef,
+    into: &TenantRef,
+    prefix: &str,
+) -> Result<Moved, AppError> {
+    let src = quote_ident(&from.schema);
+    let dst = quote_ident(&into.schema);
+    let moved_tables: Vec<&'static str> = TABLES
+        .iter()
+        .filter(|(_, t)| *t != Treatment::Kept)
+        .map(|(n, _)| *n)
+        .collect();
+    let list = |schema: &str| {
+        moved_tables
+            .iter()
+            .map(|t| format!("{schema}.{}", quote_ident(t)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+
+    // As the merged province: hold its tables still (readers go on reading the old state
+    // until commit) and let the successor read them.
+    set_role(conn, from)?;
+    exec(
+        conn,
+        &format!("LOCK TABLE {} IN EXCLUSIVE MODE", list(&src)),
+    )?;
+    exec(
+        conn,
+        &format!("GRANT USAGE ON SCHEMA {src} TO {}", quote_ident(&into.role)),
+    )?;
+    exec(
+        conn,
+        &format!(
+            "GRANT SELECT ON ALL TABLES IN SCHEMA {src} TO {}",
+            quote_ident(&into.role)
+        ),
+    )?;
+    let src_units: BTreeSet<String> = {
+        use crate::db::schema::units;
+        units::table
+            .select(units::code)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect()
+    };
+
+    // As the successor: hold its tables too, so no id is taken while we renumber.
+    set_role(conn, into)?;
+    exec(
+        conn,
+        &format!("LOCK TABLE {} IN EXCLUSIVE MODE", list(&dst)),
+    )?;
+    let dst_units: BTreeSet<String> = {
+        use crate::db::schema::units;
+        units::table
+            .select(units::code)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect()
+    };
+    let renames = unit_renames(&src_units, &dst_units, prefix).map_err(|codes| {
+        AppError::internal(format!(
+            "no free unit code for {codes:?} of {}",
+            from.schema
+        ))
+    })?;
+    exec(
+        conn,
+        "CREATE TEMP TABLE IF NOT EXISTS reorg_units (old text PRIMARY KEY, new text NOT NULL) \
+         ON COMMIT DROP",
+    )?;
+    exec(conn, "TRUNCATE pg_temp.reorg_units")?;
+    for (old, new) in &renames {
+        sql_query("INSERT INTO pg_temp.reorg_units (old, new) VALUES ($1, $2)")
+            .bind::<Text, _>(old)
+            .bind::<Text, _>(new)
+            .execute(conn)?;
+    }
+
+    // Offsets: past both the highest id and the sequence, so neither a moved row nor a later
+    // insert can meet an existing id.
+    let mut offsets: BTreeMap<&str, i64> = BTreeMap::new();
+    for (table, t) in TABLES {
+        if *t != Treatment::Renumber {
+            continue;
+        }
+        let seq: Name = sql_query("SELECT pg_get_serial_sequence($1, 'id') AS name")
+            .bind::<Text, _>(format!("{dst}.{}", quote_ident(table)))
+            .get_result(conn)?;
+        let off: Count = sql_query(format!(
+            "SELECT greatest((SELECT coalesce(max(id), 0) FROM {dst}.{t}), \
+                             (SELECT last_value FROM {seq})) AS n",
+            t = quote_ident(table),
+            seq = seq.name
+        ))
+        .get_result(conn)?;
+        offsets.insert(table, off.n);
+    }
+
+    let mut moved = Moved {
+        units_renamed: renames,
+        ..Moved::default()
+    };
+    for (table, treatment) in TABLES {
+        if *treatment == Treatment::Kept {
+            continue;
+        }
+        let cols: Vec<Name> = sql_query(
+            "SELECT column_name::text AS name FROM information_schema.columns \
+             WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
+        )
+        .bind::<Text, _>(&into.schema)
+        .bind::<Text, _>(*table)
+        .load(conn)?;
+        let exprs: Vec<String> = cols
+            .iter()
+            .map(|c| column_expr(table, &c.name, *treatment, &offsets))
+            .collect();
+        let names: Vec<String> = cols.iter().map(|c| quote_ident(&c.name)).collect();
+        let filter = match *table {
+            "drafts" => format!(
+                " WHERE NOT EXISTS (SELECT 1 FROM {dst}.drafts d \
+                   WHERE d.citizen_id = s.citizen_id AND d.procedure_code = s.procedure_code)"
+            ),
+            "draft_files" => format!(
+                " WHERE EXISTS (SELECT 1 FROM {dst}.drafts d WHERE d.id = s.draft_id + {})",
+                offsets["drafts"]
+            ),
+            _ => String::new(),
+        };
+        let conflict = if *treatment == Treatment::SuccessorWins {
+            " ON CONFLICT DO NOTHING"
+        } else {
+            ""
+        };
+        let n = exec(
+            conn,
+            &format!(
+                "INSERT INTO {dst}.{t} ({names}) SELECT {exprs} FROM {src}.{t} s{filter}{conflict}",
+                t = quote_ident(table),
+                names = names.join(", "),
+                exprs = exprs.join(", "),
+            ),
+        )? as i64;
+        let total: Count = sql_query(format!(
+            "SELECT count(*) AS n FROM {src}.{}",
+            quote_ident(table)
+        ))
+        .get_result(conn)?;
+        moved.rows.insert(table, n);
+        if total.n > n {
+            moved.left_behind.insert(table, total.n - n);
+        }
+    }
+    for (table, t) in TABLES {
+        if *t != Treatment::Renumber {
+            continue;
+        }
+        let seq: Name = sql_query("SELECT pg_get_serial_sequence($1, 'id') AS name")
+            .bind::<Text, _>(format!("{dst}.{}", quote_ident(table)))
+            .get_result(conn)?;
+        exec(
+            conn,
+            &format!(
+                "SELECT setval('{seq}', greatest((SELECT coalesce(max(id), 1) FROM {dst}.{t}), \
+                                                (SELECT last_value FROM {seq})))",
+                seq = seq.name.replace('\'', "''"),
+                t = quote_ident(table)
+            ),
+        )?;
+    }
+    exec(conn, "TRUNCATE pg_temp.reorg_units")?;
+
+    // As the merged province again: empty it (history included: it lives on in the
+    // successor), and take back the successor's access.
+    set_role(conn, from)?;
+    exec(
+        conn,
+        "ALTER TABLE dossier_events DISABLE TRIGGER dossier_events_no_change",
+    )?;
+    for table in moved_tables.iter().rev() {
+        exec(conn, &format!("DELETE FROM {src}.{}", quote_ident(table)))?;
+    }
+    exec(
+        conn,
+        "ALTER TABLE dossier_events ENABLE TRIGGER dossier_events_no_change",
+    )?;
+    exec(
+        conn,
+        &format!(
+            "REVOKE SELECT ON ALL TABLES IN SCHEMA {src} FROM {}",
+            quote_ident(&into.role)
+        ),
+    )?;
+    exec(
+        conn,
+        &format!(
+            "REVOKE USAGE ON SCHEMA {src} FROM {}",
+            quote_ident(&into.role)
+        ),
+    )?;
+    tenant_leave(conn)?;
+    Ok(moved)
+}
+
+/// The SELECT expression that carries one column of a moved row.
+fn column_expr(
+    table: &str,
+    column: &str,
+    treatment: Treatment,
+    offsets: &BTreeMap<&str, i64>,
+) -> String {
+    let col = format!("s.{}", quote_ident(column));
+    if treatment == Treatment::Renumber && column == "id" {
+        return format!("{col} + {}", offsets[table]);
+    }
+    if let Some((_, _, target)) = ID_REFERENCES
+        .iter()
+        .find(|(t, c, _)| *t == table && *c == column)
+    {
+        return format!("{col} + {}", offsets[target]);
+    }
+    if UNIT_COLUMNS.contains(&(table, column)) {
+        return format!(
+            "coalesce((SELECT m.new FROM pg_temp.reorg_units m WHERE m.old = {col}), {col})"
+        );
+    }
+    col
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(items: &[&str]) -> BTreeSet<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn colliding_unit_codes_get_the_prefix_and_others_keep_theirs() {
+        let r = unit_renames(
+            &set(&["TTHCC", "SO-TP", "26734"]),
+            &set(&["TTHCC", "SO-YT"]),
+            "BGG",
+        )
+        .unwrap();
+        assert_eq!(r.len(), 1);
+        assert_eq!(r["TTHCC"], "BGG-TTHCC");
+    }
+
+    #[test]
+    fn a_long_colliding_code_is_shortened_to_twenty_characters() {
+        let long = "ABCDEFGHIJKLMNOPQRST";
+        let r = unit_renames(&set(&[long]), &set(&[long]), "BGG").unwrap();
+        assert_eq!(r[long].len(), 20);
+        assert!(r[long].starts_with("BGG-ABCDEFGHIJKLMNOP"));
+    }
+
+    #[test]
+    fn a_rename_that_would_collide_again_is_reported() {
+        let err = unit_renames(&set(&["X1"]), &set(&["X1", "BGG-X1"]), "BGG").unwrap_err();
+        assert_eq!(err, vec!["X1".to_string()]);
+    }
+
+    #[test]
+    fn every_renumbered_reference_points_at_a_renumbered_table() {
+        for (_, _, target) in ID_REFERENCES {
+            assert!(TABLES.contains(&(target, Treatment::Renumber)), "{target}");
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Reorganisation (#18): provinces merged and renamed by a plan, with nothing lost. The plan
+//! file is parsed into steps (`plan`), checked against the platform (`validate`), and applied
+//! by moving rows between tenant schemas (`merge`); `app::reorg` holds the transaction.
+
+pub mod merge;
+pub mod plan;
+pub mod validate;
+
+pub use plan::{Plan, Problem, Step};

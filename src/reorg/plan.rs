@@ -1,0 +1,408 @@
+//! A reorganisation plan (#18): the operator's TOML file, parsed into checked steps. What can
+//! be told from the file alone is checked here; what needs the database is in `validate.rs`.
+//! Every problem is listed at once, so the operator fixes the plan in one go.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use crate::lang::Msg;
+use crate::tenancy::Slug;
+
+/// A checked plan: an effective date and its steps, in the file's order (merges, then renames).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub effective: NaiveDate,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    Merge(Merge),
+    Rename(Rename),
+}
+
+/// Provinces `from` become one, `into`: one of them (the others move into it) or a new
+/// province created for the purpose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merge {
+    pub from: Vec<Slug>,
+    pub into: Slug,
+    /// The successor's name from the effective date (unchanged when absent).
+    pub name: Option<String>,
+    /// The plan a new successor leases (default: the first `from`'s).
+    pub plan: Option<String>,
+}
+
+impl Merge {
+    /// The provinces that stop being served (every `from` but the successor).
+    pub fn merged(&self) -> impl Iterator<Item = &Slug> {
+        self.from.iter().filter(move |s| **s != self.into)
+    }
+
+    /// Whether the successor is created by the step.
+    pub fn into_is_new(&self) -> bool {
+        !self.from.contains(&self.into)
+    }
+}
+
+/// A province's display name changes; its old name still finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rename {
+    pub slug: Slug,
+    pub name: String,
+}
+
+impl Step {
+    /// How problems and the preview name the step: `merge 1`, `rename 2` (1-based, per kind).
+    pub fn label(&self, n: usize) -> String {
+        match self {
+            Step::Merge(m) => format!(
+                "merge {n} ({} -> {})",
+                m.from
+                    .iter()
+                    .map(Slug::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                m.into.as_str()
+            ),
+            Step::Rename(r) => format!("rename {n} ({})", r.slug.as_str()),
+        }
+    }
+
+    /// Every province the step touches.
+    pub fn provinces(&self) -> Vec<&Slug> {
+        match self {
+            Step::Merge(m) => {
+                let mut all: Vec<&Slug> = m.from.iter().collect();
+                if m.into_is_new() {
+                    all.push(&m.into);
+                }
+                all
+            }
+            Step::Rename(r) => vec![&r.slug],
+        }
+    }
+}
+
+impl Plan {
+    /// The steps with their labels, as problems and the preview show them.
+    pub fn labelled(&self) -> Vec<(String, &Step)> {
+        let (mut merges, mut renames) = (0, 0);
+        self.steps
+            .iter()
+            .map(|s| {
+                let n = match s {
+                    Step::Merge(_) => {
+                        merges += 1;
+                        merges
+                    }
+                    Step::Rename(_) => {
+                        renames += 1;
+                        renames
+                    }
+                };
+                (s.label(n), s)
+            })
+            .collect()
+    }
+}
+
+/// One thing wrong with a plan, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The step (`merge 1 (…)`), or `plan` for the file as a whole.
+    pub at: String,
+    pub msg: Msg,
+}
+
+impl Problem {
+    pub fn new(at: &str, vi: String, en: String) -> Problem {
+        Problem {
+            at: at.to_string(),
+            msg: Msg::owned(vi, en),
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.at, self.msg.en)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlan {
+    effective: toml::Value,
+    #[serde(default)]
+    merge: Vec<RawMerge>,
+    #[serde(default)]
+    rename: Vec<RawRename>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMerge {
+    from: Vec<String>,
+    into: String,
+    name: Option<String>,
+    plan: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRename {
+    slug: String,
+    name: String,
+}
+
+/// `2025-07-01`, quoted or as a TOML date.
+fn effective_date(v: &toml::Value) -> Option<NaiveDate> {
+    let text = match v {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Datetime(d) if d.time.is_none() && d.offset.is_none() => d.to_string(),
+        _ => return None,
+    };
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
+}
+
+fn slug(at: &str, field: &str, raw: &str, problems: &mut Vec<Problem>) -> Option<Slug> {
+    match Slug::parse(raw) {
+        Ok(s) => Some(s),
+        Err(m) => {
+            problems.push(Problem::new(
+                at,
+                format!("{field} \"{raw}\": {}", m.vi),
+                format!("{field} \"{raw}\": {}", m.en),
+            ));
+            None
+        }
+    }
+}
+
+fn name(at: &str, raw: &str, problems: &mut Vec<Problem>) -> Option<String> {
+    let trimmed = raw.trim();
+    match crate::tenancy::provision::tenant_name(trimmed) {
+        Ok(()) => Some(trimmed.to_string()),
+        Err(m) => {
+            problems.push(Problem::new(
+                at,
+                format!("tên \"{raw}\": {}", m.vi),
+                format!("name \"{raw}\": {}", m.en),
+            ));
+            None
+        }
+    }
+}
+
+/// Parses and checks a plan file: its shape, dates, slugs and names, merges into themselves,
+/// a province named twice in one merge, and a province in two steps. All problems at once.
+pub fn parse(text: &str) -> Result<Plan, Vec<Problem>> {
+    match parse_partly(text)? {
+        (plan, problems) if problems.is_empty() => Ok(plan),
+        (_, problems) => Err(problems),
+    }
+}
+
+/// [`parse`] that also returns the steps that did parse, so the database's problems with
+/// them can be listed with the file's (Err only when the file cannot be read as a plan).
+pub fn parse_partly(text: &str) -> Result<(Plan, Vec<Problem>), Vec<Problem>> {
+    let raw: RawPlan = toml::from_str(text).map_err(|e| {
+        let why = e.message().to_string();
+        vec![Problem::new(
+            "plan",
+            format!("tệp kế hoạch không đọc được: {why}"),
+            format!("the plan file cannot be read: {why}"),
+        )]
+    })?;
+    let mut problems = Vec::new();
+    let effective = effective_date(&raw.effective);
+    if effective.is_none() {
+        problems.push(Problem::new(
+            "plan",
+            "effective phải là một ngày dạng YYYY-MM-DD.".into(),
+            "effective must be a date, YYYY-MM-DD.".into(),
+        ));
+    }
+    if raw.merge.is_empty() && raw.rename.is_empty() {
+        problems.push(Problem::new(
+            "plan",
+            "kế hoạch không có bước nào.".into(),
+            "the plan has no steps.".into(),
+        ));
+    }
+    let mut steps = Vec::new();
+    for (i, m) in raw.merge.iter().enumerate() {
+        let at = format!("merge {} ({} -> {})", i + 1, m.from.join(", "), m.into);
+        let before = problems.len();
+        let from: Vec<Option<Slug>> = m
+            .from
+            .iter()
+            .map(|f| slug(&at, "from", f, &mut problems))
+            .collect();
+        let into = slug(&at, "into", &m.into, &mut problems);
+        let new_name = m.name.as_deref().and_then(|n| name(&at, n, &mut problems));
+        if let Some(plan) = &m.plan
+            && Slug::parse(plan).is_err()
+        {
+            problems.push(Problem::new(
+                &at,
+                format!("mã gói \"{plan}\" không hợp lệ."),
+                format!("plan \"{plan}\" is not a valid plan code."),
+            ));
+        }
+        if m.from.is_empty() {
+            problems.push(Problem::new(
+                &at,
+                "from không có tỉnh nào.".into(),
+                "from names no province.".into(),
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for f in &m.from {
+            if !seen.insert(f.as_str()) {
+                problems.push(Problem::new(
+                    &at,
+                    format!("{f} có hai lần trong from."),
+                    format!("{f} is named twice in from."),
+                ));
+            }
+        }
+        if !m.from.is_empty() && m.from.iter().all(|f| *f == m.into) {
+            problems.push(Problem::new(
+                &at,
+                format!("không thể sáp nhập {} vào chính nó.", m.into),
+                format!("{} cannot be merged into itself.", m.into),
+            ));
+        }
+        if problems.len() == before
+            && let (Some(into), Some(from)) = (into, from.into_iter().collect::<Option<Vec<_>>>())
+        {
+            steps.push(Step::Merge(Merge {
+                from,
+                into,
+                name: new_name,
+                plan: m.plan.clone(),
+            }));
+        }
+    }
+    for (i, r) in raw.rename.iter().enumerate() {
+        let at = format!("rename {} ({})", i + 1, r.slug);
+        let s = slug(&at, "slug", &r.slug, &mut problems);
+        let n = name(&at, &r.name, &mut problems);
+        if let (Some(slug), Some(name)) = (s, n) {
+            steps.push(Step::Rename(Rename { slug, name }));
+        }
+    }
+    let plan_steps = Plan {
+        effective: effective.unwrap_or_default(),
+        steps,
+    };
+    // A province in two steps: the second would act on what the first left, which the
+    // preview could not show truthfully; the operator writes it as one step.
+    let mut owner: BTreeMap<&str, String> = BTreeMap::new();
+    for (label, step) in plan_steps.labelled() {
+        for p in step.provinces() {
+            match owner.get(p.as_str()) {
+                Some(first) if *first != label => problems.push(Problem::new(
+                    &label,
+                    format!("{p} đã có trong bước {first}: mỗi tỉnh chỉ ở một bước."),
+                    format!("{p} is already in {first}: a province may be in one step only."),
+                )),
+                Some(_) => {}
+                None => {
+                    owner.insert(p.as_str(), label.clone());
+                }
+            }
+        }
+    }
+    Ok((plan_steps, problems))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONTRACT: &str = r#"
+effective = "2025-07-01"
+[[merge]]
+from = ["bac-giang", "bac-ninh"]
+into = "bac-ninh"
+name = "Bắc Ninh"
+[[rename]]
+slug = "hue"
+name = "Thành phố Huế"
+"#;
+
+    #[test]
+    fn the_contracts_example_parses() {
+        let plan = parse(CONTRACT).unwrap();
+        assert_eq!(plan.effective, NaiveDate::from_ymd_opt(2025, 7, 1).unwrap());
+        assert_eq!(plan.steps.len(), 2);
+        let Step::Merge(m) = &plan.steps[0] else {
+            panic!("merge first")
+        };
+        assert_eq!(
+            m.merged().map(Slug::as_str).collect::<Vec<_>>(),
+            ["bac-giang"]
+        );
+        assert!(!m.into_is_new());
+        assert_eq!(m.name.as_deref(), Some("Bắc Ninh"));
+    }
+
+    #[test]
+    fn every_problem_of_a_bad_plan_is_listed_at_once() {
+        let bad = r#"
+effective = "2025-13-01"
+[[merge]]
+from = ["hue", "hue"]
+into = "hue"
+[[merge]]
+from = ["Bad Slug", "bac-ninh"]
+into = "bac-ninh"
+[[rename]]
+slug = "bac-ninh"
+name = ""
+"#;
+        let problems = parse(bad).unwrap_err();
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        let all = text.join("\n");
+        assert!(all.contains("effective must be a date"), "{all}");
+        assert!(all.contains("hue is named twice"), "{all}");
+        assert!(all.contains("hue cannot be merged into itself"), "{all}");
+        assert!(all.contains("from \"Bad Slug\""), "{all}");
+        assert!(all.contains("rename 1 (bac-ninh): name"), "{all}");
+        assert_eq!(problems.len(), 5, "{all}");
+    }
+
+    #[test]
+    fn a_province_in_two_steps_is_refused() {
+        let plan = r#"
+effective = 2025-07-01
+[[merge]]
+from = ["a-b", "c-d"]
+into = "c-d"
+[[merge]]
+from = ["c-d", "e-f"]
+into = "new-one"
+[[rename]]
+slug = "a-b"
+name = "A B"
+"#;
+        let problems = parse(plan).unwrap_err();
+        let all: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(problems.len(), 2, "{all:?}");
+        assert!(all[0].starts_with("merge 2"), "{all:?}");
+        assert!(all[0].contains("c-d is already in merge 1"), "{all:?}");
+        assert!(all[1].starts_with("rename 1"), "{all:?}");
+    }
+
+    #[test]
+    fn unknown_keys_and_an_empty_plan_are_refused() {
+        assert!(parse("effective = \"2025-07-01\"\n[[split]]\nfrom = \"x\"\n").is_err());
+        let empty = parse("effective = \"2025-07-01\"\n").unwrap_err();
+        assert!(empty[0].to_string().contains("no steps"));
+    }
+}

@@ -1,0 +1,227 @@
+//! Checking a parsed plan against the platform as it is: the provinces it names, the
+//! successor it creates, billing already closed, and what would collide when the rows move.
+//! Every problem is listed; nothing is written.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Datelike, NaiveDate};
+use diesel::prelude::*;
+
+use super::merge::{self, Holdings};
+use super::plan::{Plan, Problem, Step};
+use crate::db::schema::{invoices, period_closes, tenants};
+use crate::error::AppError;
+use crate::tenancy::{Tenant, TenantStatus, store};
+
+/// The first day not yet billed: the day after the last closed period, if any.
+pub fn first_open_day(conn: &mut PgConnection) -> Result<Option<NaiveDate>, AppError> {
+    let last: Option<String> = period_closes::table
+        .select(diesel::dsl::max(period_closes::period))
+        .first(conn)?;
+    Ok(last
+        .and_then(|p| crate::period::Period::parse(&p).ok())
+        .map(|p| p.end()))
+}
+
+fn schema_version(conn: &mut PgConnection, t: &Tenant) -> Result<String, AppError> {
+    Ok(tenants::table
+        .find(t.id.0)
+        .select(tenants::schema_version)
+        .first(conn)?)
+}
+
+/// Every problem of `plan` against the database, with each named province looked up.
+pub fn check(conn: &mut PgConnection, plan: &Plan) -> Result<Vec<Problem>, AppError> {
+    let mut problems = Vec::new();
+    if let Some(open) = first_open_day(conn)?
+        && plan.effective < open
+    {
+        problems.push(Problem::new(
+            "plan",
+            format!(
+                "ngày hiệu lực {} trước ngày {}: kỳ trước đó đã chốt và lập hoá đơn.",
+                plan.effective, open
+            ),
+            format!(
+                "effective date {} is before {}: the periods before it are closed and invoiced.",
+                plan.effective, open
+            ),
+        ));
+    }
+    let effective_period = format!("{:04}-{:02}", plan.effective.year(), plan.effective.month());
+    for (at, step) in plan.labelled() {
+        match step {
+            Step::Rename(r) => match store::find_by_slug(conn, r.slug.as_str())? {
+                None => problems.push(unknown(&at, r.slug.as_str())),
+                Some(t) if t.status == TenantStatus::Merged => {
+                    problems.push(already_merged(&at, &t))
+                }
+                Some(_) => {}
+            },
+            Step::Merge(m) => {
+                let mut found: Vec<Tenant> = Vec::new();
+                for slug in &m.from {
+                    match store::find_by_slug(conn, slug.as_str())? {
+                        None => problems.push(unknown(&at, slug.as_str())),
+                        Some(t) if t.status == TenantStatus::Merged => {
+                            problems.push(already_merged(&at, &t))
+                        }
+                        Some(t) => found.push(t),
+                    }
+                }
+                if m.into_is_new() {
+                    let taken = store::find_by_slug(conn, m.into.as_str())?.is_some()
+                        || store::domain_owner(conn, m.into.as_str())?.is_some();
+                    if taken {
+                        problems.push(Problem::new(
+                            &at,
+                            format!(
+                                "{} đã là một tỉnh: hãy liệt kê nó trong from, hoặc chọn mã mới.",
+                                m.into
+                            ),
+                            format!(
+                                "{} exists already: list it in from, or choose a new slug.",
+                                m.into
+                            ),
+                        ));
+                    }
+                    let plan_code = m
+                        .plan
+                        .clone()
+                        .or_else(|| found.first().map(|t| t.plan.clone()));
+                    if let Some(p) = plan_code
+                        && !store::plan_exists(conn, &p)?
+                    {
+                        problems.push(Problem::new(
+                            &at,
+                            format!("không có gói dịch vụ \"{p}\"."),
+                            format!("there is no plan \"{p}\"."),
+                        ));
+                    }
+                }
+                if found.len() != m.from.len() {
+                    continue;
+                }
+                problems.extend(merge_collisions(conn, &at, m, &found, &effective_period)?);
+            }
+        }
+    }
+    Ok(problems)
+}
+
+/// What would collide if these provinces' rows moved into one schema.
+fn merge_collisions(
+    conn: &mut PgConnection,
+    at: &str,
+    m: &super::plan::Merge,
+    found: &[Tenant],
+    effective_period: &str,
+) -> Result<Vec<Problem>, AppError> {
+    let mut problems = Vec::new();
+    let versions: BTreeSet<String> = found
+        .iter()
+        .map(|t| schema_version(conn, t))
+        .collect::<Result<_, _>>()?;
+    if versions.len() > 1 {
+        problems.push(Problem::new(
+            at,
+            "các tỉnh chưa cùng phiên bản cơ sở dữ liệu: hãy chạy portal migrate trước.".into(),
+            "the provinces are at different schema versions: run portal migrate first.".into(),
+        ));
+    }
+    let mut held: BTreeMap<&str, Holdings> = BTreeMap::new();
+    for t in found {
+        let unknown = merge::unknown_tables(conn, &t.db_ref())?;
+        if !unknown.is_empty() {
+            problems.push(Problem::new(
+                at,
+                format!(
+                    "{} có bảng mà việc sáp nhập chưa biết: {}.",
+                    t.slug,
+                    unknown.join(", ")
+                ),
+                format!(
+                    "{} has tables a merge does not know: {}.",
+                    t.slug,
+                    unknown.join(", ")
+                ),
+            ));
+        }
+        held.insert(t.slug.as_str(), merge::holdings(conn, &t.db_ref())?);
+    }
+    // One account per address in a province: the same official in two merged provinces is
+    // a decision for people (which password, which units), not for the plan.
+    let mut owner_of: BTreeMap<&str, &str> = BTreeMap::new();
+    for (slug, h) in &held {
+        for email in &h.staff_emails {
+            if let Some(first) = owner_of.insert(email, slug) {
+                problems.push(Problem::new(
+                    at,
+                    format!("cán bộ {email} có tài khoản ở cả {first} và {slug}."),
+                    format!("staff {email} has an account in both {first} and {slug}."),
+                ));
+            }
+        }
+    }
+    // Unit codes: moved in order into the successor, as the merge will.
+    let mut taken: BTreeSet<String> = if m.into_is_new() {
+        BTreeSet::new()
+    } else {
+        held[m.into.as_str()].unit_codes.clone()
+    };
+    for t in found.iter().filter(|t| t.slug != m.into.as_str()) {
+        let codes = &held[t.slug.as_str()].unit_codes;
+        match merge::unit_renames(codes, &taken, &t.code) {
+            Ok(renames) => {
+                for c in codes {
+                    taken.insert(renames.get(c).unwrap_or(c).clone());
+                }
+            }
+            Err(failed) => problems.push(Problem::new(
+                at,
+                format!(
+                    "không đặt được mã mới cho đơn vị {} của {}.",
+                    failed.join(", "),
+                    t.slug
+                ),
+                format!(
+                    "no free new code for units {} of {}.",
+                    failed.join(", "),
+                    t.slug
+                ),
+            )),
+        }
+        let billed: i64 = invoices::table
+            .filter(invoices::tenant_id.eq(t.id.0))
+            .filter(invoices::period.ge(effective_period))
+            .count()
+            .get_result(conn)?;
+        if billed > 0 {
+            problems.push(Problem::new(
+                at,
+                format!("{} đã có hoá đơn từ kỳ {effective_period} trở đi.", t.slug),
+                format!(
+                    "{} is invoiced already for {effective_period} or later.",
+                    t.slug
+                ),
+            ));
+        }
+    }
+    Ok(problems)
+}
+
+fn unknown(at: &str, slug: &str) -> Problem {
+    Problem::new(
+        at,
+        format!("không có tỉnh {slug}."),
+        format!("there is no province {slug}."),
+    )
+}
+
+fn already_merged(at: &str, t: &Tenant) -> Problem {
+    Problem::new(
+        at,
+        format!("{} đã được sáp nhập.", t.slug),
+        format!("{} is merged already.", t.slug),
+    )
+}

@@ -1,0 +1,350 @@
+//! Reorganisation (#18): `portal reorganise PLAN [--dry-run]` merges and renames provinces
+//! with nothing lost; old codes, hosts and passwords keep working.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use diesel::prelude::*;
+use diesel::sql_query;
+use serde_json::Value;
+
+use crate::helpers::{CITIZEN_ID, STAFF_PASSWORD, TestApp, licence_renewal};
+use portal::accounts::staff::StaffRole;
+
+const NATIONAL: &str = "localhost";
+
+const PLAN: &str = r#"
+effective = "2099-07-01"
+[[merge]]
+from = ["bac-giang", "bac-ninh"]
+into = "bac-ninh"
+name = "Bắc Ninh"
+[[rename]]
+slug = "hue"
+name = "Thành phố Huế mới"
+"#;
+
+fn portal(app: &TestApp, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_portal"))
+        .env("DATABASE_URL", &app.db.url)
+        .env("RUST_LOG", "warn")
+        .env_remove("PORTAL_CONFIG")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .expect("run portal");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A plan file of its own (removed when dropped).
+struct PlanFile(std::path::PathBuf);
+
+impl PlanFile {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for PlanFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn plan_file(text: &str) -> PlanFile {
+    let path = std::env::temp_dir().join(format!("plan-{}.toml", uuid::Uuid::new_v4()));
+    std::fs::write(&path, text).unwrap();
+    PlanFile(path)
+}
+
+#[derive(QueryableByName)]
+struct N {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Rows per tenant table over the given schemas together.
+fn rows(app: &TestApp, schemas: &[&str]) -> BTreeMap<String, i64> {
+    let mut conn = app.raw_connection();
+    let mut out = BTreeMap::new();
+    for (table, _) in portal::reorg::merge::TABLES {
+        let mut total = 0;
+        for s in schemas {
+            let c: N = sql_query(format!("SELECT count(*) AS n FROM {s}.{table}"))
+                .get_result(&mut conn)
+                .unwrap();
+            total += c.n;
+        }
+        out.insert(table.to_string(), total);
+    }
+    out
+}
+
+async fn file(app: &TestApp, host: &str, token: &str) -> String {
+    let res = app
+        .post_json(host, "/api/v1/dossiers", Some(token), &licence_renewal())
+        .await;
+    assert_eq!(res.status(), 201);
+    res.json::<Value>().await.unwrap()["tracking_code"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Two provinces with dossiers, staff and units (Bắc Ninh from its manifest), and Huế.
+async fn two_provinces() -> (TestApp, String, String) {
+    let app = TestApp::spawn().await;
+    app.create_tenant("bac-giang", "Tỉnh Bắc Giang").await;
+    app.create_province_from_manifest("bac-ninh").await;
+    app.create_tenant("hue", "Thành phố Huế").await;
+    app.staff_token("bac-giang", "canbo@bacgiang.vn", StaffRole::Official)
+        .await;
+    app.staff_token("bac-ninh", "canbo@bacninh.vn", StaffRole::Official)
+        .await;
+    let token = app
+        .citizen_token("bac-giang.localhost", "dan@example.vn")
+        .await;
+    let old = file(&app, "bac-giang.localhost", &token).await;
+    file(&app, "bac-giang.localhost", &token).await;
+    let token = app
+        .citizen_token("bac-ninh.localhost", "dan@example.vn")
+        .await;
+    let own = file(&app, "bac-ninh.localhost", &token).await;
+    (app, old, own)
+}
+
+#[tokio::test]
+async fn a_merge_moves_everything_and_old_codes_hosts_and_passwords_keep_working() {
+    let (app, old_code, own_code) = two_provinces().await;
+    let before = rows(&app, &["t_bac_giang", "t_bac_ninh"]);
+    let plan = plan_file(PLAN);
+    let (code, out, err) = portal(&app, &["reorganise", plan.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("applied 2 step(s)"), "{out}");
+    app.state.registry.reload().unwrap();
+
+    // Row counts conserved: everything that moves is in the successor, the old schema empty.
+    let after = rows(&app, &["t_bac_ninh"]);
+    let left = rows(&app, &["t_bac_giang"]);
+    for (table, treatment) in portal::reorg::merge::TABLES {
+        use portal::reorg::merge::Treatment;
+        if *treatment == Treatment::Kept {
+            continue;
+        }
+        assert_eq!(after[*table], before[*table], "{table}");
+        assert_eq!(left[*table], 0, "{table}");
+    }
+    assert_eq!(after["dossiers"], 3);
+
+    // The old code, unchanged, on the successor's host and the national host.
+    for (host, code) in [
+        ("bac-ninh.localhost", &old_code),
+        (NATIONAL, &old_code),
+        (NATIONAL, &own_code),
+    ] {
+        let res = app
+            .get(
+                host,
+                &format!("/api/v1/tracking/{code}?id_number={CITIZEN_ID}"),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{code} on {host}");
+        let v: Value = res.json().await.unwrap();
+        assert_eq!(v["tracking_code"], code.as_str());
+    }
+
+    // The old host answers 301 to the same path on the successor's.
+    let res = app.get("bac-giang.localhost", "/tracking?code=X&y=1").await;
+    assert_eq!(res.status(), 301);
+    let location = res.headers()["location"].to_str().unwrap();
+    assert!(
+        location.starts_with("http://bac-ninh.localhost")
+            && location.ends_with("/tracking?code=X&y=1"),
+        "{location}"
+    );
+
+    // Staff sign in on the successor with their old password.
+    let token = app
+        .token("bac-ninh.localhost", "canbo@bacgiang.vn", STAFF_PASSWORD)
+        .await;
+    assert!(!token.is_empty());
+
+    // The operator sees the merged province and its successor.
+    let op = app.operator_token().await;
+    let res = app
+        .get_with_token("ops.localhost", "/api/v1/tenants/bac-giang", &op)
+        .await;
+    assert_eq!(res.status(), 200);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["status"], "merged");
+    assert_eq!(v["successor"], "bac-ninh");
+    let v: Value = app
+        .get_with_token("ops.localhost", "/api/v1/tenants/bac-ninh", &op)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["name"], "Bắc Ninh");
+    assert!(v.get("successor").is_none());
+
+    // The old names find the successor and the renamed province.
+    for (q, slug) in [("Bắc Giang", "bac-ninh"), ("Thành phố Huế", "hue")] {
+        let v: Value = app
+            .get(
+                NATIONAL,
+                &format!("/api/v1/search?q={}", q.replace(' ', "%20")),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let found: Vec<&str> = v["provinces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["slug"].as_str().unwrap())
+            .collect();
+        assert!(found.contains(&slug), "{q}: {v}");
+    }
+
+    // One audit row for the plan.
+    let n: N = sql_query(
+        "SELECT count(*) AS n FROM public.audit_log WHERE action = 'tenants.reorganise' \
+         AND details->>'plan' LIKE '%bac-giang%'",
+    )
+    .get_result(&mut app.raw_connection())
+    .unwrap();
+    assert_eq!(n.n, 1);
+
+    // Applying it again is refused: bac-giang is merged already.
+    let (code, _, err) = portal(&app, &["reorganise", plan.path().to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("bac-giang is merged already"), "{err}");
+}
+
+#[tokio::test]
+async fn a_dry_run_prints_the_changes_and_writes_nothing() {
+    let (app, _, _) = two_provinces().await;
+    let before = rows(&app, &["t_bac_giang", "t_bac_ninh"]);
+    let giang = rows(&app, &["t_bac_giang"]);
+    let plan = plan_file(PLAN);
+    let (code, out, err) = portal(
+        &app,
+        &["reorganise", plan.path().to_str().unwrap(), "--dry-run"],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("dry run: nothing written"), "{out}");
+    assert!(
+        out.contains("bac-giang \"Tỉnh Bắc Giang\" (codes BG")
+            && out.contains("2 dossiers (2 open), 1 staff accounts"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("dossiers {}", giang["dossiers"])),
+        "{out}"
+    );
+    assert!(
+        out.contains("hosts bac-giang.localhost -> 301 to bac-ninh.localhost"),
+        "{out}"
+    );
+    assert!(
+        out.contains("lease (plan standard) ends on 2099-07-01"),
+        "{out}"
+    );
+    assert!(
+        out.contains("hue: name \"Thành phố Huế\" -> \"Thành phố Huế mới\""),
+        "{out}"
+    );
+    assert_eq!(rows(&app, &["t_bac_giang", "t_bac_ninh"]), before);
+    assert_eq!(rows(&app, &["t_bac_giang"]), giang);
+    let mut conn = app.raw_connection();
+    let n: N = sql_query(
+        "SELECT count(*) AS n FROM public.tenants WHERE status = 'merged' OR name LIKE '%mới'",
+    )
+    .get_result(&mut conn)
+    .unwrap();
+    assert_eq!(n.n, 0);
+    let n: N =
+        sql_query("SELECT count(*) AS n FROM public.audit_log WHERE action = 'tenants.reorganise'")
+            .get_result(&mut conn)
+            .unwrap();
+    assert_eq!(n.n, 0);
+}
+
+#[tokio::test]
+async fn a_bad_plan_exits_2_lists_every_problem_and_writes_nothing() {
+    let (app, _, _) = two_provinces().await;
+    let before = rows(&app, &["t_bac_giang", "t_bac_ninh"]);
+    // Billing closed up to June 2026: an effective date in it is refused.
+    sql_query("INSERT INTO public.period_closes (period, closed_by) VALUES ('2026-06', 'test')")
+        .execute(&mut app.raw_connection())
+        .unwrap();
+    let plan = plan_file(
+        r#"
+effective = "2026-06-15"
+[[merge]]
+from = ["bac-giang", "bac-ninh", "lang-son"]
+into = "bac-ninh"
+[[merge]]
+from = ["hue"]
+into = "hue"
+[[rename]]
+slug = "nowhere"
+name = "Không có"
+"#,
+    );
+    let (code, out, err) = portal(&app, &["reorganise", plan.path().to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}{err}");
+    for needle in [
+        "hue cannot be merged into itself",
+        "effective date 2026-06-15 is before 2026-07-01",
+        "there is no province lang-son",
+        "there is no province nowhere",
+    ] {
+        assert!(err.contains(needle), "{needle} in {err}");
+    }
+    assert!(err.contains("invalid plan"), "{err}");
+    assert_eq!(rows(&app, &["t_bac_giang", "t_bac_ninh"]), before);
+
+    // Fixed for the file alone, the database's problems are all listed too.
+    let plan = plan_file(
+        r#"
+effective = "2026-06-15"
+[[merge]]
+from = ["bac-giang", "bac-ninh", "lang-son"]
+into = "bac-ninh"
+[[rename]]
+slug = "nowhere"
+name = "Không có"
+"#,
+    );
+    let (code, _, err) = portal(&app, &["reorganise", plan.path().to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("  ")).count(),
+        3,
+        "{err}"
+    );
+    assert_eq!(rows(&app, &["t_bac_giang", "t_bac_ninh"]), before);
+}
+
+#[tokio::test]
+async fn the_merge_knows_every_table_the_tenant_migrations_create() {
+    let app = TestApp::spawn().await;
+    app.create_tenant("bac-giang", "Tỉnh Bắc Giang").await;
+    let mut conn = app.raw_connection();
+    let found = portal::reorg::merge::tables_of(&mut conn, "t_bac_giang").unwrap();
+    let mut known: Vec<String> = portal::reorg::merge::TABLES
+        .iter()
+        .map(|(t, _)| t.to_string())
+        .collect();
+    known.sort();
+    assert_eq!(
+        found, known,
+        "a tenant table the merge does not move (merge::TABLES)"
+    );
+}
