@@ -44,6 +44,9 @@ pub const TABLES: &[(&str, Treatment)] = &[
     ("dossiers", Treatment::Renumber),
     ("dossier_events", Treatment::Renumber),
     ("attachments", Treatment::Move),
+    // Its verification code stays indexed under the issuing (merged) province, which still
+    // names the issuer on the verify page.
+    ("dossier_results", Treatment::Move),
     ("payments", Treatment::Move),
     ("ratings", Treatment::Move),
     ("outbox", Treatment::Renumber),
@@ -70,6 +73,7 @@ const UNIT_COLUMNS: &[(&str, &str)] = &[
 const ID_REFERENCES: &[(&str, &str, &str)] = &[
     ("dossier_events", "dossier_id", "dossiers"),
     ("attachments", "dossier_id", "dossiers"),
+    ("dossier_results", "dossier_id", "dossiers"),
     ("payments", "dossier_id", "dossiers"),
     ("ratings", "dossier_id", "dossiers"),
     ("outbox", "dossier_id", "dossiers"),
