@@ -564,10 +564,13 @@ pub fn import(
             .select(crate::db::schema::dossiers::citizen_id.assume_not_null())
             .distinct()
             .load(conn)?;
+        // Results verify on every host through the control plane's index of their codes.
+        let verifications = crate::dossiers::results::entries_here(conn, id.0)?;
         tenant_leave(conn)?;
         let holders: Vec<crate::ids::CitizenId> =
             holders.into_iter().map(crate::ids::CitizenId).collect();
         crate::frontdoor::holdings::record_many(conn, &holders, id)?;
+        crate::dossiers::results::index_many(conn, &verifications)?;
         audit::record(
             conn,
             opts.actor,

@@ -325,6 +325,8 @@ diesel::table! {
 diesel::joinable!(dossier_events -> dossiers (dossier_id));
 diesel::joinable!(attachments -> dossiers (dossier_id));
 diesel::allow_tables_to_appear_in_same_query!(dossiers, dossier_events, attachments, blobs);
+diesel::allow_tables_to_appear_in_same_query!(dossiers, dossier_results);
+diesel::joinable!(dossier_results -> dossiers (dossier_id));
 
 // Failed anonymous tracking lookups, per code and per client (tenant schema).
 diesel::table! {

@@ -240,6 +240,45 @@ pub fn index(conn: &mut PgConnection, entry: &IndexEntry) -> Result<(), AppError
     Ok(())
 }
 
+/// The index entries of every result of the province whose schema the connection is in
+/// (an import rebuilds the control plane's index from them).
+pub fn entries_here(
+    conn: &mut PgConnection,
+    tenant_id: uuid::Uuid,
+) -> Result<Vec<IndexEntry>, AppError> {
+    use crate::db::schema::dossiers;
+    let rows: Vec<(String, String, NaiveDate, String)> = dossier_results::table
+        .inner_join(dossiers::table.on(dossiers::id.eq(dossier_results::dossier_id)))
+        .select((
+            dossier_results::verification_code,
+            dossiers::procedure_code,
+            dossier_results::issued_on,
+            dossier_results::sha256,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(code, procedure_code, issued_on, sha256)| IndexEntry {
+            code_hash: VerificationCode::read(&code).index_key(),
+            tenant_id,
+            procedure_code,
+            issued_on,
+            sha256,
+        })
+        .collect())
+}
+
+/// Adds many codes to the index, keeping any already there (control-plane door).
+pub fn index_many(conn: &mut PgConnection, entries: &[IndexEntry]) -> Result<(), AppError> {
+    for chunk in entries.chunks(1000) {
+        diesel::insert_into(result_verifications::table)
+            .values(chunk)
+            .on_conflict_do_nothing()
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Drops a code from the index (a replaced result, or one whose dossier write failed).
 pub fn unindex(conn: &mut PgConnection, code: &VerificationCode) -> Result<(), AppError> {
     diesel::delete(result_verifications::table.find(code.index_key())).execute(conn)?;

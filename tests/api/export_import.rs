@@ -194,6 +194,16 @@ async fn a_province_round_trips_through_export_and_import_into_another_installat
             .await;
         assert_eq!(res.status(), 200, "{action}");
     }
+    // A paper result: its verification code must verify in the new installation too.
+    let res = src
+        .post_json(
+            HOST,
+            &format!("/api/v1/manage/dossiers/{}/result", codes[0]),
+            Some(&official),
+            &serde_json::json!({"decision_number": "123/QĐ-SGTVT", "pickup": "Bộ phận một cửa, 258 Võ Chí Công"}),
+        )
+        .await;
+    assert!(res.status().is_success(), "result: {}", res.status());
     let res = src
         .client
         .put(src.url("/api/v1/manage/logo"))
@@ -302,6 +312,13 @@ async fn a_province_round_trips_through_export_and_import_into_another_installat
         )
     };
     assert_ne!(roles(&mut a), roles(&mut b));
+
+    // The result verifies on the new installation's national host.
+    let verification = src_detail["result"]["verification_code"].as_str().unwrap();
+    let res = dst
+        .get("localhost", &format!("/api/v1/verify/{verification}"))
+        .await;
+    assert_eq!(res.status(), 200, "verify after import");
 
     // The imported province serves its dossiers: the citizen's national account came along,
     // without its password (exports carry no hash); support sets one (`portal user create`).
