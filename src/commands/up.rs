@@ -102,8 +102,9 @@ fn print_urls(settings: &Settings, port: u16, demo: Option<&DemoAccounts>) {
         println!();
         println!("demo citizen:   {DEMO_CITIZEN} / {}", demo.citizen_password);
         println!(
-            "  sign in at {}/sign-in (dossiers filed in Hà Nội, TP Hồ Chí Minh, Quảng Ninh)",
-            url(&format!("ha-noi.{base}"))
+            "  sign in once at {}/sign-in: every province's site knows you; {}/dossiers lists the dossiers filed in Hà Nội, TP Hồ Chí Minh, Quảng Ninh",
+            url(base),
+            url(base)
         );
         println!(
             "  mails are written to {}",
