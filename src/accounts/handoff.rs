@@ -76,15 +76,18 @@ pub fn mint(
 }
 
 /// Spends `code` and returns its handoff when it was made for `tenant`, for the browser that
-/// holds `nonce`, and has not expired. Any attempt spends the code: a replay finds nothing.
+/// holds `nonce`, and has not expired. Any attempt spends the code, also one from a browser
+/// with no nonce or a malformed one: the browser a code was sent to is the first to present
+/// it, and whatever it answers, nobody can use that URL afterwards (the nonce may be the
+/// attacker's own, chosen when they sent the victim to the national half).
 pub fn redeem(
     conn: &mut PgConnection,
     code: &str,
     tenant: TenantId,
-    nonce: &str,
+    nonce: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Option<Handoff>, AppError> {
-    if !well_formed(code) || !well_formed(nonce) {
+    if !well_formed(code) {
         return Ok(None);
     }
     let row: Option<StoredCode> = diesel::delete(session_handoffs::table.find(digest(code)))
@@ -102,7 +105,7 @@ pub fn redeem(
         return Ok(None);
     };
     // Hashes of 32 random bytes: comparing them in variable time tells an attacker nothing.
-    let browser = nonce_hash == digest(nonce);
+    let browser = nonce.is_some_and(|n| well_formed(n) && nonce_hash == digest(n));
     if for_tenant != tenant.0 || !browser || expires_at < now {
         return Ok(None);
     }

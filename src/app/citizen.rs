@@ -38,7 +38,10 @@ pub async fn read_dossier(
         };
         let events = store::events(conn, d.id)?;
         let files = attachments::list(conn, d.id)?;
-        let result = crate::dossiers::results::find(conn, d.id)?;
+        let result = match reader {
+            Reader::Citizen(_) => crate::dossiers::results::find_for_owner(conn, &d)?,
+            Reader::Staff => crate::dossiers::results::find(conn, d.id)?,
+        };
         Ok(DossierView::new(d, events, files, lang).with_result(result))
     })
     .await
@@ -304,7 +307,7 @@ pub async fn own_dossier(
         let files = attachments::list(conn, dossier.id)?;
         let rating = crate::dossiers::ratings::find(conn, dossier.id)?.map(|(score, _)| score);
         Ok(OwnDossier {
-            result: crate::dossiers::results::find(conn, dossier.id)?,
+            result: crate::dossiers::results::find_for_owner(conn, &dossier)?,
             dossier,
             events,
             files,

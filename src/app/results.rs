@@ -183,7 +183,8 @@ pub async fn attach_result(
     Ok(managed)
 }
 
-/// The owner's e-copy: (name, bytes). 404 for a paper result, no result, or somebody else's.
+/// The owner's e-copy: (name, bytes). 404 for a paper result, no result, one not yet
+/// returned, or somebody else's.
 pub async fn result_file(
     db: &TenantDb,
     citizen: CitizenId,
@@ -191,7 +192,7 @@ pub async fn result_file(
 ) -> Result<(String, Vec<u8>), AppError> {
     db.run(move |conn| {
         let d = store::find_owned(conn, &code, citizen)?;
-        let r = results::find(conn, d.id)?.ok_or(AppError::NotFound)?;
+        let r = results::find_for_owner(conn, &d)?.ok_or(AppError::NotFound)?;
         let (Some(blob), Some(name)) = (r.blob_id, r.file_name) else {
             return Err(AppError::NotFound);
         };

@@ -41,18 +41,20 @@ pub async fn hand_off(
         .await
 }
 
-/// Redeems a code on `tenant`'s site: who to sign in and at which assurance level, or `None`
-/// (unknown, spent, expired, another province's or another browser's code, or an account
-/// signed out or deactivated since).
+/// Redeems a code on `tenant`'s site with the browser's nonce cookie, if it has one: who to
+/// sign in and at which assurance level, or `None` (unknown, spent, expired, another
+/// province's or another browser's code, or an account signed out or deactivated since). The
+/// code is spent either way.
 pub async fn take(
     app: &App,
     tenant: TenantId,
     code: String,
-    nonce: String,
+    nonce: Option<String>,
 ) -> Result<Option<(SignedIn, u8)>, AppError> {
     app.db
         .control_async(move |conn| {
-            let Some(h) = handoff::redeem(conn, &code, tenant, &nonce, chrono::Utc::now())? else {
+            let now = chrono::Utc::now();
+            let Some(h) = handoff::redeem(conn, &code, tenant, nonce.as_deref(), now)? else {
                 return Ok(None);
             };
             if citizens::find_session(conn, h.citizen, h.token_version)?.is_none() {

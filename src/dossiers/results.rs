@@ -209,6 +209,20 @@ pub fn find(conn: &mut PgConnection, dossier_id: i64) -> Result<Option<ResultRow
         .optional()?)
 }
 
+/// The result as its owner may have it: once the dossier is returned, else nothing. An
+/// official attaches the result while the dossier is still processing (before a fee is paid,
+/// before a head signs off, before `return_result`); handed out then, its e-copy and its code,
+/// which verifies publicly as issued, would be the citizen's whatever became of the dossier.
+pub fn find_for_owner(
+    conn: &mut PgConnection,
+    dossier: &super::store::DossierRow,
+) -> Result<Option<ResultRow>, AppError> {
+    if dossier.status() != super::status::Status::Returned {
+        return Ok(None);
+    }
+    find(conn, dossier.id)
+}
+
 /// Stores the result, replacing an earlier one (the caller holds the dossier's lock).
 pub fn put(conn: &mut PgConnection, new: &NewResult<'_>) -> Result<ResultRow, AppError> {
     Ok(diesel::insert_into(dossier_results::table)

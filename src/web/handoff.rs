@@ -217,10 +217,9 @@ async fn finish(
         add(&mut res, &checked)?;
         return Ok(res);
     };
-    let taken = match nonce {
-        Some(nonce) => app::session_handoff::take(&state, tenant.id, code, nonce).await?,
-        None => None,
-    };
+    // Spent even without this browser's nonce: the URL is then worth nothing to whoever
+    // reads it later (and chose the nonce it was made for).
+    let taken = app::session_handoff::take(&state, tenant.id, code, nonce).await?;
     let Some((who, loa)) = taken else {
         tracing::warn!("national session handoff refused");
         let e = AppError::bad_request(

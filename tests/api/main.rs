@@ -6,6 +6,7 @@ mod app_staff;
 mod attachments;
 mod attacks_accounts;
 mod attacks_csrf;
+mod attacks_frontdoor;
 mod attacks_hosts;
 mod attacks_import;
 mod attacks_input;
