@@ -8,3 +8,4 @@ pub mod provider;
 pub mod provider_events;
 pub mod send;
 pub mod webhook;
+pub mod words;
