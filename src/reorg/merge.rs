@@ -301,19 +301,6 @@ pub fn move_rows(
             from.schema
         ))
     })?;
-    exec(
-        conn,
-        "CREATE TEMP TABLE IF NOT EXISTS reorg_units (old text PRIMARY KEY, new text NOT NULL) \
-         ON COMMIT DROP",
-    )?;
-    exec(conn, "TRUNCATE pg_temp.reorg_units")?;
-    for (old, new) in &renames {
-        sql_query("INSERT INTO pg_temp.reorg_units (old, new) VALUES ($1, $2)")
-            .bind::<Text, _>(old)
-            .bind::<Text, _>(new)
-            .execute(conn)?;
-    }
-
     // Offsets: past both the highest id and the sequence, so neither a moved row nor a later
     // insert can meet an existing id.
     let mut offsets: BTreeMap<&str, i64> = BTreeMap::new();
@@ -334,10 +321,7 @@ pub fn move_rows(
         offsets.insert(table, off.n);
     }
 
-    let mut moved = Moved {
-        units_renamed: renames,
-        ..Moved::default()
-    };
+    let mut moved = Moved::default();
     for (table, treatment) in TABLES {
         if *treatment == Treatment::Kept {
             continue;
@@ -351,7 +335,7 @@ pub fn move_rows(
         .load(conn)?;
         let exprs: Vec<String> = cols
             .iter()
-            .map(|c| column_expr(table, &c.name, *treatment, &offsets))
+            .map(|c| column_expr(table, &c.name, *treatment, &offsets, &renames))
             .collect();
         let names: Vec<String> = cols.iter().map(|c| quote_ident(&c.name)).collect();
         let filter = match *table {
@@ -406,8 +390,6 @@ pub fn move_rows(
             ),
         )?;
     }
-    exec(conn, "TRUNCATE pg_temp.reorg_units")?;
-
     // As the merged province again: empty it (history included: it lives on in the
     // successor), and take back the successor's access.
     set_role(conn, from)?;
@@ -437,7 +419,13 @@ pub fn move_rows(
         ),
     )?;
     tenant_leave(conn)?;
+    moved.units_renamed = renames;
     Ok(moved)
+}
+
+/// A text literal (unit codes are validated; quotes doubled all the same).
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }
 
 /// The SELECT expression that carries one column of a moved row.
@@ -446,6 +434,7 @@ fn column_expr(
     column: &str,
     treatment: Treatment,
     offsets: &BTreeMap<&str, i64>,
+    renames: &BTreeMap<String, String>,
 ) -> String {
     let col = format!("s.{}", quote_ident(column));
     if treatment == Treatment::Renumber && column == "id" {
@@ -457,10 +446,15 @@ fn column_expr(
     {
         return format!("{col} + {}", offsets[target]);
     }
-    if UNIT_COLUMNS.contains(&(table, column)) {
-        return format!(
-            "coalesce((SELECT m.new FROM pg_temp.reorg_units m WHERE m.old = {col}), {col})"
-        );
+    // The renamed codes are written into the statement as literals: a temporary table for
+    // them would belong to the first successor's role, which the next merge's successor may
+    // not read (a plan with two merges failed on it).
+    if UNIT_COLUMNS.contains(&(table, column)) && !renames.is_empty() {
+        let arms: String = renames
+            .iter()
+            .map(|(old, new)| format!(" WHEN {} THEN {}", literal(old), literal(new)))
+            .collect();
+        return format!("CASE {col}{arms} ELSE {col} END");
     }
     col
 }

@@ -348,3 +348,54 @@ async fn the_merge_knows_every_table_the_tenant_migrations_create() {
         "a tenant table the merge does not move (merge::TABLES)"
     );
 }
+
+#[tokio::test]
+async fn a_plan_with_two_merges_applies_both() {
+    let (app, old_code, _) = two_provinces().await;
+    app.create_tenant("lang-son", "Tỉnh Lạng Sơn").await;
+    app.create_tenant("cao-bang", "Tỉnh Cao Bằng").await;
+    app.staff_token("lang-son", "canbo@langson.vn", StaffRole::Official)
+        .await;
+    let token = app
+        .citizen_token("lang-son.localhost", "dan2@example.vn")
+        .await;
+    let son_code = file(&app, "lang-son.localhost", &token).await;
+    let before = rows(
+        &app,
+        &["t_bac_giang", "t_bac_ninh", "t_lang_son", "t_cao_bang"],
+    );
+    let plan = plan_file(
+        r#"
+effective = "2099-07-01"
+[[merge]]
+from = ["bac-giang", "bac-ninh"]
+into = "bac-ninh"
+[[merge]]
+from = ["lang-son", "cao-bang"]
+into = "cao-bang"
+"#,
+    );
+    let (code, out, err) = portal(&app, &["reorganise", plan.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("applied 2 step(s)"), "{out}");
+    let after = rows(&app, &["t_bac_ninh", "t_cao_bang"]);
+    for (table, treatment) in portal::reorg::merge::TABLES {
+        if *treatment != portal::reorg::merge::Treatment::Kept {
+            assert_eq!(after[*table], before[*table], "{table}");
+        }
+    }
+    for (host, code) in [
+        ("bac-ninh.localhost", &old_code),
+        ("cao-bang.localhost", &son_code),
+    ] {
+        let res = app
+            .get(
+                host,
+                &format!("/api/v1/tracking/{code}?id_number={CITIZEN_ID}"),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{code} on {host}");
+    }
+    app.token("cao-bang.localhost", "canbo@langson.vn", STAFF_PASSWORD)
+        .await;
+}
