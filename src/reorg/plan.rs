@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
 use crate::lang::Msg;
@@ -226,6 +226,17 @@ pub fn parse_partly(text: &str) -> Result<(Plan, Vec<Problem>), Vec<Problem>> {
             "effective must be a date, YYYY-MM-DD.".into(),
         ));
     }
+    // Billing closes and the index counts by calendar month: a reorganisation that took
+    // effect mid-month would split a month between two provinces' figures.
+    if let Some(day) = effective
+        && day.day() != 1
+    {
+        problems.push(Problem::new(
+            "plan",
+            format!("ngày hiệu lực {day} phải là ngày đầu tháng."),
+            format!("effective date {day} must be the first day of a month."),
+        ));
+    }
     if raw.merge.is_empty() && raw.rename.is_empty() {
         problems.push(Problem::new(
             "plan",
@@ -297,7 +308,9 @@ pub fn parse_partly(text: &str) -> Result<(Plan, Vec<Problem>), Vec<Problem>> {
         }
     }
     let plan_steps = Plan {
-        effective: effective.unwrap_or_default(),
+        // An unreadable date (reported above) stands as the latest date there is, which no
+        // check against billing finds a problem with: one problem, not a second made up.
+        effective: effective.unwrap_or(NaiveDate::MAX),
         steps,
     };
     // A province in two steps: the second would act on what the first left, which the

@@ -285,7 +285,7 @@ async fn a_bad_plan_exits_2_lists_every_problem_and_writes_nothing() {
         .unwrap();
     let plan = plan_file(
         r#"
-effective = "2026-06-15"
+effective = "2026-06-01"
 [[merge]]
 from = ["bac-giang", "bac-ninh", "lang-son"]
 into = "bac-ninh"
@@ -301,7 +301,7 @@ name = "Không có"
     assert_eq!(code, 2, "{out}{err}");
     for needle in [
         "hue cannot be merged into itself",
-        "effective date 2026-06-15 is before 2026-07-01",
+        "effective date 2026-06-01 is before 2026-07-01",
         "there is no province lang-son",
         "there is no province nowhere",
     ] {
@@ -313,7 +313,7 @@ name = "Không có"
     // Fixed for the file alone, the database's problems are all listed too.
     let plan = plan_file(
         r#"
-effective = "2026-06-15"
+effective = "2026-06-01"
 [[merge]]
 from = ["bac-giang", "bac-ninh", "lang-son"]
 into = "bac-ninh"
@@ -398,4 +398,90 @@ into = "cao-bang"
     }
     app.token("cao-bang.localhost", "canbo@langson.vn", STAFF_PASSWORD)
         .await;
+}
+
+/// (slug, name, status) of every tenant.
+type Tenants = Vec<(String, String, String)>;
+
+/// The tenants table and every tenant table's rows, to show a refused plan wrote nothing.
+fn state(app: &TestApp) -> (BTreeMap<String, i64>, Tenants) {
+    #[derive(QueryableByName)]
+    struct T {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        slug: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        status: String,
+    }
+    let tenants: Vec<T> = sql_query("SELECT slug, name, status FROM public.tenants ORDER BY slug")
+        .load(&mut app.raw_connection())
+        .unwrap();
+    (
+        rows(app, &["t_bac_giang", "t_bac_ninh", "t_hue"]),
+        tenants
+            .into_iter()
+            .map(|t| (t.slug, t.name, t.status))
+            .collect(),
+    )
+}
+
+#[tokio::test]
+async fn each_bad_plan_is_refused_with_its_one_problem_and_nothing_written() {
+    let (app, _, _) = two_provinces().await;
+    // Billing closed up to June 2026.
+    sql_query("INSERT INTO public.period_closes (period, closed_by) VALUES ('2026-06', 'test')")
+        .execute(&mut app.raw_connection())
+        .unwrap();
+    let before = state(&app);
+    let merge = |effective: &str, from: &str, into: &str| {
+        format!("effective = \"{effective}\"\n[[merge]]\nfrom = [{from}]\ninto = \"{into}\"\n")
+    };
+    let cases = [
+        (
+            "dated before data already billed",
+            merge("2026-06-01", "\"bac-giang\", \"bac-ninh\"", "bac-ninh"),
+            "effective date 2026-06-01 is before 2026-07-01",
+        ),
+        (
+            "an unknown province",
+            merge("2099-07-01", "\"bac-giang\", \"lang-son\"", "bac-giang"),
+            "there is no province lang-son",
+        ),
+        (
+            "a new successor that exists already",
+            merge("2099-07-01", "\"bac-giang\"", "hue"),
+            "hue exists already",
+        ),
+        (
+            "a merge into itself",
+            merge("2099-07-01", "\"hue\"", "hue"),
+            "hue cannot be merged into itself",
+        ),
+        (
+            "a date that does not exist",
+            merge("2099-02-30", "\"bac-giang\", \"bac-ninh\"", "bac-ninh"),
+            "effective must be a date",
+        ),
+        (
+            "a date in the middle of a month",
+            merge("2099-07-15", "\"bac-giang\", \"bac-ninh\"", "bac-ninh"),
+            "effective date 2099-07-15 must be the first day of a month",
+        ),
+        (
+            "a rename of an unknown province",
+            "effective = \"2099-07-01\"\n[[rename]]\nslug = \"nowhere\"\nname = \"Không có\"\n"
+                .to_string(),
+            "there is no province nowhere",
+        ),
+    ];
+    for (what, text, needle) in cases {
+        let plan = plan_file(&text);
+        let (code, out, err) = portal(&app, &["reorganise", plan.path().to_str().unwrap()]);
+        assert_eq!(code, 2, "{what}: {out}{err}");
+        let problems: Vec<&str> = err.lines().filter(|l| l.starts_with("  ")).collect();
+        assert_eq!(problems.len(), 1, "{what}: {err}");
+        assert!(problems[0].contains(needle), "{what}: {needle} in {err}");
+        assert_eq!(state(&app), before, "{what}: something was written");
+    }
 }
