@@ -298,6 +298,18 @@ fn apply_merge(
                 table_line(&moved.left_behind)
             ));
         }
+        // Its figures from the effective month on are the successor's (the index job no
+        // longer computes a merged province, and the successor's count these dossiers); its
+        // months before stay under its own name.
+        let from_month = crate::period::Period::of(plan.effective).to_string();
+        for table in ["province_stats", "unit_stats"] {
+            sql_query(format!(
+                "DELETE FROM public.{table} WHERE tenant_id = $1 AND period >= $2"
+            ))
+            .bind::<diesel::sql_types::Uuid, _>(t.id.0)
+            .bind::<diesel::sql_types::Text, _>(&from_month)
+            .execute(conn)?;
+        }
         diesel::update(tenants::table.find(t.id.0))
             .set((
                 tenants::status.eq(crate::tenancy::TenantStatus::Merged.as_str()),

@@ -23,7 +23,7 @@ use crate::db::Db;
 use crate::db::locks::{INDEX_REFRESH, with_lock};
 use crate::error::AppError;
 use crate::period::Period;
-use crate::tenancy::{Registry, Tenant};
+use crate::tenancy::{Registry, Tenant, TenantStatus};
 
 /// Every province is recomputed at least this often, whatever the statistics say.
 const FULL_EVERY: Duration = Duration::from_secs(3600);
@@ -57,8 +57,31 @@ fn refresh_each(
 ) -> (usize, Vec<(String, AppError)>) {
     let mut written = 0;
     let mut failed = Vec::new();
+    let since = match db.control(successors_since) {
+        Ok(s) => s,
+        Err(e) => return (0, vec![("public".into(), e)]),
+    };
     for tenant in tenants {
-        match refresh_one(db, tenant, periods) {
+        // A merged province's schema is empty: recomputing it would wipe its history, which
+        // it keeps under its own name (#18).
+        if tenant.status == TenantStatus::Merged {
+            continue;
+        }
+        // A successor holds the merged provinces' dossiers since the merge: its months
+        // before the effective date would count them a second time, so they stay as stored
+        // (its own figures then); its figures with them start at the effective date.
+        let periods: Vec<Period> = match since.get(&tenant.id.0) {
+            Some(from) => periods
+                .iter()
+                .copied()
+                .filter(|p| p.first_day() >= *from)
+                .collect(),
+            None => periods.to_vec(),
+        };
+        if periods.is_empty() {
+            continue;
+        }
+        match refresh_one(db, tenant, &periods) {
             Ok(n) => written += n,
             Err(e) => {
                 tracing::error!(tenant = %tenant.slug, error = %e, "index: this province failed; the others go on");
@@ -137,6 +160,22 @@ pub fn run_once(
         }
         Ok(written)
     })
+}
+
+/// Per successor, the effective date of the last merge into it.
+fn successors_since(
+    conn: &mut PgConnection,
+) -> Result<HashMap<uuid::Uuid, chrono::NaiveDate>, AppError> {
+    use crate::db::schema::tenants;
+    let rows: Vec<(Option<uuid::Uuid>, Option<chrono::NaiveDate>)> = tenants::table
+        .filter(tenants::successor_id.is_not_null())
+        .group_by(tenants::successor_id)
+        .select((tenants::successor_id, diesel::dsl::max(tenants::merged_on)))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(s, d)| Some((s?, d?)))
+        .collect())
 }
 
 /// One query over the catalog and the statistics, whatever the number of provinces.

@@ -485,3 +485,67 @@ async fn each_bad_plan_is_refused_with_its_one_problem_and_nothing_written() {
         assert_eq!(state(&app), before, "{what}: something was written");
     }
 }
+
+fn received(app: &TestApp, slug: &str, period: &str) -> Option<i32> {
+    #[derive(QueryableByName)]
+    struct R {
+        #[diesel(sql_type = diesel::sql_types::Int4)]
+        received: i32,
+    }
+    sql_query(
+        "SELECT ps.received FROM public.province_stats ps JOIN public.tenants t \
+         ON t.id = ps.tenant_id WHERE t.slug = $1 AND ps.period = $2",
+    )
+    .bind::<diesel::sql_types::Text, _>(slug)
+    .bind::<diesel::sql_types::Text, _>(period)
+    .get_result::<R>(&mut app.raw_connection())
+    .optional()
+    .unwrap()
+    .map(|r| r.received)
+}
+
+async fn run_index(app: &TestApp) {
+    let (db, registry) = (app.database().clone(), app.state.registry.clone());
+    tokio::task::spawn_blocking(move || {
+        registry.reload().unwrap();
+        portal::index::job::run_once(&db, &registry, false, &mut Default::default()).unwrap()
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn the_index_keeps_old_provinces_history_and_counts_nothing_twice() {
+    use portal::period::Period;
+    let (app, old_code, _) = two_provinces().await;
+    let now = Period::of(portal::clock::today_vn());
+    let prev = now.prev();
+    // One of Bắc Giang's two dossiers was received last month.
+    sql_query(format!(
+        "UPDATE t_bac_giang.dossiers SET submitted_at = '{} 12:00:00+07' WHERE tracking_code = '{old_code}'",
+        prev.first_day()
+    ))
+    .execute(&mut app.raw_connection())
+    .unwrap();
+    run_index(&app).await;
+    let (now, prev) = (now.to_string(), prev.to_string());
+    assert_eq!(received(&app, "bac-giang", &prev), Some(1));
+    assert_eq!(received(&app, "bac-giang", &now), Some(1));
+    assert_eq!(received(&app, "bac-ninh", &prev), Some(0));
+    assert_eq!(received(&app, "bac-ninh", &now), Some(1));
+
+    // Merged from the first of this month.
+    let plan = plan_file(&format!(
+        "effective = \"{now}-01\"\n[[merge]]\nfrom = [\"bac-giang\", \"bac-ninh\"]\ninto = \"bac-ninh\"\n"
+    ));
+    let (code, out, err) = portal(&app, &["reorganise", plan.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    run_index(&app).await;
+
+    // Last month stays as it was, under each old name; this month is the successor's, with
+    // Bắc Giang's dossier of this month counted once.
+    assert_eq!(received(&app, "bac-giang", &prev), Some(1));
+    assert_eq!(received(&app, "bac-ninh", &prev), Some(0));
+    assert_eq!(received(&app, "bac-giang", &now), None);
+    assert_eq!(received(&app, "bac-ninh", &now), Some(2));
+}
