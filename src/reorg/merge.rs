@@ -404,6 +404,17 @@ pub fn move_rows(
         conn,
         "ALTER TABLE dossier_events ENABLE TRIGGER dossier_events_no_change",
     )?;
+    // No write reaches the emptied schema after commit: a request that had the province
+    // from a registry not yet reloaded, or that waited on the lock above, is refused rather
+    // than leaving rows where nobody will look (reads find nothing: the rows are in the
+    // successor). The role owns its tables and may take its own privileges away.
+    exec(
+        conn,
+        &format!(
+            "REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA {src} FROM {}",
+            quote_ident(&from.role)
+        ),
+    )?;
     exec(
         conn,
         &format!(

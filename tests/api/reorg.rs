@@ -486,6 +486,76 @@ async fn each_bad_plan_is_refused_with_its_one_problem_and_nothing_written() {
     }
 }
 
+fn waiting_locks(conn: &mut PgConnection, mode: &str) -> i64 {
+    sql_query(
+        "SELECT count(*) AS n FROM pg_locks WHERE NOT granted AND mode = $1 \
+         AND relation = 't_bac_giang.tracking_failures'::regclass",
+    )
+    .bind::<diesel::sql_types::Text, _>(mode)
+    .get_result::<N>(conn)
+    .unwrap()
+    .n
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..600 {
+        if done() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("waited 30 s for {what}");
+}
+
+#[tokio::test]
+async fn a_write_that_waited_for_the_merge_or_knew_the_old_province_does_not_land_in_its_schema() {
+    let (app, _, _) = two_provinces().await;
+    // The province as a replica's registry still knows it during and just after the merge.
+    let stale = app.state.registry.by_slug("bac-giang").unwrap().db_ref();
+    let door = app.database().tenant(stale);
+    let insert = |conn: &mut PgConnection| {
+        sql_query("INSERT INTO tracking_failures (tracking_code, client) VALUES ('BG-X', 'test')")
+            .execute(conn)
+            .map_err(portal::error::AppError::from)
+    };
+
+    // A write in progress holds the merge at its lock; a second write queues behind the merge.
+    let mut holder = app.raw_connection();
+    sql_query("BEGIN").execute(&mut holder).unwrap();
+    sql_query("LOCK TABLE t_bac_giang.tracking_failures IN ROW EXCLUSIVE MODE")
+        .execute(&mut holder)
+        .unwrap();
+    let plan = plan_file(PLAN);
+    let mut merge = Command::new(env!("CARGO_BIN_EXE_portal"))
+        .env("DATABASE_URL", &app.db.url)
+        .env("RUST_LOG", "warn")
+        .env_remove("PORTAL_CONFIG")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["reorganise", plan.path().to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut watch = app.raw_connection();
+    wait_for("the merge to wait", || {
+        waiting_locks(&mut watch, "ExclusiveLock") == 1
+    });
+    let queued = {
+        let door = door.clone();
+        std::thread::spawn(move || door.tx(insert))
+    };
+    wait_for("the write to queue", || {
+        waiting_locks(&mut watch, "RowExclusiveLock") == 1
+    });
+    sql_query("COMMIT").execute(&mut holder).unwrap();
+    assert!(merge.wait().unwrap().success());
+
+    assert!(queued.join().unwrap().is_err(), "the queued write landed");
+    assert!(door.tx(insert).is_err(), "a later write landed");
+    let left = rows(&app, &["t_bac_giang"]);
+    assert_eq!(left["tracking_failures"], 0, "{left:?}");
+    assert_eq!(rows(&app, &["t_bac_ninh"])["dossiers"], 3);
+}
+
 fn received(app: &TestApp, slug: &str, period: &str) -> Option<i32> {
     #[derive(QueryableByName)]
     struct R {
