@@ -5,6 +5,7 @@ use crate::app::documents;
 use crate::catalog;
 use crate::db::TenantDb;
 use crate::dossiers::attachments::{self, AttachmentMeta, SchemaBlobs};
+use crate::dossiers::fee_receipts::FeeReceiptView;
 use crate::dossiers::status::Status;
 use crate::dossiers::store;
 use crate::dossiers::tracking;
@@ -42,7 +43,10 @@ pub async fn read_dossier(
             Reader::Citizen(_) => crate::dossiers::results::find_for_owner(conn, &d)?,
             Reader::Staff => crate::dossiers::results::find(conn, d.id)?,
         };
-        Ok(DossierView::new(d, events, files, lang).with_result(result))
+        let receipt = FeeReceiptView::current(conn, d.id)?;
+        Ok(DossierView::new(d, events, files, lang)
+            .with_result(result)
+            .with_fee_receipt(receipt))
     })
     .await
 }
@@ -167,7 +171,8 @@ pub async fn citizen_move(
         )?;
         let events = store::events(conn, d.id)?;
         let files = attachments::list(conn, d.id)?;
-        Ok(DossierView::new(d, events, files, lang))
+        let receipt = FeeReceiptView::current(conn, d.id)?;
+        Ok(DossierView::new(d, events, files, lang).with_fee_receipt(receipt))
     })
     .await
 }
@@ -181,7 +186,8 @@ pub async fn view(
     db.run(move |conn| {
         let events = store::events(conn, d.id)?;
         let files = attachments::list(conn, d.id)?;
-        Ok(DossierView::new(d, events, files, lang))
+        let receipt = FeeReceiptView::current(conn, d.id)?;
+        Ok(DossierView::new(d, events, files, lang).with_fee_receipt(receipt))
     })
     .await
 }

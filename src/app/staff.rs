@@ -44,6 +44,8 @@ pub struct ManagedDossier {
     pub desk: Desk,
     /// The result, once attached.
     pub result: Option<crate::dossiers::results::ResultRow>,
+    /// The fee receipt in force, once paid.
+    pub fee_receipt: Option<crate::dossiers::fee_receipts::FeeReceiptView>,
 }
 
 impl ManagedDossier {
@@ -55,6 +57,7 @@ impl ManagedDossier {
             events: store::events(conn, dossier.id)?,
             files: attachments::list(conn, dossier.id)?,
             result: crate::dossiers::results::find(conn, dossier.id)?,
+            fee_receipt: crate::dossiers::fee_receipts::FeeReceiptView::current(conn, dossier.id)?,
             dossier,
             receipt_only: false,
             desk: Desk::default(),
@@ -66,7 +69,9 @@ impl ManagedDossier {
         if self.receipt_only {
             return DossierView::receipt(self.dossier, lang);
         }
-        DossierView::new(self.dossier, self.events, self.files, lang).with_result(self.result)
+        DossierView::new(self.dossier, self.events, self.files, lang)
+            .with_result(self.result)
+            .with_fee_receipt(self.fee_receipt)
     }
 }
 
@@ -195,6 +200,7 @@ pub async fn dossier(
                     receipt_only: true,
                     desk: Desk::default(),
                     result: None,
+                    fee_receipt: None,
                 },
             };
             found.desk = Desk::read(conn)?;

@@ -56,6 +56,9 @@ pub struct Procedure {
     pub fields: Vec<Field>,
     /// True when the fee or time is our estimate rather than a cited figure.
     pub placeholder: bool,
+    /// The legal document the fee is collected under, printed on its e-receipt (`None`: the
+    /// receipt cites the Law on Fees and Charges).
+    pub fee_basis: Option<String>,
 }
 
 /// The level that decides a procedure: the commune the citizen names (commune, ward, special
@@ -217,6 +220,8 @@ struct RawProcedure {
     placeholder: bool,
     /// Where a non-placeholder figure comes from; kept in the file for reviewers only.
     basis: Option<String>,
+    /// The fee's legal basis as printed on the e-receipt.
+    fee_basis: Option<String>,
     #[serde(default)]
     field: Vec<form::RawField>,
 }
@@ -317,6 +322,7 @@ fn convert_procedure(p: RawProcedure, groups: &[RawGroup]) -> Result<Procedure, 
             documents: p.documents,
             fields,
             placeholder: p.placeholder,
+            fee_basis: p.fee_basis.filter(|b| !b.trim().is_empty()),
         }),
         _ => Err(errors),
     }

@@ -328,6 +328,44 @@ diesel::allow_tables_to_appear_in_same_query!(dossiers, dossier_events, attachme
 diesel::allow_tables_to_appear_in_same_query!(dossiers, dossier_results);
 diesel::joinable!(dossier_results -> dossiers (dossier_id));
 
+// Fee e-receipts and their gapless counters (tenant schema).
+diesel::table! {
+    fee_receipt_counters (series, year) {
+        series -> Text,
+        year -> Int4,
+        last_number -> Int8,
+    }
+}
+
+diesel::table! {
+    fee_receipts (id) {
+        id -> Int8,
+        dossier_id -> Int8,
+        template -> Text,
+        series -> Text,
+        year -> Int4,
+        number -> Int8,
+        issued_on -> Date,
+        issued_at -> Timestamptz,
+        issuer_name -> Text,
+        payer_name -> Text,
+        procedure_code -> Text,
+        description -> Text,
+        amount_vnd -> Int8,
+        amount_words -> Text,
+        legal_basis -> Text,
+        payment_method -> Text,
+        payment_reference -> Nullable<Text>,
+        replaces_id -> Nullable<Int8>,
+        voided_at -> Nullable<Timestamptz>,
+        voided_by -> Nullable<Text>,
+        void_reason -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(fee_receipts -> dossiers (dossier_id));
+diesel::allow_tables_to_appear_in_same_query!(dossiers, fee_receipts);
+
 // Failed anonymous tracking lookups, per code and per client (tenant schema).
 diesel::table! {
     tracking_failures (id) {

@@ -5,6 +5,7 @@ pub mod deadlines;
 pub mod deficiencies;
 pub mod documents;
 pub mod drafts;
+pub mod fee_receipts;
 pub mod limits;
 pub mod mail;
 pub mod moves;

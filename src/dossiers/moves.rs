@@ -128,6 +128,10 @@ pub fn apply(
         changes.decided_at = Some(Some(crate::clock::now()));
     }
     let updated = store::update(conn, dossier.id, &changes)?;
+    if action == Action::Pay {
+        // Every way a fee becomes paid passes here: the receipt shares its transaction.
+        super::fee_receipts::issue_for_payment(conn, tenant, &updated)?;
+    }
     store::append_reasoned_event(
         conn,
         dossier.id,

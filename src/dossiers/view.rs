@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::attachments::AttachmentMeta;
 use super::deficiencies::Deficiency;
 use super::documents::{MissingDocument, missing_for_view};
+use super::fee_receipts::FeeReceiptView;
 use super::results::{ResultRow, ResultView};
 use super::status::Status;
 use super::store::{DossierRow, EventRow};
@@ -61,6 +62,9 @@ pub struct DossierView {
     /// Once attached: `{verification_code, sha256, kind}` (and the paper details).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub result: Option<ResultView>,
+    /// Once the fee is paid: the e-receipt in force (a voided one's replacement).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fee_receipt: Option<FeeReceiptView>,
 }
 
 impl DossierView {
@@ -76,6 +80,7 @@ impl DossierView {
         DossierView {
             deficiencies,
             result: None,
+            fee_receipt: None,
             missing_documents: missing_for_view(&d, &attachments, lang),
             competent_unit: d.competent_unit,
             received_at,
@@ -127,6 +132,12 @@ impl DossierView {
     /// The result, once attached.
     pub fn with_result(mut self, result: Option<ResultRow>) -> DossierView {
         self.result = result.map(ResultView::from);
+        self
+    }
+
+    /// The fee receipt in force, once paid.
+    pub fn with_fee_receipt(mut self, receipt: Option<FeeReceiptView>) -> DossierView {
+        self.fee_receipt = receipt;
         self
     }
 

@@ -48,6 +48,10 @@ pub const TABLES: &[(&str, Treatment)] = &[
     // names the issuer on the verify page.
     ("dossier_results", Treatment::Move),
     ("payments", Treatment::Move),
+    // Receipts keep their series and numbers (the merged province's series is its own, so
+    // they cannot collide); only their ids move past the successor's.
+    ("fee_receipt_counters", Treatment::Move),
+    ("fee_receipts", Treatment::Renumber),
     ("ratings", Treatment::Move),
     ("outbox", Treatment::Renumber),
     // Renumbered; a citizen's draft of a procedure the successor also holds a draft of (one
@@ -75,6 +79,8 @@ const ID_REFERENCES: &[(&str, &str, &str)] = &[
     ("attachments", "dossier_id", "dossiers"),
     ("dossier_results", "dossier_id", "dossiers"),
     ("payments", "dossier_id", "dossiers"),
+    ("fee_receipts", "dossier_id", "dossiers"),
+    ("fee_receipts", "replaces_id", "fee_receipts"),
     ("ratings", "dossier_id", "dossiers"),
     ("outbox", "dossier_id", "dossiers"),
     ("draft_files", "draft_id", "drafts"),

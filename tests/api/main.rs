@@ -31,6 +31,7 @@ mod cli;
 mod dossiers;
 mod export_import;
 mod faults;
+mod fee_receipts;
 mod front_door;
 mod generated_input;
 mod helpers;

@@ -523,6 +523,6 @@ pub(super) fn lookup(key: &str) -> (&'static str, &'static str) {
             "Để trống nếu cán bộ làm việc ở cấp tỉnh (xem mọi hồ sơ).",
             "Leave blank for staff at the province level (who see every dossier).",
         ),
-        _ => ("", ""),
+        _ => super::receipt_strings::lookup(key),
     }
 }

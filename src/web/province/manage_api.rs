@@ -26,7 +26,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(get_managed_dossier)
         .service(download_managed_attachment)
         .service(act_on_dossier)
-        .service(attach_dossier_result);
+        .service(attach_dossier_result)
+        .service(void_fee_receipt);
 }
 
 /// `GET /api/v1/manage/dossiers?status=&q=&procedure=&unit=&channel=&assignee=&flag=&open=&sort=&page=`.
@@ -253,5 +254,34 @@ async fn attach_dossier_result(
     let managed =
         app::results::attach_result(&state, &staff.actor(), &staff.province.tenant, &code, input)
             .await?;
+    Ok(HttpResponse::Ok().json(managed.view(lang)))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct VoidFeeReceiptForm {
+    /// Why the receipt in force is voided (required, at most 500 characters).
+    reason: String,
+}
+
+/// `POST /api/v1/manage/dossiers/{code}/fee-receipt/void` `{reason}` → 200 dossier whose
+/// `fee_receipt` is the replacement (the next number, `replaces_number` the voided one). No
+/// receipt in force: 409 `no_fee_receipt`; no reason: 422; out of reach or another
+/// province's code: 404.
+#[post("/api/v1/manage/dossiers/{code}/fee-receipt/void")]
+async fn void_fee_receipt(
+    staff: StaffUser,
+    state: web::Data<AppState>,
+    lang: Lang,
+    code: web::Path<String>,
+    form: web::Json<VoidFeeReceiptForm>,
+) -> Result<HttpResponse, AppError> {
+    let managed = app::fee_receipts::void(
+        &state,
+        &staff.actor(),
+        &staff.province.tenant,
+        &code,
+        &form.reason,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(managed.view(lang)))
 }

@@ -105,6 +105,8 @@ struct ManagedDossierPage {
     due: String,
     fee: String,
     extended: bool,
+    /// Links to the fee e-receipt.
+    fee_receipt: bool,
     forms: Vec<MoveForm>,
     history: Vec<EventLine>,
     files: Vec<FileLine>,
@@ -207,6 +209,8 @@ pub(super) struct Loaded {
     receipt_only: bool,
     desk: Desk,
     result: Option<crate::dossiers::results::ResultRow>,
+    /// A fee receipt is in force (the page links to it).
+    fee_receipt: bool,
 }
 
 pub(super) async fn load(app: &App, staff: &StaffUser, code: &str) -> Result<Loaded, AppError> {
@@ -220,6 +224,7 @@ pub(super) async fn load(app: &App, staff: &StaffUser, code: &str) -> Result<Loa
         receipt_only: found.receipt_only,
         desk: found.desk,
         result: found.result,
+        fee_receipt: found.fee_receipt.is_some(),
     })
 }
 
@@ -336,6 +341,7 @@ pub(super) fn render(
         receipt_only,
         desk,
         result,
+        fee_receipt,
     } = loaded;
     let forms = move_forms(&d, &events, staff.account.role.leads(), &attempt, lang);
     let missing = documents::missing_for_view(&d, &files, lang);
@@ -556,6 +562,7 @@ pub(super) fn render(
             .map_or_else(|| tr(lang, "not_yet").to_string(), date),
         fee: view::vnd(fee, lang),
         extended,
+        fee_receipt,
         forms,
         history,
         files,

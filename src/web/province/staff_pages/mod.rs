@@ -7,6 +7,7 @@ mod admin;
 pub mod apology;
 mod counter;
 mod dossier;
+mod fee_receipt;
 mod invitation;
 mod moves;
 mod procedures;
@@ -36,6 +37,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(receipt::export_queue_csv)
         .service(receipt::show_staff_receipt)
         .service(receipt::show_citizen_receipt)
+        .service(fee_receipt::show_staff_fee_receipt)
+        .service(fee_receipt::show_citizen_fee_receipt)
+        .service(fee_receipt::confirm_void_fee_receipt)
+        .service(fee_receipt::void_fee_receipt)
         .service(counter::show_counter_form)
         .service(counter::register_at_counter)
         .service(dossier::show_managed_dossier)
