@@ -13,6 +13,7 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod dossiers;
+pub mod einvoice;
 pub mod error;
 pub mod frontdoor;
 pub mod hostname;
