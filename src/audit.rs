@@ -27,10 +27,11 @@ pub enum Action {
     OperatorCreate,
     CalendarImport,
     Reorganise,
+    TenantMove,
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Action::TenantCreate,
         Action::TenantAdminRequested,
         Action::TenantApply,
@@ -48,6 +49,7 @@ impl Action {
         Action::OperatorCreate,
         Action::CalendarImport,
         Action::Reorganise,
+        Action::TenantMove,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,6 +71,7 @@ impl Action {
             Action::OperatorCreate => "operator.create",
             Action::CalendarImport => "calendar.import",
             Action::Reorganise => "tenants.reorganise",
+            Action::TenantMove => "tenant.move",
         }
     }
 }
