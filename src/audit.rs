@@ -28,10 +28,11 @@ pub enum Action {
     CalendarImport,
     Reorganise,
     FeeReceiptVoid,
+    TenantMove,
 }
 
 impl Action {
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 19] = [
         Action::TenantCreate,
         Action::TenantAdminRequested,
         Action::TenantApply,
@@ -50,6 +51,7 @@ impl Action {
         Action::CalendarImport,
         Action::Reorganise,
         Action::FeeReceiptVoid,
+        Action::TenantMove,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -72,6 +74,7 @@ impl Action {
             Action::CalendarImport => "calendar.import",
             Action::Reorganise => "tenants.reorganise",
             Action::FeeReceiptVoid => "fee_receipt.void",
+            Action::TenantMove => "tenant.move",
         }
     }
 }

@@ -25,6 +25,45 @@ pub struct Settings {
     pub index: IndexSettings,
     #[serde(default)]
     pub oidc: OidcSettings,
+    #[serde(default)]
+    pub citus: CitusSettings,
+}
+
+/// Running on a Citus coordinator (docs/scaling.md, section 3): `up` and `migrate` prepare the
+/// database (extension, worker registration) when workers are listed. Empty: plain PostgreSQL.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct CitusSettings {
+    /// The workers, `host:port` each: a list in a file, or comma-separated in
+    /// `PORTAL__CITUS__WORKERS`.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub workers: Vec<String>,
+    /// How the workers reach the coordinator, `host:port`; empty: the database URL's.
+    pub coordinator: String,
+}
+
+impl CitusSettings {
+    pub fn enabled(&self) -> bool {
+        !self.workers.is_empty()
+    }
+}
+
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        List(Vec<String>),
+        Text(String),
+    }
+    let items = match Either::deserialize(d)? {
+        Either::List(l) => l,
+        Either::Text(t) => t.split(',').map(str::to_string).collect(),
+    };
+    Ok(items
+        .into_iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect())
 }
 
 /// National sign-in (OpenID Connect relying party, #17.1): on when issuer, client id and
@@ -325,6 +364,16 @@ impl Settings {
                 "server.base_domain",
                 "must be a lower-case host name such as `localhost` or `dichvucong.gov.vn`",
             );
+        }
+        for w in &self.citus.workers {
+            if let Err(why) = crate::db::citus::Node::parse(w) {
+                return bad("citus.workers", &why);
+            }
+        }
+        if !self.citus.coordinator.is_empty()
+            && let Err(why) = crate::db::citus::Node::parse(&self.citus.coordinator)
+        {
+            return bad("citus.coordinator", &why);
         }
         if !matches!(self.server.public_scheme.as_str(), "http" | "https") {
             return bad("server.public_scheme", "must be `http` or `https`");

@@ -109,6 +109,15 @@ enum TenantAction {
     /// Create a province from an export file (refused if its slug exists here or the schema
     /// versions differ).
     Import { path: PathBuf },
+    /// On Citus: the worker node (host:port) holding the province.
+    Place { slug: String },
+    /// On Citus: move the province to another worker while it is served.
+    Move {
+        slug: String,
+        /// The worker, host:port.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -210,6 +219,8 @@ fn run(command: Command, settings: Settings) -> Result<(), Failure> {
             }
             TenantAction::Export { slug, out } => commands::tenant::export(&settings, &slug, &out),
             TenantAction::Import { path } => commands::tenant::import(&settings, &path),
+            TenantAction::Place { slug } => commands::tenant::place(&settings, &slug),
+            TenantAction::Move { slug, to } => commands::tenant::move_to(&settings, &slug, &to),
         },
         Command::Tenants {
             action: TenantsAction::Apply { path, dry_run },

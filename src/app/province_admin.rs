@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+use diesel::RunQueryDsl;
+
 use super::staff::door;
 use super::{Actor, App};
 use crate::accounts::citizens::check_password;
@@ -24,9 +26,26 @@ use crate::tenancy::procedures;
 /// Each metric's use, day by day.
 pub type Daily = std::collections::BTreeMap<String, Vec<(chrono::NaiveDate, i64)>>;
 
-/// The site cache serves branding, logo version and switches: drop the province's entry.
-fn forget_site(app: &App, tenant: &Tenant) {
+/// The site cache serves branding, logo version and switches: drop the province's entry here
+/// at once, and tell the other replicas from the control plane. On one PostgreSQL the schema's
+/// trigger tells them too; on Citus it cannot (the tables live on a worker: see the
+/// `site_notify_citus` tenant migration), so this notification is the one they get. A lost one
+/// costs at most the cache's age limit.
+async fn forget_site(app: &App, tenant: &Tenant) {
     app.registry.sites().forget(&tenant.schema);
+    let schema = tenant.schema.clone();
+    let sent = app
+        .db
+        .control_async(move |conn| {
+            diesel::sql_query("SELECT pg_notify('portal_site', $1)")
+                .bind::<diesel::sql_types::Text, _>(schema)
+                .execute(conn)?;
+            Ok(())
+        })
+        .await;
+    if let Err(e) = sent {
+        tracing::warn!(error = %e, "site change not announced; other replicas see it within the cache's age");
+    }
 }
 
 /// The stored branding (anyone may read it through the site; here for the admin).
@@ -48,7 +67,7 @@ pub async fn save_branding(
     door(app, tenant)
         .run(move |conn| branding::save(conn, &saved))
         .await?;
-    forget_site(app, tenant);
+    forget_site(app, tenant).await;
     Ok(b)
 }
 
@@ -69,7 +88,7 @@ pub async fn store_logo(
     door(app, tenant)
         .run(move |conn| logo::save(conn, kind, &bytes))
         .await?;
-    forget_site(app, tenant);
+    forget_site(app, tenant).await;
     Ok(kind)
 }
 
@@ -80,7 +99,7 @@ pub async fn delete_logo(app: &App, actor: &Actor, tenant: &Tenant) -> Result<()
     if !deleted {
         return Err(AppError::NotFound);
     }
-    forget_site(app, tenant);
+    forget_site(app, tenant).await;
     Ok(())
 }
 
@@ -126,7 +145,7 @@ pub async fn set_procedure_enabled(
     door(app, tenant)
         .run(move |conn| procedures::set_procedure_enabled(conn, &c, enabled))
         .await?;
-    forget_site(app, tenant);
+    forget_site(app, tenant).await;
     Ok(())
 }
 

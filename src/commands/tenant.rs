@@ -210,3 +210,36 @@ pub fn import(settings: &Settings, path: &Path) -> Outcome {
     }
     Ok(())
 }
+
+/// `portal tenant place SLUG`: the worker holding the province (Citus).
+pub fn place(settings: &Settings, slug: &str) -> Outcome {
+    let db = Db::new(&settings.database);
+    let (tenant, node) = match crate::app::placement::place(&db, slug) {
+        Err(crate::error::AppError::NotFound) => {
+            return Err(Failure::new(1, format!("error: no tenant {slug:?}")));
+        }
+        other => other?,
+    };
+    println!("{} ({}): {node}", tenant.slug, tenant.schema);
+    Ok(())
+}
+
+/// `portal tenant move SLUG --to HOST:PORT`: moves the province while it is served (Citus).
+pub fn move_to(settings: &Settings, slug: &str, to: &str) -> Outcome {
+    let to = crate::db::citus::Node::parse(to).map_err(|e| Failure::new(2, e))?;
+    let db = Db::new(&settings.database);
+    let moved = match crate::app::placement::move_to(&db, slug, &to, &cli_actor()) {
+        Err(crate::error::AppError::NotFound) => {
+            return Err(Failure::new(1, format!("error: no tenant {slug:?}")));
+        }
+        other => other?,
+    };
+    println!(
+        "moved {} from {} to {} in {:.0} ms",
+        moved.tenant.slug,
+        moved.from,
+        moved.to,
+        moved.took.as_secs_f64() * 1000.0
+    );
+    Ok(())
+}

@@ -12,7 +12,8 @@ use crate::startup::Application;
 
 pub async fn up(mut settings: Settings, demo: bool, tenants_dir: &Path) -> Outcome {
     let url = settings.database.direct().expose_secret().to_string();
-    let created = tokio::task::spawn_blocking(move || ensure_database(&url))
+    let citus = settings.citus.enabled();
+    let created = tokio::task::spawn_blocking(move || ensure_database(&url, citus))
         .await
         .map_err(|e| Failure::new(1, e.to_string()))?;
     match created {

@@ -32,8 +32,9 @@ pub enum AdminError {
     Create(String),
 }
 
-/// Creates the database named by `url` if it does not exist. Returns true when created.
-pub fn ensure_database(url: &str) -> Result<bool, AdminError> {
+/// Creates the database named by `url` if it does not exist. Returns true when created. On a
+/// Citus coordinator (`citus`), the workers get it too (Citus propagates it when asked).
+pub fn ensure_database(url: &str, citus: bool) -> Result<bool, AdminError> {
     let (prefix, name, query) = split_url(url).ok_or(AdminError::BadUrl)?;
     if name.is_empty() {
         return Err(AdminError::BadUrl);
@@ -61,6 +62,11 @@ pub fn ensure_database(url: &str) -> Result<bool, AdminError> {
         .is_some();
     if exists {
         return Ok(false);
+    }
+    if citus {
+        sql_query("SET citus.enable_create_database_propagation TO on")
+            .execute(&mut conn)
+            .map_err(|e| AdminError::Create(e.to_string()))?;
     }
     sql_query(format!("CREATE DATABASE {}", quote_ident(name)))
         .execute(&mut conn)

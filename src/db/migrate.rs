@@ -8,14 +8,22 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_query;
 use diesel::sql_types::Text;
-use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use diesel_migrations::MigrationHarness;
 
 use super::Db;
+use super::statements::SqlMigrations;
 use super::tenant::{TenantRef, enter, leave};
 use crate::ids::TenantId;
 
-pub const PUBLIC_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/public");
-pub const TENANT_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/tenant");
+/// (folder, `up.sql`) of each migration, embedded by `build.rs`.
+pub(crate) const PUBLIC_SQL: &[(&str, &str)] =
+    include!(concat!(env!("OUT_DIR"), "/public_migrations.rs"));
+pub(crate) const TENANT_SQL: &[(&str, &str)] =
+    include!(concat!(env!("OUT_DIR"), "/tenant_migrations.rs"));
+
+/// Run one statement at a time (see `db::statements`: Citus needs it).
+pub const PUBLIC_MIGRATIONS: SqlMigrations = SqlMigrations::new(PUBLIC_SQL);
+pub const TENANT_MIGRATIONS: SqlMigrations = SqlMigrations::new(TENANT_SQL);
 
 /// Held while `public` is migrated, so two replicas starting at once take turns.
 const PUBLIC_LOCK_KEY: i64 = super::locks::PUBLIC_MIGRATIONS;
@@ -178,6 +186,11 @@ where
         .checkout()
         .map_err(|e| MigrateError::Migration(e.to_string()))?;
     conn.transaction(|conn| {
+        if super::citus::is_citus(conn)? {
+            // Triggers on distributed tables: see `citus::begin_provisioning`.
+            sql_query("SELECT set_config('citus.enable_unsafe_triggers', 'on', true)")
+                .execute(conn)?;
+        }
         apply_tenant_migrations(conn, &tenant, Borrowed(source))?;
         sql_query("UPDATE public.tenants SET schema_version = $1 WHERE id = $2")
             .bind::<Text, _>(latest)

@@ -3,9 +3,11 @@
 
 pub mod admin;
 mod after_commit;
+pub mod citus;
 pub mod locks;
 pub mod migrate;
 pub mod schema;
+pub mod statements;
 mod tenant;
 
 use std::sync::Arc;

@@ -61,6 +61,13 @@ impl TenantDb {
 
 /// Switches the current transaction into the tenant: path, role and statement timeout, in
 /// one round trip with every value bound as a parameter.
+///
+/// One exception, on Citus only: in the transaction that provisions a province
+/// (`portal.provisioning_role` names its role), the role is not taken. Citus opens worker
+/// connections as the current role, and a role created in this very transaction does not exist
+/// on the workers yet for a connection of its own; so the new province's tables are made and
+/// seeded as the login role (with the province's path), and handed to the province's role
+/// before the transaction ends (`db::citus::hand_over`). Nothing else sets that setting.
 pub(crate) fn enter(
     conn: &mut PgConnection,
     tenant: &TenantRef,
@@ -68,7 +75,8 @@ pub(crate) fn enter(
 ) -> QueryResult<()> {
     sql_query(
         "SELECT set_config('search_path', $1, true), \
-                set_config('role', $2, true), \
+                set_config('role', CASE WHEN current_setting('portal.provisioning_role', true) = $2 \
+                                   THEN 'none' ELSE $2 END, true), \
                 set_config('statement_timeout', $3, true)",
     )
     .bind::<Text, _>(quote_ident(&tenant.schema))
@@ -84,7 +92,11 @@ pub(crate) fn enter_keeping_timeout(
     conn: &mut PgConnection,
     tenant: &TenantRef,
 ) -> QueryResult<()> {
-    sql_query("SELECT set_config('search_path', $1, true), set_config('role', $2, true)")
+    sql_query(
+        "SELECT set_config('search_path', $1, true), \
+                set_config('role', CASE WHEN current_setting('portal.provisioning_role', true) = $2 \
+                                   THEN 'none' ELSE $2 END, true)",
+    )
         .bind::<Text, _>(quote_ident(&tenant.schema))
         .bind::<Text, _>(&tenant.role)
         .execute(conn)

@@ -225,9 +225,21 @@ where
 
         let role = quote_ident(&tenant.role);
         let schema = quote_ident(&tenant.schema);
-        sql_query(format!("CREATE ROLE {role} NOLOGIN")).execute(conn)?;
+        // On Citus the role must reach the workers (Citus connects as the current role): it may
+        // log in but has no password, and only the coordinator's address is let in as it
+        // (pg_hba on the workers; docs/scaling.md). On one PostgreSQL it never logs in.
+        let citus = crate::db::citus::is_citus(conn)?;
+        let login = if citus {
+            "LOGIN PASSWORD NULL"
+        } else {
+            "NOLOGIN"
+        };
+        sql_query(format!("CREATE ROLE {role} {login}")).execute(conn)?;
         // The app's login role may SET ROLE to it; it inherits nothing (see docs/operations.md).
         sql_query(format!("GRANT {role} TO CURRENT_USER")).execute(conn)?;
+        if citus {
+            crate::db::citus::begin_provisioning(conn, &tenant.role)?;
+        }
         sql_query(format!("CREATE SCHEMA {schema} AUTHORIZATION {role}")).execute(conn)?;
         sql_query(format!("REVOKE ALL ON SCHEMA {schema} FROM PUBLIC")).execute(conn)?;
         // Its one way to count usage, for itself only: the group holds EXECUTE on the usage
@@ -240,6 +252,11 @@ where
         crate::db::tenant_enter(conn, &tenant)?;
         branding::save(conn, &new.branding)?;
         crate::db::tenant_leave(conn)?;
+        if citus {
+            crate::db::citus::hand_over(conn, &tenant.schema, &tenant.role)?;
+            crate::db::citus::distribute(conn, &tenant.schema)?;
+            crate::db::citus::place_new(tenant.schema.clone());
+        }
 
         store::add_domain(conn, id, new.slug.as_str(), "subdomain")?;
         for host in &new.custom_domains {
