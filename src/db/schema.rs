@@ -332,7 +332,7 @@ diesel::joinable!(dossier_results -> dossiers (dossier_id));
 diesel::table! {
     fee_receipt_counters (series, year) {
         series -> Text,
-        year -> Int4,
+        year -> Int8,
         last_number -> Int8,
     }
 }

@@ -90,7 +90,7 @@ fn next_number(conn: &mut PgConnection, series: &str, year: i32) -> Result<i64, 
     Ok(diesel::insert_into(c::fee_receipt_counters)
         .values((
             c::series.eq(series),
-            c::year.eq(year),
+            c::year.eq(i64::from(year)),
             c::last_number.eq(1i64),
         ))
         .on_conflict((c::series, c::year))

@@ -3,7 +3,8 @@
 -- transaction, never a sequence (a sequence leaves a gap at every rollback).
 CREATE TABLE fee_receipt_counters (
     series      text NOT NULL,
-    year        integer NOT NULL CHECK (year BETWEEN 2000 AND 9999),
+    -- bigint like every tenant key (tests/api/citus_rules.rs): a merge copies keys as they are.
+    year        bigint NOT NULL CHECK (year BETWEEN 2000 AND 9999),
     last_number bigint NOT NULL CHECK (last_number > 0),
     PRIMARY KEY (series, year)
 );
