@@ -66,10 +66,25 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// The national evaluation index.
+    Index {
+        #[command(subcommand)]
+        action: IndexAction,
+    },
     /// The working-day calendar's yearly Government decisions.
     Calendar {
         #[command(subcommand)]
         action: CalendarAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum IndexAction {
+    /// Recompute the stored monthly rows (provinces and units) from a month to this one.
+    Refresh {
+        /// The first month, YYYY-MM.
+        #[arg(long)]
+        since: String,
     },
 }
 
@@ -266,6 +281,9 @@ fn run(command: Command, settings: Settings) -> Result<(), Failure> {
             action: CalendarAction::Import { path },
         } => commands::calendar::import(&settings, &path),
         Command::Reorganise { plan, dry_run } => commands::reorg::run(&settings, &plan, dry_run),
+        Command::Index {
+            action: IndexAction::Refresh { since },
+        } => commands::index::refresh(&settings, &since),
     }
 }
 

@@ -38,3 +38,30 @@ pub async fn units(
         .await?;
     Ok(index::units::score(lines, min))
 }
+
+/// What `portal index refresh` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refreshed {
+    pub provinces: usize,
+    pub months: usize,
+    pub rows: usize,
+}
+
+/// Recomputes the stored monthly rows (province and units) from `since` to this month for
+/// every province the index job computes (merged provinces keep their history; a successor's
+/// months before its merge stay as stored), under the job's lock. `None`: the job holds the
+/// lock right now.
+pub fn refresh_since(app: &App, since: Period) -> Result<Option<Refreshed>, AppError> {
+    let now = Period::of(crate::clock::today_vn());
+    let months = index::job::months(since, now);
+    app.registry.reload()?;
+    let tenants = app.registry.all();
+    crate::db::locks::with_lock(&app.db, crate::db::locks::INDEX_REFRESH, || {
+        let rows = index::job::refresh(&app.db, &tenants, &months)?;
+        Ok(Refreshed {
+            provinces: tenants.len(),
+            months: months.len(),
+            rows,
+        })
+    })
+}

@@ -343,6 +343,21 @@ fn apply_merge(
     diesel::update(tenants::table.find(successor.id.0))
         .set(tenants::former_names.eq(&former))
         .execute(conn)?;
+    // The successor's figures from the effective month to this one now count the dossiers it
+    // received: recounted here, in the plan's transaction, so the stored index never shows
+    // the successor without them (nor them twice) between the merge and the job's next run.
+    let months = crate::index::job::months(
+        crate::period::Period::of(plan.effective),
+        crate::period::Period::of(crate::clock::today_vn()),
+    );
+    let successor = find(conn, successor.slug.as_str())?;
+    let recounted = crate::index::job::recount_in(conn, &successor, &months)?;
+    if recounted > 0 {
+        lines.push(format!(
+            "  index of {} recounted for {recounted} month(s) from {}",
+            successor.slug, months[0]
+        ));
+    }
     if let Some(name) = &m.name
         && !m.into_is_new()
         && *name != successor.name

@@ -3,6 +3,7 @@
 pub mod billing;
 pub mod calendar;
 pub mod demo;
+pub mod index;
 pub mod migrate;
 pub mod operator;
 pub mod reorg;

@@ -113,6 +113,39 @@ fn refresh_one(db: &Db, tenant: &Tenant, periods: &[Period]) -> Result<usize, Ap
     Ok(counts.len())
 }
 
+/// Recomputes one province's `periods` on a connection already in a control-plane transaction
+/// (a reorganisation's): its schema entered for the counts, the stored rows (province and
+/// units) written back in the same transaction, so they commit or roll back with it.
+pub fn recount_in(
+    conn: &mut PgConnection,
+    tenant: &Tenant,
+    periods: &[Period],
+) -> Result<usize, AppError> {
+    crate::db::tenant_enter(conn, &tenant.db_ref())?;
+    let counts: Result<Vec<_>, AppError> = periods
+        .iter()
+        .map(|p| Ok((*p, super::units::compute(conn, *p)?)))
+        .collect();
+    crate::db::tenant_leave(conn)?;
+    let counts = counts?;
+    for (p, lines) in &counts {
+        super::store(conn, tenant.id, *p, &super::units::total(lines))?;
+        super::units::store(conn, tenant.id, *p, lines)?;
+    }
+    Ok(counts.len())
+}
+
+/// The months from `from` to `to`, both included (none when `from` is later).
+pub fn months(from: Period, to: Period) -> Vec<Period> {
+    let mut out = Vec::new();
+    let mut p = from;
+    while p <= to {
+        out.push(p);
+        p = p.next();
+    }
+    out
+}
+
 /// One run of the job, under its lock (another replica may be running it): every province
 /// with `backfill`, at a new month or an hour after the last full run; else only those
 /// whose tables were written since `seen`.

@@ -619,3 +619,144 @@ async fn the_index_keeps_old_provinces_history_and_counts_nothing_twice() {
     assert_eq!(received(&app, "bac-giang", &now), None);
     assert_eq!(received(&app, "bac-ninh", &now), Some(2));
 }
+
+/// The stored index of `slug` (province rows and the unit lines that count something) over
+/// `periods`, and the same months recomputed from its schema now.
+type Months = Vec<(String, portal::index::Counts, Vec<String>)>;
+
+fn stored_and_recomputed(
+    app: &TestApp,
+    slug: &str,
+    periods: &[portal::period::Period],
+) -> (Months, Months) {
+    use portal::index;
+    app.state.registry.reload().unwrap();
+    let t = app.state.registry.by_slug(slug).unwrap();
+    let line = |l: &index::units::UnitStat| {
+        (l.counts != index::Counts::default()).then(|| {
+            format!(
+                "{:?} {} {:?}",
+                l.unit.as_ref().map(|u| u.code.to_string()),
+                l.retired,
+                l.counts
+            )
+        })
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let db = app.database();
+    let stored = db
+        .control(|conn| {
+            let rows = index::load_trend(conn, t.id, periods)?;
+            periods
+                .iter()
+                .map(|p| {
+                    let c = rows
+                        .iter()
+                        .find(|(q, _)| q == p)
+                        .map(|(_, c)| *c)
+                        .unwrap_or_default();
+                    let lines = index::units::load(conn, t.id, *p)?;
+                    Ok((
+                        p.to_string(),
+                        c,
+                        sorted(lines.iter().filter_map(line).collect()),
+                    ))
+                })
+                .collect::<Result<Months, _>>()
+        })
+        .unwrap();
+    let recomputed = db
+        .tenant(t.db_ref())
+        .tx(|conn| {
+            periods
+                .iter()
+                .map(|p| {
+                    let lines = index::units::compute(conn, *p)?;
+                    let total = index::compute(conn, *p)?;
+                    assert_eq!(index::units::total(&lines), total, "{p}");
+                    Ok((
+                        p.to_string(),
+                        total,
+                        sorted(lines.iter().filter_map(line).collect()),
+                    ))
+                })
+                .collect::<Result<Months, _>>()
+        })
+        .unwrap();
+    (stored, recomputed)
+}
+
+#[tokio::test]
+async fn after_a_merge_the_stored_index_of_the_successor_equals_a_recomputation() {
+    use portal::period::Period;
+    let (app, old_code, _) = two_provinces().await;
+    let now = Period::of(portal::clock::today_vn());
+    let prev = now.prev();
+    sql_query(format!(
+        "UPDATE t_bac_giang.dossiers SET submitted_at = '{} 12:00:00+07' WHERE tracking_code = '{old_code}'",
+        prev.first_day()
+    ))
+    .execute(&mut app.raw_connection())
+    .unwrap();
+    run_index(&app).await;
+    assert_eq!(received(&app, "bac-ninh", &prev.to_string()), Some(0));
+
+    // Merged from last month on; the index job does not run after it.
+    let plan = plan_file(&format!(
+        "effective = \"{prev}-01\"\n[[merge]]\nfrom = [\"bac-giang\", \"bac-ninh\"]\ninto = \"bac-ninh\"\n"
+    ));
+    let (code, out, err) = portal(&app, &["reorganise", plan.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("index of bac-ninh recounted for 2 month(s)"),
+        "{out}"
+    );
+    let (stored, recomputed) = stored_and_recomputed(&app, "bac-ninh", &[prev, now]);
+    assert_eq!(stored, recomputed);
+    // Both of Bắc Giang's dossiers are the successor's now, and counted once.
+    assert_eq!(received(&app, "bac-ninh", &prev.to_string()), Some(1));
+    assert_eq!(received(&app, "bac-ninh", &now.to_string()), Some(2));
+    assert_eq!(received(&app, "bac-giang", &prev.to_string()), None);
+}
+
+#[tokio::test]
+async fn index_refresh_recomputes_the_stored_months_since_the_given_one() {
+    use portal::period::Period;
+    let (app, _, _) = two_provinces().await;
+    let now = Period::of(portal::clock::today_vn());
+    let prev = now.prev();
+    run_index(&app).await;
+    // Stored rows gone stale: a figure changed by hand, a unit's lines lost.
+    let mut conn = app.raw_connection();
+    sql_query(
+        "UPDATE public.province_stats SET received = 99 \
+         WHERE tenant_id = (SELECT id FROM public.tenants WHERE slug = 'bac-ninh')",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    sql_query(
+        "DELETE FROM public.unit_stats \
+         WHERE tenant_id = (SELECT id FROM public.tenants WHERE slug = 'bac-giang')",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    let (stored, recomputed) = stored_and_recomputed(&app, "bac-ninh", &[prev, now]);
+    assert_ne!(stored, recomputed);
+
+    let (code, out, err) = portal(&app, &["index", "refresh", "--since", &prev.to_string()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("for 2 month(s)"), "{out}");
+    for slug in ["bac-ninh", "bac-giang", "hue"] {
+        let (stored, recomputed) = stored_and_recomputed(&app, slug, &[prev, now]);
+        assert_eq!(stored, recomputed, "{slug}");
+    }
+
+    for bad in ["2026-13", "last month", &now.next().to_string()] {
+        let (code, out, err) = portal(&app, &["index", "refresh", "--since", bad]);
+        assert_eq!(code, 2, "{bad}: {out}{err}");
+        assert!(err.contains("--since"), "{bad}: {err}");
+    }
+}
