@@ -59,3 +59,27 @@ pub async fn close_period(app: &App, actor: Actor, period: Period) -> Result<Clo
         .await?;
     Ok(Closed { invoices, pushed })
 }
+
+/// What closing `period` today would issue, per province, without writing anything (the
+/// console shows it before the operator confirms [`close_period`]).
+pub async fn preview_close(app: &App, period: Period) -> Result<Vec<close::PreviewRow>, AppError> {
+    let today = crate::clock::today_vn();
+    app.db
+        .control_async(move |conn| close::preview(conn, period, today))
+        .await
+}
+
+/// Whether `period` has been closed before (by anyone, any entry point).
+pub async fn is_closed(app: &App, period: Period) -> Result<bool, AppError> {
+    use diesel::prelude::*;
+    let p = period.to_string();
+    app.db
+        .control_async(move |conn| {
+            use crate::db::schema::period_closes;
+            Ok(diesel::select(diesel::dsl::exists(
+                period_closes::table.filter(period_closes::period.eq(p)),
+            ))
+            .get_result::<bool>(conn)?)
+        })
+        .await
+}

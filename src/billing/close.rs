@@ -33,6 +33,24 @@ pub fn close(
     sql_query("SELECT pg_advisory_xact_lock($1)")
         .bind::<diesel::sql_types::Int8, _>(CLOSE_LOCK)
         .execute(conn)?;
+    check_started(period, today)?;
+    let ids = to_bill(conn, period)?;
+    let prices = prices(conn, period)?;
+    for tenant in ids {
+        bill_tenant(conn, tenant, period, issued_at, &prices)?;
+    }
+    diesel::insert_into(period_closes::table)
+        .values((
+            period_closes::period.eq(period.to_string()),
+            period_closes::closed_by.eq(actor),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)?;
+    invoice::for_period(conn, &period.to_string())
+}
+
+/// A period is closed once it has started (its first day reached in Vietnam).
+fn check_started(period: Period, today: NaiveDate) -> Result<(), AppError> {
     if period.first_day() > today {
         return Err(AppError::invalid(
             "period",
@@ -42,6 +60,12 @@ pub fn close(
             ),
         ));
     }
+    Ok(())
+}
+
+/// The provinces with a lease in `period` and no invoice for it yet, in id order (the order
+/// of their numbers).
+fn to_bill(conn: &mut PgConnection, period: Period) -> Result<Vec<uuid::Uuid>, AppError> {
     let tenant_ids: Vec<uuid::Uuid> = leases::table
         .filter(leases::starts_on.lt(period.end()))
         .select(leases::tenant_id)
@@ -56,8 +80,12 @@ pub fn close(
         .filter(|id| !already.contains(id))
         .collect();
     ids.sort();
-    // The same for every province of the period: read once, not once per invoice.
-    let prices = Prices {
+    Ok(ids)
+}
+
+/// The same for every province of the period: read once, not once per invoice.
+fn prices(conn: &mut PgConnection, period: Period) -> Result<Prices, AppError> {
+    Ok(Prices {
         vat_bp: vat_rate(conn, period.end() - chrono::Duration::days(1))?,
         terms: plan_metrics::table
             .select((
@@ -70,18 +98,66 @@ pub fn close(
             .into_iter()
             .map(|(plan, metric, included, price)| ((plan, metric), (included, price)))
             .collect(),
-    };
-    for tenant in ids {
-        bill_tenant(conn, tenant, period, issued_at, &prices)?;
+    })
+}
+
+/// One province in the preview of a close: the invoice it already has for the period, or the
+/// one closing would issue.
+#[derive(Debug, Clone)]
+pub struct PreviewRow {
+    pub slug: String,
+    pub name: String,
+    /// The number of the invoice issued for the period before, if any.
+    pub issued: Option<String>,
+    pub lines: usize,
+    pub subtotal: Vnd,
+    pub vat: Vnd,
+    pub total: Vnd,
+}
+
+/// What closing `period` on `today` would issue, province by province, computed by the very
+/// code the close runs; writes nothing and takes no number (the console's preview).
+pub fn preview(
+    conn: &mut PgConnection,
+    period: Period,
+    today: NaiveDate,
+) -> Result<Vec<PreviewRow>, AppError> {
+    use crate::db::schema::tenants;
+    check_started(period, today)?;
+    let ids = to_bill(conn, period)?;
+    let prices = prices(conn, period)?;
+    let mut rows = Vec::new();
+    for inv in invoice::for_period(conn, &period.to_string())? {
+        rows.push(PreviewRow {
+            slug: inv.tenant,
+            name: inv.tenant_name,
+            issued: Some(inv.number),
+            lines: inv.lines.len(),
+            subtotal: Vnd(inv.subtotal_vnd),
+            vat: Vnd(inv.vat_vnd),
+            total: Vnd(inv.total_vnd),
+        });
     }
-    diesel::insert_into(period_closes::table)
-        .values((
-            period_closes::period.eq(period.to_string()),
-            period_closes::closed_by.eq(actor),
-        ))
-        .on_conflict_do_nothing()
-        .execute(conn)?;
-    invoice::for_period(conn, &period.to_string())
+    for tenant in ids {
+        let Some(d) = draft(conn, tenant, period, &prices)? else {
+            continue;
+        };
+        let (slug, name): (String, String) = tenants::table
+            .find(tenant)
+            .select((tenants::slug, tenants::name))
+            .first(conn)?;
+        rows.push(PreviewRow {
+            slug,
+            name,
+            issued: None,
+            lines: d.line_count(),
+            subtotal: d.subtotal,
+            vat: d.vat,
+            total: d.total,
+        });
+    }
+    rows.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(rows)
 }
 
 /// The lease segments of a tenant inside the period (each plan over its days).
@@ -182,6 +258,22 @@ struct NewLine {
     amount: i64,
 }
 
+/// What one province's invoice for a period would say, computed without writing anything:
+/// the close writes it, the console's preview only shows it.
+pub struct Draft {
+    lines: Vec<NewLine>,
+    billed: Vec<(String, Metric, i64)>,
+    pub subtotal: Vnd,
+    pub vat: Vnd,
+    pub total: Vnd,
+}
+
+impl Draft {
+    pub fn line_count(&self) -> usize {
+        self.lines.len()
+    }
+}
+
 fn bill_tenant(
     conn: &mut PgConnection,
     tenant: uuid::Uuid,
@@ -189,9 +281,23 @@ fn bill_tenant(
     issued_at: DateTime<Utc>,
     prices: &Prices,
 ) -> Result<(), AppError> {
+    let Some(draft) = draft(conn, tenant, period, prices)? else {
+        return Ok(());
+    };
+    write(conn, tenant, period, issued_at, prices.vat_bp, draft)
+}
+
+/// One province's invoice for `period` as the close would issue it; `None` without a lease
+/// in the period. Reads only.
+fn draft(
+    conn: &mut PgConnection,
+    tenant: uuid::Uuid,
+    period: Period,
+    prices: &Prices,
+) -> Result<Option<Draft>, AppError> {
     let segs = segments(conn, tenant, period)?;
     let Some(last) = segs.last().cloned() else {
-        return Ok(());
+        return Ok(None);
     };
     let mut lines = Vec::new();
     let fees = prorate(&segs, period.days());
@@ -274,6 +380,32 @@ fn bill_tenant(
             Ok((subtotal, tax, sum))
         })
         .map_err(|e| out_of_range(conn, tenant, period, "total", e))?;
+    Ok(Some(Draft {
+        lines,
+        billed,
+        subtotal,
+        vat: tax,
+        total: grand_total,
+    }))
+}
+
+/// Issues `draft` as the province's numbered invoice, with its lines, its mail to the
+/// province's admins and the quantities it billed.
+fn write(
+    conn: &mut PgConnection,
+    tenant: uuid::Uuid,
+    period: Period,
+    issued_at: DateTime<Utc>,
+    rate: i32,
+    draft: Draft,
+) -> Result<(), AppError> {
+    let Draft {
+        lines,
+        billed,
+        subtotal,
+        vat: tax,
+        total: grand_total,
+    } = draft;
     let number = next_number(conn, crate::clock::vn_date(issued_at).year())?;
     let id = uuid::Uuid::new_v4();
     diesel::insert_into(invoices::table)

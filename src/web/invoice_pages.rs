@@ -112,6 +112,8 @@ struct InvoicesPage {
     statuses: [InvoiceStatus; 3],
     invoices: Vec<InvoiceView>,
     stripe: bool,
+    /// After a close from the console: how many invoices the period has.
+    closed: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -119,6 +121,8 @@ struct InvoicesPage {
 pub struct ListQuery {
     period: Option<String>,
     status: Option<String>,
+    /// Set by the close form's redirect: the acknowledgement.
+    closed: Option<usize>,
 }
 
 fn period_or_last(p: Option<&str>) -> Result<Period, AppError> {
@@ -160,6 +164,7 @@ async fn show_invoices(
         statuses: InvoiceStatus::ALL,
         invoices,
         stripe: state.invoices.name() != "offline",
+        closed: query.closed,
     };
     session::page(&req, StatusCode::OK, &page, &csrf)
 }

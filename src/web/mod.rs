@@ -3,6 +3,7 @@
 pub mod billing_api;
 pub mod citizen_auth;
 pub mod client_addr;
+pub mod close_pages;
 mod error_http;
 pub mod extract;
 mod handoff;
@@ -130,7 +131,8 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
                     .configure(leasing_api::operator_routes)
                     .configure(billing_api::operator_routes)
                     .configure(operator_pages::routes)
-                    .configure(invoice_pages::operator_routes),
+                    .configure(invoice_pages::operator_routes)
+                    .configure(close_pages::routes),
             )
             .service(
                 web::scope("")

@@ -173,6 +173,8 @@ struct ConsoleRow {
 struct ConsolePage {
     layout: Layout,
     period: String,
+    /// The period the close form offers: last month.
+    last_period: String,
     rows: Vec<ConsoleRow>,
     pending: usize,
 }
@@ -215,6 +217,7 @@ async fn show_console(
         &ConsolePage {
             layout,
             period: period.to_string(),
+            last_period: period.prev().to_string(),
             rows,
             pending,
         },

@@ -35,7 +35,7 @@ pub(crate) async fn closed_october(app: &TestApp) -> Vec<String> {
         .collect()
 }
 
-async fn operator_browser(app: &TestApp) -> Browser<'_> {
+pub(crate) async fn operator_browser(app: &TestApp) -> Browser<'_> {
     app.create_operator(OPERATOR_EMAIL, OPERATOR_PASSWORD, OperatorRole::Operator)
         .await;
     let mut ops = Browser::new(app, "ops.localhost");

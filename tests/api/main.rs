@@ -28,6 +28,7 @@ mod calendar;
 mod children;
 mod citus_rules;
 mod cli;
+mod console_pages;
 mod dossiers;
 mod export_import;
 mod faults;

@@ -1,0 +1,45 @@
+//! The words of the operator's back office (closing a period, the invoices table, plans and
+//! leases, the printable invoice), Vietnamese then English. `receipt_strings.rs` falls back to
+//! this.
+
+/// `(vi, en)` for a key; `("", "")` when unknown.
+pub(super) fn lookup(key: &str) -> (&'static str, &'static str) {
+    match key {
+        // Closing a period.
+        "ops_close" => ("Chốt kỳ", "Close a period"),
+        "close_title" => ("Chốt kỳ thanh toán", "Close the billing period"),
+        "close_show" => ("Xem trước", "Preview"),
+        "close_preview_lead" => (
+            "Đây là bản xem trước: chưa có hoá đơn nào được lập. Kiểm tra số tiền của từng tỉnh rồi xác nhận ở cuối trang.",
+            "This is a preview: no invoice has been issued yet. Check each province's amounts, then confirm at the bottom of the page.",
+        ),
+        "close_closed_before" => (
+            "Kỳ này đã được chốt trước đây; chỉ tỉnh chưa có hoá đơn mới được lập thêm.",
+            "This period was closed before; only provinces without an invoice would be invoiced now.",
+        ),
+        "close_nothing" => (
+            "Không có tỉnh nào thuê dịch vụ trong kỳ này.",
+            "No province leased the service in this period.",
+        ),
+        "close_state" => ("Hoá đơn", "Invoice"),
+        "close_issued" => ("Đã lập", "Issued"),
+        "close_to_issue" => ("Sẽ lập khi chốt", "Issued on closing"),
+        "close_lines" => ("Số dòng", "Lines"),
+        "close_sum" => ("Cộng", "Total"),
+        "close_confirm_lead" => (
+            "Số hoá đơn sẽ được lập, đánh số và gửi cho các tỉnh:",
+            "Invoices that will be issued, numbered and sent to the provinces:",
+        ),
+        "close_confirm" => ("Xác nhận chốt kỳ", "Confirm: close"),
+        "close_see_invoices" => (
+            "Mọi tỉnh đã có hoá đơn kỳ này: xem danh sách hoá đơn",
+            "Every province has its invoice for this period: see the invoices",
+        ),
+        "close_done" => (
+            "Đã chốt kỳ. Số hoá đơn của kỳ:",
+            "Period closed. Invoices of the period:",
+        ),
+        "close_open_form" => ("Chốt kỳ…", "Close a period…"),
+        _ => ("", ""),
+    }
+}
