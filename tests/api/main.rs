@@ -58,6 +58,7 @@ mod pages;
 mod pgbouncer;
 mod provisioning;
 mod reorg;
+mod reorg_props;
 mod reorg_units;
 mod replicas;
 mod results;
