@@ -21,10 +21,12 @@ use crate::audit::{self, Action};
 use crate::db::schema::tenants;
 use crate::error::AppError;
 use crate::reorg::merge::{self, Treatment};
+use crate::reorg::units as unit_steps;
 use crate::reorg::validate;
 use crate::reorg::{Plan, Problem, Step};
 use crate::tenancy::provision::NewTenant;
 use crate::tenancy::{Tenant, store};
+use crate::units::UnitCode;
 
 /// How long the plan's transaction may run (moving rows is not a request's query).
 const REORG_STATEMENT_TIMEOUT: &str = "1800s";
@@ -88,6 +90,26 @@ pub fn reorganise(
                     }
                     lines
                 }
+                Step::RenameUnit(r) => {
+                    let t = find(conn, r.province.as_str())?;
+                    crate::db::tenant_enter(conn, &t.db_ref())?;
+                    let old = unit_steps::name_of(conn, &r.unit)?;
+                    if !dry_run {
+                        unit_steps::rename(conn, r)?;
+                    }
+                    crate::db::tenant_leave(conn)?;
+                    vec![format!(
+                        "{} unit {}: name \"{old}\" -> \"{}\" (the old name still finds it)",
+                        t.slug, r.unit, r.name
+                    )]
+                }
+                Step::MergeUnits(m) => {
+                    let t = find(conn, m.province.as_str())?;
+                    crate::db::tenant_enter(conn, &t.db_ref())?;
+                    let lines = merge_units_lines(conn, &t, m, dry_run);
+                    crate::db::tenant_leave(conn)?;
+                    lines?
+                }
                 Step::Rename(r) => {
                     let t = find(conn, r.slug.as_str())?;
                     let line = format!(
@@ -144,6 +166,47 @@ fn table_line(rows: &BTreeMap<&'static str, i64>) -> String {
         .map(|(t, n)| format!("{t} {n}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// What a unit merge will do (or did), with the province entered; applied unless `dry_run`.
+fn merge_units_lines(
+    conn: &mut PgConnection,
+    t: &Tenant,
+    m: &crate::reorg::plan::MergeUnits,
+    dry_run: bool,
+) -> Result<Vec<String>, AppError> {
+    let mut merged = Vec::new();
+    for c in m.merged() {
+        merged.push(format!("{c} \"{}\"", unit_steps::name_of(conn, c)?));
+    }
+    let into_name = unit_steps::name_of(conn, &m.into)?;
+    let a = if dry_run {
+        unit_steps::affected(conn, m)?
+    } else {
+        unit_steps::merge(conn, m)?
+    };
+    let mut lines = vec![format!(
+        "{}: units {} -> {} \"{into_name}\"",
+        t.slug,
+        merged.join(", "),
+        m.into
+    )];
+    if let Some(name) = m.name.as_ref().filter(|n| **n != into_name) {
+        lines.push(format!("  {}: name \"{into_name}\" -> \"{name}\"", m.into));
+    }
+    lines.push(format!(
+        "  moved to {}: {} staff account(s), {} dossier(s) ({} open in the queue), {} procedure assignment(s)",
+        m.into, a.staff, a.dossiers, a.open, a.procedures
+    ));
+    lines.push(format!(
+        "  retired: {} (their names still find {})",
+        m.merged()
+            .map(UnitCode::as_str)
+            .collect::<Vec<_>>()
+            .join(", "),
+        m.into
+    ));
+    Ok(lines)
 }
 
 /// What a merge will do, from the database as it is (reads only).

@@ -167,6 +167,7 @@ diesel::table! {
         retired_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        former_names -> Array<Text>,
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod merge;
 pub mod plan;
+pub mod units;
 pub mod validate;
 
 pub use plan::{Plan, Problem, Step};

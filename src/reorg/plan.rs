@@ -9,8 +9,11 @@ use serde::Deserialize;
 
 use crate::lang::Msg;
 use crate::tenancy::Slug;
+use crate::units::UnitCode;
 
-/// A checked plan: an effective date and its steps, in the file's order (merges, then renames).
+/// A checked plan: an effective date and its steps. Unit steps come first (each acts inside
+/// its province as it is, before a merge moves that province's units), then merges, then
+/// renames, each kind in the file's order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     pub effective: NaiveDate,
@@ -21,6 +24,36 @@ pub struct Plan {
 pub enum Step {
     Merge(Merge),
     Rename(Rename),
+    RenameUnit(RenameUnit),
+    MergeUnits(MergeUnits),
+}
+
+/// A unit of a province (a commune, ward, special zone or one of its own) changes its name;
+/// its old name still finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenameUnit {
+    pub province: Slug,
+    pub unit: UnitCode,
+    pub name: String,
+}
+
+/// Units of one province become one, `into` (a unit in force of that province, listed in
+/// `from` or not): their staff, dossiers and queue move to it, they are retired, and their
+/// names find it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergeUnits {
+    pub province: Slug,
+    pub from: Vec<UnitCode>,
+    pub into: UnitCode,
+    /// The surviving unit's name from the effective date (unchanged when absent).
+    pub name: Option<String>,
+}
+
+impl MergeUnits {
+    /// The units that are retired (every `from` but the survivor).
+    pub fn merged(&self) -> impl Iterator<Item = &UnitCode> {
+        self.from.iter().filter(move |c| **c != self.into)
+    }
 }
 
 /// Provinces `from` become one, `into`: one of them (the others move into it) or a new
@@ -68,10 +101,22 @@ impl Step {
                 m.into.as_str()
             ),
             Step::Rename(r) => format!("rename {n} ({})", r.slug.as_str()),
+            Step::RenameUnit(r) => format!("rename_unit {n} ({} {})", r.province, r.unit),
+            Step::MergeUnits(m) => format!(
+                "merge_units {n} ({}: {} -> {})",
+                m.province,
+                m.from
+                    .iter()
+                    .map(UnitCode::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                m.into
+            ),
         }
     }
 
-    /// Every province the step touches.
+    /// Every province the step merges, creates or renames (unit steps act inside a province
+    /// and are checked unit by unit instead).
     pub fn provinces(&self) -> Vec<&Slug> {
         match self {
             Step::Merge(m) => {
@@ -82,6 +127,23 @@ impl Step {
                 all
             }
             Step::Rename(r) => vec![&r.slug],
+            Step::RenameUnit(_) | Step::MergeUnits(_) => Vec::new(),
+        }
+    }
+
+    /// Every (province, unit) the step renames, merges or merges into.
+    pub fn units(&self) -> Vec<(&Slug, &UnitCode)> {
+        match self {
+            Step::RenameUnit(r) => vec![(&r.province, &r.unit)],
+            Step::MergeUnits(m) => {
+                let mut all: Vec<(&Slug, &UnitCode)> =
+                    m.from.iter().map(|c| (&m.province, c)).collect();
+                if !m.from.contains(&m.into) {
+                    all.push((&m.province, &m.into));
+                }
+                all
+            }
+            Step::Merge(_) | Step::Rename(_) => Vec::new(),
         }
     }
 }
@@ -89,21 +151,18 @@ impl Step {
 impl Plan {
     /// The steps with their labels, as problems and the preview show them.
     pub fn labelled(&self) -> Vec<(String, &Step)> {
-        let (mut merges, mut renames) = (0, 0);
+        let mut seen = [0usize; 4];
         self.steps
             .iter()
             .map(|s| {
-                let n = match s {
-                    Step::Merge(_) => {
-                        merges += 1;
-                        merges
-                    }
-                    Step::Rename(_) => {
-                        renames += 1;
-                        renames
-                    }
+                let kind = match s {
+                    Step::Merge(_) => 0,
+                    Step::Rename(_) => 1,
+                    Step::RenameUnit(_) => 2,
+                    Step::MergeUnits(_) => 3,
                 };
-                (s.label(n), s)
+                seen[kind] += 1;
+                (s.label(seen[kind]), s)
             })
             .collect()
     }
@@ -140,6 +199,27 @@ struct RawPlan {
     merge: Vec<RawMerge>,
     #[serde(default)]
     rename: Vec<RawRename>,
+    #[serde(default)]
+    rename_unit: Vec<RawRenameUnit>,
+    #[serde(default)]
+    merge_units: Vec<RawMergeUnits>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRenameUnit {
+    province: String,
+    unit: String,
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMergeUnits {
+    province: String,
+    from: Vec<String>,
+    into: String,
+    name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -197,6 +277,102 @@ fn name(at: &str, raw: &str, problems: &mut Vec<Problem>) -> Option<String> {
     }
 }
 
+fn unit_code(at: &str, field: &str, raw: &str, problems: &mut Vec<Problem>) -> Option<UnitCode> {
+    match UnitCode::parse(raw) {
+        Ok(c) => Some(c),
+        Err(m) => {
+            problems.push(Problem::new(
+                at,
+                format!("{field} \"{raw}\": {}", m.vi),
+                format!("{field} \"{raw}\": {}", m.en),
+            ));
+            None
+        }
+    }
+}
+
+/// A unit's name: as the units table holds them (1 to 160 characters, trimmed).
+fn unit_name(at: &str, raw: &str, problems: &mut Vec<Problem>) -> Option<String> {
+    let trimmed = raw.trim();
+    let n = trimmed.chars().count();
+    if (1..=160).contains(&n) {
+        Some(trimmed.to_string())
+    } else {
+        problems.push(Problem::new(
+            at,
+            format!("tên đơn vị \"{raw}\" phải có từ 1 đến 160 ký tự."),
+            format!("unit name \"{raw}\" must have 1 to 160 characters."),
+        ));
+        None
+    }
+}
+
+/// The unit steps of the file: shapes, codes and names; a unit named twice in a merge, and a
+/// merge of a unit into itself.
+fn unit_steps(raw: &RawPlan, problems: &mut Vec<Problem>) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for (i, r) in raw.rename_unit.iter().enumerate() {
+        let at = format!("rename_unit {} ({} {})", i + 1, r.province, r.unit);
+        let p = slug(&at, "province", &r.province, problems);
+        let u = unit_code(&at, "unit", &r.unit, problems);
+        let n = unit_name(&at, &r.name, problems);
+        if let (Some(province), Some(unit), Some(name)) = (p, u, n) {
+            steps.push(Step::RenameUnit(RenameUnit {
+                province,
+                unit,
+                name,
+            }));
+        }
+    }
+    for (i, m) in raw.merge_units.iter().enumerate() {
+        let at = format!(
+            "merge_units {} ({}: {} -> {})",
+            i + 1,
+            m.province,
+            m.from.join(", "),
+            m.into
+        );
+        let before = problems.len();
+        let province = slug(&at, "province", &m.province, problems);
+        let from: Vec<Option<UnitCode>> = m
+            .from
+            .iter()
+            .map(|f| unit_code(&at, "from", f, problems))
+            .collect();
+        let into = unit_code(&at, "into", &m.into, problems);
+        let name = m.name.as_deref().and_then(|n| unit_name(&at, n, problems));
+        let mut seen = std::collections::BTreeSet::new();
+        for f in &m.from {
+            if !seen.insert(f.trim()) {
+                problems.push(Problem::new(
+                    &at,
+                    format!("đơn vị {f} có hai lần trong from."),
+                    format!("unit {f} is named twice in from."),
+                ));
+            }
+        }
+        if m.from.iter().all(|f| f.trim() == m.into.trim()) {
+            problems.push(Problem::new(
+                &at,
+                format!("from phải có ít nhất một đơn vị khác {}.", m.into),
+                format!("from must name at least one unit other than {}.", m.into),
+            ));
+        }
+        if problems.len() == before
+            && let (Some(province), Some(into), Some(from)) =
+                (province, into, from.into_iter().collect::<Option<Vec<_>>>())
+        {
+            steps.push(Step::MergeUnits(MergeUnits {
+                province,
+                from,
+                into,
+                name,
+            }));
+        }
+    }
+    steps
+}
+
 /// Parses and checks a plan file: its shape, dates, slugs and names, merges into themselves,
 /// a province named twice in one merge, and a province in two steps. All problems at once.
 pub fn parse(text: &str) -> Result<Plan, Vec<Problem>> {
@@ -237,14 +413,18 @@ pub fn parse_partly(text: &str) -> Result<(Plan, Vec<Problem>), Vec<Problem>> {
             format!("effective date {day} must be the first day of a month."),
         ));
     }
-    if raw.merge.is_empty() && raw.rename.is_empty() {
+    if raw.merge.is_empty()
+        && raw.rename.is_empty()
+        && raw.rename_unit.is_empty()
+        && raw.merge_units.is_empty()
+    {
         problems.push(Problem::new(
             "plan",
             "kế hoạch không có bước nào.".into(),
             "the plan has no steps.".into(),
         ));
     }
-    let mut steps = Vec::new();
+    let mut steps = unit_steps(&raw, &mut problems);
     for (i, m) in raw.merge.iter().enumerate() {
         let at = format!("merge {} ({} -> {})", i + 1, m.from.join(", "), m.into);
         let before = problems.len();
@@ -327,6 +507,27 @@ pub fn parse_partly(text: &str) -> Result<(Plan, Vec<Problem>), Vec<Problem>> {
                 Some(_) => {}
                 None => {
                     owner.insert(p.as_str(), label.clone());
+                }
+            }
+        }
+    }
+    // A unit in two unit steps: the same reason, unit by unit.
+    let mut unit_owner: BTreeMap<(&str, &str), String> = BTreeMap::new();
+    for (label, step) in plan_steps.labelled() {
+        for (p, u) in step.units() {
+            match unit_owner.get(&(p.as_str(), u.as_str())) {
+                Some(first) if *first != label => problems.push(Problem::new(
+                    &label,
+                    format!(
+                        "đơn vị {u} của {p} đã có trong bước {first}: mỗi đơn vị chỉ ở một bước."
+                    ),
+                    format!(
+                        "unit {u} of {p} is already in {first}: a unit may be in one step only."
+                    ),
+                )),
+                Some(_) => {}
+                None => {
+                    unit_owner.insert((p.as_str(), u.as_str()), label.clone());
                 }
             }
         }

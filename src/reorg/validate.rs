@@ -12,6 +12,7 @@ use super::plan::{Plan, Problem, Step};
 use crate::db::schema::{invoices, period_closes, tenants};
 use crate::error::AppError;
 use crate::tenancy::{Tenant, TenantStatus, store};
+use crate::units::{self, Unit, UnitCode};
 
 /// The first day not yet billed: the day after the last closed period, if any.
 pub fn first_open_day(conn: &mut PgConnection) -> Result<Option<NaiveDate>, AppError> {
@@ -58,6 +59,47 @@ pub fn check(conn: &mut PgConnection, plan: &Plan) -> Result<Vec<Problem>, AppEr
                 }
                 Some(_) => {}
             },
+            Step::RenameUnit(r) => {
+                if let Some(t) = province_in_service(conn, &at, &r.province, &mut problems)? {
+                    let units = units_of(conn, &t, std::slice::from_ref(&r.unit))?;
+                    problems.extend(missing_units(&at, &t, &units));
+                }
+            }
+            Step::MergeUnits(m) => {
+                if let Some(t) = province_in_service(conn, &at, &m.province, &mut problems)? {
+                    let mut codes = m.from.clone();
+                    if !codes.contains(&m.into) {
+                        codes.push(m.into.clone());
+                    }
+                    let units = units_of(conn, &t, &codes)?;
+                    problems.extend(missing_units(&at, &t, &units));
+                    // A commune, ward or special zone and a department or service point are
+                    // different things: one cannot become the other by a merge.
+                    if let Some(Some(into)) = units.get(&m.into) {
+                        for u in m.merged().filter_map(|c| units.get(c).cloned().flatten()) {
+                            if u.kind.is_commune_level() != into.kind.is_commune_level() {
+                                problems.push(Problem::new(
+                                    &at,
+                                    format!(
+                                        "đơn vị {} ({}) không thể sáp nhập vào {} ({}).",
+                                        u.code,
+                                        u.kind.label().vi,
+                                        into.code,
+                                        into.kind.label().vi
+                                    ),
+                                    format!(
+                                        "unit {} ({}) cannot be merged into {} ({}).",
+                                        u.code,
+                                        u.kind.label().en,
+                                        into.code,
+                                        into.kind.label().en
+                                    ),
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
             Step::Merge(m) => {
                 let mut found: Vec<Tenant> = Vec::new();
                 for slug in &m.from {
@@ -208,6 +250,55 @@ fn merge_collisions(
         }
     }
     Ok(problems)
+}
+
+/// The province a unit step acts in, if it exists and is not merged (else a problem).
+fn province_in_service(
+    conn: &mut PgConnection,
+    at: &str,
+    slug: &crate::tenancy::Slug,
+    problems: &mut Vec<Problem>,
+) -> Result<Option<Tenant>, AppError> {
+    Ok(match store::find_by_slug(conn, slug.as_str())? {
+        None => {
+            problems.push(unknown(at, slug.as_str()));
+            None
+        }
+        Some(t) if t.status == TenantStatus::Merged => {
+            problems.push(already_merged(at, &t));
+            None
+        }
+        Some(t) => Some(t),
+    })
+}
+
+/// The province's units in force with these codes (`None`: no such unit, or retired).
+fn units_of(
+    conn: &mut PgConnection,
+    t: &Tenant,
+    codes: &[UnitCode],
+) -> Result<BTreeMap<UnitCode, Option<Unit>>, AppError> {
+    crate::db::tenant_enter(conn, &t.db_ref())?;
+    let found: Result<BTreeMap<_, _>, AppError> = codes
+        .iter()
+        .map(|c| Ok((c.clone(), units::store::find_active(conn, c)?)))
+        .collect();
+    crate::db::tenant_leave(conn)?;
+    found
+}
+
+fn missing_units(at: &str, t: &Tenant, units: &BTreeMap<UnitCode, Option<Unit>>) -> Vec<Problem> {
+    units
+        .iter()
+        .filter(|(_, u)| u.is_none())
+        .map(|(c, _)| {
+            Problem::new(
+                at,
+                format!("{} không có đơn vị {c} đang hoạt động.", t.slug),
+                format!("{} has no unit {c} in force.", t.slug),
+            )
+        })
+        .collect()
 }
 
 fn unknown(at: &str, slug: &str) -> Problem {

@@ -70,7 +70,18 @@ pub fn list(conn: &mut PgConnection, with_retired: bool) -> Result<Vec<Unit>, Ap
     Ok(list)
 }
 
-/// One unit in force (not retired), else `None`.
+/// The former names of the units that have any (a reorganisation renamed them or merged
+/// others into them), by code.
+pub fn former_names(
+    conn: &mut PgConnection,
+) -> Result<std::collections::HashMap<String, Vec<String>>, AppError> {
+    let rows: Vec<(String, Vec<String>)> = units::table
+        .filter(units::former_names.ne(Vec::<String>::new()))
+        .select((units::code, units::former_names))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
 /// The names of the units with these codes (retired ones too: an old dossier keeps its unit).
 pub fn names(
     conn: &mut PgConnection,

@@ -59,6 +59,8 @@ mod pages;
 mod pgbouncer;
 mod provisioning;
 mod reorg;
+mod reorg_props;
+mod reorg_units;
 mod replicas;
 mod results;
 mod schema_check;

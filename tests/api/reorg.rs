@@ -24,7 +24,7 @@ slug = "hue"
 name = "Thành phố Huế mới"
 "#;
 
-fn portal(app: &TestApp, args: &[&str]) -> (i32, String, String) {
+pub fn portal(app: &TestApp, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_portal"))
         .env("DATABASE_URL", &app.db.url)
         .env("RUST_LOG", "warn")
@@ -41,10 +41,10 @@ fn portal(app: &TestApp, args: &[&str]) -> (i32, String, String) {
 }
 
 /// A plan file of its own (removed when dropped).
-struct PlanFile(std::path::PathBuf);
+pub struct PlanFile(std::path::PathBuf);
 
 impl PlanFile {
-    fn path(&self) -> &std::path::Path {
+    pub fn path(&self) -> &std::path::Path {
         &self.0
     }
 }
@@ -55,7 +55,7 @@ impl Drop for PlanFile {
     }
 }
 
-fn plan_file(text: &str) -> PlanFile {
+pub fn plan_file(text: &str) -> PlanFile {
     let path = std::env::temp_dir().join(format!("plan-{}.toml", uuid::Uuid::new_v4()));
     std::fs::write(&path, text).unwrap();
     PlanFile(path)
@@ -68,7 +68,7 @@ struct N {
 }
 
 /// Rows per tenant table over the given schemas together.
-fn rows(app: &TestApp, schemas: &[&str]) -> BTreeMap<String, i64> {
+pub fn rows(app: &TestApp, schemas: &[&str]) -> BTreeMap<String, i64> {
     let mut conn = app.raw_connection();
     let mut out = BTreeMap::new();
     for (table, _) in portal::reorg::merge::TABLES {

@@ -33,7 +33,10 @@ fn list_procedures() {}
 
 #[utoipa::path(get, path = "/api/v1/units", tag = "province",
     description = "Every unit in force: the centre, branches and departments, then every \
-                   commune, ward and special zone of the province from the national list.",
+                   commune, ward and special zone of the province from the national list. \
+                   With `q`, the units whose name or former name (before a reorganisation) \
+                   holds it, ignoring case and diacritics.",
+    params(("q" = Option<String>, Query, description = "A name or former name, or part of one")),
     responses((status = 200, description = "The province's units", body = Vec<crate::web::province::dossier_api::UnitItem>)))]
 fn list_units() {}
 

@@ -105,19 +105,31 @@ pub struct UnitItem {
     pub kind: crate::units::UnitKind,
     /// A service point: dossiers can be handed in there.
     pub receives: bool,
+    /// Names it had before a reorganisation renamed it or merged other units into it.
+    pub former_names: Vec<String>,
 }
 
-/// `GET /api/v1/units`: every unit in force of the province (public).
+#[derive(Debug, Deserialize)]
+pub struct UnitsQuery {
+    q: Option<String>,
+}
+
+/// `GET /api/v1/units[?q=]`: every unit in force of the province (public); with `q`, those
+/// whose name or former name holds it (ignoring case and diacritics).
 #[get("/api/v1/units")]
-async fn list_units(province: Province) -> Result<HttpResponse, AppError> {
-    let list: Vec<UnitItem> = crate::app::units::list(&province.db)
+async fn list_units(
+    province: Province,
+    query: web::Query<UnitsQuery>,
+) -> Result<HttpResponse, AppError> {
+    let list: Vec<UnitItem> = crate::app::units::search(&province.db, query.into_inner().q)
         .await?
         .into_iter()
-        .map(|u| UnitItem {
+        .map(|(u, former_names)| UnitItem {
             code: u.code.to_string(),
             name: u.name,
             kind: u.kind,
             receives: u.receives,
+            former_names,
         })
         .collect();
     Ok(HttpResponse::Ok().json(list))
