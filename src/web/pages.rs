@@ -1,5 +1,6 @@
 //! Server-rendered pages in the one national layout (askama, checked at compile time).
 
+mod payment_strings;
 mod receipt_strings;
 mod staff_strings;
 mod strings;

@@ -1,5 +1,6 @@
 //! The words of the receipts' pages (the dossier receipt's hashes and QR code, the fee
-//! e-receipt and its void), Vietnamese then English. `staff_strings.rs` falls back to this.
+//! e-receipt and its void), Vietnamese then English. `staff_strings.rs` falls back to this;
+//! this falls back to `payment_strings.rs`.
 
 /// `(vi, en)` for a key; `("", "")` when unknown.
 pub(super) fn lookup(key: &str) -> (&'static str, &'static str) {
@@ -55,6 +56,6 @@ pub(super) fn lookup(key: &str) -> (&'static str, &'static str) {
             "Quét mã QR để tra cứu hồ sơ",
             "Scan the QR code to follow the dossier",
         ),
-        _ => ("", ""),
+        _ => super::payment_strings::lookup(key),
     }
 }
