@@ -29,10 +29,12 @@ pub enum Action {
     Reorganise,
     FeeReceiptVoid,
     TenantMove,
+    PaymentAccountSet,
+    PaymentReconcile,
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 21] = [
         Action::TenantCreate,
         Action::TenantAdminRequested,
         Action::TenantApply,
@@ -52,6 +54,8 @@ impl Action {
         Action::Reorganise,
         Action::FeeReceiptVoid,
         Action::TenantMove,
+        Action::PaymentAccountSet,
+        Action::PaymentReconcile,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,6 +79,8 @@ impl Action {
             Action::Reorganise => "tenants.reorganise",
             Action::FeeReceiptVoid => "fee_receipt.void",
             Action::TenantMove => "tenant.move",
+            Action::PaymentAccountSet => "payment_account.set",
+            Action::PaymentReconcile => "payments.reconcile",
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod manifests;
 pub mod national;
 pub mod national_catalog;
 pub mod operators;
+pub mod payments;
 pub mod placement;
 pub mod province_admin;
 pub mod provisioning;

@@ -367,6 +367,17 @@ diesel::table! {
 diesel::joinable!(fee_receipts -> dossiers (dossier_id));
 diesel::allow_tables_to_appear_in_same_query!(dossiers, fee_receipts);
 
+// The province's receiving bank account for fees paid by transfer (tenant schema, one row).
+diesel::table! {
+    payment_account (id) {
+        id -> Int8,
+        bank_bin -> Text,
+        account_number -> Text,
+        account_name -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
 // Failed anonymous tracking lookups, per code and per client (tenant schema).
 diesel::table! {
     tracking_failures (id) {

@@ -100,7 +100,8 @@ fn next_number(conn: &mut PgConnection, series: &str, year: i32) -> Result<i64, 
         .get_result(conn)?)
 }
 
-/// How the fee was paid, from the payment confirmed last: `online` through a provider, else
+/// How the fee was paid, from the payment confirmed last: `transfer` to the province's account
+/// (with its reference), `online` through a provider, else
 /// `counter` (cash or card at the desk), with the provider's reference when there is one.
 fn payment_of(
     conn: &mut PgConnection,
@@ -114,6 +115,9 @@ fn payment_of(
         .first(conn)
         .optional()?;
     Ok(match confirmed {
+        Some((provider, reference)) if provider == crate::payments::transfer::PROVIDER => {
+            ("transfer", Some(reference))
+        }
         Some((provider, reference)) if provider != "counter" => {
             ("online", Some(format!("{provider}:{reference}")))
         }

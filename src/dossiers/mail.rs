@@ -14,6 +14,8 @@ pub enum MailKind {
     ResultReady,
     /// The deadline was extended: an apology with the new date.
     Extended,
+    /// The fee was received: the amount and the e-receipt.
+    FeePaid,
 }
 
 impl MailKind {
@@ -23,6 +25,7 @@ impl MailKind {
             MailKind::StatusChanged => "dossier_status",
             MailKind::ResultReady => "dossier_result",
             MailKind::Extended => "dossier_extended",
+            MailKind::FeePaid => "dossier_fee_paid",
         }
     }
 }
@@ -46,6 +49,22 @@ pub fn dossier_mail(
             Lang::En => format!("\nNote from the officer: {n}\n"),
         })
         .unwrap_or_default();
+    // A fee asked: the amount and where to choose how to pay it.
+    let fee_line = match (kind, d.status) {
+        (MailKind::StatusChanged, super::status::Status::PaymentRequested) => {
+            let amount = crate::billing::money::Vnd(d.fee_vnd);
+            match lang {
+                Lang::Vi => format!(
+                    "Lệ phí cần nộp: {amount}.\nChọn cách nộp (thẻ, ví điện tử, chuyển khoản VietQR hoặc tại bộ phận một cửa): {link}/pay\n"
+                ),
+                Lang::En => format!(
+                    "Fee to pay: {amount}.\nChoose how to pay (card, e-wallet, VietQR bank transfer or at the service desk): {link}/pay\n"
+                ),
+            }
+        }
+        _ => String::new(),
+    };
+    let paid = crate::billing::money::Vnd(d.fee_vnd);
     let code = &d.tracking_code;
     let name = &d.applicant_name;
     let province = &ctx.province;
@@ -71,7 +90,7 @@ pub fn dossier_mail(
         (MailKind::StatusChanged, Lang::Vi) => (
             format!("[{province}] Hồ sơ {code}: {status}"),
             format!(
-                "Kính gửi {name},\n\nHồ sơ {code} (\"{procedure_name}\") chuyển sang trạng thái: {status}.\n{note_line}{}\n\
+                "Kính gửi {name},\n\nHồ sơ {code} (\"{procedure_name}\") chuyển sang trạng thái: {status}.\n{note_line}{fee_line}{}\n\
                  Chi tiết: {link}\n\nTrân trọng,\n{province}\n",
                 due.map(|d| format!("Hạn trả kết quả: {d}\n"))
                     .unwrap_or_default()
@@ -80,7 +99,7 @@ pub fn dossier_mail(
         (MailKind::StatusChanged, Lang::En) => (
             format!("[{province}] Dossier {code}: {status}"),
             format!(
-                "Dear {name},\n\nDossier {code} (\"{procedure_name}\") is now: {status}.\n{note_line}{}\n\
+                "Dear {name},\n\nDossier {code} (\"{procedure_name}\") is now: {status}.\n{note_line}{fee_line}{}\n\
                  Details: {link}\n\nKind regards,\n{province}\n",
                 due.map(|d| format!("Result due by: {d}\n"))
                     .unwrap_or_default()
@@ -118,6 +137,22 @@ pub fn dossier_mail(
                  cannot be completed on time.\n{note_line}\nNew date for the result: {}\n\n\
                  Details: {link}\n\nKind regards,\n{province}\n",
                 due.unwrap_or_default()
+            ),
+        ),
+        (MailKind::FeePaid, Lang::Vi) => (
+            format!("[{province}] Đã nhận lệ phí {paid} của hồ sơ {code}"),
+            format!(
+                "Kính gửi {name},\n\n{province} đã nhận {paid} lệ phí của hồ sơ {code} (\"{procedure_name}\").\n\
+                 Hồ sơ tiếp tục được xử lý ({status}).\n{note_line}\n\
+                 Biên lai điện tử: {link}/fee-receipt\nChi tiết: {link}\n\nTrân trọng,\n{province}\n"
+            ),
+        ),
+        (MailKind::FeePaid, Lang::En) => (
+            format!("[{province}] Fee of {paid} received for dossier {code}"),
+            format!(
+                "Dear {name},\n\n{province} has received the fee of {paid} for dossier {code} (\"{procedure_name}\").\n\
+                 The dossier is being processed again ({status}).\n{note_line}\n\
+                 Electronic receipt: {link}/fee-receipt\nDetails: {link}\n\nKind regards,\n{province}\n"
             ),
         ),
     }

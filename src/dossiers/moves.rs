@@ -145,6 +145,7 @@ pub fn apply(
     let kind = match to {
         Status::Resolved | Status::Returned => MailKind::ResultReady,
         _ if action == Action::Extend => MailKind::Extended,
+        _ if action == Action::Pay => MailKind::FeePaid,
         _ => MailKind::StatusChanged,
     };
     notify_citizen(conn, tenant, ctx, &updated, kind, note)?;

@@ -5,6 +5,8 @@
 //! once; Stripe answers with a Checkout page and its webhook confirms later ([`settle`]).
 
 pub mod stripe;
+pub mod transfer;
+pub mod vietqr;
 
 use std::sync::Arc;
 
@@ -46,6 +48,11 @@ pub enum PaymentStart {
 /// A way to take a dossier fee.
 pub trait FeeProvider: Send + Sync {
     fn name(&self) -> &'static str;
+    /// Whether it takes a fee online now (card or wallet); the sandbox that does not confirm
+    /// takes nothing, and the pages then offer only transfer and counter.
+    fn online(&self) -> bool {
+        true
+    }
     fn start<'a>(
         &'a self,
         request: &'a FeeRequest,
@@ -68,6 +75,10 @@ pub struct Sandbox {
 impl FeeProvider for Sandbox {
     fn name(&self) -> &'static str {
         "sandbox"
+    }
+
+    fn online(&self) -> bool {
+        self.confirms
     }
 
     fn start<'a>(

@@ -34,6 +34,8 @@ pub enum Treatment {
 pub const TABLES: &[(&str, Treatment)] = &[
     ("branding", Treatment::Kept),
     ("logo", Treatment::Kept),
+    // The successor's receiving account is where its fees go; the merged one's stays behind.
+    ("payment_account", Treatment::Kept),
     ("blobs", Treatment::Move),
     ("units", Treatment::Move),
     ("staff", Treatment::Move),

@@ -23,6 +23,7 @@ pub mod openapi;
 pub mod operator;
 pub mod operator_pages;
 pub mod pages;
+pub mod payments_api;
 pub mod period_query;
 mod province;
 pub mod qr;
@@ -129,6 +130,7 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
                     .guard(guard::fn_guard(is_operator))
                     .configure(operator::routes)
                     .configure(leasing_api::operator_routes)
+                    .configure(payments_api::operator_routes)
                     .configure(billing_api::operator_routes)
                     .configure(operator_pages::routes)
                     .configure(invoice_pages::operator_routes)
@@ -143,6 +145,7 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
                     .configure(oidc::routes)
                     .configure(handoff::province_routes)
                     .configure(verify::province_routes)
+                    .configure(payments_api::province_routes)
                     .configure(province::routes),
             )
             .default_service(web::to(middleware::not_found))

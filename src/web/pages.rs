@@ -1,6 +1,7 @@
 //! Server-rendered pages in the one national layout (askama, checked at compile time).
 
 mod console_strings;
+mod payment_strings;
 mod receipt_strings;
 mod staff_strings;
 mod strings;

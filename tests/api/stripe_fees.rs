@@ -15,7 +15,7 @@ const HOST: &str = "ha-noi.localhost";
 const SECRET: &str = "whsec_fees";
 const CHECKOUT_URL: &str = "https://checkout.stripe.com/c/pay/cs_test_1";
 
-async fn app_with_stripe_fees(stripe: &MockServer) -> TestApp {
+pub(crate) async fn app_with_stripe_fees(stripe: &MockServer) -> TestApp {
     let db = TestDb::create();
     let mut settings = test_settings(&db.url);
     settings.stripe.secret_key = Some(secrecy::SecretString::from("sk_test_fees".to_string()));
@@ -25,7 +25,7 @@ async fn app_with_stripe_fees(stripe: &MockServer) -> TestApp {
     TestApp::spawn_with(db, settings).await
 }
 
-async fn mount_checkout(stripe: &MockServer) {
+pub(crate) async fn mount_checkout(stripe: &MockServer) {
     Mock::given(method("POST"))
         .and(path("/v1/checkout/sessions"))
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
@@ -37,7 +37,7 @@ async fn mount_checkout(stripe: &MockServer) {
 }
 
 /// A dossier of the citizen's, asked for `fee` đồng by an official.
-async fn dossier_awaiting(app: &TestApp, fee: i64) -> (String, String) {
+pub(crate) async fn dossier_awaiting(app: &TestApp, fee: i64) -> (String, String) {
     app.create_tenant("ha-noi", "Thành phố Hà Nội").await;
     let citizen = app.citizen_token(HOST, "dan@example.vn").await;
     let code = app.submit_complete_licence_renewal(HOST, &citizen).await;
@@ -65,7 +65,7 @@ async fn pay(app: &TestApp, citizen: &str, code: &str) -> reqwest::Response {
     .await
 }
 
-async fn webhook(app: &TestApp, event: &serde_json::Value) -> serde_json::Value {
+pub(crate) async fn webhook(app: &TestApp, event: &serde_json::Value) -> serde_json::Value {
     let body = serde_json::to_vec(event).unwrap();
     let now = chrono::Utc::now().timestamp();
     let res = app
@@ -85,7 +85,13 @@ async fn webhook(app: &TestApp, event: &serde_json::Value) -> serde_json::Value 
     res.json().await.unwrap()
 }
 
-fn session_event(id: &str, kind: &str, code: &str, amount: i64, paid: &str) -> serde_json::Value {
+pub(crate) fn session_event(
+    id: &str,
+    kind: &str,
+    code: &str,
+    amount: i64,
+    paid: &str,
+) -> serde_json::Value {
     serde_json::json!({
         "id": id, "type": kind,
         "data": {"object": {
@@ -97,7 +103,7 @@ fn session_event(id: &str, kind: &str, code: &str, amount: i64, paid: &str) -> s
     })
 }
 
-async fn status(app: &TestApp, citizen: &str, code: &str) -> String {
+pub(crate) async fn status(app: &TestApp, citizen: &str, code: &str) -> String {
     let d: serde_json::Value = app
         .get_with_token(HOST, &format!("/api/v1/dossiers/{code}"), citizen)
         .await
@@ -107,7 +113,7 @@ async fn status(app: &TestApp, citizen: &str, code: &str) -> String {
     d["status"].as_str().unwrap().to_string()
 }
 
-fn payments(app: &TestApp) -> Vec<(String, String, i64)> {
+pub(crate) fn payments(app: &TestApp) -> Vec<(String, String, i64)> {
     #[derive(QueryableByName)]
     struct P {
         #[diesel(sql_type = diesel::sql_types::Text)]

@@ -1,6 +1,6 @@
 //! The words of the operator's back office (closing a period, the invoices table, plans and
 //! leases, the printable invoice), Vietnamese then English. `receipt_strings.rs` falls back to
-//! this.
+//! this, and this to `payment_strings.rs`.
 
 /// `(vi, en)` for a key; `("", "")` when unknown.
 pub(super) fn lookup(key: &str) -> (&'static str, &'static str) {
@@ -40,6 +40,6 @@ pub(super) fn lookup(key: &str) -> (&'static str, &'static str) {
             "Period closed. Invoices of the period:",
         ),
         "close_open_form" => ("Chốt kỳ…", "Close a period…"),
-        _ => ("", ""),
+        _ => super::payment_strings::lookup(key),
     }
 }

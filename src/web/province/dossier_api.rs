@@ -398,9 +398,48 @@ async fn supplement_dossier(
     .await
 }
 
-/// `POST /api/v1/dossiers/{code}/pay` → 200 dossier when the provider confirms at once (the
-/// sandbox); 202 `{checkout_url, dossier}` when the citizen pays on Stripe's page (its webhook
-/// then moves the dossier on).
+/// How the citizen pays a fee (`method` of `POST …/pay`; absent: `card`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PayMethod {
+    /// Card or wallet through the configured provider.
+    Card,
+    /// A bank transfer to the province's account (VietQR), confirmed from its statement.
+    BankTransfer,
+    /// In person at the one-stop desk.
+    Counter,
+}
+
+impl PayMethod {
+    /// `card`, `bank_transfer` or `counter`; anything else is 422.
+    pub fn parse(raw: Option<&str>) -> Result<PayMethod, AppError> {
+        match raw.map(str::trim) {
+            None | Some("") | Some("card") => Ok(PayMethod::Card),
+            Some("bank_transfer") => Ok(PayMethod::BankTransfer),
+            Some("counter") => Ok(PayMethod::Counter),
+            Some(_) => Err(AppError::invalid(
+                "method",
+                Msg::new(
+                    "Cách thanh toán là card, bank_transfer hoặc counter.",
+                    "The method is card, bank_transfer or counter.",
+                ),
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct PayBody {
+    method: Option<String>,
+}
+
+/// `POST /api/v1/dossiers/{code}/pay` `{method?}`. `card` (the default, as before): 200
+/// dossier when the provider confirms at once (the sandbox); 202 `{checkout_url, dossier}` when
+/// the citizen pays on Stripe's page (its webhook then moves the dossier on).
+/// `bank_transfer`: 202 `{method, transfer: {reference, amount_vnd, account, qr_payload},
+/// dossier}` (the same transfer when asked again); the statement's reconciliation moves the
+/// dossier on. `counter`: 202 `{method, amount_vnd, dossier}`, nothing changes.
 #[post("/api/v1/dossiers/{code}/pay")]
 async fn pay_dossier(
     CitizenUser(citizen): CitizenUser,
@@ -408,8 +447,47 @@ async fn pay_dossier(
     state: web::Data<AppState>,
     lang: Lang,
     code: web::Path<String>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let code = tracking::normalize(&code);
+    let form: PayBody = if body.iter().all(u8::is_ascii_whitespace) {
+        PayBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            AppError::invalid(
+                "method",
+                Msg::owned(
+                    format!("Nội dung không hợp lệ: {e}"),
+                    format!("Invalid body: {e}"),
+                ),
+            )
+        })?
+    };
+    let accepted = actix_web::http::StatusCode::ACCEPTED;
+    match PayMethod::parse(form.method.as_deref())? {
+        PayMethod::Card => {}
+        PayMethod::BankTransfer => {
+            let (d, transfer) =
+                crate::app::payments::open_transfer(&province.db, citizen.id, code).await?;
+            let view = citizen::view(&province.db, d, lang).await?;
+            return Ok(HttpResponse::build(accepted).json(
+                json!({ "method": "bank_transfer", "transfer": transfer, "dossier": view }),
+            ));
+        }
+        PayMethod::Counter => {
+            let d = citizen::mine(&province.db, citizen.id, code).await?;
+            if d.status() != crate::dossiers::status::Status::PaymentRequested {
+                return Err(crate::dossiers::moves::invalid_transition(
+                    d.status(),
+                    Action::Pay,
+                ));
+            }
+            let amount = d.fee_vnd;
+            let view = citizen::view(&province.db, d, lang).await?;
+            return Ok(HttpResponse::build(accepted)
+                .json(json!({ "method": "counter", "amount_vnd": amount, "dossier": view })));
+        }
+    }
     let cx = move_context(&province, &state).await?;
     let return_url = format!("{}/dossiers/{code}", cx.mail.site_url);
     let outcome = payments::pay(
@@ -423,9 +501,7 @@ async fn pay_dossier(
     .await?;
     let (status, url, d) = match outcome {
         FeeOutcome::Paid(d) => (actix_web::http::StatusCode::OK, None, d),
-        FeeOutcome::PayAt { url, dossier } => {
-            (actix_web::http::StatusCode::ACCEPTED, Some(url), dossier)
-        }
+        FeeOutcome::PayAt { url, dossier } => (accepted, Some(url), dossier),
     };
     let view = citizen::view(&province.db, d, lang).await?;
     Ok(match url {

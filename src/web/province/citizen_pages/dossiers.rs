@@ -338,7 +338,50 @@ pub(super) async fn render_dossier(
     session::page(req, attempt.status, &page, csrf)
 }
 
+#[derive(Template)]
+#[template(path = "citizen/withdraw.html")]
+struct WithdrawPage {
+    layout: Layout,
+    code: String,
+    procedure_name: String,
+    status: String,
+}
+
+/// `GET /dossiers/{code}/withdraw`: what a withdrawal does, and the button that does it. Reads
+/// only; a dossier that can no longer be withdrawn goes back to its page.
+#[get("/dossiers/{code}/withdraw")]
+pub async fn confirm_withdraw(
+    req: HttpRequest,
+    province: Province,
+    who: PageCitizen,
+    csrf: Csrf,
+    code: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let Some(citizen) = who.0 else {
+        return Ok(session::to_citizen_sign_in(&req));
+    };
+    let code = tracking::normalize(&code);
+    let d = citizen::mine(&province.db, citizen.id, code).await?;
+    let status = d.status();
+    if next(status, Action::Withdraw, Actor::Citizen).is_err() {
+        return Ok(session::see_other(&format!(
+            "/dossiers/{}",
+            d.tracking_code
+        )));
+    }
+    let lang = Lang::of(&req);
+    let branding = branding(&req, &province).await?;
+    let page = WithdrawPage {
+        layout: layout(&req, &branding, &csrf, Some(&citizen)),
+        procedure_name: procedure_name(&d.procedure_code, lang),
+        status: status.label(lang).to_string(),
+        code: d.tracking_code,
+    };
+    session::page(&req, StatusCode::OK, &page, &csrf)
+}
+
 /// Withdraws the dossier (the state machine decides whether it still may be), then shows it.
+/// The page's button comes from [`confirm_withdraw`]; the move itself keeps its shape.
 #[post("/dossiers/{code}/withdraw")]
 pub async fn withdraw_dossier(
     req: HttpRequest,

@@ -6,6 +6,7 @@ mod apply;
 mod documents;
 mod dossiers;
 mod home;
+mod paying;
 mod replies;
 mod replying;
 mod review;
@@ -40,11 +41,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(dossiers::list_dossiers)
         .service(dossiers::show_confirmation)
         .service(dossiers::show_dossier)
+        .service(dossiers::confirm_withdraw)
         .service(dossiers::withdraw_dossier)
         .service(dossiers::download_file)
         .service(dossiers::download_result)
         .service(replying::supplement_dossier_page)
-        .service(replying::pay_dossier_page)
+        .service(paying::show_pay)
+        .service(paying::show_transfer)
+        .service(paying::show_counter)
+        .service(paying::pay_dossier_page)
         .service(replying::rate_dossier_page)
         .service(replying::show_owner_apology)
         .service(tracking::show_tracking)

@@ -1,5 +1,6 @@
 //! The citizen's replies from the dossier page, each the same move as the JSON API's:
-//! supplement (answers and files in one transaction), pay, rate; and the letter of apology.
+//! supplement (answers and files in one transaction), rate; and the letter of apology (paying
+//! is in `paying`).
 
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
@@ -10,7 +11,7 @@ use serde_json::{Map, Value};
 use super::dossiers::render_dossier;
 use super::replies::{Attempt, accepted, limit, supplementable};
 use super::view;
-use super::{CsrfForm, branding, layout};
+use super::{branding, layout};
 use crate::app::citizen;
 use crate::catalog::{self, Procedure};
 use crate::dossiers::attachments::check_type;
@@ -124,56 +125,6 @@ pub async fn supplement_dossier_page(
         }
     }
     render_dossier(&req, &province, &state, &citizen, &csrf, code, attempt).await
-}
-
-/// Pays the fee through the provider and moves the dossier on, as `POST …/pay` does.
-#[post("/dossiers/{code}/pay")]
-pub async fn pay_dossier_page(
-    req: HttpRequest,
-    province: Province,
-    state: web::Data<AppState>,
-    who: PageCitizen,
-    csrf: Csrf,
-    code: web::Path<String>,
-    form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, AppError> {
-    csrf.verify(form.csrf.as_deref())?;
-    let code = tracking::normalize(&code);
-    let Some(citizen) = who.0 else {
-        return Ok(session::citizen_sign_in_then(
-            &req,
-            &format!("/dossiers/{code}"),
-        ));
-    };
-    let cx = move_context(&province, &state).await?;
-    let return_url = format!("{}/dossiers/{code}", cx.mail.site_url);
-    let paid = crate::payments::pay(
-        &province.db,
-        state.fees.clone(),
-        cx,
-        code.clone(),
-        citizen.id,
-        return_url,
-    )
-    .await;
-    match paid {
-        Ok(crate::payments::FeeOutcome::Paid(_)) => {
-            Ok(session::see_other(&format!("/dossiers/{code}")))
-        }
-        // Off to the provider's own page; its webhook moves the dossier on.
-        Ok(crate::payments::FeeOutcome::PayAt { url, .. }) => Ok(HttpResponse::SeeOther()
-            .insert_header((actix_web::http::header::LOCATION, url))
-            .finish()),
-        Err(AppError::Conflict { msg, .. }) => {
-            let attempt = Attempt {
-                conflict: Some(("history", msg)),
-                status: StatusCode::CONFLICT,
-                ..Attempt::default()
-            };
-            render_dossier(&req, &province, &state, &citizen, &csrf, code, attempt).await
-        }
-        Err(e) => Err(e),
-    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -118,6 +118,7 @@ fn page(
         legal_basis: r.legal_basis.clone(),
         payment_method: match r.payment_method.as_str() {
             "online" => tr(lang, "fee_paid_online"),
+            "transfer" => tr(lang, "fee_paid_transfer"),
             _ => tr(lang, "fee_paid_counter"),
         },
         replaces,

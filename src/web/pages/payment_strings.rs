@@ -1,0 +1,80 @@
+//! The words of the fee payment pages (choosing how to pay, the transfer's VietQR code, the
+//! counter) and of the withdrawal's confirmation, Vietnamese then English.
+//! `receipt_strings.rs` falls back to this.
+
+/// `(vi, en)` for a key; `("", "")` when unknown.
+pub(super) fn lookup(key: &str) -> (&'static str, &'static str) {
+    match key {
+        "fee_paid_transfer" => ("Chuyển khoản", "Bank transfer"),
+        "pay_choose" => ("Chọn cách thanh toán", "Choose how to pay"),
+        "pay_page_title" => ("Thanh toán lệ phí", "Pay the fee"),
+        "pay_back" => ("Quay lại hồ sơ", "Back to the dossier"),
+        "pay_amount" => ("Số tiền", "Amount"),
+        "pay_method" => ("Cách thanh toán", "How to pay"),
+        "pay_card" => ("Thẻ hoặc ví điện tử", "Card or e-wallet"),
+        "pay_card_hint" => (
+            "Thanh toán qua cổng thanh toán của tỉnh; hồ sơ được xử lý tiếp ngay khi cổng xác nhận.",
+            "Through the province's payment provider; the dossier moves on as soon as it confirms.",
+        ),
+        "pay_transfer" => ("Chuyển khoản ngân hàng (VietQR)", "Bank transfer (VietQR)"),
+        "pay_transfer_hint" => (
+            "Quét mã VietQR bằng ứng dụng ngân hàng, hoặc chuyển khoản với nội dung được cấp. Hồ sơ được xử lý tiếp khi tỉnh nhận được tiền.",
+            "Scan the VietQR code with your banking app, or transfer with the reference given. The dossier moves on once the province receives the money.",
+        ),
+        "pay_counter" => ("Nộp tại bộ phận một cửa", "At the service desk"),
+        "pay_counter_hint" => (
+            "Nộp tiền mặt hoặc quẹt thẻ khi đến bộ phận một cửa của tỉnh.",
+            "Pay in cash or by card in person at the province's one-stop desk.",
+        ),
+        "pay_nothing_yet" => (
+            "Chưa có khoản tiền nào bị trừ: chỉ khi Ông/Bà bấm xác nhận dưới đây.",
+            "Nothing is charged until you confirm below.",
+        ),
+        "pay_confirm" => ("Xác nhận thanh toán", "Confirm and pay"),
+        "pay_not_now" => ("Để sau", "Not now"),
+        "pay_open_transfer" => (
+            "Ông/Bà đã chọn chuyển khoản: xem lại mã VietQR và nội dung chuyển khoản.",
+            "You chose to pay by transfer: see its VietQR code and reference again.",
+        ),
+        "pay_other_method" => ("Chọn cách thanh toán khác", "Choose another way to pay"),
+        "transfer_title" => ("Chuyển khoản lệ phí", "Pay the fee by transfer"),
+        "transfer_lead" => (
+            "Quét mã VietQR bằng ứng dụng ngân hàng: số tài khoản, số tiền và nội dung được điền sẵn.",
+            "Scan the VietQR code with your banking app: the account, the amount and the reference are filled in for you.",
+        ),
+        "transfer_qr_label" => (
+            "Mã VietQR chuyển khoản lệ phí",
+            "VietQR code to transfer the fee",
+        ),
+        "transfer_reference" => ("Nội dung chuyển khoản", "Transfer reference"),
+        "transfer_reference_hint" => (
+            "Ghi đúng nội dung chuyển khoản và đúng số tiền: tỉnh đối chiếu sao kê theo nội dung và số tiền này.",
+            "Use exactly this reference and this amount: the province matches its bank statement on them.",
+        ),
+        "transfer_account_number" => ("Số tài khoản", "Account number"),
+        "transfer_account_name" => ("Chủ tài khoản", "Account holder"),
+        "transfer_bank_bin" => ("Mã ngân hàng (BIN)", "Bank code (BIN)"),
+        "transfer_after" => (
+            "Khi tỉnh nhận được tiền, hồ sơ được xử lý tiếp và Ông/Bà nhận thư kèm biên lai điện tử.",
+            "Once the province receives the money, the dossier moves on and you get an email with the e-receipt.",
+        ),
+        "counter_title" => (
+            "Nộp lệ phí tại bộ phận một cửa",
+            "Pay the fee at the service desk",
+        ),
+        "counter_lead" => (
+            "Mang theo mã hồ sơ đến bộ phận một cửa; cán bộ thu lệ phí và cấp biên lai.",
+            "Bring the tracking code to the one-stop desk; the officer takes the fee and issues the receipt.",
+        ),
+        "counter_address" => ("Địa chỉ", "Address"),
+        "counter_hotline" => ("Đường dây nóng", "Hotline"),
+        "withdraw_confirm_title" => ("Rút hồ sơ?", "Withdraw the application?"),
+        "withdraw_what" => (
+            "Hồ sơ sẽ dừng xử lý và không thể khôi phục. Nếu muốn tiếp tục, Ông/Bà phải nộp hồ sơ mới. Lệ phí chưa nộp sẽ không còn được thu; trang thanh toán đang mở sẽ bị đóng.",
+            "The application stops and cannot be restored: to go on you would have to apply again. A fee not yet paid will no longer be taken; an open payment page is closed.",
+        ),
+        "withdraw_confirm" => ("Xác nhận rút hồ sơ", "Yes, withdraw it"),
+        "withdraw_keep" => ("Không rút, quay lại", "Keep it, go back"),
+        _ => ("", ""),
+    }
+}
