@@ -42,6 +42,9 @@ pub struct AttachmentMeta {
     pub name: String,
     pub size: i64,
     pub content_type: String,
+    /// The stored bytes' SHA-256, lowercase hex (printed short on the dossier's receipt).
+    #[serde(skip)]
+    pub sha256: String,
     #[serde(skip)]
     pub blob_id: uuid::Uuid,
     pub field: Option<String>,

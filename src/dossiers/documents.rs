@@ -113,6 +113,7 @@ mod tests {
             name: "x.png".into(),
             size: 1,
             content_type: "image/png".into(),
+            sha256: String::new(),
             blob_id: uuid::Uuid::new_v4(),
             field: field.map(str::to_string),
             created_at: chrono::Utc::now(),
