@@ -29,10 +29,12 @@ pub enum Action {
     Reorganise,
     FeeReceiptVoid,
     TenantMove,
+    EinvoiceBuyerPut,
+    EinvoiceIssue,
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 21] = [
         Action::TenantCreate,
         Action::TenantAdminRequested,
         Action::TenantApply,
@@ -52,6 +54,8 @@ impl Action {
         Action::Reorganise,
         Action::FeeReceiptVoid,
         Action::TenantMove,
+        Action::EinvoiceBuyerPut,
+        Action::EinvoiceIssue,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,6 +79,8 @@ impl Action {
             Action::Reorganise => "tenants.reorganise",
             Action::FeeReceiptVoid => "fee_receipt.void",
             Action::TenantMove => "tenant.move",
+            Action::EinvoiceBuyerPut => "einvoice.buyer_put",
+            Action::EinvoiceIssue => "einvoice.issue",
         }
     }
 }

@@ -3,6 +3,7 @@
 pub mod billing_api;
 pub mod citizen_auth;
 pub mod client_addr;
+pub mod einvoice_api;
 mod error_http;
 pub mod extract;
 mod handoff;
@@ -129,6 +130,7 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
                     .configure(operator::routes)
                     .configure(leasing_api::operator_routes)
                     .configure(billing_api::operator_routes)
+                    .configure(einvoice_api::operator_routes)
                     .configure(operator_pages::routes)
                     .configure(invoice_pages::operator_routes),
             )

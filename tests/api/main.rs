@@ -29,6 +29,8 @@ mod children;
 mod citus_rules;
 mod cli;
 mod dossiers;
+mod einvoice_buyer;
+mod einvoice_kit;
 mod export_import;
 mod faults;
 mod fee_receipts;
