@@ -31,10 +31,12 @@ pub enum Action {
     TenantMove,
     PaymentAccountSet,
     PaymentReconcile,
+    EinvoiceBuyerPut,
+    EinvoiceIssue,
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 23] = [
         Action::TenantCreate,
         Action::TenantAdminRequested,
         Action::TenantApply,
@@ -56,6 +58,8 @@ impl Action {
         Action::TenantMove,
         Action::PaymentAccountSet,
         Action::PaymentReconcile,
+        Action::EinvoiceBuyerPut,
+        Action::EinvoiceIssue,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -81,6 +85,8 @@ impl Action {
             Action::TenantMove => "tenant.move",
             Action::PaymentAccountSet => "payment_account.set",
             Action::PaymentReconcile => "payments.reconcile",
+            Action::EinvoiceBuyerPut => "einvoice.buyer_put",
+            Action::EinvoiceIssue => "einvoice.issue",
         }
     }
 }

@@ -27,6 +27,45 @@ pub struct Settings {
     pub oidc: OidcSettings,
     #[serde(default)]
     pub citus: CitusSettings,
+    pub einvoice: EinvoiceSettings,
+}
+
+/// Legal e-invoices (`[einvoice]`, docs/einvoice.md): the seller as the tax authority knows
+/// it, the series, and the provider that signs and registers them.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EinvoiceSettings {
+    /// `mock` (in-process: numbers and lookup codes made up, for development), `viettel`
+    /// (Viettel S-Invoice's JSON API at `api_base`), or `off` (nothing is issued).
+    pub provider: String,
+    pub seller_name: String,
+    pub seller_tax_code: String,
+    pub seller_address: String,
+    pub seller_bank_account: String,
+    pub seller_bank_name: String,
+    /// The issuer's two characters closing the series (`C26TPO` → `PO`).
+    pub series_suffix: String,
+    /// The provider's template code (Viettel `templateCode`), e.g. `1/001`.
+    pub template_code: String,
+    /// `HTTToan`, e.g. "Chuyển khoản".
+    pub payment_method: String,
+    /// The provider's own tax code (`MSTTCGP`).
+    pub provider_tax_code: String,
+    /// Issue the previous month's invoices up to this day of the month (the law's 7th).
+    pub issue_by_day: u32,
+    pub api_base: String,
+    pub username: String,
+    pub password: Option<SecretString>,
+    pub timeout_secs: u64,
+    /// Viettel S-Invoice paths under `api_base`; `{tax_code}` is the seller's tax code.
+    pub create_path: String,
+    pub search_path: String,
+    pub pdf_path: String,
+}
+
+impl EinvoiceSettings {
+    pub fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.timeout_secs)
+    }
 }
 
 /// Running on a Citus coordinator (docs/scaling.md, section 3): `up` and `migrate` prepare the

@@ -12,6 +12,7 @@ pub mod billing;
 pub mod citizen;
 pub mod documents;
 pub mod drafts;
+pub mod einvoices;
 pub mod fee_receipts;
 pub mod fees;
 pub mod index;

@@ -626,3 +626,55 @@ diesel::table! {
         outcome -> Text,
     }
 }
+
+diesel::table! {
+    einvoice_buyers (tenant_id) {
+        tenant_id -> Uuid,
+        name -> Text,
+        tax_code -> Nullable<Text>,
+        budget_unit_code -> Nullable<Text>,
+        address -> Text,
+        email -> Nullable<Text>,
+        updated_at -> Timestamptz,
+        updated_by -> Text,
+    }
+}
+
+diesel::table! {
+    einvoice_counters (series) {
+        series -> Text,
+        last_number -> Int4,
+    }
+}
+
+diesel::table! {
+    einvoices (id) {
+        id -> Uuid,
+        invoice_id -> Uuid,
+        kind -> Text,
+        related_id -> Nullable<Uuid>,
+        idempotency_key -> Text,
+        template -> Text,
+        series -> Text,
+        number -> Int4,
+        issued_on -> Date,
+        status -> Text,
+        provider -> Text,
+        provider_number -> Nullable<Text>,
+        authority_code -> Nullable<Text>,
+        lookup_code -> Nullable<Text>,
+        xml -> Text,
+        xml_sha256 -> Text,
+        pdf -> Nullable<Binary>,
+        attempts -> Int4,
+        last_error -> Nullable<Text>,
+        mailed_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        issued_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(einvoice_buyers -> tenants (tenant_id));
+diesel::joinable!(einvoices -> invoices (invoice_id));
+diesel::allow_tables_to_appear_in_same_query!(einvoice_buyers, tenants);
+diesel::allow_tables_to_appear_in_same_query!(einvoices, invoices);

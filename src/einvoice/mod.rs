@@ -1,10 +1,15 @@
 //! Legal e-invoices (Decree 123/2020 as amended by Decree 70/2025): from each finalized
-//! invoice, the tax authority's XML message 2.1.0, issued through a licensed provider.
+//! invoice, the tax authority's XML message 2.1.0, issued through a licensed provider
+//! (docs/einvoice.md).
 //!
 //! `model` holds the invoice as the law describes it (types that check themselves), `xml`
-//! writes it (the schema is `reference/einvoice-2.1.0.xsd`).
+//! writes it (the schema is `reference/einvoice-2.1.0.xsd`), `buyer` keeps each province's
+//! buyer details, `build` makes an e-invoice of an invoice, `store` keeps what was issued.
 
+pub mod build;
+pub mod buyer;
 pub mod model;
+pub mod store;
 pub mod xml;
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ pub mod billing_api;
 pub mod citizen_auth;
 pub mod client_addr;
 pub mod close_pages;
+pub mod einvoice_api;
 mod error_http;
 pub mod extract;
 mod handoff;
@@ -132,6 +133,7 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
                     .configure(leasing_api::operator_routes)
                     .configure(payments_api::operator_routes)
                     .configure(billing_api::operator_routes)
+                    .configure(einvoice_api::operator_routes)
                     .configure(operator_pages::routes)
                     .configure(invoice_pages::operator_routes)
                     .configure(close_pages::routes),

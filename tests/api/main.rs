@@ -32,6 +32,8 @@ mod confirm_pages;
 mod console_pages;
 mod dossier_receipt;
 mod dossiers;
+mod einvoice_buyer;
+mod einvoice_kit;
 mod export_import;
 mod faults;
 mod fee_methods;

@@ -1,0 +1,1 @@
+DROP TABLE einvoice_buyers;

@@ -1,0 +1,2 @@
+DROP TABLE einvoices;
+DROP TABLE einvoice_counters;

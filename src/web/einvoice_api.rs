@@ -1,0 +1,48 @@
+//! E-invoices on the operator site: each province's buyer details and each invoice's XML.
+
+use actix_web::{HttpResponse, get, put, web};
+
+use crate::app::einvoices;
+use crate::einvoice::buyer::BuyerDetails;
+use crate::error::AppError;
+use crate::web::AppState;
+use crate::web::extract::OperatorUser;
+
+pub fn operator_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(get_buyer).service(put_buyer).service(get_xml);
+}
+
+/// `GET /api/v1/tenants/{slug}/buyer` → the buyer details and `missing`.
+#[get("/api/v1/tenants/{slug}/buyer")]
+async fn get_buyer(
+    _user: OperatorUser,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(einvoices::get_buyer(&state, &slug).await?))
+}
+
+/// `PUT /api/v1/tenants/{slug}/buyer` `{name, tax_code?, budget_unit_code?, address, email?}`.
+#[put("/api/v1/tenants/{slug}/buyer")]
+async fn put_buyer(
+    OperatorUser(user): OperatorUser,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+    form: web::Json<BuyerDetails>,
+) -> Result<HttpResponse, AppError> {
+    let body = einvoices::put_buyer(&state, &user.actor(), &slug, form.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// `GET /api/v1/invoices/{number}/einvoice.xml` → the e-invoice XML (message 2.1.0).
+#[get("/api/v1/invoices/{number}/einvoice.xml")]
+async fn get_xml(
+    _user: OperatorUser,
+    state: web::Data<AppState>,
+    number: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let body = einvoices::xml_of(&state, &number).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/xml; charset=utf-8")
+        .body(body))
+}
