@@ -198,3 +198,34 @@ pub async fn apply_provider_event(
     }
     Ok(outcome)
 }
+
+/// One page of the operator's invoice table, and the totals over every invoice the filter
+/// matches (console page).
+pub async fn table(
+    app: &App,
+    filter: crate::billing::table::Filter,
+    sort: crate::billing::table::Sort,
+    page: i64,
+    per_page: i64,
+) -> Result<
+    (
+        Vec<crate::billing::table::Row>,
+        crate::billing::table::Totals,
+    ),
+    AppError,
+> {
+    app.db
+        .control_async(move |conn| crate::billing::table::page(conn, &filter, sort, page, per_page))
+        .await
+}
+
+/// Every invoice the filter matches, for the CSV export (console link and API alike).
+pub async fn export(
+    app: &App,
+    filter: crate::billing::table::Filter,
+    sort: crate::billing::table::Sort,
+) -> Result<Vec<crate::billing::table::Row>, AppError> {
+    app.db
+        .control_async(move |conn| crate::billing::table::all(conn, &filter, sort))
+        .await
+}

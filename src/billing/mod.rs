@@ -7,5 +7,6 @@ pub mod money;
 pub mod provider;
 pub mod provider_events;
 pub mod send;
+pub mod table;
 pub mod webhook;
 pub mod words;

@@ -150,7 +150,7 @@ impl Stripe {
                     .customer(customer.as_str())
                     .currency(Currency::VND)
                     .collection_method(InvoiceCollectionMethod::SendInvoice)
-                    .days_until_due(30u32)
+                    .days_until_due(super::table::PAYMENT_DAYS as u32)
                     .auto_advance(false)
                     .pending_invoice_items_behavior(
                         CreateInvoicePendingInvoiceItemsBehavior::Exclude,

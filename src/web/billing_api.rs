@@ -14,6 +14,7 @@ use crate::web::extract::{AdminUser, OperatorUser};
 pub fn operator_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(close_period)
         .service(list_invoices)
+        .service(export_invoices)
         .service(get_invoice)
         .service(pay_invoice)
         .service(void_invoice)
@@ -64,6 +65,35 @@ async fn list_invoices(
     let status = invoices::parse_status(query.status.as_deref())?;
     let list = invoices::list(&state, period, status).await?;
     Ok(HttpResponse::Ok().json(list))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsvQuery {
+    period: Option<String>,
+    status: Option<String>,
+    /// Part of a province's name or slug.
+    province: Option<String>,
+}
+
+/// `GET /api/v1/invoices.csv?period=` → the period's invoices (last month by default) as CSV
+/// with a header row; `status` and `province` narrow it like the console's table.
+#[get("/api/v1/invoices.csv")]
+async fn export_invoices(
+    _user: OperatorUser,
+    state: web::Data<AppState>,
+    query: web::Query<CsvQuery>,
+) -> Result<HttpResponse, AppError> {
+    let period = match query.period.as_deref().filter(|p| !p.is_empty()) {
+        Some(p) => Period::parse(p).map_err(|m| AppError::invalid("period", m))?,
+        None => Period::of(today_vn()).prev(),
+    };
+    let filter = crate::billing::table::Filter {
+        period: Some(period),
+        status: invoices::parse_status(query.status.as_deref())?,
+        province: query.province.clone(),
+    };
+    let rows = invoices::export(&state, filter, Default::default()).await?;
+    crate::web::invoice_csv::response(&rows, &period.to_string())
 }
 
 #[get("/api/v1/invoices/{number}")]

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::app::invoices;
 use crate::billing::invoice::{Invoice, InvoiceStatus};
+use crate::billing::table::{Filter, Sort};
 use crate::clock::today_vn;
 use crate::error::AppError;
 use crate::lang::Lang;
@@ -16,11 +17,12 @@ use crate::period::Period;
 use crate::web::AppState;
 use crate::web::operator_pages::PageOperator;
 use crate::web::pages::{Layout, tr};
-use crate::web::province::citizen_pages::view::{local_time, vnd};
+use crate::web::province::citizen_pages::view::{date, local_time, vnd};
 use crate::web::session::{self, Csrf, PageAdmin};
 
 pub fn operator_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(show_invoices)
+        .service(export_invoices_page)
         .service(show_invoice)
         .service(pay_invoice_form)
         .service(void_invoice_form)
@@ -102,18 +104,52 @@ impl InvoiceView {
     }
 }
 
+/// One invoice's row of the table.
+struct TableRow {
+    number: String,
+    period: String,
+    province: String,
+    slug: String,
+    status: InvoiceStatus,
+    status_label: &'static str,
+    total: String,
+    paid: String,
+    /// Paid on, and the transfer's reference.
+    paid_on: Option<String>,
+    reference: Option<String>,
+    due: String,
+    /// Unpaid past its due date.
+    overdue: bool,
+}
+
 #[derive(Template)]
 #[template(path = "operator/invoices.html")]
 struct InvoicesPage {
     layout: Layout,
+    /// The filters as typed (`period` empty: every period).
     period: String,
-    /// The filter's selected status (`""`: all) and the choices.
     status: String,
     statuses: [InvoiceStatus; 3],
-    invoices: Vec<InvoiceView>,
-    stripe: bool,
+    province: String,
+    sort: String,
+    sorts: [(Sort, &'static str); 3],
+    rows: Vec<TableRow>,
+    /// Over every matching invoice, not only this page.
+    count: i64,
+    total: String,
+    paid: String,
+    outstanding: String,
+    /// `from`–`to` of `count` shown; the other pages' addresses.
+    from: i64,
+    to: i64,
+    prev: Option<String>,
+    next: Option<String>,
+    csv: String,
     /// After a close from the console: how many invoices the period has.
     closed: Option<usize>,
+    /// After recording a transfer or a void: which invoice.
+    paid_notice: Option<String>,
+    voided_notice: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -121,14 +157,48 @@ struct InvoicesPage {
 pub struct ListQuery {
     period: Option<String>,
     status: Option<String>,
+    /// Part of a province's name or slug.
+    province: Option<String>,
+    sort: Option<String>,
+    page: Option<i64>,
+    /// Rows per page, 1..=200 (50 when absent).
+    per: Option<i64>,
     /// Set by the close form's redirect: the acknowledgement.
     closed: Option<usize>,
+    /// Set after recording a transfer or voiding: the invoice's number.
+    paid: Option<String>,
+    voided: Option<String>,
 }
 
-fn period_or_last(p: Option<&str>) -> Result<Period, AppError> {
-    match p.filter(|p| !p.is_empty()) {
-        Some(p) => Period::parse(p).map_err(|m| AppError::invalid("period", m)),
-        None => Ok(Period::of(today_vn()).prev()),
+/// Absent: last month; empty: every period; else the period asked.
+fn period_filter(p: Option<&str>) -> Result<Option<Period>, AppError> {
+    match p.map(str::trim) {
+        None => Ok(Some(Period::of(today_vn()).prev())),
+        Some("") => Ok(None),
+        Some(p) => Period::parse(p)
+            .map(Some)
+            .map_err(|m| AppError::invalid("period", m)),
+    }
+}
+
+/// `?period=…&status=…` with the filters (and sort) kept, for links and the CSV.
+fn filter_query(period: &str, status: &str, province: &str, sort: &str) -> String {
+    use crate::web::session::percent_encode;
+    format!(
+        "period={}&status={}&province={}&sort={}",
+        percent_encode(period),
+        percent_encode(status),
+        percent_encode(province),
+        percent_encode(sort)
+    )
+}
+
+/// A bank reference as stored (`bank:VCB-…`) in words.
+fn reference_text(reference: &str, lang: Lang) -> String {
+    match reference.split_once(':') {
+        Some(("bank", r)) => format!("{} {r}", tr(lang, "inv_ref_bank")),
+        Some(("stripe", r)) => format!("Stripe {r}"),
+        _ => reference.to_string(),
     }
 }
 
@@ -144,29 +214,101 @@ async fn show_invoices(
     let Some(user) = who.0 else {
         return Ok(session::see_other("/sign-in"));
     };
-    let period = period_or_last(query.period.as_deref())?;
+    let period = period_filter(query.period.as_deref())?;
     let status = invoices::parse_status(query.status.as_deref())?;
-    let invoices = invoices::list(&state, period, status)
-        .await?
+    let sort = Sort::parse(query.sort.as_deref())?;
+    let province = query.province.clone().unwrap_or_default();
+    let per = query.per.unwrap_or(50).clamp(1, 200);
+    let page_no = query.page.unwrap_or(1).max(1);
+    let filter = Filter {
+        period,
+        status,
+        province: Some(province.clone()),
+    };
+    let (rows, totals) = invoices::table(&state, filter, sort, page_no, per).await?;
+    let today = today_vn();
+    let rows = rows
         .into_iter()
-        .map(|i| InvoiceView::new(i, lang))
-        .collect();
-    // The filter form's selected value.
+        .map(|r| {
+            let st = r.status()?;
+            Ok(TableRow {
+                status_label: tr(lang, st.label_key()),
+                total: money(r.total_vnd, lang),
+                paid: money(r.paid_vnd(), lang),
+                paid_on: r.paid_at.map(local_date),
+                reference: r
+                    .payment_reference
+                    .as_deref()
+                    .map(|x| reference_text(x, lang)),
+                due: date(r.due_on()),
+                overdue: st.is_open() && r.due_on() < today,
+                status: st,
+                number: r.number,
+                period: r.period,
+                province: r.name,
+                slug: r.slug,
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    let period = period.map(|p| p.to_string()).unwrap_or_default();
     let status = status
         .map(InvoiceStatus::as_str)
         .unwrap_or_default()
         .to_string();
+    let q = filter_query(&period, &status, &province, sort.as_str());
+    let from = (page_no - 1) * per + 1;
+    let to = (from - 1 + rows.len() as i64).max(0);
+    let prev = (page_no > 1).then(|| format!("/invoices?{q}&per={per}&page={}", page_no - 1));
+    let next = (to < totals.count).then(|| format!("/invoices?{q}&per={per}&page={}", page_no + 1));
     let layout = Layout::operator(&req).with_session(csrf.token(), Some(&user.email));
     let page = InvoicesPage {
         layout,
-        period: period.to_string(),
+        csv: format!("/invoices.csv?{q}"),
+        period,
         status,
         statuses: InvoiceStatus::ALL,
-        invoices,
-        stripe: state.invoices.name() != "offline",
+        province,
+        sort: sort.as_str().to_string(),
+        sorts: [
+            (Sort::Number, "inv_sort_number"),
+            (Sort::Province, "inv_sort_province"),
+            (Sort::TotalDesc, "inv_sort_total"),
+        ],
+        from: if rows.is_empty() { 0 } else { from },
+        to,
+        rows,
+        count: totals.count,
+        total: money(totals.total_vnd, lang),
+        paid: money(totals.paid_vnd, lang),
+        outstanding: money(totals.total_vnd - totals.paid_vnd, lang),
+        prev,
+        next,
         closed: query.closed,
+        paid_notice: query.paid.clone(),
+        voided_notice: query.voided.clone(),
     };
     session::page(&req, StatusCode::OK, &page, &csrf)
+}
+
+/// `GET /invoices.csv?…`: exactly the table's invoices (every page), as a file.
+#[get("/invoices.csv")]
+async fn export_invoices_page(
+    state: web::Data<AppState>,
+    who: PageOperator,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    if who.0.is_none() {
+        return Ok(session::see_other("/sign-in"));
+    }
+    let period = period_filter(query.period.as_deref())?;
+    let filter = Filter {
+        period,
+        status: invoices::parse_status(query.status.as_deref())?,
+        province: query.province.clone(),
+    };
+    let rows = invoices::export(&state, filter, Sort::parse(query.sort.as_deref())?).await?;
+    let what = period.map_or_else(|| "tat-ca".to_string(), |p| p.to_string());
+    crate::web::invoice_csv::response(&rows, &what)
 }
 
 #[derive(Template)]
@@ -175,6 +317,10 @@ struct PrintPage {
     layout: Layout,
     inv: InvoiceView,
     back: String,
+    /// The operator's forms under the document (never printed); none for a province admin.
+    actions: bool,
+    /// A payment provider is configured: its state and the send form are shown.
+    stripe: bool,
 }
 
 #[get("/invoices/{number}")]
@@ -196,6 +342,8 @@ async fn show_invoice(
         layout,
         inv: InvoiceView::new(inv, lang),
         back,
+        actions: true,
+        stripe: state.invoices.name() != "offline",
     };
     session::page(&req, StatusCode::OK, &page, &csrf)
 }
@@ -208,14 +356,27 @@ pub struct ActionForm {
     reason: String,
 }
 
-/// Back to the period's list after a form.
-async fn back_to_list(state: &AppState, number: String) -> Result<HttpResponse, AppError> {
+/// Back to the period's list after a form, acknowledging what was done (`done`: `paid` or
+/// `voided`) to invoice `number`.
+async fn back_to_list(
+    state: &AppState,
+    number: String,
+    done: &str,
+) -> Result<HttpResponse, AppError> {
     let period = match invoices::find(state, &number).await {
         Ok(i) => i.period,
         Err(AppError::NotFound) => String::new(),
         Err(e) => return Err(e),
     };
-    Ok(session::see_other(&format!("/invoices?period={period}")))
+    let number = crate::web::session::percent_encode(&number);
+    Ok(session::see_other(&format!(
+        "/invoices?period={period}&{done}={number}"
+    )))
+}
+
+/// An invoice's date (issue, payment) in Vietnam.
+fn local_date(at: chrono::DateTime<chrono::Utc>) -> String {
+    date(crate::clock::vn_date(at))
 }
 
 #[post("/invoices/{number}/pay")]
@@ -232,7 +393,7 @@ async fn pay_invoice_form(
     let n = number.into_inner();
     let number = n.clone();
     crate::web::in_span(move || invoices::record_transfer(&app, &actor, &n, &reference)).await??;
-    back_to_list(&state, number).await
+    back_to_list(&state, number, "paid").await
 }
 
 #[post("/invoices/{number}/void")]
@@ -247,7 +408,7 @@ async fn void_invoice_form(
     let user = who.0.ok_or_else(AppError::unauthorized)?;
     let number = number.into_inner();
     invoices::void(&state, &user.actor(), &number, &form.reason).await?;
-    back_to_list(&state, number).await
+    back_to_list(&state, number, "voided").await
 }
 
 #[post("/invoices/{number}/send")]
@@ -261,12 +422,15 @@ async fn send_invoice_form(
     csrf.verify(form.csrf.as_deref())?;
     let user = who.0.ok_or_else(AppError::unauthorized)?;
     let number = number.into_inner();
-    // A provider failure is recorded on the invoice and shown on the list: back there.
+    // A provider failure is recorded on the invoice and shown on its page: back there.
     match invoices::send(&state, &user.actor(), &number).await {
         Ok(_) | Err(AppError::Unavailable(_)) => {}
         Err(e) => return Err(e),
     }
-    back_to_list(&state, number).await
+    Ok(session::see_other(&format!(
+        "/invoices/{}",
+        crate::web::session::percent_encode(&number)
+    )))
 }
 
 #[derive(Template)]
@@ -333,6 +497,8 @@ async fn show_own_invoice(
         layout,
         inv: InvoiceView::new(inv, lang),
         back: "/manage/admin/invoices".into(),
+        actions: false,
+        stripe: false,
     };
     session::page(&req, StatusCode::OK, &page, &csrf)
 }

@@ -10,6 +10,7 @@ pub mod extract;
 mod handoff;
 mod health;
 pub mod index_units;
+pub mod invoice_csv;
 pub mod invoice_pages;
 mod lang_http;
 pub mod leasing_api;

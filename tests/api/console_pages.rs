@@ -114,3 +114,143 @@ pub(crate) fn vnd(amount: i64) -> String {
     }
     format!("{out} đ")
 }
+
+/// The CSV's lines after the byte order mark, split into cells (no quoted commas in these).
+fn csv_lines(body: &str) -> Vec<Vec<String>> {
+    let body = body
+        .strip_prefix('\u{feff}')
+        .expect("a byte order mark for Excel");
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(body.as_bytes());
+    reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_invoices_table_filters_pages_totals_and_exports_a_csv_no_spreadsheet_runs() {
+    let app = TestApp::spawn().await;
+    let numbers = crate::invoice_pages::closed_october(&app).await;
+    // Names a spreadsheet would take for formulas.
+    exec(
+        &app,
+        "UPDATE tenants SET name = '=HYPERLINK(\"http://x\")' WHERE slug = 'ha-noi'",
+    );
+    exec(
+        &app,
+        "UPDATE tenants SET name = '@SUM(1+1)' WHERE slug = 'hue'",
+    );
+    let mut ops = operator_browser(&app).await;
+    let each: i64 = count(&app, "SELECT min(total_vnd)::bigint AS n FROM invoices");
+
+    // One row a page: the totals still count both, and the next page has the other.
+    let first = ops.get("/invoices?period=2026-10&per=1").await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let shown: Vec<&String> = numbers
+        .iter()
+        .filter(|n| first.body.contains(n.as_str()))
+        .collect();
+    assert_eq!(shown.len(), 1, "{}", first.body);
+    assert!(first.body.contains("id=\"totals\"") && first.body.contains(&vnd(2 * each)));
+    let next = first.body.split("rel=\"next\"").next().unwrap();
+    let next = next
+        .rsplit("href=\"")
+        .next()
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let second = ops.get(&next.replace("&amp;", "&")).await;
+    assert!(
+        second
+            .body
+            .contains(numbers.iter().find(|n| *n != shown[0]).unwrap())
+    );
+    assert!(!second.body.contains("rel=\"next\""));
+    // A due date 30 days after the issue, and no raw status code on the page.
+    assert!(first.body.contains("Chưa thanh toán") && !first.body.contains(">finalized<"));
+
+    // The province search, with or without diacritics, or by slug.
+    let csrf = ops.csrf(&first);
+    ops.post(
+        &format!("/invoices/{}/pay", numbers[0]),
+        &[("csrf", &csrf), ("reference", "-1+1")],
+    )
+    .await;
+    for q in ["hue", "ha noi", "Hà Nội", "SUM"] {
+        let page = ops
+            .get(&format!("/invoices?period=2026-10&province={q}"))
+            .await;
+        assert_eq!(
+            numbers
+                .iter()
+                .filter(|n| page.body.contains(n.as_str()))
+                .count(),
+            1,
+            "{q}"
+        );
+    }
+    assert_eq!(
+        ops.get("/invoices?period=2026-10&sort=nope").await.status,
+        422
+    );
+
+    // The CSV: a header row, one line per invoice, formulas turned into text.
+    let page = ops.get("/invoices.csv?period=2026-10").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let lines = csv_lines(&page.body);
+    assert_eq!(
+        lines[0],
+        [
+            "number",
+            "period",
+            "province",
+            "province_name",
+            "status",
+            "subtotal_vnd",
+            "vat_vnd",
+            "total_vnd",
+            "paid_vnd",
+            "issued_on",
+            "due_on",
+            "paid_on",
+            "payment_reference"
+        ]
+    );
+    assert_eq!(lines.len(), 3);
+    let names: Vec<&str> = lines[1..].iter().map(|l| l[3].as_str()).collect();
+    assert!(names.contains(&"'=HYPERLINK(\"http://x\")"), "{names:?}");
+    assert!(names.contains(&"'@SUM(1+1)"), "{names:?}");
+    assert!(
+        lines[1..]
+            .iter()
+            .all(|l| !l.iter().any(|c| c.starts_with(['=', '+', '-', '@'])))
+    );
+    let paid = lines.iter().find(|l| l[0] == numbers[0]).unwrap();
+    assert_eq!((paid[4].as_str(), paid[12].as_str()), ("paid", "bank:-1+1"));
+    assert_eq!(paid[7], paid[8], "paid in full");
+
+    // The same file from the API for a bearer token; a page session is not one.
+    let op = app.operator_token().await;
+    let res = app
+        .get_with_token("ops.localhost", "/api/v1/invoices.csv?period=2026-10", &op)
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(csv_lines(&res.text().await.unwrap()), lines);
+    let res = app
+        .get_with_token("ops.localhost", "/api/v1/invoices.csv?period=2026-13", &op)
+        .await;
+    assert_eq!(res.status(), 422);
+    let res = app
+        .get("ops.localhost", "/api/v1/invoices.csv?period=2026-10")
+        .await;
+    assert_eq!(res.status(), 401);
+}

@@ -77,8 +77,14 @@ async fn the_operator_filters_a_periods_invoices_records_a_transfer_and_voids_on
         .await;
     assert_eq!(
         (done.status, done.location.as_str()),
-        (303, "/invoices?period=2026-10")
+        (
+            303,
+            format!("/invoices?period=2026-10&paid={}", numbers[0]).as_str()
+        )
     );
+    // The list acknowledges the transfer.
+    let ack = ops.get(&done.location).await;
+    assert!(ack.body.contains("id=\"notice\"") && ack.body.contains("Đã ghi nhận thanh toán"));
     let done = ops
         .post(
             &format!("/invoices/{}/void", numbers[1]),
@@ -89,7 +95,11 @@ async fn the_operator_filters_a_periods_invoices_records_a_transfer_and_voids_on
 
     let paid = ops.get("/invoices?period=2026-10&status=paid").await;
     assert!(paid.body.contains(&numbers[0]) && !paid.body.contains(&numbers[1]));
-    assert!(paid.body.contains("bank:VCB-2026-001"));
+    assert!(
+        paid.body.contains("Chuyển khoản VCB-2026-001"),
+        "{}",
+        paid.body
+    );
     let void = ops.get("/invoices?period=2026-10&status=void").await;
     assert!(void.body.contains(&numbers[1]) && !void.body.contains(&numbers[0]));
     let open = ops.get("/invoices?period=2026-10&status=finalized").await;

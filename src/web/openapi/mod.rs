@@ -107,6 +107,7 @@ struct NationalApi;
         operator::get_tenant_usage, operator::list_plans, operator::put_plan,
         operator::list_subscriptions, operator::approve_subscription,
         operator::decline_subscription, operator::close_period, operator::list_invoices,
+        operator::export_invoices,
         operator::get_invoice, operator::pay_invoice, operator::void_invoice,
         operator::send_invoice, operator::receive_provider_event,
     ),

@@ -143,6 +143,22 @@ fn close_period() {}
     ))]
 fn list_invoices() {}
 
+#[utoipa::path(get, path = "/api/v1/invoices.csv", tag = "billing", security(("bearer" = [])),
+    description = "The period's invoices as CSV (UTF-8 with a byte order mark, a header row: \
+        number, period, province, province_name, status, subtotal_vnd, vat_vnd, total_vnd, \
+        paid_vnd, issued_on, due_on, paid_on, payment_reference). A cell starting with =, +, -, \
+        @, a tab or a carriage return is prefixed with an apostrophe.",
+    params(
+        ("period" = Option<String>, Query, description = "`YYYY-MM`; last month when absent", example = "2026-10"),
+        ("status" = Option<String>, Query, description = "`finalized`, `paid` or `void`"),
+        ("province" = Option<String>, Query, description = "Part of a province's name or slug"),
+    ),
+    responses(
+        (status = 200, description = "The CSV file", content_type = "text/csv", body = String),
+        (status = 422, description = "Not a period, or an unknown status", body = ErrorEnvelope),
+    ))]
+fn export_invoices() {}
+
 #[utoipa::path(get, path = "/api/v1/invoices/{number}", tag = "billing",
     security(("bearer" = [])), params(("number" = String, Path)),
     responses((status = 200, description = "The invoice", body = Invoice)))]

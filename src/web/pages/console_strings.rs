@@ -40,6 +40,38 @@ pub(super) fn lookup(key: &str) -> (&'static str, &'static str) {
             "Period closed. Invoices of the period:",
         ),
         "close_open_form" => ("Chốt kỳ…", "Close a period…"),
+        // The invoices table.
+        "inv_paid_done" => (
+            "Đã ghi nhận thanh toán bằng chuyển khoản cho hoá đơn",
+            "Bank transfer recorded for invoice",
+        ),
+        "inv_void_done" => (
+            "Đã huỷ hoá đơn (kèm giấy báo có)",
+            "Voided, with a credit note, invoice",
+        ),
+        "inv_period_all" => ("Để trống: mọi kỳ", "Empty: every period"),
+        "inv_province_search" => ("Tìm tỉnh, thành phố", "Find a province"),
+        "inv_sort_number" => ("Số hoá đơn", "Invoice number"),
+        "inv_sort_province" => ("Tên tỉnh", "Province name"),
+        "inv_sort_total" => ("Số tiền lớn nhất trước", "Largest amount first"),
+        "inv_csv_hint" => (
+            "đúng các hoá đơn đang lọc, mọi trang",
+            "exactly the filtered invoices, every page",
+        ),
+        "inv_period_short" => ("Kỳ", "Period"),
+        "inv_paid_amount" => ("Đã thanh toán", "Paid"),
+        "inv_due" => ("Hạn thanh toán", "Due"),
+        "inv_overdue" => ("Quá hạn", "Overdue"),
+        "inv_record" => ("Ghi nhận thanh toán, huỷ…", "Record a payment, void…"),
+        "inv_totals" => (
+            "Cộng mọi trang, không gồm hoá đơn đã huỷ",
+            "Total of every page, void invoices left out",
+        ),
+        "inv_outstanding" => ("Còn phải thu", "Outstanding"),
+        "inv_prev_page" => ("← Trang trước", "← Previous page"),
+        "inv_next_page" => ("Trang sau →", "Next page →"),
+        "inv_ref_bank" => ("Chuyển khoản", "Bank transfer"),
+        "inv_actions" => ("Thao tác", "Actions"),
         _ => super::payment_strings::lookup(key),
     }
 }
