@@ -120,12 +120,14 @@ pub fn save_answers(
             drafts::citizen_id.eq(citizen),
             drafts::procedure_code.eq(procedure_code),
             drafts::answers.eq(&value),
+            drafts::updated_at.eq(diesel::dsl::now),
         ))
         .on_conflict((drafts::citizen_id, drafts::procedure_code))
         .do_update()
         .set((
             drafts::answers.eq(&value),
-            drafts::updated_at.eq(diesel::dsl::now),
+            // Not `now()` in DO UPDATE: Citus refuses non-immutable functions there.
+            drafts::updated_at.eq(diesel::upsert::excluded(drafts::updated_at)),
         ))
         .returning(drafts::id)
         .get_result(conn)?;
@@ -165,6 +167,7 @@ pub fn put_file(conn: &mut PgConnection, draft_id: i64, file: &DraftFile) -> Res
         draft_files::content_type.eq(&file.content_type),
         draft_files::size.eq(file.data.len() as i64),
         draft_files::data.eq(&file.data),
+        draft_files::created_at.eq(diesel::dsl::now),
     );
     diesel::insert_into(draft_files::table)
         .values(values)
@@ -175,7 +178,8 @@ pub fn put_file(conn: &mut PgConnection, draft_id: i64, file: &DraftFile) -> Res
             draft_files::content_type.eq(&file.content_type),
             draft_files::size.eq(file.data.len() as i64),
             draft_files::data.eq(&file.data),
-            draft_files::created_at.eq(diesel::dsl::now),
+            // Not `now()` in DO UPDATE: Citus refuses non-immutable functions there.
+            draft_files::created_at.eq(diesel::upsert::excluded(draft_files::created_at)),
         ))
         .execute(conn)?;
     diesel::update(drafts::table.find(draft_id))

@@ -226,10 +226,14 @@ pub fn find_for_owner(
 /// Stores the result, replacing an earlier one (the caller holds the dossier's lock).
 pub fn put(conn: &mut PgConnection, new: &NewResult<'_>) -> Result<ResultRow, AppError> {
     Ok(diesel::insert_into(dossier_results::table)
-        .values(new)
+        .values((new, dossier_results::created_at.eq(diesel::dsl::now)))
         .on_conflict(dossier_results::dossier_id)
         .do_update()
-        .set((new, dossier_results::created_at.eq(diesel::dsl::now)))
+        // Not `now()` in DO UPDATE: Citus refuses non-immutable functions there.
+        .set((
+            new,
+            dossier_results::created_at.eq(diesel::upsert::excluded(dossier_results::created_at)),
+        ))
         .returning(ResultRow::as_returning())
         .get_result(conn)?)
 }

@@ -237,7 +237,16 @@ pub fn save(conn: &mut PgConnection, b: &Branding) -> Result<(), AppError> {
         .values(values)
         .on_conflict(branding::id)
         .do_update()
-        .set(values)
+        // The same values with the inserted row's time: Citus refuses `now()` in DO UPDATE.
+        .set((
+            values.0,
+            values.1,
+            values.2,
+            values.3,
+            values.4,
+            values.5,
+            branding::updated_at.eq(diesel::upsert::excluded(branding::updated_at)),
+        ))
         .execute(conn)?;
     Ok(())
 }

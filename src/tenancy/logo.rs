@@ -78,7 +78,13 @@ pub fn save(conn: &mut PgConnection, content_type: &str, data: &[u8]) -> Result<
         .values(values)
         .on_conflict(logo::id)
         .do_update()
-        .set(values)
+        // The same values with the inserted row's time: Citus refuses `now()` in DO UPDATE.
+        .set((
+            values.0,
+            values.1,
+            values.2,
+            logo::updated_at.eq(diesel::upsert::excluded(logo::updated_at)),
+        ))
         .execute(conn)?;
     Ok(())
 }

@@ -33,12 +33,15 @@ pub fn set_procedure_enabled(
         .values((
             procedure_settings::code.eq(code),
             procedure_settings::enabled.eq(enabled),
+            procedure_settings::updated_at.eq(diesel::dsl::now),
         ))
         .on_conflict(procedure_settings::code)
         .do_update()
         .set((
             procedure_settings::enabled.eq(enabled),
-            procedure_settings::updated_at.eq(diesel::dsl::now),
+            // Not `now()` in DO UPDATE: Citus refuses non-immutable functions there.
+            procedure_settings::updated_at
+                .eq(diesel::upsert::excluded(procedure_settings::updated_at)),
         ))
         .execute(conn)?;
     Ok(())

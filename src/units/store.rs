@@ -127,6 +127,7 @@ pub fn upsert(conn: &mut PgConnection, u: &Unit) -> Result<(), AppError> {
             units::name.eq(&u.name),
             units::kind.eq(u.kind.as_str()),
             units::receives.eq(u.receives),
+            units::updated_at.eq(diesel::dsl::now),
         ))
         .on_conflict(units::code)
         .do_update()
@@ -135,7 +136,9 @@ pub fn upsert(conn: &mut PgConnection, u: &Unit) -> Result<(), AppError> {
             units::kind.eq(u.kind.as_str()),
             units::receives.eq(u.receives),
             units::retired_at.eq(None::<chrono::DateTime<chrono::Utc>>),
-            units::updated_at.eq(diesel::dsl::now),
+            // The inserted row's time, not `now()` again: Citus takes only immutable
+            // functions in DO UPDATE on a province's (distributed) tables.
+            units::updated_at.eq(diesel::upsert::excluded(units::updated_at)),
         ))
         .execute(conn)?;
     Ok(())

@@ -58,6 +58,8 @@ pub fn database_url(name: &str) -> String {
 pub struct TestDb {
     pub name: String,
     pub url: String,
+    /// On a Citus coordinator: created and dropped on every node (tests/api/citus.rs).
+    pub citus: bool,
 }
 
 impl TestDb {
@@ -90,7 +92,11 @@ impl TestDb {
             }
         }
         let url = database_url(&name);
-        TestDb { name, url }
+        TestDb {
+            name,
+            url,
+            citus: false,
+        }
     }
 }
 
@@ -226,17 +232,55 @@ impl Drop for TestDb {
             .load(&mut conn)
             .unwrap_or_default();
         drop(conn);
-        let Ok(mut admin) = PgConnection::establish(&database_url("postgres")) else {
+        // The maintenance database of the server this one is on (the coordinator, on Citus).
+        let Some((prefix, _, query)) = portal::db::admin::split_url(&self.url) else {
             return;
         };
-        let _ = sql_query(format!(
-            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-            self.name
-        ))
-        .execute(&mut admin);
-        for r in roles {
+        let Ok(mut admin) = PgConnection::establish(&format!("{prefix}postgres{query}")) else {
+            return;
+        };
+        if self.citus {
+            // Citus drops it on the workers too (roles propagate by default).
             let _ =
-                sql_query(format!("DROP ROLE IF EXISTS \"{}\"", r.role_name)).execute(&mut admin);
+                sql_query("SET citus.enable_create_database_propagation TO on").execute(&mut admin);
+        }
+        // On Citus a worker may still hold a session of the database for a moment (the
+        // coordinator's connections to it close as the coordinator's sessions end): retry.
+        for attempt in 1.. {
+            let dropped = sql_query(format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut admin);
+            match dropped {
+                Err(e) if self.citus && attempt < 20 => {
+                    if attempt == 19 {
+                        eprintln!("drop {} on the cluster: {e}", self.name);
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(250));
+                }
+                _ => break,
+            }
+        }
+        // Citus propagates a role's DROP only from a database where it knows the role (this
+        // one is gone): on a cluster, each worker drops them too.
+        let mut servers = vec![admin];
+        if self.citus {
+            let workers: Vec<portal::db::citus::Node> = sql_query(
+                "SELECT nodename AS host, nodeport AS port FROM pg_dist_node WHERE groupid <> 0",
+            )
+            .load(&mut servers[0])
+            .unwrap_or_default();
+            let url = format!("{prefix}postgres{query}");
+            servers.extend(workers.iter().filter_map(|w| {
+                PgConnection::establish(&portal::db::citus::url_at(&url, w)?).ok()
+            }));
+        }
+        for server in &mut servers {
+            for r in &roles {
+                let _ =
+                    sql_query(format!("DROP ROLE IF EXISTS \"{}\"", r.role_name)).execute(server);
+            }
         }
     }
 }

@@ -26,6 +26,7 @@ mod billing;
 mod browser;
 mod calendar;
 mod children;
+mod citus;
 mod citus_rules;
 mod cli;
 mod confirm_pages;
