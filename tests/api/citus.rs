@@ -60,6 +60,12 @@ impl Cluster {
     }
 }
 
+/// One Citus test at a time. Roles are the cluster's, not a database's: Citus syncs a role to
+/// the workers from each database that uses it, and two databases provisioning at once updated
+/// the same role row on a worker ("tuple concurrently updated"). One installation is one
+/// database, so this is the tests' concern only.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The cluster named by `PORTAL_TEST_CITUS_URL`, or `None` after a loud notice.
 fn cluster() -> Option<Cluster> {
     let skip = |why: String| {
@@ -317,6 +323,7 @@ fn tenant(app: &TestApp, slug: &str) -> (String, String) {
 /// worker, serve dossiers through the tenant door, and read no other province on any node.
 #[tokio::test]
 async fn up_prepares_a_fresh_coordinator_database_and_provinces_stay_apart_on_every_node() {
+    let _one_at_a_time = ONE_AT_A_TIME.lock().await;
     let Some(cluster) = cluster() else { return };
     // Not created: `up` creates it (dropped on every node afterwards all the same).
     let name = format!("portal_citus_{}", uuid::Uuid::new_v4().simple());
@@ -443,6 +450,7 @@ fn temp_dir(what: &str) -> PathBuf {
 /// province is on the other worker. Prints how long the move took and the longest wait.
 #[tokio::test]
 async fn a_province_moves_to_the_other_worker_while_16_clients_submit_and_nothing_is_lost() {
+    let _one_at_a_time = ONE_AT_A_TIME.lock().await;
     let Some(cluster) = cluster() else { return };
     let app = Arc::new(migrated(&cluster).await);
     app.create_tenant("ha-noi", "Thành phố Hà Nội").await;
@@ -580,6 +588,7 @@ async fn a_province_moves_to_the_other_worker_while_16_clients_submit_and_nothin
 /// transactions recorded from their workers) and `portal tenant export` work on the cluster.
 #[tokio::test]
 async fn billing_close_and_export_work_on_the_cluster() {
+    let _one_at_a_time = ONE_AT_A_TIME.lock().await;
     let Some(cluster) = cluster() else { return };
     let app = migrated(&cluster).await;
     app.create_tenant("ha-noi", "Thành phố Hà Nội").await;

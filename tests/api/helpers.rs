@@ -236,34 +236,12 @@ impl Drop for TestDb {
         let Some((prefix, _, query)) = portal::db::admin::split_url(&self.url) else {
             return;
         };
-        let Ok(mut admin) = PgConnection::establish(&format!("{prefix}postgres{query}")) else {
+        let Ok(admin) = PgConnection::establish(&format!("{prefix}postgres{query}")) else {
             return;
         };
-        if self.citus {
-            // Citus drops it on the workers too (roles propagate by default).
-            let _ =
-                sql_query("SET citus.enable_create_database_propagation TO on").execute(&mut admin);
-        }
-        // On Citus a worker may still hold a session of the database for a moment (the
-        // coordinator's connections to it close as the coordinator's sessions end): retry.
-        for attempt in 1.. {
-            let dropped = sql_query(format!(
-                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                self.name
-            ))
-            .execute(&mut admin);
-            match dropped {
-                Err(e) if self.citus && attempt < 20 => {
-                    if attempt == 19 {
-                        eprintln!("drop {} on the cluster: {e}", self.name);
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(250));
-                }
-                _ => break,
-            }
-        }
-        // Citus propagates a role's DROP only from a database where it knows the role (this
-        // one is gone): on a cluster, each worker drops them too.
+        // On Citus: the coordinator and each worker drop their copy themselves. Citus's
+        // propagated DROP is not atomic (a worker still holding a session for a moment failed
+        // it halfway, and a retry then failed on the node already without it).
         let mut servers = vec![admin];
         if self.citus {
             let workers: Vec<portal::db::citus::Node> = sql_query(
@@ -276,6 +254,26 @@ impl Drop for TestDb {
                 PgConnection::establish(&portal::db::citus::url_at(&url, w)?).ok()
             }));
         }
+        for server in &mut servers {
+            // A worker's Citus maintenance daemon may hold the database a moment longer than
+            // FORCE waits for: retry (once on plain PostgreSQL).
+            for attempt in 1..=if self.citus { 40 } else { 1 } {
+                let dropped = sql_query(format!(
+                    "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                    self.name
+                ))
+                .execute(server);
+                if dropped.is_ok() {
+                    break;
+                }
+                if attempt == 40 {
+                    eprintln!("drop {}: {dropped:?}", self.name);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(250));
+            }
+        }
+        // Roles are the server's; on Citus, each node drops them (Citus propagates a role's
+        // DROP only from a database where it knows the role, and this one is gone).
         for server in &mut servers {
             for r in &roles {
                 let _ =
