@@ -27,6 +27,19 @@ pub struct Settings {
     pub oidc: OidcSettings,
     #[serde(default)]
     pub citus: CitusSettings,
+    #[serde(default)]
+    pub seller: SellerSettings,
+}
+
+/// The operator as the seller on its invoices (the printable invoice; the e-invoice's seller).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct SellerSettings {
+    pub name: String,
+    pub tax_code: String,
+    pub address: String,
+    pub bank_account: String,
+    pub bank_name: String,
 }
 
 /// Running on a Citus coordinator (docs/scaling.md, section 3): `up` and `migrate` prepare the

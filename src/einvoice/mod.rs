@@ -5,6 +5,7 @@
 //! writes it (the schema is `reference/einvoice-2.1.0.xsd`).
 
 pub mod model;
+pub mod reference;
 pub mod xml;
 
 #[cfg(test)]
