@@ -28,20 +28,17 @@ pub struct Settings {
     #[serde(default)]
     pub citus: CitusSettings,
     pub einvoice: EinvoiceSettings,
+    #[serde(default)]
+    pub seller: SellerSettings,
 }
 
-/// Legal e-invoices (`[einvoice]`, docs/einvoice.md): the seller as the tax authority knows
-/// it, the series, and the provider that signs and registers them.
+/// Legal e-invoices (`[einvoice]`, docs/einvoice.md): the series and the provider that signs
+/// and registers them (the seller is `[seller]`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct EinvoiceSettings {
     /// `mock` (in-process: numbers and lookup codes made up, for development), `viettel`
     /// (Viettel S-Invoice's JSON API at `api_base`), or `off` (nothing is issued).
     pub provider: String,
-    pub seller_name: String,
-    pub seller_tax_code: String,
-    pub seller_address: String,
-    pub seller_bank_account: String,
-    pub seller_bank_name: String,
     /// The issuer's two characters closing the series (`C26TPO` → `PO`).
     pub series_suffix: String,
     /// The provider's template code (Viettel `templateCode`), e.g. `1/001`.
@@ -66,6 +63,17 @@ impl EinvoiceSettings {
     pub fn timeout(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.timeout_secs)
     }
+}
+
+/// The operator as the seller on its invoices (the printable invoice; the e-invoice's seller).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct SellerSettings {
+    pub name: String,
+    pub tax_code: String,
+    pub address: String,
+    pub bank_account: String,
+    pub bank_name: String,
 }
 
 /// Running on a Citus coordinator (docs/scaling.md, section 3): `up` and `migrate` prepare the

@@ -106,7 +106,7 @@ pub(crate) fn parties(
     ),
     AppError,
 > {
-    let seller = build::seller(&app.settings.einvoice);
+    let seller = build::seller(&app.settings.seller);
     let buyer = buyer::get(conn, tenant_id)?.to_buyer();
     match (seller, buyer) {
         (Ok(s), Ok(b)) => Ok((s, b)),

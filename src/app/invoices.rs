@@ -229,3 +229,28 @@ pub async fn export(
         .control_async(move |conn| crate::billing::table::all(conn, &filter, sort))
         .await
 }
+
+/// The e-invoice of invoice `number` as its printable page shows it. The e-invoice store
+/// (`einvoice::store::issued_for(conn, invoice_id)`) is where an issued one is read; until an
+/// invoice has one, `issued` is `None` and the page says "not issued yet".
+pub async fn einvoice_ref(
+    app: &App,
+    number: &str,
+) -> Result<crate::einvoice::reference::EInvoiceRef, AppError> {
+    let number = number.to_string();
+    let stored = app
+        .db
+        .control_async(move |conn| crate::einvoice::store::issued_for_number(conn, &number))
+        .await?;
+    // A pending e-invoice has taken a number but is not registered yet: not issued.
+    let issued = stored.filter(|e| e.status == "issued").map(|e| {
+        crate::einvoice::reference::IssuedEInvoice {
+            template: e.template,
+            series: e.series,
+            number: e.number.to_string(),
+            authority_code: e.authority_code,
+            lookup_code: e.lookup_code.unwrap_or_default(),
+        }
+    });
+    Ok(crate::einvoice::reference::EInvoiceRef { issued })
+}

@@ -9,27 +9,27 @@ use super::model::{
     Correction, EInvoice, Line, Related, Seller, Series, TEMPLATE_VAT, TaxCode, VatRate,
 };
 use crate::billing::invoice::Invoice;
-use crate::config::EinvoiceSettings;
+use crate::config::{EinvoiceSettings, SellerSettings};
 use crate::error::FieldErrors;
 use crate::lang::Msg;
 
-/// The seller from `[einvoice]`, or the `seller.*` settings still missing or ill-formed.
-pub fn seller(s: &EinvoiceSettings) -> Result<Seller, FieldErrors> {
+/// The seller from `[seller]`, or the `seller.*` settings still missing or ill-formed.
+pub fn seller(s: &SellerSettings) -> Result<Seller, FieldErrors> {
     let mut missing = FieldErrors::new();
     let fields = [
-        ("seller.name", &s.seller_name),
-        ("seller.tax_code", &s.seller_tax_code),
-        ("seller.address", &s.seller_address),
-        ("seller.bank_account", &s.seller_bank_account),
-        ("seller.bank_name", &s.seller_bank_name),
+        ("seller.name", &s.name),
+        ("seller.tax_code", &s.tax_code),
+        ("seller.address", &s.address),
+        ("seller.bank_account", &s.bank_account),
+        ("seller.bank_name", &s.bank_name),
     ];
     for (key, value) in fields {
         if value.trim().is_empty() {
             missing.insert(
                 key.to_string(),
                 Msg::owned(
-                    format!("Chưa cấu hình einvoice.{}.", key.replace('.', "_")),
-                    format!("einvoice.{} is not set.", key.replace('.', "_")),
+                    format!("Chưa cấu hình {key}."),
+                    format!("{key} is not set."),
                 ),
             );
         }
@@ -38,11 +38,11 @@ pub fn seller(s: &EinvoiceSettings) -> Result<Seller, FieldErrors> {
         return Err(missing);
     }
     Seller::new(
-        &s.seller_name,
-        &s.seller_tax_code,
-        &s.seller_address,
-        &s.seller_bank_account,
-        &s.seller_bank_name,
+        &s.name,
+        &s.tax_code,
+        &s.address,
+        &s.bank_account,
+        &s.bank_name,
     )
     .map_err(|e| {
         let mut bad = FieldErrors::new();

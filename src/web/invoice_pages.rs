@@ -15,6 +15,7 @@ use crate::error::AppError;
 use crate::lang::Lang;
 use crate::period::Period;
 use crate::web::AppState;
+use crate::web::invoice_print::{LineView, line_view, money as print_money};
 use crate::web::operator_pages::PageOperator;
 use crate::web::pages::{Layout, tr};
 use crate::web::province::citizen_pages::view::{date, local_time, vnd};
@@ -33,14 +34,6 @@ pub fn province_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(show_own_invoices).service(show_own_invoice);
 }
 
-/// One line as printed.
-pub struct LineView {
-    pub description: String,
-    pub quantity: i64,
-    pub unit_price: String,
-    pub amount: String,
-}
-
 /// An invoice with its money written the Vietnamese way.
 pub struct InvoiceView {
     pub number: String,
@@ -55,6 +48,12 @@ pub struct InvoiceView {
     pub vat: String,
     pub total: String,
     pub issued: String,
+    /// The last day to pay (issue date + the payment days).
+    pub due: String,
+    /// The total in Vietnamese words ("Tám mươi tám triệu đồng").
+    pub words: String,
+    /// `10% × 80.000.000 đ = 8.000.000 đ`.
+    pub vat_calc: String,
     pub paid: Option<String>,
     pub reference: Option<String>,
     pub bank_only: bool,
@@ -72,23 +71,23 @@ fn money(amount: i64, lang: Lang) -> String {
 
 impl InvoiceView {
     pub fn new(inv: Invoice, lang: Lang) -> InvoiceView {
+        let days = Period::parse(&inv.period).ok().map(Period::days);
         InvoiceView {
             status_label: tr(lang, inv.status.label_key()),
             bank_only: !inv.within_stripe_cap(),
-            lines: inv
-                .lines
-                .iter()
-                .map(|l| LineView {
-                    description: l.description.clone(),
-                    quantity: l.quantity,
-                    unit_price: money(l.unit_price_vnd, lang),
-                    amount: money(l.amount_vnd, lang),
-                })
-                .collect(),
+            lines: inv.lines.iter().map(|l| line_view(l, days, lang)).collect(),
+            due: date(crate::billing::table::due_on(inv.issued_at)),
+            words: crate::billing::words::in_words(crate::billing::money::Vnd(inv.total_vnd)),
+            vat_calc: format!(
+                "{} × {} = {}",
+                inv.vat_rate_percent,
+                print_money(inv.subtotal_vnd),
+                print_money(inv.vat_vnd)
+            ),
             subtotal: money(inv.subtotal_vnd, lang),
             vat: money(inv.vat_vnd, lang),
             total: money(inv.total_vnd, lang),
-            issued: local_time(inv.issued_at),
+            issued: local_date(inv.issued_at),
             paid: inv.paid_at.map(local_time),
             number: inv.number,
             tenant: inv.tenant,
@@ -321,6 +320,8 @@ struct PrintPage {
     actions: bool,
     /// A payment provider is configured: its state and the send form are shown.
     stripe: bool,
+    seller: crate::config::SellerSettings,
+    einvoice: crate::einvoice::reference::EInvoiceRef,
 }
 
 #[get("/invoices/{number}")]
@@ -340,10 +341,12 @@ async fn show_invoice(
     let layout = Layout::operator(&req).with_session(csrf.token(), Some(&user.email));
     let page = PrintPage {
         layout,
+        einvoice: invoices::einvoice_ref(&state, &inv.number).await?,
         inv: InvoiceView::new(inv, lang),
         back,
         actions: true,
         stripe: state.invoices.name() != "offline",
+        seller: state.settings.seller.clone(),
     };
     session::page(&req, StatusCode::OK, &page, &csrf)
 }
@@ -495,10 +498,12 @@ async fn show_own_invoice(
     let layout = crate::web::province::staff_pages::layout(&req, &branding, &csrf, &admin);
     let page = PrintPage {
         layout,
+        einvoice: invoices::einvoice_ref(&state, &inv.number).await?,
         inv: InvoiceView::new(inv, lang),
         back: "/manage/admin/invoices".into(),
         actions: false,
         stripe: false,
+        seller: state.settings.seller.clone(),
     };
     session::page(&req, StatusCode::OK, &page, &csrf)
 }

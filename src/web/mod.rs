@@ -12,6 +12,7 @@ mod health;
 pub mod index_units;
 pub mod invoice_csv;
 pub mod invoice_pages;
+pub mod invoice_print;
 mod lang_http;
 pub mod leasing_api;
 pub(crate) mod middleware;

@@ -254,3 +254,95 @@ async fn the_invoices_table_filters_pages_totals_and_exports_a_csv_no_spreadshee
         .await;
     assert_eq!(res.status(), 401);
 }
+
+/// The numbers of a printed calculation "29 ngày / 31 × 90.000.000 đ = 84.193.548 đ":
+/// (days, month's days, fee, amount).
+fn lease_calc(page: &str, days_word: &str) -> (i64, i64, i64, i64) {
+    let calc = page
+        .split("class=\"hint calc\">")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .expect("a calculation under the first line");
+    let n = |s: &str| -> i64 {
+        s.chars()
+            .filter(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .unwrap_or_else(|_| panic!("{calc}"))
+    };
+    let (days, rest) = calc
+        .split_once(&format!(" {days_word} / "))
+        .unwrap_or_else(|| panic!("{calc}"));
+    let (of, rest) = rest.split_once(" × ").unwrap();
+    let (fee, amount) = rest.split_once(" = ").unwrap();
+    (n(days), n(of), n(fee), n(amount))
+}
+
+#[tokio::test]
+async fn the_printed_invoice_multiplies_out_says_the_amount_in_words_and_speaks_one_language() {
+    let app = TestApp::spawn().await;
+    app.create_tenant("hue", "Thành phố Huế").await;
+    // A lease from 4 October: 28 of October's 31 days of a 90.000.000 đ month.
+    exec(
+        &app,
+        "UPDATE plans SET monthly_fee_vnd = 90000000 WHERE code = 'standard'",
+    );
+    exec(&app, "UPDATE leases SET starts_on = '2026-10-04'");
+    let op = app.operator_token().await;
+    let res = app
+        .post_json(
+            "ops.localhost",
+            "/api/v1/billing/close",
+            Some(&op),
+            &serde_json::json!({"period": "2026-10"}),
+        )
+        .await;
+    let body: serde_json::Value = res.json().await.unwrap();
+    let inv = &body["invoices"][0];
+    let number = inv["number"].as_str().unwrap();
+    let total = inv["total_vnd"].as_i64().unwrap();
+    let mut ops = operator_browser(&app).await;
+
+    let page = ops.get(&format!("/invoices/{number}")).await;
+    assert_eq!(page.status, 200);
+    let (days, of, fee, amount) = lease_calc(&page.body, "ngày");
+    assert_eq!((days, of, fee), (28, 31, 90_000_000), "{}", page.body);
+    assert_eq!(amount, 81_290_323, "90.000.000 × 28 / 31, rounded");
+    assert!(
+        (i128::from(fee) * i128::from(days) - i128::from(amount) * i128::from(of)).abs() * 2
+            <= i128::from(of),
+        "the printed line multiplies out to the đồng"
+    );
+    assert!(
+        page.body
+            .contains("28 ngày / 31 × 90.000.000 đ = 81.290.323 đ")
+    );
+    // Amount in words, seller from [seller], the due date, the e-invoice not issued yet.
+    let words = portal::billing::words::in_words(portal::billing::money::Vnd(total));
+    assert!(page.body.contains(&words), "{words}\n{}", page.body);
+    assert!(page.body.contains("0109999999") && page.body.contains("0011000999999"));
+    assert!(page.body.contains("chưa phát hành"));
+    let issued: chrono::DateTime<chrono::Utc> = inv["issued_at"].as_str().unwrap().parse().unwrap();
+    let due = portal::clock::vn_date(issued) + chrono::Duration::days(30);
+    assert!(
+        page.body
+            .contains(&format!("id=\"due\">{}<", due.format("%d/%m/%Y"))),
+        "{}",
+        page.body
+    );
+    // One language: no English half of a line on the Vietnamese page, and the reverse.
+    assert!(!page.body.contains("Lease fee") && !page.body.contains(" / Lease"));
+    let en = ops.get(&format!("/invoices/{number}?lang=en")).await;
+    let (days, of, _, _) = lease_calc(&en.body, "days");
+    assert_eq!((days, of), (28, 31));
+    assert!(
+        en.body
+            .contains("Lease fee, plan standard (04/10/2026 – 31/10/2026)")
+    );
+    assert!(
+        !en.body.contains("Phí thuê gói") && !en.body.contains("ngày"),
+        "{}",
+        en.body
+    );
+    assert!(en.body.contains("not issued yet"));
+}

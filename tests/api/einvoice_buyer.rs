@@ -127,7 +127,12 @@ async fn the_xml_waits_for_what_the_buyer_lacks_then_passes_the_xsd() {
 
 #[tokio::test]
 async fn without_the_sellers_settings_the_xml_names_them() {
-    let app = TestApp::spawn().await;
+    // The compiled-in [seller] holds placeholders for development; an installation that
+    // empties them (or never set them) gets the XML refused, naming each one.
+    let db = TestDb::create();
+    let mut settings = crate::helpers::test_settings(&db.url);
+    settings.seller = portal::config::SellerSettings::default();
+    let app = TestApp::spawn_with(db, settings).await;
     app.create_tenant("lao-cai", "Tỉnh Lào Cai").await;
     let op = app.operator_token().await;
     let invoices = close_last_period(&app, &op).await;

@@ -18,12 +18,12 @@ pub const OPS: &str = "ops.localhost";
 /// The suite's settings with the operator's seller details set.
 pub fn settings_with_seller(db: &TestDb) -> Settings {
     let mut s = test_settings(&db.url);
-    let e = &mut s.einvoice;
-    e.seller_name = "Công ty Cổ phần Cổng Dịch vụ công".into();
-    e.seller_tax_code = "0101234567".into();
-    e.seller_address = "Số 1 Tràng Tiền, phường Hoàn Kiếm, Hà Nội".into();
-    e.seller_bank_account = "0011004123456".into();
-    e.seller_bank_name = "Ngân hàng TMCP Ngoại thương Việt Nam".into();
+    let e = &mut s.seller;
+    e.name = "Công ty Cổ phần Cổng Dịch vụ công".into();
+    e.tax_code = "0101234567".into();
+    e.address = "Số 1 Tràng Tiền, phường Hoàn Kiếm, Hà Nội".into();
+    e.bank_account = "0011004123456".into();
+    e.bank_name = "Ngân hàng TMCP Ngoại thương Việt Nam".into();
     s
 }
 

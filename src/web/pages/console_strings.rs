@@ -72,6 +72,31 @@ pub(super) fn lookup(key: &str) -> (&'static str, &'static str) {
         "inv_next_page" => ("Trang sau →", "Next page →"),
         "inv_ref_bank" => ("Chuyển khoản", "Bank transfer"),
         "inv_actions" => ("Thao tác", "Actions"),
+        // The printable invoice.
+        "inv_days" => ("ngày", "days"),
+        "inv_month" => ("tháng", "month"),
+        "inv_einvoice" => ("Hoá đơn điện tử", "E-invoice"),
+        "inv_einvoice_series" => ("Ký hiệu", "Series"),
+        "inv_einvoice_authority" => ("Mã của cơ quan thuế", "Tax authority code"),
+        "inv_einvoice_lookup" => ("Mã tra cứu", "Lookup code"),
+        "inv_einvoice_none" => ("chưa phát hành", "not issued yet"),
+        "inv_seller_title" => ("Đơn vị bán hàng", "Seller"),
+        "inv_buyer_title" => ("Đơn vị mua hàng", "Buyer"),
+        "inv_party_name" => ("Tên đơn vị", "Name"),
+        "inv_tax_code" => ("Mã số thuế", "Tax code"),
+        "inv_address" => ("Địa chỉ", "Address"),
+        "inv_bank_account" => ("Số tài khoản", "Bank account"),
+        "inv_buyer_site" => ("Mã cổng của tỉnh", "Province site"),
+        "inv_in_words" => (
+            "Số tiền viết bằng chữ:",
+            "Amount in words (Vietnamese, as the law requires):",
+        ),
+        "inv_how_to_pay" => ("Thanh toán", "Payment"),
+        "inv_transfer_to" => ("Chuyển khoản vào tài khoản", "Transfer to account"),
+        "inv_transfer_ref" => (
+            "Nội dung chuyển khoản ghi số hoá đơn",
+            "Write the invoice number as the transfer's reference",
+        ),
         _ => super::payment_strings::lookup(key),
     }
 }
