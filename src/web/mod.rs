@@ -7,6 +7,7 @@ mod error_http;
 pub mod extract;
 mod handoff;
 mod health;
+pub mod home_pages;
 pub mod index_units;
 pub mod invoice_pages;
 mod lang_http;
