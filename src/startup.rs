@@ -186,11 +186,13 @@ impl Application {
                 fees,
                 calendar: Default::default(),
                 national,
+                holdings_seen: Default::default(),
             },
             metrics: Metrics::default(),
             limiter: Default::default(),
             clients,
             api_calls: Default::default(),
+            home_pages: Default::default(),
         });
         spawn_jobs(&state);
         let metrics = match state.settings.server.metrics_bind {

@@ -116,11 +116,14 @@ pub async fn submit_online(
     db: &TenantDb,
     tenant: std::sync::Arc<Tenant>,
     mail: crate::notify::messages::MailContext,
-    sub: crate::dossiers::submit::Submission,
+    mut sub: crate::dossiers::submit::Submission,
 ) -> Result<store::DossierRow, AppError> {
     if let Some(citizen) = sub.citizen_id {
         note_holding(app, citizen, tenant.id).await?;
     }
+    // The province's switch from the site cache (what its pages show), not a read per filing.
+    let site = app.registry.sites().get(&tenant.schema, db).await?;
+    sub.offered = Some(site.enabled(&sub.procedure_code));
     db.run(move |conn| crate::dossiers::submit::submit(conn, &tenant, &mail, &sub))
         .await
 }
@@ -387,7 +390,12 @@ pub async fn note_holding(
     citizen: crate::ids::CitizenId,
     tenant: crate::ids::TenantId,
 ) -> Result<(), AppError> {
+    if app.holdings_seen.contains(citizen, tenant) {
+        return Ok(());
+    }
     app.db
         .control_async(move |conn| crate::frontdoor::holdings::record(conn, citizen, tenant))
-        .await
+        .await?;
+    app.holdings_seen.insert(citizen, tenant);
+    Ok(())
 }

@@ -195,6 +195,7 @@ pub async fn submit_draft(
             unit_code: None,
             received_at: None,
             assurance_level: Some(who.assurance_level),
+            offered: None,
         };
         let dossier = submit(conn, &tenant, &mail, &sub)?;
         for f in &files {

@@ -62,6 +62,8 @@ pub struct App {
     pub hashing: Arc<crate::accounts::password::HashGate>,
     /// The national identity provider (`oidc.*`), when national sign-in is on.
     pub national: Option<Arc<crate::accounts::national::Provider>>,
+    /// Holdings (`identity.citizen_provinces`) already recorded, see `note_holding`.
+    pub holdings_seen: Arc<crate::frontdoor::holdings::Seen>,
 }
 
 impl std::fmt::Debug for App {
@@ -92,6 +94,7 @@ impl App {
             settings: Arc::new(settings.clone()),
             db,
             national: None,
+            holdings_seen: Arc::default(),
         })
     }
 

@@ -451,6 +451,7 @@ pub async fn register_at_counter(
         unit_code: input.unit_code,
         received_at: None,
         assurance_level: None,
+        offered: None,
     };
     let asked_point = input.received_at;
     door(app, tenant)

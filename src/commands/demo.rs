@@ -101,6 +101,7 @@ pub fn seed(settings: &Settings) -> Result<DemoAccounts, Failure> {
                     unit_code: None,
                     received_at: None,
                     assurance_level: None,
+                    offered: None,
                 };
                 submit(conn, &tenant, &ctx, &sub)?;
             }

@@ -40,10 +40,8 @@ impl TenantDb {
         F: FnOnce(&mut PgConnection) -> Result<T, AppError>,
     {
         let mut conn = self.db.checkout()?;
-        let result = conn.transaction(|conn| {
-            enter(conn, &self.tenant, &self.db.statement_timeout)?;
-            f(conn)
-        });
+        let setup = enter_sql(&self.tenant, &self.db.statement_timeout);
+        let result = super::in_transaction(&mut conn, &setup, f);
         super::after_commit::finish(&mut conn, result.is_ok());
         result
     }
@@ -84,6 +82,20 @@ pub(crate) fn enter(
     .bind::<Text, _>(statement_timeout)
     .execute(conn)
     .map(|_| ())
+}
+
+/// [`enter`] as one statement with its values inlined as literals, sent with the `BEGIN` of
+/// [`TenantDb::tx`] in one message (`db::in_transaction`).
+fn enter_sql(tenant: &TenantRef, statement_timeout: &str) -> String {
+    let role = super::literal(&tenant.role);
+    format!(
+        "SELECT set_config('search_path', {}, true), \
+                set_config('role', CASE WHEN current_setting('portal.provisioning_role', true) = {role} \
+                                   THEN 'none' ELSE {role} END, true), \
+                set_config('statement_timeout', {}, true)",
+        super::literal(&quote_ident(&tenant.schema)),
+        super::literal(statement_timeout),
+    )
 }
 
 /// Switches the current transaction into the tenant, path and role only: its statement

@@ -2,10 +2,12 @@
 //! row and the "received" mail, all in the caller's tenant transaction.
 
 use diesel::prelude::*;
+use diesel::sql_query;
+use diesel::sql_types::{BigInt, Integer, Jsonb, Nullable, SmallInt, Text, Timestamptz, Uuid};
 
 use super::mail::{MailKind, dossier_mail};
 use super::status::{Action, Status};
-use super::store::{self, DossierRow, NewDossier};
+use super::store::{DossierRow, NewDossier};
 use super::tracking;
 use crate::catalog::{self, Procedure};
 use crate::error::AppError;
@@ -55,6 +57,9 @@ pub struct Submission {
     /// The assurance level of the citizen's session (online: 1 or 2), recorded with the
     /// dossier; `None` at the counter (staff see the applicant's papers) and for demo data.
     pub assurance_level: Option<u8>,
+    /// Whether the province offers the procedure, as the caller read it from the site cache
+    /// (forgotten on every change by its notification); `None`: read in the transaction.
+    pub offered: Option<bool>,
 }
 
 /// The procedure, if the national catalog has it and this province offers it; else 422.
@@ -62,23 +67,32 @@ pub fn offered_procedure(
     conn: &mut PgConnection,
     code: &str,
 ) -> Result<&'static Procedure, AppError> {
-    let unknown = || {
+    let procedure = in_catalog(code)?;
+    if !crate::tenancy::procedures::procedure_enabled(conn, code)? {
+        return Err(not_offered());
+    }
+    Ok(procedure)
+}
+
+/// The national catalog's procedure; else 422.
+fn in_catalog(code: &str) -> Result<&'static Procedure, AppError> {
+    catalog::national().get(code).ok_or_else(|| {
         AppError::invalid(
             "procedure_code",
             Msg::new("Không có thủ tục này.", "There is no such procedure."),
         )
-    };
-    let procedure = catalog::national().get(code).ok_or_else(unknown)?;
-    if !crate::tenancy::procedures::procedure_enabled(conn, code)? {
-        return Err(AppError::invalid(
-            "procedure_code",
-            Msg::new(
-                "Tỉnh này hiện không cung cấp thủ tục này trực tuyến.",
-                "This province does not offer this procedure online at the moment.",
-            ),
-        ));
-    }
-    Ok(procedure)
+    })
+}
+
+/// The 422 for a procedure the province switched off.
+fn not_offered() -> AppError {
+    AppError::invalid(
+        "procedure_code",
+        Msg::new(
+            "Tỉnh này hiện không cung cấp thủ tục này trực tuyến.",
+            "This province does not offer this procedure online at the moment.",
+        ),
+    )
 }
 
 pub fn submit(
@@ -87,7 +101,16 @@ pub fn submit(
     mail: &MailContext,
     sub: &Submission,
 ) -> Result<DossierRow, AppError> {
-    let procedure = offered_procedure(conn, &sub.procedure_code)?;
+    let procedure = match sub.offered {
+        Some(on) => {
+            let procedure = in_catalog(&sub.procedure_code)?;
+            if !on {
+                return Err(not_offered());
+            }
+            procedure
+        }
+        None => offered_procedure(conn, &sub.procedure_code)?,
+    };
     // Online, a procedure that needs national sign-in at level 2 refuses a lower session
     // before anything else is checked or counted: the citizen steps up first.
     if sub.channel == Channel::Online
@@ -131,8 +154,8 @@ pub fn submit(
     let (name, id_number) = (text("full_name"), text("id_number"));
     let answers = serde_json::Value::Object(answers);
     let today = crate::clock::vn_date(now);
+    let procedure_name = procedure.name.get(sub.lang).to_string();
     // 30^6 codes a month per province: a clash is rare, and simply draws again.
-    let mut dossier = None;
     for _ in 0..5 {
         let code = tracking::generate(&tenant.code, today);
         let new = NewDossier {
@@ -151,33 +174,151 @@ pub fn submit(
             competent_unit: placement.competent.as_ref().map(UnitCode::as_str),
             assurance_level: sub.assurance_level.map(i16::from),
         };
-        if let Some(row) = store::insert(conn, &new)? {
-            dossier = Some(row);
-            break;
+        // The "received" mail, written from what the row will hold (code, name, status,
+        // language; no deadline yet), as `notify_citizen` would from the stored row.
+        let received = new.contact_email.map(|to| {
+            let (subject, body) = dossier_mail(
+                MailKind::Received,
+                &new_row(&new),
+                &procedure_name,
+                None,
+                mail,
+            );
+            (to, subject, body)
+        });
+        let queued = received.as_ref().map(|(to, subject, body)| NewMail {
+            kind: MailKind::Received.as_str(),
+            dossier_id: None,
+            to,
+            subject,
+            body,
+        });
+        if let Some(filed) = file(conn, &new, &sub.actor, queued.as_ref())? {
+            if queued.is_some() {
+                outbox::wake_after_commit(tenant.id);
+            }
+            // Counted in the same statement: a hard cap refused the dossier itself (above).
+            if filed.level != 0 {
+                metering::announce_threshold(
+                    conn,
+                    tenant,
+                    Metric::Dossiers,
+                    filed.submitted_at,
+                    filed.level,
+                )?;
+            }
+            return Ok(DossierRow {
+                id: filed.id,
+                submitted_at: filed.submitted_at,
+                ..new_row(&new)
+            });
         }
     }
-    let dossier =
-        dossier.ok_or_else(|| AppError::internal("no free tracking code after 5 draws"))?;
-    store::append_event(
-        conn,
-        dossier.id,
-        &Action::Submit.as_str(),
-        Status::Submitted,
-        None,
-        &sub.actor,
-    )?;
-    // Counted in the same transaction: a hard cap refuses the dossier itself.
-    let key = format!("dossier:{}:submitted", dossier.id);
-    metering::record(
-        conn,
-        tenant,
-        Metric::Dossiers,
-        1,
-        &key,
-        dossier.submitted_at,
-    )?;
-    notify_citizen(conn, tenant, mail, &dossier, MailKind::Received, None)?;
-    Ok(dossier)
+    Err(AppError::internal("no free tracking code after 5 draws"))
+}
+
+/// What [`file`] wrote: the new dossier's id and time as stored, and what the count reached.
+#[derive(Debug, QueryableByName)]
+pub struct Filed {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Timestamptz)]
+    pub submitted_at: chrono::DateTime<chrono::Utc>,
+    /// The period's new total of filed dossiers.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub total: Option<i64>,
+    /// The share of the allowance newly reached (80 or 100), else 0.
+    #[diesel(sql_type = Integer)]
+    pub level: i32,
+}
+
+/// Every write of a submission in one statement (one round trip): the dossier, its first
+/// history row, its "received" mail (if it has an address) and its count for the plan
+/// (`record_usage`, then `usage_threshold` on the returned total), each the same as
+/// `store::insert`, `store::append_event`, `outbox::enqueue` and `metering::record` write.
+/// `None` when the tracking code is taken: then nothing at all was written (every part reads
+/// the inserted row) and the caller draws another. A hard cap fails the statement with 429.
+pub fn file(
+    conn: &mut PgConnection,
+    new: &NewDossier<'_>,
+    actor: &str,
+    mail: Option<&NewMail<'_>>,
+) -> Result<Option<Filed>, AppError> {
+    sql_query(
+        "WITH d AS ( \
+           INSERT INTO dossiers (tracking_code, procedure_code, citizen_id, applicant_name, \
+                  applicant_id_number, contact_email, channel, status, answers, lang, \
+                  submitted_at, received_at_unit, competent_unit, assurance_level) \
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+           ON CONFLICT (tracking_code) DO NOTHING \
+           RETURNING id, status, submitted_at), \
+         e AS ( \
+           INSERT INTO dossier_events (dossier_id, action, status, note, actor, at) \
+           SELECT id, $15, status, NULL, $16, submitted_at FROM d), \
+         o AS ( \
+           INSERT INTO outbox (kind, dossier_id, to_email, subject, body) \
+           SELECT $17, id, $18, $19, $20 FROM d WHERE $18::text IS NOT NULL), \
+         m AS ( \
+           SELECT public.record_usage($21, 1, 'dossier:' || id || ':submitted', submitted_at) \
+                  AS total \
+             FROM d) \
+         SELECT d.id, d.submitted_at, m.total, \
+                CASE WHEN m.total IS NULL THEN 0 \
+                     ELSE public.usage_threshold($21, d.submitted_at) END AS level \
+           FROM d, m",
+    )
+    .bind::<Text, _>(new.tracking_code)
+    .bind::<Text, _>(new.procedure_code)
+    .bind::<Nullable<Uuid>, _>(new.citizen_id.map(|c| c.0))
+    .bind::<Text, _>(new.applicant_name)
+    .bind::<Text, _>(new.applicant_id_number)
+    .bind::<Nullable<Text>, _>(new.contact_email)
+    .bind::<Text, _>(new.channel)
+    .bind::<Text, _>(new.status)
+    .bind::<Jsonb, _>(new.answers)
+    .bind::<Text, _>(new.lang)
+    .bind::<Timestamptz, _>(new.submitted_at)
+    .bind::<Nullable<Text>, _>(new.received_at_unit)
+    .bind::<Nullable<Text>, _>(new.competent_unit)
+    .bind::<Nullable<SmallInt>, _>(new.assurance_level)
+    .bind::<Text, _>(Action::Submit.as_str())
+    .bind::<Text, _>(actor)
+    .bind::<Text, _>(mail.map_or("", |m| m.kind))
+    .bind::<Nullable<Text>, _>(mail.map(|m| m.to))
+    .bind::<Text, _>(mail.map_or("", |m| m.subject))
+    .bind::<Text, _>(mail.map_or("", |m| m.body))
+    .bind::<Text, _>(Metric::Dossiers.as_str())
+    .get_result::<Filed>(conn)
+    .optional()
+    .map_err(metering::quota_error)
+}
+
+/// The row `new` makes (the table's defaults for the rest): the "received" mail is written
+/// from it before it is stored (id 0), and it is returned once stored with its id and time.
+fn new_row(new: &NewDossier<'_>) -> DossierRow {
+    DossierRow {
+        id: 0,
+        tracking_code: new.tracking_code.to_string(),
+        procedure_code: new.procedure_code.to_string(),
+        citizen_id: new.citizen_id,
+        applicant_name: new.applicant_name.to_string(),
+        applicant_id_number: new.applicant_id_number.to_string(),
+        contact_email: new.contact_email.map(str::to_string),
+        channel: new.channel.to_string(),
+        status: Status::Submitted,
+        answers: new.answers.clone(),
+        lang: new.lang.to_string(),
+        fee_vnd: 0,
+        due_on: None,
+        clock_stopped_on: None,
+        submitted_at: new.submitted_at,
+        decided_at: None,
+        handler_id: None,
+        due_flag: None,
+        received_at_unit: new.received_at_unit.map(str::to_string),
+        competent_unit: new.competent_unit.map(str::to_string),
+        assignee_id: None,
+    }
 }
 
 /// Queues the mail for a dossier event, if the dossier has a contact address.

@@ -22,6 +22,34 @@ pub fn record(
     Ok(())
 }
 
+/// The holdings this replica has already recorded (or found recorded), so that a citizen's
+/// next dossier in the same province skips the control-plane transaction (four round trips of
+/// a submission). Safe to keep for the process's life: a holding is only ever removed with its
+/// province (a merge moves it to the successor; a deleted tenant takes its rows along) or its
+/// account, after which no dossier is filed there under that key again. Bounded: forgotten all
+/// at once past [`Seen::MAX`] entries (it then only costs the round trips again).
+#[derive(Debug, Default)]
+pub struct Seen(std::sync::Mutex<std::collections::HashSet<(CitizenId, TenantId)>>);
+
+impl Seen {
+    const MAX: usize = 200_000;
+
+    pub fn contains(&self, citizen: CitizenId, tenant: TenantId) -> bool {
+        self.0
+            .lock()
+            .is_ok_and(|set| set.contains(&(citizen, tenant)))
+    }
+
+    pub fn insert(&self, citizen: CitizenId, tenant: TenantId) {
+        if let Ok(mut set) = self.0.lock() {
+            if set.len() >= Self::MAX {
+                set.clear();
+            }
+            set.insert((citizen, tenant));
+        }
+    }
+}
+
 /// Many at once (an import): every account that has a dossier in the province.
 pub fn record_many(
     conn: &mut PgConnection,

@@ -114,7 +114,7 @@ pub fn record(
 }
 
 /// `quota_exceeded:<metric>:<cap>` from the database → 429 naming the cap, in both languages.
-fn quota_error(e: diesel::result::Error) -> AppError {
+pub(crate) fn quota_error(e: diesel::result::Error) -> AppError {
     if let diesel::result::Error::DatabaseError(_, info) = &e
         && let Some(rest) = info.message().strip_prefix("quota_exceeded:")
     {
@@ -144,7 +144,7 @@ fn quota_error(e: diesel::result::Error) -> AppError {
 
 /// At 80% and 100% of the allowance, once per period each, the province admins are mailed
 /// (in the same transaction, so the notice and the mark agree).
-fn announce_threshold(
+pub(crate) fn announce_threshold(
     conn: &mut PgConnection,
     tenant: &Tenant,
     metric: Metric,

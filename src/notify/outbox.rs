@@ -18,7 +18,7 @@ pub const CHANNEL: &str = "portal_outbox";
 /// transaction that issued a NOTIFY (one lock for the whole cluster, held through the WAL
 /// flush), which capped dossier submissions at a few hundred per second. Sent after the
 /// commit, on its own, the notification needs no WAL flush and holds that lock for an instant.
-fn wake_after_commit(tenant: TenantId) {
+pub(crate) fn wake_after_commit(tenant: TenantId) {
     let payload = tenant.to_string();
     crate::db::after_commit(format!("outbox-wake:{payload}"), move |conn| {
         // A lost wake-up costs a delay, not a mail: the worker sweeps every minute.

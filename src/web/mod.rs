@@ -9,6 +9,7 @@ mod error_http;
 pub mod extract;
 mod handoff;
 mod health;
+pub mod home_pages;
 pub mod index_units;
 pub mod invoice_csv;
 pub mod invoice_pages;

@@ -250,15 +250,28 @@ pub fn page_without_form<T: Template>(
     respond(req, status, page, None)
 }
 
+/// A page's HTML, rendered.
+pub fn render<T: Template>(page: &T) -> Result<String, AppError> {
+    page.render()
+        .map_err(|e| AppError::internal(format!("template: {e}")))
+}
+
+/// A page already rendered (`web::home_pages`), with the headers of [`page_without_form`]
+/// (never a cookie: it is the same bytes for every visitor).
+pub fn html(status: StatusCode, body: actix_web::web::Bytes) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((CACHE_CONTROL, "private, no-store"))
+        .body(body)
+}
+
 fn respond<T: Template>(
     req: &HttpRequest,
     status: StatusCode,
     page: &T,
     csrf: Option<&Csrf>,
 ) -> Result<HttpResponse, AppError> {
-    let html = page
-        .render()
-        .map_err(|e| AppError::internal(format!("template: {e}")))?;
+    let html = render(page)?;
     let state = state(req)?;
     let mut res = HttpResponse::build(status);
     res.content_type("text/html; charset=utf-8")

@@ -15,6 +15,8 @@ pub struct AppState {
     pub clients: crate::metering::clients::ClientLimits,
     /// API calls counted in memory until the next flush.
     pub api_calls: crate::metering::api_calls::ApiCallCounter,
+    /// Each province's anonymous home page, pre-rendered per language.
+    pub home_pages: crate::web::home_pages::HomePages,
 }
 
 /// Handlers read the application's parts directly (`state.db`, `state.registry`).

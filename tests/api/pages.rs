@@ -558,3 +558,74 @@ async fn the_national_home_filters_provinces_without_javascript() {
     assert!(!body.contains("Thành phố Hà Nội"));
     assert!(body.contains("type=\"search\""));
 }
+
+/// The anonymous home page is pre-rendered per province and language (`web::home_pages`):
+/// an admin's edit of the site (name, a procedure switched off) shows on it at the next
+/// request, in both languages; and, having no form, it sets no CSRF cookie.
+#[tokio::test]
+async fn an_edit_of_the_site_shows_on_the_pre_rendered_home_page() {
+    use portal::accounts::staff::StaffRole;
+    // The procedure's card (its code is also in the search box's hint).
+    const CARD: &str = "href=\"/procedures/GPLX-001\"";
+    let app = TestApp::spawn().await;
+    app.create_tenant("ha-noi", "Thành phố Hà Nội").await;
+    let admin = app
+        .staff_token("ha-noi", "admin@hanoi.gov.vn", StaffRole::Admin)
+        .await;
+    let home = |lang: &'static str| {
+        let app = &app;
+        async move {
+            let res = app
+                .client
+                .get(app.url("/"))
+                .header("Host", "ha-noi.localhost")
+                .header("Cookie", format!("lang={lang}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            let cookies: Vec<String> = res
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .map(|v| v.to_str().unwrap().to_string())
+                .collect();
+            assert!(
+                !cookies.iter().any(|c| c.starts_with("csrf=")),
+                "no form, no CSRF cookie: {cookies:?}"
+            );
+            res.text().await.unwrap()
+        }
+    };
+    // Twice each: the second is the stored page.
+    for lang in ["vi", "en", "vi", "en"] {
+        let page = home(lang).await;
+        assert!(page.contains("Thành phố Hà Nội"), "{lang}");
+        assert!(page.contains(CARD), "{lang}");
+    }
+
+    let put = |path: &'static str, body: serde_json::Value| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            app.client
+                .put(app.url(path))
+                .header("Host", "ha-noi.localhost")
+                .bearer_auth(admin)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let renamed = serde_json::json!({"display_name": "Thủ đô Hà Nội", "accent_color": "#1d4ed8",
+        "hotline": "", "address": "", "banner": ""});
+    assert_eq!(put("/api/v1/manage/branding", renamed).await, 200);
+    let off = serde_json::json!({"enabled": false});
+    assert_eq!(put("/api/v1/manage/procedures/GPLX-001", off).await, 200);
+    for lang in ["vi", "en"] {
+        let page = home(lang).await;
+        assert!(page.contains("Thủ đô Hà Nội"), "{lang}: the new name");
+        assert!(!page.contains(CARD), "{lang}: the procedure switched off");
+    }
+}

@@ -170,6 +170,7 @@ async fn submit_dossier(
         unit_code: form.unit_code,
         received_at: None,
         assurance_level: Some(level),
+        offered: None,
     };
     let dossier = citizen::submit_online(&state, &province.db, tenant, ctx, sub).await?;
     Ok(HttpResponse::Created().json(json!({

@@ -1,15 +1,17 @@
 //! The province's home (its catalog, with search) and one procedure's page.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, get, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::layout;
 use super::view::{self, procedure_card};
+use crate::accounts::citizens::Citizen;
 use crate::catalog;
 use crate::error::AppError;
 use crate::lang::Lang;
+use crate::tenancy::site_cache::SiteData;
 use crate::web::AppState;
 use crate::web::extract::Province;
 use crate::web::pages::{Layout, ProcedureGroup, ProvinceHomePage};
@@ -20,13 +22,13 @@ pub struct SearchQuery {
     q: Option<String>,
 }
 
-/// `GET /` (`?q=` searches): the enabled procedures, by group.
+/// `GET /` (`?q=` searches): the enabled procedures, by group. Anonymous and without a
+/// query, the page is the province's pre-rendered one (`web::home_pages`); only a signed-in
+/// citizen's page has a form (sign-out), so only it sets the CSRF cookie.
 #[get("/")]
 pub async fn show_home(
     req: HttpRequest,
     province: Province,
-    who: PageCitizen,
-    csrf: Csrf,
     lang: Lang,
     query: web::Query<SearchQuery>,
     state: web::Data<AppState>,
@@ -40,6 +42,38 @@ pub async fn show_home(
         .chars()
         .take(100)
         .collect();
+    if req.cookie(session::SESSION_COOKIE).is_none() {
+        if req.query_string().is_empty() {
+            let html =
+                state
+                    .home_pages
+                    .get_or_render(&province.tenant.schema, lang, &site, || {
+                        session::render(&home_page(&req, &site, lang, query, None, ""))
+                    })?;
+            return Ok(session::html(StatusCode::OK, html));
+        }
+        let page = home_page(&req, &site, lang, query, None, "");
+        return session::page_without_form(&req, StatusCode::OK, &page);
+    }
+    let PageCitizen(who) = PageCitizen::extract(&req).await?;
+    let Ok(csrf) = Csrf::extract(&req).await;
+    let page = home_page(&req, &site, lang, query, who.as_ref(), csrf.token());
+    match who {
+        Some(_) => session::page(&req, StatusCode::OK, &page, &csrf),
+        None => session::page_without_form(&req, StatusCode::OK, &page),
+    }
+}
+
+/// The home page's content: the search's hits or the catalog by group, for `who` (with the
+/// sign-out form's token) or for anybody.
+fn home_page(
+    req: &HttpRequest,
+    site: &SiteData,
+    lang: Lang,
+    query: String,
+    who: Option<&Citizen>,
+    csrf: &str,
+) -> ProvinceHomePage {
     let national = catalog::national();
     let enabled = |code: &str| site.enabled(code);
     let results = (!query.is_empty()).then(|| {
@@ -63,14 +97,14 @@ pub async fn show_home(
         })
         .filter(|g| !g.procedures.is_empty())
         .collect();
-    let page = ProvinceHomePage {
-        layout: layout(&req, &site.branding, &csrf, who.0.as_ref()),
+    ProvinceHomePage {
+        layout: Layout::province(req, &site.branding.display_name, &site.branding)
+            .with_session(csrf, who.map(|c| c.full_name.as_str())),
         branding: site.branding.clone(),
         query,
         groups,
         results,
-    };
-    session::page(&req, StatusCode::OK, &page, &csrf)
+    }
 }
 
 #[derive(Template)]
