@@ -207,7 +207,11 @@ async fn apply_for_licence_renewal(app: &TestApp, host: &str, register: bool) {
     assert!(detail.body.contains("class=\"timeline\""));
     assert!(detail.body.contains("Đã nộp"));
     // The withdraw button leads to its confirmation page (issue 19.6).
-    assert!(detail.body.contains(&format!("href=\"/dossiers/{code}/withdraw\"")));
+    assert!(
+        detail
+            .body
+            .contains(&format!("href=\"/dossiers/{code}/withdraw\""))
+    );
     let file_href = detail
         .body
         .split(&format!("href=\"/dossiers/{code}/files/"))
