@@ -208,3 +208,53 @@ async fn withdrawing_asks_first_on_a_page_that_says_what_happens() {
     let again = b.get(&format!("/dossiers/{code}/withdraw")).await;
     assert_eq!(again.status, 303, "nothing left to confirm");
 }
+
+#[tokio::test]
+async fn the_admin_sets_the_fee_account_on_a_page() {
+    let app = TestApp::spawn().await;
+    app.create_tenant("ha-noi", "Thành phố Hà Nội").await;
+    app.staff_token("ha-noi", "admin@hanoi.gov.vn", StaffRole::Admin)
+        .await;
+    let mut b = Browser::new(&app, HN);
+    b.sign_in_as(
+        "admin@hanoi.gov.vn",
+        crate::helpers::STAFF_PASSWORD,
+        "/manage",
+    )
+    .await;
+    let page = b.get("/manage/admin/payment-account").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    page.assert_lean();
+    let csrf = b.csrf(&page);
+    let path = "/manage/admin/payment-account";
+    let bad = b
+        .post(
+            path,
+            &[
+                ("csrf", &csrf),
+                ("bank_bin", "97"),
+                ("account_number", "1023456789"),
+                ("account_name", "UBND"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("6 chữ số"));
+    let saved = b
+        .post(
+            path,
+            &[
+                ("csrf", &csrf),
+                ("bank_bin", "970436"),
+                ("account_number", "1023456789"),
+                ("account_name", "Ủy ban nhân dân Hà Nội"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303);
+    let page = b.get(&saved.location).await;
+    assert!(
+        page.body.contains("UY BAN NHAN DAN HA NOI"),
+        "normalised as banks print it"
+    );
+}

@@ -5,6 +5,27 @@
 /// `(vi, en)` for a key; `("", "")` when unknown.
 pub(super) fn lookup(key: &str) -> (&'static str, &'static str) {
     match key {
+        "admin_payment_account" => ("Tài khoản nhận lệ phí", "Fee account"),
+        "account_lead" => (
+            "Tài khoản ngân hàng nhận lệ phí chuyển khoản: mã VietQR trên trang thanh toán của công dân dẫn đến tài khoản này.",
+            "The bank account that receives fees paid by transfer: the VietQR code on the citizens' pay page points to it.",
+        ),
+        "account_bank_bin" => ("Mã ngân hàng (BIN)", "Bank code (BIN)"),
+        "account_bank_bin_hint" => (
+            "6 chữ số theo danh sách NAPAS, ví dụ 970436 (Vietcombank).",
+            "6 digits from the NAPAS list, e.g. 970436 (Vietcombank).",
+        ),
+        "account_account_number" => ("Số tài khoản", "Account number"),
+        "account_account_number_hint" => (
+            "4 đến 19 chữ số hoặc chữ cái.",
+            "4 to 19 digits or letters.",
+        ),
+        "account_account_name" => ("Tên chủ tài khoản", "Account holder"),
+        "account_account_name_hint" => (
+            "Như ngân hàng in trên sao kê; dấu được bỏ tự động.",
+            "As the bank prints it on statements; accents are removed for you.",
+        ),
+        "account_saved" => ("Đã lưu tài khoản nhận lệ phí.", "The fee account is saved."),
         "fee_paid_transfer" => ("Chuyển khoản", "Bank transfer"),
         "pay_choose" => ("Chọn cách thanh toán", "Choose how to pay"),
         "pay_page_title" => ("Thanh toán lệ phí", "Pay the fee"),

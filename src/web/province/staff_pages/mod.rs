@@ -10,6 +10,7 @@ mod dossier;
 mod fee_receipt;
 mod invitation;
 mod moves;
+mod payment_account;
 mod procedures;
 mod queue;
 mod receipt;
@@ -52,6 +53,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(moves::assign_dossier)
         .service(apology::show_staff_apology)
         .service(admin::show_admin)
+        .service(payment_account::show_payment_account)
+        .service(payment_account::save_payment_account)
         .service(admin::save_branding_form)
         .service(admin::upload_logo_form)
         .service(admin::remove_logo_form)
