@@ -70,4 +70,5 @@ mod stripe;
 mod stripe_fees;
 mod unavailable;
 mod units;
+mod uploads;
 mod workspace;
