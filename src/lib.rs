@@ -34,4 +34,5 @@ pub mod startup;
 pub mod stripe_api;
 pub mod tenancy;
 pub mod units;
+pub mod uploads;
 pub mod web;

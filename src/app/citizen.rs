@@ -93,6 +93,7 @@ pub async fn attach(
             &SchemaBlobs,
             d.id,
             &attachments::Upload {
+                procedure_code: &d.procedure_code,
                 field: file.field.as_deref(),
                 given_name: &file.given_name,
                 content_type: kind,
@@ -355,6 +356,7 @@ pub async fn supplement(
                 &SchemaBlobs,
                 d.id,
                 &attachments::Upload {
+                    procedure_code: &d.procedure_code,
                     field: Some(&f.file.field),
                     given_name: &f.file.given_name,
                     content_type: f.content_type,

@@ -48,7 +48,8 @@ pub fn too_large(max: u64) -> AppError {
 }
 
 /// Checks one file for `field` (or for the dossier in general): not empty, within the
-/// document's limit (413), a type the document takes by its content (422). Returns the type.
+/// document's limit (413), a type the document takes by its content (422), whole, readable and
+/// not blank (422 with the reason). Returns the type.
 pub fn check(field: Option<&Field>, bytes: &[u8], site_max: u64) -> Result<&'static str, AppError> {
     if bytes.is_empty() {
         return Err(AppError::invalid(
@@ -60,7 +61,9 @@ pub fn check(field: Option<&Field>, bytes: &[u8], site_max: u64) -> Result<&'sta
     if bytes.len() as u64 > max {
         return Err(too_large(max));
     }
-    attachments::check_type(bytes, field.map(accepted))
+    let kind = attachments::check_type(bytes, field.map(accepted))?;
+    attachments::check_readable(kind, bytes)?;
+    Ok(kind)
 }
 
 /// "2 MB", "640 KB": limits as people read them.

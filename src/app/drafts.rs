@@ -200,6 +200,7 @@ pub async fn submit_draft(
         let dossier = submit(conn, &tenant, &mail, &sub)?;
         for f in &files {
             let upload = Upload {
+                procedure_code: &dossier.procedure_code,
                 field: Some(&f.field),
                 given_name: &f.name,
                 content_type: &f.content_type,

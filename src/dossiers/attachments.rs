@@ -79,6 +79,8 @@ pub fn check_type(bytes: &[u8], accept: Option<&[String]>) -> Result<&'static st
 /// One checked file, ready to store.
 #[derive(Debug)]
 pub struct Upload<'a> {
+    /// The dossier's procedure, whose form says which types each document takes.
+    pub procedure_code: &'a str,
     /// The form's document this file answers, if named.
     pub field: Option<&'a str>,
     pub given_name: &'a str,
@@ -96,12 +98,22 @@ pub fn add(
     upload: &Upload<'_>,
 ) -> Result<AttachmentMeta, AppError> {
     let Upload {
+        procedure_code,
         field,
         given_name,
         content_type,
         bytes,
         uploaded_by,
     } = *upload;
+    // A phone photo is kept as a PDF wrapping it, where the document takes PDFs.
+    let wrapped;
+    let (content_type, bytes) = if wraps_photo(procedure_code, field, content_type, bytes) {
+        wrapped = crate::uploads::jpeg_as_pdf(bytes)
+            .map_err(|why| AppError::invalid("file", why.message()))?;
+        ("application/pdf", wrapped.as_slice())
+    } else {
+        (content_type, bytes)
+    };
     let blob_id = store.put(conn, bytes)?;
     let digest = Sha256::digest(bytes);
     let sha256: String = digest.iter().map(|b| format!("{b:02x}")).collect();
@@ -119,6 +131,37 @@ pub fn add(
         ))
         .returning(AttachmentMeta::as_returning())
         .get_result(conn)?)
+}
+
+/// Whether a file is a phone photo (a JPEG of [`crate::uploads::PHOTO_PDF_MIN_BYTES`] or more)
+/// for a document that takes PDFs (or any type).
+fn wraps_photo(
+    procedure_code: &str,
+    field: Option<&str>,
+    content_type: &str,
+    bytes: &[u8],
+) -> bool {
+    if content_type != "image/jpeg" || bytes.len() < crate::uploads::PHOTO_PDF_MIN_BYTES {
+        return false;
+    }
+    let document = field.and_then(|name| {
+        crate::catalog::national()
+            .get(procedure_code)?
+            .file_fields()
+            .find(|f| f.name == name)
+    });
+    match document.map(|f| &f.kind) {
+        Some(crate::catalog::FieldKind::File { accept, .. }) => {
+            accept.is_empty() || accept.iter().any(|a| a == "application/pdf")
+        }
+        _ => true,
+    }
+}
+
+/// Opens the file far enough to know it is whole, readable and not blank; 422 with the reason.
+pub fn check_readable(content_type: &str, bytes: &[u8]) -> Result<(), AppError> {
+    crate::uploads::check(content_type, bytes)
+        .map_err(|why| AppError::invalid("file", why.message()))
 }
 
 /// [`add`], then the province's stored bytes as a usage gauge (the plan's storage cap refuses

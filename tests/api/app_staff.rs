@@ -142,7 +142,7 @@ async fn accept_waits_for_the_required_documents_from_the_api_and_from_the_page(
         .bearer_auth(&citizen)
         .multipart(reqwest::multipart::Form::new().part(
             "file",
-            reqwest::multipart::Part::bytes(b"%PDF-1.4\n%%EOF\n".to_vec()).file_name("x.pdf"),
+            reqwest::multipart::Part::bytes(crate::fixtures::PDF.to_vec()).file_name("x.pdf"),
         ))
         .send()
         .await

@@ -4,8 +4,7 @@ use reqwest::multipart::{Form, Part};
 
 use crate::helpers::{TestApp, TestDb, error_code, test_settings};
 
-const PDF: &[u8] =
-    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+const PDF: &[u8] = crate::fixtures::PDF;
 
 async fn upload(
     app: &TestApp,

@@ -14,8 +14,8 @@ use crate::helpers::{
 };
 
 const HN: &str = "ha-noi.localhost";
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n";
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0";
+const PDF: &[u8] = crate::fixtures::PDF;
+const PNG: &[u8] = crate::fixtures::PNG;
 
 /// A valid form token of another visitor of `host` (its own cookie, not ours).
 async fn foreign_token(app: &TestApp, host: &str, path: &str) -> String {

@@ -11,7 +11,7 @@ use crate::helpers::{CITIZEN_ID, CITIZEN_PASSWORD, STAFF_PASSWORD, TestApp};
 
 const HN: &str = "ha-noi.localhost";
 const QN: &str = "quang-ninh.localhost";
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n";
+const PDF: &[u8] = crate::fixtures::PDF;
 
 /// Hà Nội and Quảng Ninh, one national account signed in on both, a dossier in each.
 struct Two {

@@ -10,8 +10,8 @@ use crate::browser::{Browser, file_part};
 use crate::helpers::{STAFF_PASSWORD, TestApp};
 
 const HN: &str = "ha-noi.localhost";
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n";
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0";
+const PDF: &[u8] = crate::fixtures::PDF;
+const PNG: &[u8] = crate::fixtures::PNG;
 const HTML: &[u8] =
     b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>";
 const SVG: &[u8] =
@@ -242,9 +242,11 @@ fn assert_safe_download(res: &reqwest::Response, content_type: &str, what: &str)
 async fn a_polyglot_that_passes_as_a_pdf_or_an_image_is_only_ever_served_as_that() {
     let f = filed().await;
     let app = &f.app;
+    // Complete files (the upload checks open them) that also carry HTML.
     let mut pdf_html = b"%PDF-1.4\n".to_vec();
     pdf_html.extend_from_slice(HTML);
-    let mut jpeg_html = b"\xff\xd8\xff\xe0\0\x10JFIF\0".to_vec();
+    pdf_html.extend_from_slice(&PDF[8..]);
+    let mut jpeg_html = crate::fixtures::jpeg(16, 16, false);
     jpeg_html.extend_from_slice(HTML);
     let mut ids = Vec::new();
     for (field, bytes, kind, name) in [

@@ -14,9 +14,8 @@ use reqwest::multipart::{Form, Part};
 
 use crate::helpers::{CITIZEN_PASSWORD, EXPORT_KEY, STAFF_PASSWORD, TestApp};
 
-const PDF: &[u8] =
-    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0";
+const PDF: &[u8] = crate::fixtures::PDF;
+const PNG: &[u8] = crate::fixtures::PNG;
 const HOST: &str = "ha-noi.localhost";
 
 fn portal(database_url: &str, args: &[&str]) -> Output {

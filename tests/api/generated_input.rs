@@ -61,9 +61,8 @@ async fn a_nul_character_anywhere_is_the_clients_mistake_not_a_server_error() {
     }
 }
 
-const PDF: &[u8] =
-    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0";
+const PDF: &[u8] = crate::fixtures::PDF;
+const PNG: &[u8] = crate::fixtures::PNG;
 
 /// Found by the fuzzer: a repeated part was accepted, the last one silently winning.
 #[tokio::test]

@@ -555,7 +555,7 @@ impl TestApp {
         code: &str,
         field: &str,
     ) -> reqwest::Response {
-        const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0";
+        const PNG: &[u8] = crate::fixtures::PNG;
         let form = reqwest::multipart::Form::new()
             .text("field", field.to_string())
             .part(

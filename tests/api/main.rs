@@ -78,4 +78,5 @@ mod stripe;
 mod stripe_fees;
 mod unavailable;
 mod units;
+mod uploads;
 mod workspace;

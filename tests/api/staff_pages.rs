@@ -11,9 +11,9 @@ use crate::browser::{Browser, Page, file_part};
 use crate::helpers::{CITIZEN_ID, CITIZEN_PASSWORD, STAFF_PASSWORD, TestApp};
 
 const HOST: &str = "ha-noi.localhost";
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0";
+const PNG: &[u8] = crate::fixtures::PNG;
 const JPEG: &[u8] = b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01";
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n";
+const PDF: &[u8] = crate::fixtures::PDF;
 
 /// A signed-in official (or admin) of Hà Nội, through the sign-in page.
 async fn staff_browser<'a>(app: &'a TestApp, email: &str, role: StaffRole) -> Browser<'a> {

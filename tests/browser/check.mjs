@@ -32,8 +32,9 @@ const PHONE = { locale: 'vi-VN', viewport: { width: 390, height: 844 }, isMobile
 const DESKTOP = { locale: 'vi-VN', viewport: { width: 1280, height: 800 } };
 
 // Small but real files for the upload page (the server checks the magic bytes).
-const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010802000000', 'hex');
-const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+// Complete files with something on them: the upload checks refuse blank, cut or damaged ones.
+const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000002000000020802000000fdd49a730000001249444154789c63606060f8ffff3f0384020020ed05fb5ab7791e0000000049454e44ae426082', 'hex');
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >> endobj\n4 0 obj << /Length 38 >> stream\nBT /F1 12 Tf 20 100 Td (Giay to) Tj ET\nendstream endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
 
 mkdirSync(OUT, { recursive: true });
 

@@ -201,18 +201,27 @@ pub async fn upload_documents(
         let Some(field) = procedure.file_fields().find(|f| f.name == name) else {
             continue;
         };
-        let kind = if file.size == 0 {
-            None
-        } else {
-            check_type(&file.bytes()?, Some(accepted(field))).ok()
+        let bytes = match file.size {
+            0 => None,
+            _ => Some(file.bytes()?),
         };
-        match kind {
-            Some(kind) => checked.push(drafts::CheckedUpload {
+        let kind = bytes
+            .as_deref()
+            .and_then(|b| check_type(b, Some(accepted(field))).ok());
+        // Whole, readable and not blank: else the reason, under the document.
+        let unreadable = match (&bytes, kind) {
+            (Some(b), Some(k)) => crate::uploads::check(k, b).err(),
+            _ => None,
+        };
+        drop(bytes);
+        match (kind, unreadable) {
+            (Some(_), Some(why)) => problems.push((name.clone(), why.message())),
+            (Some(kind), None) => checked.push(drafts::CheckedUpload {
                 name: sniff::safe_name(&file.given_name, kind),
                 content_type: kind,
                 file,
             }),
-            None => {
+            (None, _) => {
                 let types = view::type_names(accepted(field));
                 problems.push((
                     name.clone(),

@@ -89,12 +89,24 @@ pub async fn supplement_dossier_page(
         let Some(field) = procedure.file_fields().find(|f| f.name == file.field) else {
             continue;
         };
-        let checked = match file.size {
+        let bytes = match file.size {
             0 => None,
-            _ => check_type(&file.bytes()?, Some(accepted(field))).ok(),
+            _ => Some(file.bytes()?),
         };
-        match checked {
-            Some(kind) => files.push(citizen::CheckedFile {
+        let checked = bytes
+            .as_deref()
+            .and_then(|b| check_type(b, Some(accepted(field))).ok());
+        // Whole, readable and not blank: else the reason, under the document.
+        let unreadable = match (&bytes, checked) {
+            (Some(b), Some(k)) => crate::uploads::check(k, b).err(),
+            _ => None,
+        };
+        drop(bytes);
+        match (checked, unreadable) {
+            (Some(_), Some(why)) => {
+                attempt.errors.insert(field.name.clone(), why.message());
+            }
+            (Some(kind), None) => files.push(citizen::CheckedFile {
                 file,
                 content_type: kind,
             }),
