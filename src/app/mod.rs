@@ -57,6 +57,8 @@ pub struct App {
     pub fees: Arc<dyn crate::payments::FeeProvider>,
     /// Where invoices are paid: offline (bank transfer) or Stripe.
     pub invoices: Arc<dyn crate::billing::provider::InvoiceProvider>,
+    /// Where e-invoices are registered (`[einvoice] provider`); `None` when off.
+    pub einvoices: Option<Arc<dyn crate::einvoice::provider::EinvoiceProvider>>,
     /// The bound on concurrent password hashing (`auth.hash_concurrency`).
     pub hashing: Arc<crate::accounts::password::HashGate>,
     /// The national identity provider (`oidc.*`), when national sign-in is on.
@@ -83,6 +85,8 @@ impl App {
             invoices: crate::billing::provider::from_settings(&settings.stripe)
                 .map_err(|e| AppError::internal(format!("stripe: {e}")))?,
             fees: crate::payments::from_settings(&settings.stripe).map_err(AppError::internal)?,
+            einvoices: crate::einvoice::provider::from_settings(&settings.einvoice)
+                .map_err(AppError::internal)?,
             calendar: Arc::default(),
             hashing: Arc::new(crate::accounts::password::HashGate::new(
                 settings.auth.hash_concurrency,
