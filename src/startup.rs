@@ -167,6 +167,9 @@ impl Application {
         let invoices = crate::billing::provider::from_settings(&settings.stripe)
             .map_err(|e| StartError::Stripe(e.to_string()))?;
         let fees = crate::payments::from_settings(&settings.stripe).map_err(StartError::Stripe)?;
+        let einvoices =
+            crate::einvoice::provider::from_settings(&settings.einvoice, &settings.seller)
+                .map_err(StartError::Oidc)?;
         let clients = crate::metering::clients::ClientLimits::new(&settings.limits);
         let national = crate::accounts::national::Provider::from_settings(&settings.oidc)
             .map_err(StartError::Oidc)?
@@ -176,6 +179,7 @@ impl Application {
                 .with_previous(settings.auth.jwt_previous_secret.as_ref()),
             app: crate::app::App {
                 invoices,
+                einvoices,
                 hashing: Arc::new(crate::accounts::password::HashGate::new(
                     settings.auth.hash_concurrency,
                     settings.auth.hash_wait_ms,

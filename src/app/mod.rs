@@ -58,6 +58,8 @@ pub struct App {
     pub fees: Arc<dyn crate::payments::FeeProvider>,
     /// Where invoices are paid: offline (bank transfer) or Stripe.
     pub invoices: Arc<dyn crate::billing::provider::InvoiceProvider>,
+    /// Where e-invoices are registered (`[einvoice] provider`); `None` when off.
+    pub einvoices: Option<Arc<dyn crate::einvoice::provider::EinvoiceProvider>>,
     /// The bound on concurrent password hashing (`auth.hash_concurrency`).
     pub hashing: Arc<crate::accounts::password::HashGate>,
     /// The national identity provider (`oidc.*`), when national sign-in is on.
@@ -86,6 +88,11 @@ impl App {
             invoices: crate::billing::provider::from_settings(&settings.stripe)
                 .map_err(|e| AppError::internal(format!("stripe: {e}")))?,
             fees: crate::payments::from_settings(&settings.stripe).map_err(AppError::internal)?,
+            einvoices: crate::einvoice::provider::from_settings(
+                &settings.einvoice,
+                &settings.seller,
+            )
+            .map_err(AppError::internal)?,
             calendar: Arc::default(),
             hashing: Arc::new(crate::accounts::password::HashGate::new(
                 settings.auth.hash_concurrency,

@@ -152,15 +152,18 @@ impl BuyerDetails {
     }
 }
 
+/// (name, tax code, budget unit code, address, e-mail).
+type Row = (
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+);
+
 /// The province's buyer details; all empty when none were ever given.
 pub fn get(conn: &mut PgConnection, tenant_id: uuid::Uuid) -> Result<BuyerDetails, AppError> {
-    let row: Option<(
-        String,
-        Option<String>,
-        Option<String>,
-        String,
-        Option<String>,
-    )> = einvoice_buyers::table
+    let row: Option<Row> = einvoice_buyers::table
         .find(tenant_id)
         .select((
             einvoice_buyers::name,

@@ -9,6 +9,7 @@
 pub mod build;
 pub mod buyer;
 pub mod model;
+pub mod provider;
 pub mod reference;
 pub mod store;
 pub mod xml;

@@ -62,6 +62,8 @@ pub struct IssuedEInvoice {
     pub lookup_code: Option<String>,
     pub xml_sha256: String,
     pub has_pdf: bool,
+    /// Calls made to the provider so far.
+    pub attempts: i32,
     pub last_error: Option<String>,
     pub issued_at: Option<DateTime<Utc>>,
 }
@@ -81,6 +83,7 @@ type Row = (
     Option<String>,
     String,
     bool,
+    i32,
     Option<String>,
     Option<DateTime<Utc>>,
 );
@@ -101,8 +104,9 @@ fn from_row(r: Row) -> Result<IssuedEInvoice, AppError> {
         lookup_code: r.11,
         xml_sha256: r.12,
         has_pdf: r.13,
-        last_error: r.14,
-        issued_at: r.15,
+        attempts: r.14,
+        last_error: r.15,
+        issued_at: r.16,
     })
 }
 
@@ -127,6 +131,7 @@ fn rows(
             einvoices::lookup_code,
             einvoices::xml_sha256,
             einvoices::pdf.is_not_null(),
+            einvoices::attempts,
             einvoices::last_error,
             einvoices::issued_at,
         ))
@@ -149,6 +154,25 @@ pub fn issued_for(
     )?
     .into_iter()
     .next())
+}
+
+/// E-invoice `id`.
+pub fn by_id(conn: &mut PgConnection, id: uuid::Uuid) -> Result<IssuedEInvoice, AppError> {
+    rows(
+        conn,
+        einvoices::table.filter(einvoices::id.eq(id)).into_boxed(),
+    )?
+    .into_iter()
+    .next()
+    .ok_or(AppError::NotFound)
+}
+
+/// The stored PDF of e-invoice `id`, if the provider gave one.
+pub fn pdf_of(conn: &mut PgConnection, id: uuid::Uuid) -> Result<Option<Vec<u8>>, AppError> {
+    Ok(einvoices::table
+        .find(id)
+        .select(einvoices::pdf)
+        .first(conn)?)
 }
 
 /// [`issued_for`] by our invoice number.
