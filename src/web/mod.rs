@@ -26,6 +26,7 @@ pub mod operator;
 pub mod operator_pages;
 pub mod pages;
 pub mod period_query;
+pub mod plan_pages;
 mod province;
 pub mod qr;
 pub mod session;
@@ -134,7 +135,8 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
                     .configure(billing_api::operator_routes)
                     .configure(operator_pages::routes)
                     .configure(invoice_pages::operator_routes)
-                    .configure(close_pages::routes),
+                    .configure(close_pages::routes)
+                    .configure(plan_pages::routes),
             )
             .service(
                 web::scope("")
