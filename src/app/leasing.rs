@@ -307,3 +307,37 @@ pub async fn subscription_requests(
 pub async fn pending_subscriptions(app: &App) -> Result<i64, AppError> {
     app.db.control_async(subscriptions::count_pending).await
 }
+
+/// One change of a plan, from the audit log.
+#[derive(Debug, Clone)]
+pub struct PlanChange {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub actor: String,
+    /// The plan as it was saved.
+    pub saved: serde_json::Value,
+}
+
+/// Plan `code` and its changes, newest first (the console's edit page); 404 without it.
+pub async fn plan_with_history(app: &App, code: &str) -> Result<(Plan, Vec<PlanChange>), AppError> {
+    use diesel::prelude::*;
+    let code = code.to_string();
+    app.db
+        .control_async(move |conn| {
+            use crate::db::schema::audit_log;
+            let plan = plans::get(conn, &code)?.ok_or(AppError::NotFound)?;
+            let rows: Vec<(chrono::DateTime<chrono::Utc>, String, serde_json::Value)> =
+                audit_log::table
+                    .filter(audit_log::action.eq(Action::PlanPut.as_str()))
+                    .filter(audit_log::target.eq(&code))
+                    .order(audit_log::id.desc())
+                    .limit(50)
+                    .select((audit_log::at, audit_log::actor, audit_log::details))
+                    .load(conn)?;
+            let changes = rows
+                .into_iter()
+                .map(|(at, actor, saved)| PlanChange { at, actor, saved })
+                .collect();
+            Ok((plan, changes))
+        })
+        .await
+}

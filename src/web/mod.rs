@@ -29,6 +29,7 @@ pub mod operator_pages;
 pub mod pages;
 pub mod payments_api;
 pub mod period_query;
+pub mod plan_pages;
 mod province;
 pub mod qr;
 pub mod session;
@@ -139,7 +140,8 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
                     .configure(einvoice_api::operator_routes)
                     .configure(operator_pages::routes)
                     .configure(invoice_pages::operator_routes)
-                    .configure(close_pages::routes),
+                    .configure(close_pages::routes)
+                    .configure(plan_pages::routes),
             )
             .service(
                 web::scope("")

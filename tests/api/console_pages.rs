@@ -346,3 +346,62 @@ async fn the_printed_invoice_multiplies_out_says_the_amount_in_words_and_speaks_
     );
     assert!(en.body.contains("not issued yet"));
 }
+
+#[tokio::test]
+async fn a_plan_edited_on_its_page_keeps_bad_values_writes_nothing_then_saves_with_history() {
+    let app = TestApp::spawn().await;
+    let mut ops = operator_browser(&app).await;
+    let page = ops.get("/plans/standard").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let csrf = ops.csrf(&page);
+    let fee = "SELECT monthly_fee_vnd AS n FROM plans WHERE code = 'standard'";
+    let before = count(&app, fee);
+    let puts = "SELECT count(*) AS n FROM audit_log WHERE action = 'plan.put'";
+    let mut form: Vec<(String, String)> = vec![
+        ("csrf".into(), csrf.clone()),
+        ("name".into(), "Tiêu chuẩn mới".into()),
+        ("monthly_fee_vnd".into(), "bốn mươi triệu".into()),
+        ("rate_limit_rps".into(), "150".into()),
+        ("rate_burst".into(), "300".into()),
+    ];
+    for m in ["dossiers", "storage_bytes", "api_calls", "emails", "seats"] {
+        form.push((format!("{m}.included"), "100".into()));
+        form.push((format!("{m}.price"), "1000".into()));
+        form.push((format!("{m}.cap"), String::new()));
+    }
+    let bad = form.clone();
+    let res = ops.post("/plans/standard", &as_refs(&bad)).await;
+    assert_eq!(res.status, 422, "{}", res.body);
+    assert!(
+        res.body.contains("id=\"e-monthly_fee_vnd\""),
+        "{}",
+        res.body
+    );
+    assert!(
+        res.body.contains("value=\"bốn mươi triệu\"")
+            && res.body.contains("value=\"Tiêu chuẩn mới\"")
+    );
+    assert_eq!(
+        (count(&app, fee), count(&app, puts)),
+        (before, 0),
+        "nothing written"
+    );
+
+    form[2].1 = "45.000.000".into();
+    let res = ops.post("/plans/standard", &as_refs(&form)).await;
+    assert_eq!(
+        (res.status, res.location.as_str()),
+        (303, "/plans/standard?saved=1")
+    );
+    assert_eq!((count(&app, fee), count(&app, puts)), (45_000_000, 1));
+    let page = ops.get(&res.location).await;
+    assert!(
+        page.body.contains("id=\"saved\"") && page.body.contains("45.000.000 đ"),
+        "{}",
+        page.body
+    );
+}
+
+fn as_refs(f: &[(String, String)]) -> Vec<(&str, &str)> {
+    f.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect()
+}

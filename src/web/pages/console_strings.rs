@@ -97,6 +97,23 @@ pub(super) fn lookup(key: &str) -> (&'static str, &'static str) {
             "Nội dung chuyển khoản ghi số hoá đơn",
             "Write the invoice number as the transfer's reference",
         ),
+        // Plans on pages.
+        "plan_back" => ("Quay lại các gói dịch vụ", "Back to the plans"),
+        "plan_saved" => ("Đã lưu gói dịch vụ.", "The plan is saved."),
+        "plan_fix" => ("Hãy sửa các lỗi sau", "Please correct the following"),
+        "plan_name" => ("Tên gói", "Plan name"),
+        "plan_fee" => ("Phí tháng (đồng)", "Monthly fee (đồng)"),
+        "plan_rate" => ("Tốc độ tối đa (yêu cầu/giây)", "Rate limit (requests/s)"),
+        "plan_burst" => ("Mức đột biến (yêu cầu)", "Burst (requests)"),
+        "plan_terms" => ("Điều khoản theo chỉ số", "Terms per metric"),
+        "plan_metric" => ("Chỉ số", "Metric"),
+        "plan_included" => ("Có trong gói", "Included"),
+        "plan_price" => ("Đơn giá vượt mức (đồng)", "Overage unit price (đồng)"),
+        "plan_cap" => ("Trần cứng (để trống: không có)", "Hard cap (empty: none)"),
+        "plan_save" => ("Lưu gói", "Save the plan"),
+        "plan_history" => ("Lịch sử thay đổi", "History"),
+        "plan_no_history" => ("Chưa thay đổi lần nào.", "Never changed."),
+        "plan_edit" => ("Sửa", "Edit"),
         _ => super::payment_strings::lookup(key),
     }
 }

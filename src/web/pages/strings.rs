@@ -329,8 +329,8 @@ pub(super) fn lookup(key: &str) -> (&'static str, &'static str) {
         "ops_fee" => ("Phí tháng", "Monthly fee"),
         "ops_rate" => ("Tốc độ", "Rate"),
         "ops_plans_hint" => (
-            "Mỗi ô: mức có trong gói · đơn giá vượt mức · trần cứng (nếu có). Dung lượng tính đơn giá theo GiB. Sửa gói qua API PUT /api/v1/plans/{code}.",
-            "Each cell: included · overage unit price · hard cap (if any). Storage is priced per GiB. Change plans with PUT /api/v1/plans/{code}.",
+            "Mỗi ô: mức có trong gói · đơn giá vượt mức · trần cứng (nếu có). Dung lượng tính đơn giá theo GiB. Chọn tên gói để sửa.",
+            "Each cell: included · overage unit price · hard cap (if any). Storage is priced per GiB. Choose a plan's name to edit it.",
         ),
         "ops_no_requests" => ("Chưa có yêu cầu nào.", "No requests yet."),
         "ops_approve" => ("Chấp thuận và khởi tạo", "Approve and provision"),
