@@ -417,9 +417,9 @@ async fn a_citizen_has_only_so_many_open_dossiers_of_a_procedure_and_so_many_a_d
     refused(res, 429, "too_many_dossiers").await;
 }
 
-const PDF: &[u8] =
-    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0";
+// Complete files: uploads that are cut short or blank are refused (src/uploads/).
+const PDF: &[u8] = crate::fixtures::PDF;
+const PNG: &[u8] = crate::fixtures::PNG;
 
 /// Finding 7 through the pages: the draft's submit meets the same limit, as a readable page.
 #[tokio::test]

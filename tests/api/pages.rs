@@ -9,9 +9,9 @@ use reqwest::multipart::Form;
 use crate::browser::{Browser, Page, file_part};
 use crate::helpers::{CITIZEN_ID, CITIZEN_PASSWORD, TestApp};
 
-const PDF: &[u8] =
-    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0";
+// Complete files: uploads that are cut short or blank are refused (src/uploads/).
+const PDF: &[u8] = crate::fixtures::PDF;
+const PNG: &[u8] = crate::fixtures::PNG;
 
 fn tracking_code_in(body: &str) -> String {
     body.split("class=\"tracking-code\">")
