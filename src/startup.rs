@@ -101,6 +101,23 @@ fn spawn_jobs(state: &web::Data<AppState>) {
             crate::jobs::billing::push_due(&db, invoices.as_ref(), runtime).map(|_| ())
         },
     );
+    let app = state.app.clone();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| tracing::error!(error = %e, "no runtime for issuing e-invoices"))
+        .ok();
+    crate::jobs::every(
+        "einvoice-issue",
+        Duration::from_secs(600),
+        registry.clone(),
+        move |_| {
+            let Some(runtime) = &runtime else {
+                return Ok(());
+            };
+            crate::jobs::einvoices::issue_due(&app, runtime, crate::clock::today_vn()).map(|_| ())
+        },
+    );
     let db = state.db.clone();
     crate::jobs::every(
         "plan-refresh",

@@ -22,6 +22,8 @@ pub const PROVISION: i64 = 0x706f_7274_0006;
 pub const BILLING_PUSH: i64 = 0x706f_7274_0007;
 /// Making each province's current plan the lease in force today (the plan job).
 pub const PLAN_REFRESH: i64 = 0x706f_7274_006d;
+/// Issuing the previous month's e-invoices (the e-invoice job).
+pub const EINVOICE_ISSUE: i64 = 0x706f_7274_0008;
 /// One citizen's online submissions, as the first key of a two-key transaction lock (the
 /// second is a hash of the citizen's id). Two-key locks never meet the one-key ones above.
 pub const CITIZEN_SUBMISSIONS: i32 = 0x7375_626d;
@@ -71,6 +73,7 @@ mod tests {
             super::PROVISION,
             super::BILLING_PUSH,
             super::PLAN_REFRESH,
+            super::EINVOICE_ISSUE,
         ];
         keys.sort();
         assert!(keys.windows(2).all(|w| w[0] != w[1]));

@@ -2,6 +2,7 @@
 //! with N replicas exactly one runs it at a time.
 
 pub mod billing;
+pub mod einvoices;
 pub mod overdue;
 pub mod plans;
 
@@ -12,7 +13,9 @@ use crate::error::AppError;
 use crate::tenancy::Registry;
 
 /// Lock keys, one per job (all keys live in `db::locks`).
-pub use crate::db::locks::{BILLING_PUSH, INDEX_REFRESH, OVERDUE_WATCH, USAGE_SAMPLING, with_lock};
+pub use crate::db::locks::{
+    BILLING_PUSH, EINVOICE_ISSUE, INDEX_REFRESH, OVERDUE_WATCH, USAGE_SAMPLING, with_lock,
+};
 
 /// Calls `tick` every `every` until the registry (the application) is gone. A failing tick
 /// is logged and retried at the next interval.

@@ -35,6 +35,7 @@ mod dossier_receipt;
 mod dossiers;
 mod einvoice_buyer;
 mod einvoice_corrections;
+mod einvoice_job;
 mod einvoice_kit;
 mod einvoice_viettel;
 mod export_import;
