@@ -388,6 +388,25 @@ async fn form_validation_covers_every_field_kind() {
     })
     .await
     .unwrap();
+    // Online filings read the switch from the site cache, which the write's NOTIFY refreshes
+    // (on every replica): wait until the site shows it, as a citizen's next page would.
+    for _ in 0..100 {
+        let list: serde_json::Value = app
+            .get("ha-noi.localhost", "/api/v1/procedures")
+            .await
+            .json()
+            .await
+            .unwrap();
+        if list
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["code"] != "GPLX-001")
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let res = app
         .post_json(
             "ha-noi.localhost",
