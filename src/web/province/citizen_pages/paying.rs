@@ -31,6 +31,14 @@ struct MethodOption {
     checked: bool,
 }
 
+/// Which of the pay pages: the choice of method, a transfer's instructions, or the counter's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PayMode {
+    Choose,
+    Transfer,
+    Counter,
+}
+
 #[derive(Template)]
 #[template(path = "citizen/pay.html")]
 struct PayPage {
@@ -38,8 +46,7 @@ struct PayPage {
     code: String,
     procedure_name: String,
     amount: String,
-    /// `choose`, `transfer` or `counter`.
-    mode: &'static str,
+    mode: PayMode,
     methods: Vec<MethodOption>,
     transfer: Option<TransferLines>,
     hotline: String,
@@ -108,7 +115,7 @@ async fn pay_page(
     citizen: &crate::accounts::citizens::Citizen,
     csrf: &Csrf,
     code: String,
-    mode: &'static str,
+    mode: PayMode,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of(req);
     let choice = payments::pay_choice(&province.db, citizen.id, code).await?;
@@ -121,7 +128,7 @@ async fn pay_page(
         )));
     }
     let transfer = match mode {
-        "transfer" => match choice.pending.clone() {
+        PayMode::Transfer => match choice.pending.clone() {
             Some(t) => Some(TransferLines::new(t)),
             None => {
                 return Ok(session::see_other(&format!(
@@ -162,7 +169,16 @@ pub async fn show_pay(
         return Ok(session::to_citizen_sign_in(&req));
     };
     let code = tracking::normalize(&code);
-    pay_page(&req, &province, &state, &citizen, &csrf, code, "choose").await
+    pay_page(
+        &req,
+        &province,
+        &state,
+        &citizen,
+        &csrf,
+        code,
+        PayMode::Choose,
+    )
+    .await
 }
 
 /// `GET /dossiers/{code}/pay/transfer`: the open transfer's account, amount, reference and
@@ -180,7 +196,16 @@ pub async fn show_transfer(
         return Ok(session::to_citizen_sign_in(&req));
     };
     let code = tracking::normalize(&code);
-    pay_page(&req, &province, &state, &citizen, &csrf, code, "transfer").await
+    pay_page(
+        &req,
+        &province,
+        &state,
+        &citizen,
+        &csrf,
+        code,
+        PayMode::Transfer,
+    )
+    .await
 }
 
 /// `GET /dossiers/{code}/pay/counter`: where and how much to pay in person.
@@ -197,7 +222,16 @@ pub async fn show_counter(
         return Ok(session::to_citizen_sign_in(&req));
     };
     let code = tracking::normalize(&code);
-    pay_page(&req, &province, &state, &citizen, &csrf, code, "counter").await
+    pay_page(
+        &req,
+        &province,
+        &state,
+        &citizen,
+        &csrf,
+        code,
+        PayMode::Counter,
+    )
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
