@@ -61,6 +61,36 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for FailClosed {
     }
 }
 
+thread_local! {
+    /// Set by the tenant door for the transaction it runs on this thread.
+    static ONE_NODE_STATEMENTS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the tenant transaction running on this thread must send statements that each
+/// stay on one node. On a Citus coordinator a statement whose writable CTEs feed each other
+/// (the one-statement submission) is planned in steps whose intermediate results Citus
+/// broadcasts to **every** worker: one dead worker then fails every province's submissions,
+/// not only its own (`citus::a_worker_dies_and_only_its_provinces_wait_until_it_is_back`).
+/// Plain statements on one province's tables are routed to its worker alone.
+pub fn one_node_statements() -> bool {
+    ONE_NODE_STATEMENTS.with(std::cell::Cell::get)
+}
+
+/// Marks this thread's tenant transaction for [`one_node_statements`] until dropped.
+pub(crate) struct OneNodeStatements(bool);
+
+impl OneNodeStatements {
+    pub(crate) fn set(on: bool) -> OneNodeStatements {
+        OneNodeStatements(ONE_NODE_STATEMENTS.with(|c| c.replace(on)))
+    }
+}
+
+impl Drop for OneNodeStatements {
+    fn drop(&mut self) {
+        ONE_NODE_STATEMENTS.with(|c| c.set(self.0));
+    }
+}
+
 /// The process's database: a pool and the settings every transaction applies.
 #[derive(Clone)]
 pub struct Db {
@@ -70,6 +100,8 @@ pub struct Db {
     /// `/metrics`; r2d2's own state counts neither).
     waiting: Arc<AtomicI64>,
     timeouts: Arc<AtomicU64>,
+    /// The database is a Citus coordinator (`[citus] workers` set): see [`one_node_statements`].
+    citus: bool,
 }
 
 /// The pool as `/metrics` shows it.
@@ -111,7 +143,14 @@ impl Db {
             statement_timeout: format!("{}ms", settings.statement_timeout_ms),
             waiting: Arc::default(),
             timeouts: Arc::default(),
+            citus: false,
         }
+    }
+
+    /// The same pool, on a Citus coordinator (`[citus] workers` set) or not.
+    pub fn on_citus(mut self, citus: bool) -> Db {
+        self.citus = citus;
+        self
     }
 
     /// A pooled connection with `search_path = pg_catalog`; for the doors and for tests.

@@ -41,6 +41,7 @@ impl TenantDb {
     {
         let mut conn = self.db.checkout()?;
         let setup = enter_sql(&self.tenant, &self.db.statement_timeout);
+        let _shape = super::OneNodeStatements::set(self.db.citus);
         let result = super::in_transaction(&mut conn, &setup, f);
         super::after_commit::finish(&mut conn, result.is_ok());
         result

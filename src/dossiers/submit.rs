@@ -244,6 +244,9 @@ pub fn file(
     actor: &str,
     mail: Option<&NewMail<'_>>,
 ) -> Result<Option<Filed>, AppError> {
+    if crate::db::one_node_statements() {
+        return file_in_steps(conn, new, actor, mail);
+    }
     sql_query(
         "WITH d AS ( \
            INSERT INTO dossiers (tracking_code, procedure_code, citizen_id, applicant_name, \
@@ -291,6 +294,56 @@ pub fn file(
     .get_result::<Filed>(conn)
     .optional()
     .map_err(metering::quota_error)
+}
+
+/// [`file`] as one statement per table, for a Citus coordinator (`db::one_node_statements`):
+/// the same rows, each statement routed to the province's worker alone (the usage count to
+/// the coordinator's own tables), at the price of three more round trips.
+fn file_in_steps(
+    conn: &mut PgConnection,
+    new: &NewDossier<'_>,
+    actor: &str,
+    mail: Option<&NewMail<'_>>,
+) -> Result<Option<Filed>, AppError> {
+    let Some(row) = super::store::insert(conn, new)? else {
+        return Ok(None);
+    };
+    sql_query(
+        "INSERT INTO dossier_events (dossier_id, action, status, note, actor, at) \
+         VALUES ($1, $2, $3, NULL, $4, $5)",
+    )
+    .bind::<BigInt, _>(row.id)
+    .bind::<Text, _>(Action::Submit.as_str())
+    .bind::<Text, _>(row.status.as_str())
+    .bind::<Text, _>(actor)
+    .bind::<Timestamptz, _>(row.submitted_at)
+    .execute(conn)?;
+    if let Some(m) = mail {
+        sql_query(
+            "INSERT INTO outbox (kind, dossier_id, to_email, subject, body) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind::<Text, _>(m.kind)
+        .bind::<BigInt, _>(row.id)
+        .bind::<Text, _>(m.to)
+        .bind::<Text, _>(m.subject)
+        .bind::<Text, _>(m.body)
+        .execute(conn)?;
+    }
+    let counted = sql_query(
+        "SELECT c.id, c.submitted_at, c.total, \
+                CASE WHEN c.total IS NULL THEN 0 \
+                     ELSE public.usage_threshold($1, c.submitted_at) END AS level \
+           FROM (SELECT $2::bigint AS id, $3::timestamptz AS submitted_at, \
+                        public.record_usage($1, 1, 'dossier:' || $2 || ':submitted', $3) AS total \
+                 OFFSET 0) c",
+    )
+    .bind::<Text, _>(Metric::Dossiers.as_str())
+    .bind::<BigInt, _>(row.id)
+    .bind::<Timestamptz, _>(row.submitted_at)
+    .get_result::<Filed>(conn)
+    .map_err(metering::quota_error)?;
+    Ok(Some(counted))
 }
 
 /// The row `new` makes (the table's defaults for the rest): the "received" mail is written

@@ -642,3 +642,135 @@ async fn billing_close_and_export_work_on_the_cluster() {
     let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
     assert!(size > 1000, "export: {size} bytes; {}", stdout(&out));
 }
+
+/// A worker stopped by `pg_ctl` for as long as this lives; started again when it is dropped,
+/// also when the test fails half-way (the cluster is shared by every Citus test).
+struct StoppedWorker {
+    data: String,
+}
+
+impl StoppedWorker {
+    fn stop(cluster: &Cluster, node: &Node) -> StoppedWorker {
+        let url = format!(
+            "postgres://postgres@{}:{}/postgres?sslmode=disable",
+            node.host, node.port
+        );
+        let mut conn = PgConnection::establish(&url).expect("worker");
+        #[derive(QueryableByName)]
+        struct Dir {
+            #[diesel(sql_type = Text)]
+            data_directory: String,
+        }
+        let data = sql_query("SHOW data_directory")
+            .get_result::<Dir>(&mut conn)
+            .unwrap()
+            .data_directory;
+        drop(conn);
+        assert!(cluster.workers.contains(node));
+        pg_ctl(&["-D", &data, "-m", "fast", "-w", "stop"]);
+        StoppedWorker { data }
+    }
+}
+
+impl Drop for StoppedWorker {
+    fn drop(&mut self) {
+        let log = format!("{}.log", self.data);
+        pg_ctl(&["-D", &self.data, "-l", &log, "-w", "start"]);
+    }
+}
+
+fn pg_ctl(args: &[&str]) {
+    let out = Command::new("runuser")
+        .args(["-u", "postgres", "--", "/usr/lib/postgresql/15/bin/pg_ctl"])
+        .args(args)
+        .output()
+        .expect("pg_ctl");
+    assert!(
+        out.status.success(),
+        "pg_ctl {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A worker dies: the provinces on it answer 503 `unavailable` (promptly, not a 500, not a
+/// hang), while the provinces on the other worker, the national site and the operator's API
+/// go on; once the worker is back, its provinces take dossiers again with nothing to repair.
+#[tokio::test]
+async fn a_worker_dies_and_only_its_provinces_wait_until_it_is_back() {
+    let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+    let Some(cluster) = cluster() else { return };
+    let app = migrated(&cluster).await;
+    app.create_tenant("ha-noi", "Thành phố Hà Nội").await;
+    app.create_tenant("hue", "Thành phố Huế").await;
+    let placed = placements(&app);
+    assert_eq!(per_node(&cluster, &placed), [1, 1], "{placed:?}");
+    let hue_node = placed.iter().find(|(s, _)| s == "hue").unwrap().1.clone();
+    let (alive, dying) = ("ha-noi.localhost", "hue.localhost");
+    let alive_token = app.citizen_token(alive, "song@example.vn").await;
+    let dying_token = app.citizen_token(dying, "cho@example.vn").await;
+    let operator = app.operator_token().await;
+    app.submit_licence_renewal(dying, &dying_token).await;
+
+    let stopped = StoppedWorker::stop(&cluster, &hue_node);
+    for _ in 0..3 {
+        let started = Instant::now();
+        let res = app
+            .post_json(
+                dying,
+                "/api/v1/dossiers",
+                Some(&dying_token),
+                &licence_renewal(),
+            )
+            .await;
+        let took = started.elapsed();
+        assert_eq!(res.status(), 503, "a province on the dead worker");
+        assert_eq!(crate::helpers::error_code(res).await, "unavailable");
+        assert!(took < Duration::from_secs(10), "answered after {took:?}");
+        let res = app
+            .get_with_token(dying, "/api/v1/dossiers", &dying_token)
+            .await;
+        assert_eq!(res.status(), 503, "its citizen's list");
+    }
+    // Everything that does not live on that worker goes on.
+    app.submit_licence_renewal(alive, &alive_token).await;
+    let res = app
+        .get_with_token(alive, "/api/v1/dossiers", &alive_token)
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        app.get("localhost", "/").await.status(),
+        200,
+        "national site"
+    );
+    let res = app
+        .get_with_token("ops.localhost", "/api/v1/tenants", &operator)
+        .await;
+    assert_eq!(res.status(), 200, "the operator's list of provinces");
+
+    drop(stopped);
+    // Back: the coordinator reconnects by itself (its broken connections are replaced at the
+    // next use; give it a few tries).
+    let mut status = 0;
+    for _ in 0..20 {
+        let res = app
+            .post_json(
+                dying,
+                "/api/v1/dossiers",
+                Some(&dying_token),
+                &licence_renewal(),
+            )
+            .await;
+        status = res.status().as_u16();
+        if status == 201 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(status, 201, "the province takes dossiers again");
+    let res = app
+        .get_with_token(dying, "/api/v1/dossiers", &dying_token)
+        .await;
+    let list: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+}
