@@ -126,6 +126,14 @@ fn spawn_jobs(state: &web::Data<AppState>) {
         move |reg| crate::jobs::plans::run_once(&db, reg, crate::clock::today_vn()).map(|_| ()),
     );
     let db = state.db.clone();
+    // Abandoned resumable uploads (docs/uploads.md); idempotent, so no lock.
+    crate::jobs::every(
+        "upload-sweep",
+        Duration::from_secs(3600),
+        registry.clone(),
+        move |reg| crate::app::resumable::sweep(&db, reg, crate::clock::now()).map(|_| ()),
+    );
+    let db = state.db.clone();
     crate::jobs::every(
         "overdue-watch",
         Duration::from_secs(jobs.overdue_watch_secs),

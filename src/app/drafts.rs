@@ -19,7 +19,7 @@ use crate::tenancy::Tenant;
 use crate::tenancy::procedures;
 
 /// A procedure this province offers; anything else is a plain 404.
-fn offered(conn: &mut PgConnection, code: &str) -> Result<&'static Procedure, AppError> {
+pub(crate) fn offered(conn: &mut PgConnection, code: &str) -> Result<&'static Procedure, AppError> {
     let procedure = catalog::national().get(code).ok_or(AppError::NotFound)?;
     if !procedures::procedure_enabled(conn, code)? {
         return Err(AppError::NotFound);

@@ -28,6 +28,7 @@ pub mod province_admin;
 pub mod provisioning;
 pub mod reorg;
 pub mod results;
+pub mod resumable;
 pub mod session_handoff;
 pub mod staff;
 pub mod tenant_import;

@@ -12,6 +12,7 @@ pub mod moves;
 pub mod queue;
 pub mod ratings;
 pub mod results;
+pub mod resumable;
 pub mod status;
 pub mod store;
 pub mod submit;

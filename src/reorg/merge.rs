@@ -60,6 +60,10 @@ pub const TABLES: &[(&str, Treatment)] = &[
     // per citizen and procedure) stays behind: the successor's is the one kept.
     ("drafts", Treatment::Renumber),
     ("draft_files", Treatment::Move),
+    // Unfinished resumable uploads are not moved: they name the merged province's drafts, and
+    // a citizen whose upload answers 404 after the merge simply sends the file again.
+    ("uploads", Treatment::Kept),
+    ("upload_parts", Treatment::Kept),
     ("tracking_failures", Treatment::Renumber),
 ];
 

@@ -15,7 +15,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(readyz)
         .service(metrics_text)
         .service(stylesheet)
-        .service(print_script);
+        .service(print_script)
+        .service(uploads_script);
 }
 
 /// The process is alive.
@@ -159,4 +160,13 @@ async fn print_script() -> HttpResponse {
         .content_type("text/javascript; charset=utf-8")
         .insert_header(("Cache-Control", "public, max-age=3600"))
         .body(include_str!("../../static/print.js"))
+}
+
+/// The documents page's resumable uploads with a progress bar (docs/uploads.md).
+#[get("/static/uploads.js")]
+async fn uploads_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(include_str!("../../static/uploads.js"))
 }

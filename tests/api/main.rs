@@ -73,6 +73,7 @@ mod reorg_props;
 mod reorg_units;
 mod replicas;
 mod results;
+mod resumable_uploads;
 mod schema_check;
 mod seam_citizen;
 mod staff;

@@ -45,6 +45,48 @@ struct DocumentsPage {
     total: usize,
     action: String,
     back: String,
+    /// Where the page's script opens resumable uploads (`resumable.rs`).
+    uploads: String,
+    progress_label: String,
+    /// The script's words in the page's language, as `data-t-*` attributes of the form.
+    script_texts: Vec<(&'static str, String)>,
+}
+
+/// What `/static/uploads.js` says; `{pct}` is the share sent.
+fn script_texts(lang: Lang) -> Vec<(&'static str, String)> {
+    let texts = [
+        (
+            "uploading",
+            Msg::new("Đang tải lên: {pct}%", "Uploading: {pct}%"),
+        ),
+        (
+            "paused",
+            Msg::new(
+                "Mất kết nối ở {pct}%. Sẽ tự động tải tiếp khi có mạng, không cần chọn lại tệp.",
+                "Connection lost at {pct}%. The upload will carry on by itself when the network is back; no need to choose the file again.",
+            ),
+        ),
+        ("done", Msg::new("Đã tải lên xong.", "Upload complete.")),
+        ("uploaded", Msg::new("Đã tải lên", "Uploaded")),
+        (
+            "wait",
+            Msg::new(
+                "Vui lòng chờ các tệp tải lên xong rồi bấm tiếp tục.",
+                "Please wait until the files finish uploading, then continue.",
+            ),
+        ),
+        (
+            "failed",
+            Msg::new(
+                "Không tải lên được tệp. Vui lòng thử lại.",
+                "The file could not be uploaded. Please try again.",
+            ),
+        ),
+    ];
+    texts
+        .into_iter()
+        .map(|(k, m)| (k, m.get(lang).to_string()))
+        .collect()
 }
 
 /// The smaller of the document's own limit and the site's.
@@ -126,6 +168,11 @@ fn documents_page(
         // The form token rides in the action: it is checked before the files are read.
         action: format!("{}?csrf={}", req.path(), csrf.token()),
         back: format!("/procedures/{}/apply/{pages}", p.code),
+        uploads: format!("/procedures/{}/apply/uploads", p.code),
+        progress_label: Msg::new("Tiến độ tải lên", "Upload progress")
+            .get(lang)
+            .to_string(),
+        script_texts: script_texts(lang),
     };
     session::page(req, status, &page, csrf)
 }

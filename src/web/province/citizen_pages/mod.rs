@@ -9,6 +9,7 @@ mod home;
 mod paying;
 mod replies;
 mod replying;
+mod resumable;
 mod review;
 mod tracking;
 pub mod view;
@@ -36,6 +37,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(apply::save_step)
         .service(documents::show_documents)
         .service(documents::upload_documents)
+        .service(resumable::create_upload)
+        .service(resumable::show_upload)
+        .service(resumable::append_upload)
+        .service(resumable::cancel_upload)
         .service(review::show_check)
         .service(review::submit_application)
         .service(dossiers::list_dossiers)
