@@ -65,15 +65,17 @@ mkdirSync(DOCS, { recursive: true });
 // Playwright gives every launch a new, empty --user-data-dir of its own (it refuses one in
 // `args`); the other flags are those this machine needs (no background connections: the
 // network is closed). The resolver rule sends <slug>.localhost to the server.
+// LANGUAGE (not --lang, which Chromium on Linux ignores) puts the browser's own words in
+// Vietnamese, as a citizen's browser shows them: a file input's "Chọn tệp", a date control's
+// dd/mm/yyyy (with chromium-l10n installed).
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   headless: true,
+  env: { ...process.env, LANGUAGE: 'vi', LANG: 'vi_VN.UTF-8' },
   args: [
     '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
     '--host-resolver-rules=MAP *.localhost 127.0.0.1, MAP localhost 127.0.0.1',
-    // The browser's own words (a file input's button) in the pages' language.
-    '--lang=vi',
   ],
 });
 
