@@ -288,7 +288,8 @@ fn preview_merge(
             .count();
         if superseded_drafts > 0 {
             lines.push(format!(
-                "  {superseded_drafts} draft(s) stay behind: the citizen has one for the same procedure in {}",
+                "  {superseded_drafts} draft(s) stay behind in {}, kept whole: the citizen has one for the same procedure in {}",
+                t.slug,
                 m.into
             ));
         }
@@ -354,11 +355,27 @@ fn apply_merge(
             t.slug,
             table_line(&moved.rows)
         ));
-        if !moved.left_behind.is_empty() {
+        // Drafts not copied stay in the merged schema, whole; settings not copied give way
+        // to the successor's own and go with the merged schema's other rows.
+        let (kept, superseded): (BTreeMap<_, _>, BTreeMap<_, _>) = moved
+            .left_behind
+            .iter()
+            .map(|(t, n)| (*t, *n))
+            .partition(|(t, _)| matches!(*t, "drafts" | "draft_files"));
+        if !kept.is_empty() {
             lines.push(format!(
-                "  left in {} (the successor's won): {}",
+                "  left in {} and kept there (the citizen has a draft of the same procedure in {}): {}",
                 t.slug,
-                table_line(&moved.left_behind)
+                successor.slug,
+                table_line(&kept)
+            ));
+        }
+        if !superseded.is_empty() {
+            lines.push(format!(
+                "  not moved from {} ({}'s own apply): {}",
+                t.slug,
+                successor.slug,
+                table_line(&superseded)
             ));
         }
         // Its figures from the effective month on are the successor's (the index job no
