@@ -232,6 +232,17 @@ pub async fn track(
     lookup: TrackingLookup,
 ) -> Result<crate::dossiers::view::TrackingView, AppError> {
     let started = tokio::time::Instant::now();
+    // A dossier moved with its unit to another province (#18) keeps its code, whose prefix
+    // names the province it was filed in: the province holding it now answers, on any host.
+    let code = lookup.code.clone();
+    let moved = app
+        .db
+        .control_async(move |conn| crate::reorg::moves::holder(conn, &code))
+        .await?
+        .and_then(|id| app.registry.get(crate::tenancy::TenantId(id)))
+        .and_then(|t| app.registry.serving(&t))
+        .map(|t| app.db.tenant(t.db_ref()));
+    let db = moved.as_ref().unwrap_or(db);
     let settings = &app.settings.tracking;
     let floor = std::time::Duration::from_millis(settings.answer_floor_ms);
     let limits = app

@@ -21,6 +21,7 @@ use crate::audit::{self, Action};
 use crate::db::schema::tenants;
 use crate::error::AppError;
 use crate::reorg::merge::{self, Treatment};
+use crate::reorg::moves;
 use crate::reorg::units as unit_steps;
 use crate::reorg::validate;
 use crate::reorg::{Plan, Problem, Step};
@@ -109,6 +110,67 @@ pub fn reorganise(
                     let lines = merge_units_lines(conn, &t, m, dry_run);
                     crate::db::tenant_leave(conn)?;
                     lines?
+                }
+                Step::MoveUnits(m) => {
+                    let from = find(conn, m.from.as_str())?;
+                    let codes: Vec<String> = m.units.iter().map(UnitCode::to_string).collect();
+                    let mut lines = preview_move(conn, &from, m.to.as_str(), &codes, &base)?;
+                    if !dry_run {
+                        let to = find(conn, m.to.as_str())?;
+                        lines.extend(apply_move(conn, &from, &to, &codes, plan)?);
+                    }
+                    lines
+                }
+                Step::Split(sp) => {
+                    let from = find(conn, sp.province.as_str())?;
+                    let mut lines = Vec::new();
+                    if let Some(keep) = sp.parts.iter().find(|p| p.into == sp.province) {
+                        lines.push(format!(
+                            "{} keeps units {}",
+                            from.slug,
+                            keep.units
+                                .iter()
+                                .map(UnitCode::as_str)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ));
+                    }
+                    for part in sp.moves() {
+                        let codes: Vec<String> =
+                            part.units.iter().map(UnitCode::to_string).collect();
+                        let existing = store::find_by_slug(conn, part.into.as_str())?;
+                        let plan_code = part.plan.clone().unwrap_or(from.plan.clone());
+                        let name = part.name.clone().unwrap_or(from.name.clone());
+                        if existing.is_none() {
+                            lines.push(format!(
+                                "create province {} \"{name}\" (plan {plan_code}), leased from {}",
+                                part.into, plan.effective
+                            ));
+                        }
+                        lines.extend(preview_move(
+                            conn,
+                            &from,
+                            part.into.as_str(),
+                            &codes,
+                            &base,
+                        )?);
+                        if !dry_run {
+                            let to = match existing {
+                                Some(t) => t,
+                                None => provision_successor(
+                                    conn,
+                                    app,
+                                    actor,
+                                    part.into.as_str(),
+                                    &name,
+                                    &plan_code,
+                                    plan,
+                                )?,
+                            };
+                            lines.extend(apply_move(conn, &from, &to, &codes, plan)?);
+                        }
+                    }
+                    lines
                 }
                 Step::Rename(r) => {
                     let t = find(conn, r.slug.as_str())?;
@@ -288,7 +350,8 @@ fn preview_merge(
             .count();
         if superseded_drafts > 0 {
             lines.push(format!(
-                "  {superseded_drafts} draft(s) stay behind: the citizen has one for the same procedure in {}",
+                "  {superseded_drafts} draft(s) stay behind in {}, kept whole: the citizen has one for the same procedure in {}",
+                t.slug,
                 m.into
             ));
         }
@@ -313,6 +376,150 @@ fn preview_merge(
     Ok(lines)
 }
 
+/// Creates the province a merge or a split's part names, leased from the effective date.
+fn provision_successor(
+    conn: &mut PgConnection,
+    app: &App,
+    actor: &Actor,
+    slug: &str,
+    name: &str,
+    plan_code: &str,
+    plan: &Plan,
+) -> Result<Tenant, AppError> {
+    let who = actor.audit_name();
+    let new = NewTenant::parse(slug, name, plan_code, &[], app.registry.base_domain())
+        .map_err(AppError::Invalid)?;
+    let t = super::provisioning::provision_in(conn, &new, &who, |_| Ok(()))?;
+    crate::leasing::start_lease(conn, t.id, plan_code, plan.effective, &who)?;
+    // Provisioning set its own budget for the rest of the transaction.
+    sql_query("SELECT set_config('statement_timeout', $1, true)")
+        .bind::<diesel::sql_types::Text, _>(REORG_STATEMENT_TIMEOUT)
+        .execute(conn)?;
+    Ok(t)
+}
+
+/// What moving `codes` out of `from` into `to` (a slug: the province may be created by the
+/// step) will do, from the database as it is (reads only).
+fn preview_move(
+    conn: &mut PgConnection,
+    from: &Tenant,
+    to: &str,
+    codes: &[String],
+    base: &str,
+) -> Result<Vec<String>, AppError> {
+    let tref = from.db_ref();
+    let set = moves::move_set(conn, &tref, codes)?;
+    let rows = moves::counts(conn, &tref, &set)?;
+    crate::db::tenant_enter(conn, &tref)?;
+    let mut named = Vec::new();
+    for c in codes {
+        let name = UnitCode::parse(c)
+            .map_err(|_| AppError::internal(format!("unit code {c}")))
+            .and_then(|u| unit_steps::name_of(conn, &u));
+        match name {
+            Ok(n) => named.push(format!("{c} \"{n}\"")),
+            Err(e) => {
+                crate::db::tenant_leave(conn)?;
+                return Err(e);
+            }
+        }
+    }
+    crate::db::tenant_leave(conn)?;
+    let taken = match store::find_by_slug(conn, to)? {
+        Some(t) => merge::holdings(conn, &t.db_ref())?.unit_codes,
+        None => Default::default(),
+    };
+    let mut lines = vec![
+        format!("{} -> {to}: units {}", from.slug, named.join(", ")),
+        format!(
+            "  {} dossier(s) ({} open, in those units' queue), {} staff account(s) with their passwords{}",
+            set.dossiers.len(),
+            set.open,
+            set.staff.len(),
+            if set.staff_emails.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ": {}",
+                    set.staff_emails
+                        .iter()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        ),
+        format!("  rows moved: {}", table_line(&rows)),
+        format!(
+            "  tracking codes unchanged: they answer on {to}.{base} and {base}; {} keeps serving the rest",
+            from.slug
+        ),
+    ];
+    let arriving: std::collections::BTreeSet<String> = set
+        .units
+        .iter()
+        .chain(&set.received_elsewhere)
+        .cloned()
+        .collect();
+    if let Ok(renames) = merge::unit_renames(&arriving, &taken, &from.code)
+        && !renames.is_empty()
+    {
+        let list: Vec<String> = renames.iter().map(|(o, n)| format!("{o} -> {n}")).collect();
+        lines.push(format!("  unit codes renamed: {}", list.join(", ")));
+    }
+    if !set.received_elsewhere.is_empty() {
+        lines.push(format!(
+            "  units of {} where moved dossiers were handed in, copied to {to} as retired records: {}",
+            from.slug,
+            set.received_elsewhere.join(", ")
+        ));
+    }
+    if !set.procedures.is_empty() {
+        lines.push(format!(
+            "  procedures {} were decided by a moved unit: they go with it ({to}'s own assignment wins); {} decides them at province level until its admin assigns a unit",
+            set.procedures.join(", "),
+            from.slug
+        ));
+    }
+    Ok(lines)
+}
+
+/// Applies a move inside the plan's transaction: the rows, the moved codes and citizens in
+/// the control plane, both provinces' index from the effective month.
+fn apply_move(
+    conn: &mut PgConnection,
+    from: &Tenant,
+    to: &Tenant,
+    codes: &[String],
+    plan: &Plan,
+) -> Result<Vec<String>, AppError> {
+    let moved = moves::move_units(conn, &from.db_ref(), &to.db_ref(), &from.code, codes)?;
+    moves::record(conn, from.id.0, to.id.0, &moved, plan.effective)?;
+    let mut lines = vec![format!(
+        "  moved from {} to {}: {}",
+        from.slug,
+        to.slug,
+        table_line(&moved.rows)
+    )];
+    if !moved.units_kept_retired.is_empty() {
+        lines.push(format!(
+            "  kept in {} as retired records (its dossiers name them): {}",
+            from.slug,
+            moved.units_kept_retired.join(", ")
+        ));
+    }
+    // Both provinces' figures from the effective month count what each holds now, in the
+    // plan's transaction (as a merge recounts its successor).
+    let months = crate::index::job::months(
+        crate::period::Period::of(plan.effective),
+        crate::period::Period::of(crate::clock::today_vn()),
+    );
+    for t in [from, to] {
+        crate::index::job::recount_in(conn, t, &months)?;
+    }
+    Ok(lines)
+}
+
 /// Applies a merge inside the plan's transaction.
 fn apply_merge(
     conn: &mut PgConnection,
@@ -321,26 +528,11 @@ fn apply_merge(
     m: &crate::reorg::plan::Merge,
     plan: &Plan,
 ) -> Result<Vec<String>, AppError> {
-    let who = actor.audit_name();
     let first = find(conn, m.from[0].as_str())?;
     let successor = if m.into_is_new() {
         let name = m.name.clone().unwrap_or(first.name.clone());
         let plan_code = m.plan.clone().unwrap_or(first.plan.clone());
-        let new = NewTenant::parse(
-            m.into.as_str(),
-            &name,
-            &plan_code,
-            &[],
-            app.registry.base_domain(),
-        )
-        .map_err(AppError::Invalid)?;
-        let t = super::provisioning::provision_in(conn, &new, &who, |_| Ok(()))?;
-        crate::leasing::start_lease(conn, t.id, &plan_code, plan.effective, &who)?;
-        // Provisioning set its own budget for the rest of the transaction.
-        sql_query("SELECT set_config('statement_timeout', $1, true)")
-            .bind::<diesel::sql_types::Text, _>(REORG_STATEMENT_TIMEOUT)
-            .execute(conn)?;
-        t
+        provision_successor(conn, app, actor, m.into.as_str(), &name, &plan_code, plan)?
     } else {
         find(conn, m.into.as_str())?
     };
@@ -354,11 +546,27 @@ fn apply_merge(
             t.slug,
             table_line(&moved.rows)
         ));
-        if !moved.left_behind.is_empty() {
+        // Drafts not copied stay in the merged schema, whole; settings not copied give way
+        // to the successor's own and go with the merged schema's other rows.
+        let (kept, superseded): (BTreeMap<_, _>, BTreeMap<_, _>) = moved
+            .left_behind
+            .iter()
+            .map(|(t, n)| (*t, *n))
+            .partition(|(t, _)| matches!(*t, "drafts" | "draft_files"));
+        if !kept.is_empty() {
             lines.push(format!(
-                "  left in {} (the successor's won): {}",
+                "  left in {} and kept there (the citizen has a draft of the same procedure in {}): {}",
                 t.slug,
-                table_line(&moved.left_behind)
+                successor.slug,
+                table_line(&kept)
+            ));
+        }
+        if !superseded.is_empty() {
+            lines.push(format!(
+                "  not moved from {} ({}'s own apply): {}",
+                t.slug,
+                successor.slug,
+                table_line(&superseded)
             ));
         }
         // Its figures from the effective month on are the successor's (the index job no

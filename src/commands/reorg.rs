@@ -1,4 +1,5 @@
-//! `portal reorganise PLAN [--dry-run]`: merge and rename provinces by a plan file (#18).
+//! `portal reorganise PLAN [--dry-run]`: merge, split and rename provinces, rename, merge and
+//! move units, by a plan file (#18).
 
 use std::path::Path;
 

@@ -57,7 +57,7 @@ pub const TABLES: &[(&str, Treatment)] = &[
     ("ratings", Treatment::Move),
     ("outbox", Treatment::Renumber),
     // Renumbered; a citizen's draft of a procedure the successor also holds a draft of (one
-    // per citizen and procedure) stays behind: the successor's is the one kept.
+    // per citizen and procedure) stays behind, whole, in the merged schema (see `move_rows`).
     ("drafts", Treatment::Renumber),
     ("draft_files", Treatment::Move),
     // Unfinished resumable uploads are not moved: they name the merged province's drafts, and
@@ -234,13 +234,78 @@ pub struct Moved {
     pub units_renamed: BTreeMap<String, String>,
 }
 
-fn set_role(conn: &mut PgConnection, tenant: &TenantRef) -> Result<(), AppError> {
+pub(crate) fn set_role(conn: &mut PgConnection, tenant: &TenantRef) -> Result<(), AppError> {
     tenant_enter(conn, tenant)?;
     Ok(())
 }
 
-fn exec(conn: &mut PgConnection, sql: &str) -> Result<usize, AppError> {
+pub(crate) fn exec(conn: &mut PgConnection, sql: &str) -> Result<usize, AppError> {
     Ok(sql_query(sql).execute(conn)?)
+}
+
+/// The columns of a table, in order.
+pub(crate) fn columns(
+    conn: &mut PgConnection,
+    schema: &str,
+    table: &str,
+) -> Result<Vec<String>, AppError> {
+    let cols: Vec<Name> = sql_query(
+        "SELECT column_name::text AS name FROM information_schema.columns \
+         WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
+    )
+    .bind::<Text, _>(schema)
+    .bind::<Text, _>(table)
+    .load(conn)?;
+    Ok(cols.into_iter().map(|c| c.name).collect())
+}
+
+/// Per renumbered table of `dst` (a quoted schema name), the offset for moved ids: past both
+/// the highest id and the sequence, so neither a moved row nor a later insert can meet an
+/// existing id. Run as `dst`'s role with its tables locked.
+pub(crate) fn renumber_offsets(
+    conn: &mut PgConnection,
+    dst: &str,
+) -> Result<BTreeMap<&'static str, i64>, AppError> {
+    let mut offsets = BTreeMap::new();
+    for (table, t) in TABLES {
+        if *t != Treatment::Renumber {
+            continue;
+        }
+        let seq: Name = sql_query("SELECT pg_get_serial_sequence($1, 'id') AS name")
+            .bind::<Text, _>(format!("{dst}.{}", quote_ident(table)))
+            .get_result(conn)?;
+        let off: Count = sql_query(format!(
+            "SELECT greatest((SELECT coalesce(max(id), 0) FROM {dst}.{t}), \
+                             (SELECT last_value FROM {seq})) AS n",
+            t = quote_ident(table),
+            seq = seq.name
+        ))
+        .get_result(conn)?;
+        offsets.insert(*table, off.n);
+    }
+    Ok(offsets)
+}
+
+/// Moves the sequences of `dst`'s renumbered tables past the rows moved in.
+pub(crate) fn reset_sequences(conn: &mut PgConnection, dst: &str) -> Result<(), AppError> {
+    for (table, t) in TABLES {
+        if *t != Treatment::Renumber {
+            continue;
+        }
+        let seq: Name = sql_query("SELECT pg_get_serial_sequence($1, 'id') AS name")
+            .bind::<Text, _>(format!("{dst}.{}", quote_ident(table)))
+            .get_result(conn)?;
+        exec(
+            conn,
+            &format!(
+                "SELECT setval('{seq}', greatest((SELECT coalesce(max(id), 1) FROM {dst}.{t}), \
+                                                (SELECT last_value FROM {seq})))",
+                seq = seq.name.replace('\'', "''"),
+                t = quote_ident(table)
+            ),
+        )?;
+    }
+    Ok(())
 }
 
 /// Moves every row of `from` into `into` (both tenant schemas at the same migration version;
@@ -313,43 +378,20 @@ pub fn move_rows(
             from.schema
         ))
     })?;
-    // Offsets: past both the highest id and the sequence, so neither a moved row nor a later
-    // insert can meet an existing id.
-    let mut offsets: BTreeMap<&str, i64> = BTreeMap::new();
-    for (table, t) in TABLES {
-        if *t != Treatment::Renumber {
-            continue;
-        }
-        let seq: Name = sql_query("SELECT pg_get_serial_sequence($1, 'id') AS name")
-            .bind::<Text, _>(format!("{dst}.{}", quote_ident(table)))
-            .get_result(conn)?;
-        let off: Count = sql_query(format!(
-            "SELECT greatest((SELECT coalesce(max(id), 0) FROM {dst}.{t}), \
-                             (SELECT last_value FROM {seq})) AS n",
-            t = quote_ident(table),
-            seq = seq.name
-        ))
-        .get_result(conn)?;
-        offsets.insert(table, off.n);
-    }
+    let offsets = renumber_offsets(conn, &dst)?;
 
     let mut moved = Moved::default();
+    let mut copied_drafts: Vec<i64> = Vec::new();
     for (table, treatment) in TABLES {
         if *treatment == Treatment::Kept {
             continue;
         }
-        let cols: Vec<Name> = sql_query(
-            "SELECT column_name::text AS name FROM information_schema.columns \
-             WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
-        )
-        .bind::<Text, _>(&into.schema)
-        .bind::<Text, _>(*table)
-        .load(conn)?;
+        let cols = columns(conn, &into.schema, table)?;
         let exprs: Vec<String> = cols
             .iter()
-            .map(|c| column_expr(table, &c.name, *treatment, &offsets, &renames))
+            .map(|c| column_expr(table, c, *treatment, &offsets, &renames))
             .collect();
-        let names: Vec<String> = cols.iter().map(|c| quote_ident(&c.name)).collect();
+        let names: Vec<String> = cols.iter().map(|c| quote_ident(c)).collect();
         let filter = match *table {
             "drafts" => format!(
                 " WHERE NOT EXISTS (SELECT 1 FROM {dst}.drafts d \
@@ -366,15 +408,30 @@ pub fn move_rows(
         } else {
             ""
         };
-        let n = exec(
-            conn,
-            &format!(
-                "INSERT INTO {dst}.{t} ({names}) SELECT {exprs} FROM {src}.{t} s{filter}{conflict}",
-                t = quote_ident(table),
-                names = names.join(", "),
-                exprs = exprs.join(", "),
-            ),
-        )? as i64;
+        let insert = format!(
+            "INSERT INTO {dst}.{t} ({names}) SELECT {exprs} FROM {src}.{t} s{filter}{conflict}",
+            t = quote_ident(table),
+            names = names.join(", "),
+            exprs = exprs.join(", "),
+        );
+        let n = if *table == "drafts" {
+            // The drafts that were copied, by their id in the merged schema: only these leave
+            // it (with their files); the others stay there whole.
+            #[derive(QueryableByName)]
+            struct Id {
+                #[diesel(sql_type = BigInt)]
+                id: i64,
+            }
+            let ids: Vec<Id> = sql_query(format!(
+                "{insert} RETURNING id - {} AS id",
+                offsets["drafts"]
+            ))
+            .load(conn)?;
+            copied_drafts = ids.into_iter().map(|r| r.id).collect();
+            copied_drafts.len() as i64
+        } else {
+            exec(conn, &insert)? as i64
+        };
         let total: Count = sql_query(format!(
             "SELECT count(*) AS n FROM {src}.{}",
             quote_ident(table)
@@ -385,32 +442,29 @@ pub fn move_rows(
             moved.left_behind.insert(table, total.n - n);
         }
     }
-    for (table, t) in TABLES {
-        if *t != Treatment::Renumber {
-            continue;
-        }
-        let seq: Name = sql_query("SELECT pg_get_serial_sequence($1, 'id') AS name")
-            .bind::<Text, _>(format!("{dst}.{}", quote_ident(table)))
-            .get_result(conn)?;
-        exec(
-            conn,
-            &format!(
-                "SELECT setval('{seq}', greatest((SELECT coalesce(max(id), 1) FROM {dst}.{t}), \
-                                                (SELECT last_value FROM {seq})))",
-                seq = seq.name.replace('\'', "''"),
-                t = quote_ident(table)
-            ),
-        )?;
-    }
+    reset_sequences(conn, &dst)?;
     // As the merged province again: empty it (history included: it lives on in the
-    // successor), and take back the successor's access.
+    // successor), and take back the successor's access. A draft that was not copied (the
+    // citizen has one of the same procedure in the successor, one per citizen and procedure)
+    // is not deleted: it stays in this schema with its files, for the operator to hand back
+    // (tenant export), rather than being lost. Deleting every row of `drafts` here once
+    // destroyed those drafts (issue #18).
     set_role(conn, from)?;
     exec(
         conn,
         "ALTER TABLE dossier_events DISABLE TRIGGER dossier_events_no_change",
     )?;
+    let copied = id_array(&copied_drafts);
     for table in moved_tables.iter().rev() {
-        exec(conn, &format!("DELETE FROM {src}.{}", quote_ident(table)))?;
+        let only_copied = match *table {
+            "draft_files" => format!(" WHERE draft_id = ANY({copied})"),
+            "drafts" => format!(" WHERE id = ANY({copied})"),
+            _ => String::new(),
+        };
+        exec(
+            conn,
+            &format!("DELETE FROM {src}.{}{only_copied}", quote_ident(table)),
+        )?;
     }
     exec(
         conn,
@@ -446,13 +500,19 @@ pub fn move_rows(
     Ok(moved)
 }
 
+/// A `bigint[]` literal of ids (numbers only: nothing to quote).
+pub(crate) fn id_array(ids: &[i64]) -> String {
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    format!("'{{{}}}'::bigint[]", list.join(","))
+}
+
 /// A text literal (unit codes are validated; quotes doubled all the same).
-fn literal(text: &str) -> String {
+pub(crate) fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
 /// The SELECT expression that carries one column of a moved row.
-fn column_expr(
+pub(crate) fn column_expr(
     table: &str,
     column: &str,
     treatment: Treatment,

@@ -12,8 +12,8 @@ use crate::tenancy::Slug;
 use crate::units::UnitCode;
 
 /// A checked plan: an effective date and its steps. Unit steps come first (each acts inside
-/// its province as it is, before a merge moves that province's units), then merges, then
-/// renames, each kind in the file's order.
+/// its province as it is, before a merge moves that province's units), then moves of units
+/// between provinces and splits, then merges, then renames, each kind in the file's order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     pub effective: NaiveDate,
@@ -26,6 +26,43 @@ pub enum Step {
     Rename(Rename),
     RenameUnit(RenameUnit),
     MergeUnits(MergeUnits),
+    MoveUnits(MoveUnits),
+    Split(Split),
+}
+
+/// Units of province `from` move to province `to` (in service), with their staff, their
+/// dossiers and queue; `from` goes on serving everything else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoveUnits {
+    pub from: Slug,
+    pub to: Slug,
+    pub units: Vec<UnitCode>,
+}
+
+/// A province becomes several: each part receives the units listed for it, by a move. A part
+/// may be the province itself (it keeps those units) or a province in service, or a new one,
+/// created as a merge creates a new successor. Every unit in force is listed once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    pub province: Slug,
+    pub parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    pub into: Slug,
+    /// A new part's name (required for a new part; a part in service keeps its own).
+    pub name: Option<String>,
+    /// The plan a new part leases (default: the split province's).
+    pub plan: Option<String>,
+    pub units: Vec<UnitCode>,
+}
+
+impl Split {
+    /// The parts that receive units by a move (every part but the province itself).
+    pub fn moves(&self) -> impl Iterator<Item = &Part> {
+        self.parts.iter().filter(move |p| p.into != self.province)
+    }
 }
 
 /// A unit of a province (a commune, ward, special zone or one of its own) changes its name;
@@ -112,6 +149,16 @@ impl Step {
                     .join(", "),
                 m.into
             ),
+            Step::MoveUnits(m) => format!("move_units {n} ({} -> {})", m.from, m.to),
+            Step::Split(sp) => format!(
+                "split {n} ({} -> {})",
+                sp.province,
+                sp.parts
+                    .iter()
+                    .map(|p| p.into.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         }
     }
 
@@ -128,6 +175,16 @@ impl Step {
             }
             Step::Rename(r) => vec![&r.slug],
             Step::RenameUnit(_) | Step::MergeUnits(_) => Vec::new(),
+            Step::MoveUnits(m) => vec![&m.from, &m.to],
+            Step::Split(sp) => {
+                let mut all = vec![&sp.province];
+                for p in &sp.parts {
+                    if !all.contains(&&p.into) {
+                        all.push(&p.into);
+                    }
+                }
+                all
+            }
         }
     }
 
@@ -143,6 +200,12 @@ impl Step {
                 }
                 all
             }
+            Step::MoveUnits(m) => m.units.iter().map(|u| (&m.from, u)).collect(),
+            Step::Split(sp) => sp
+                .parts
+                .iter()
+                .flat_map(|p| p.units.iter().map(|u| (&sp.province, u)))
+                .collect(),
             Step::Merge(_) | Step::Rename(_) => Vec::new(),
         }
     }
@@ -151,7 +214,7 @@ impl Step {
 impl Plan {
     /// The steps with their labels, as problems and the preview show them.
     pub fn labelled(&self) -> Vec<(String, &Step)> {
-        let mut seen = [0usize; 4];
+        let mut seen = [0usize; 6];
         self.steps
             .iter()
             .map(|s| {
@@ -160,6 +223,8 @@ impl Plan {
                     Step::Rename(_) => 1,
                     Step::RenameUnit(_) => 2,
                     Step::MergeUnits(_) => 3,
+                    Step::MoveUnits(_) => 4,
+                    Step::Split(_) => 5,
                 };
                 seen[kind] += 1;
                 (s.label(seen[kind]), s)
@@ -203,6 +268,34 @@ struct RawPlan {
     rename_unit: Vec<RawRenameUnit>,
     #[serde(default)]
     merge_units: Vec<RawMergeUnits>,
+    #[serde(default)]
+    move_units: Vec<RawMoveUnits>,
+    #[serde(default)]
+    split: Vec<RawSplit>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMoveUnits {
+    from: String,
+    to: String,
+    units: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSplit {
+    province: String,
+    into: Vec<RawPart>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPart {
+    province: String,
+    name: Option<String>,
+    plan: Option<String>,
+    units: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -373,6 +466,144 @@ fn unit_steps(raw: &RawPlan, problems: &mut Vec<Problem>) -> Vec<Step> {
     steps
 }
 
+/// Unit codes of a list, each parsed; a code listed twice is a problem (`seen` spans the
+/// list, or every part of a split).
+fn unit_list<'a>(
+    at: &str,
+    field: &str,
+    raw: &'a [String],
+    seen: &mut std::collections::BTreeSet<&'a str>,
+    problems: &mut Vec<Problem>,
+) -> Vec<Option<UnitCode>> {
+    let mut out = Vec::new();
+    if raw.is_empty() {
+        problems.push(Problem::new(
+            at,
+            format!("{field} không có đơn vị nào."),
+            format!("{field} names no unit."),
+        ));
+    }
+    for u in raw {
+        if !seen.insert(u.trim()) {
+            problems.push(Problem::new(
+                at,
+                format!("đơn vị {u} được liệt kê hai lần."),
+                format!("unit {u} is listed twice."),
+            ));
+        }
+        out.push(unit_code(at, field, u, problems));
+    }
+    out
+}
+
+/// The `move_units` and `split` steps of the file: shapes, codes, a unit listed twice, a move
+/// to the province the units are in, a split into nothing but itself.
+fn move_steps(raw: &RawPlan, problems: &mut Vec<Problem>) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for (i, m) in raw.move_units.iter().enumerate() {
+        let at = format!("move_units {} ({} -> {})", i + 1, m.from, m.to);
+        let from = slug(&at, "from", &m.from, problems);
+        let to = slug(&at, "to", &m.to, problems);
+        let units = unit_list(&at, "units", &m.units, &mut Default::default(), problems);
+        if m.from.trim() == m.to.trim() {
+            problems.push(Problem::new(
+                &at,
+                format!("các đơn vị đã ở {}: from và to phải khác nhau.", m.to),
+                format!(
+                    "the units are in {} already: from and to must differ.",
+                    m.to
+                ),
+            ));
+        }
+        // Kept (a unit listed twice once) when it can be checked against the database, so
+        // that the units unknown there are listed with the file's problems.
+        if let (Some(from), Some(to), Some(units)) =
+            (from, to, units.into_iter().collect::<Option<Vec<_>>>())
+            && from != to
+            && !units.is_empty()
+        {
+            let mut unique: Vec<UnitCode> = Vec::new();
+            for u in units {
+                if !unique.contains(&u) {
+                    unique.push(u);
+                }
+            }
+            steps.push(Step::MoveUnits(MoveUnits {
+                from,
+                to,
+                units: unique,
+            }));
+        }
+    }
+    for (i, sp) in raw.split.iter().enumerate() {
+        let at = format!(
+            "split {} ({} -> {})",
+            i + 1,
+            sp.province,
+            sp.into
+                .iter()
+                .map(|p| p.province.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let before = problems.len();
+        let province = slug(&at, "province", &sp.province, problems);
+        let mut seen_units = std::collections::BTreeSet::new();
+        let mut seen_parts = std::collections::BTreeSet::new();
+        let mut parts = Vec::new();
+        for p in &sp.into {
+            if !seen_parts.insert(p.province.trim()) {
+                problems.push(Problem::new(
+                    &at,
+                    format!("{} có hai lần trong into.", p.province),
+                    format!("{} is named twice in into.", p.province),
+                ));
+            }
+            let into = slug(&at, "into", &p.province, problems);
+            let name = p.name.as_deref().and_then(|n| name(&at, n, problems));
+            if let Some(plan) = &p.plan
+                && Slug::parse(plan).is_err()
+            {
+                problems.push(Problem::new(
+                    &at,
+                    format!("mã gói \"{plan}\" không hợp lệ."),
+                    format!("plan \"{plan}\" is not a valid plan code."),
+                ));
+            }
+            let units = unit_list(&at, "units", &p.units, &mut seen_units, problems);
+            if let (Some(into), Some(units)) = (into, units.into_iter().collect::<Option<Vec<_>>>())
+            {
+                parts.push(Part {
+                    into,
+                    name,
+                    plan: p.plan.clone(),
+                    units,
+                });
+            }
+        }
+        if sp
+            .into
+            .iter()
+            .all(|p| p.province.trim() == sp.province.trim())
+        {
+            problems.push(Problem::new(
+                &at,
+                format!("{} phải được chia cho ít nhất một tỉnh khác.", sp.province),
+                format!(
+                    "{} must be split into at least one other province.",
+                    sp.province
+                ),
+            ));
+        }
+        if problems.len() == before
+            && let Some(province) = province
+        {
+            steps.push(Step::Split(Split { province, parts }));
+        }
+    }
+    steps
+}
+
 /// Parses and checks a plan file: its shape, dates, slugs and names, merges into themselves,
 /// a province named twice in one merge, and a province in two steps. All problems at once.
 pub fn parse(text: &str) -> Result<Plan, Vec<Problem>> {
@@ -417,6 +648,8 @@ pub fn parse_partly(text: &str) -> Result<(Plan, Vec<Problem>), Vec<Problem>> {
         && raw.rename.is_empty()
         && raw.rename_unit.is_empty()
         && raw.merge_units.is_empty()
+        && raw.move_units.is_empty()
+        && raw.split.is_empty()
     {
         problems.push(Problem::new(
             "plan",
@@ -425,6 +658,7 @@ pub fn parse_partly(text: &str) -> Result<(Plan, Vec<Problem>), Vec<Problem>> {
         ));
     }
     let mut steps = unit_steps(&raw, &mut problems);
+    steps.extend(move_steps(&raw, &mut problems));
     for (i, m) in raw.merge.iter().enumerate() {
         let at = format!("merge {} ({} -> {})", i + 1, m.from.join(", "), m.into);
         let before = problems.len();
@@ -611,6 +845,73 @@ name = "A B"
         assert!(all[0].starts_with("merge 2"), "{all:?}");
         assert!(all[0].contains("c-d is already in merge 1"), "{all:?}");
         assert!(all[1].starts_with("rename 1"), "{all:?}");
+    }
+
+    #[test]
+    fn moves_and_splits_parse_and_their_file_problems_are_listed() {
+        let plan = parse(
+            r#"
+effective = "2025-07-01"
+[[move_units]]
+from = "ha-noi"
+to = "bac-ninh"
+units = ["00004", "00008"]
+[[split]]
+province = "quang-nam"
+[[split.into]]
+province = "quang-nam"
+units = ["20194"]
+[[split.into]]
+province = "quang-nam-tay"
+name = "Tỉnh Quảng Nam Tây"
+units = ["20200", "SO-TP"]
+"#,
+        )
+        .unwrap();
+        let labels: Vec<String> = plan.labelled().into_iter().map(|(l, _)| l).collect();
+        assert_eq!(
+            labels,
+            [
+                "move_units 1 (ha-noi -> bac-ninh)",
+                "split 1 (quang-nam -> quang-nam, quang-nam-tay)"
+            ]
+        );
+        let Step::Split(sp) = &plan.steps[1] else {
+            panic!("split second")
+        };
+        assert_eq!(sp.moves().count(), 1);
+
+        let bad = r#"
+effective = "2025-07-01"
+[[move_units]]
+from = "ha-noi"
+to = "ha-noi"
+units = ["00004", "00004"]
+[[split]]
+province = "hue"
+[[split.into]]
+province = "hue"
+units = ["19999", "bad code"]
+[[split.into]]
+province = "hue"
+units = ["19999"]
+"#;
+        let problems = parse(bad).unwrap_err();
+        let all: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        for needle in [
+            "move_units 1 (ha-noi -> ha-noi): unit 00004 is listed twice",
+            "move_units 1 (ha-noi -> ha-noi): the units are in ha-noi already",
+            "split 1 (hue -> hue, hue): hue is named twice in into",
+            "split 1 (hue -> hue, hue): unit 19999 is listed twice",
+            "split 1 (hue -> hue, hue): units \"bad code\"",
+            "split 1 (hue -> hue, hue): hue must be split into at least one other province",
+        ] {
+            assert!(
+                all.iter().any(|p| p.starts_with(needle)),
+                "{needle}: {all:#?}"
+            );
+        }
+        assert_eq!(problems.len(), 6, "{all:#?}");
     }
 
     #[test]

@@ -100,6 +100,80 @@ pub fn check(conn: &mut PgConnection, plan: &Plan) -> Result<Vec<Problem>, AppEr
                     }
                 }
             }
+            Step::MoveUnits(m) => {
+                let from = province_in_service(conn, &at, &m.from, &mut problems)?;
+                let to = province_in_service(conn, &at, &m.to, &mut problems)?;
+                if let Some(from) = from {
+                    let units = units_of(conn, &from, &m.units)?;
+                    let missing = missing_units(&at, &from, &units);
+                    let all_found = missing.is_empty();
+                    problems.extend(missing);
+                    if let (Some(to), true) = (to, all_found) {
+                        problems.extend(move_collisions(conn, &at, &from, Some(&to), &m.units)?);
+                    }
+                }
+            }
+            Step::Split(sp) => {
+                let Some(from) = province_in_service(conn, &at, &sp.province, &mut problems)?
+                else {
+                    continue;
+                };
+                let listed: Vec<UnitCode> = sp.parts.iter().flat_map(|p| p.units.clone()).collect();
+                let units = units_of(conn, &from, &listed)?;
+                let missing = missing_units(&at, &from, &units);
+                let all_found = missing.is_empty();
+                problems.extend(missing);
+                crate::db::tenant_enter(conn, &from.db_ref())?;
+                let in_force = super::moves::units_in_force(conn);
+                crate::db::tenant_leave(conn)?;
+                let unassigned: Vec<String> = in_force?
+                    .into_iter()
+                    .filter(|c| !listed.iter().any(|l| l.as_str() == c))
+                    .collect();
+                if !unassigned.is_empty() {
+                    problems.push(Problem::new(
+                        &at,
+                        format!(
+                            "đơn vị của {} không thuộc phần nào: {}.",
+                            from.slug,
+                            unassigned.join(", ")
+                        ),
+                        format!(
+                            "units of {} in no part: {}.",
+                            from.slug,
+                            unassigned.join(", ")
+                        ),
+                    ));
+                }
+                for part in sp.moves() {
+                    let to = match store::find_by_slug(conn, part.into.as_str())? {
+                        Some(t) if t.status == TenantStatus::Merged => {
+                            problems.push(already_merged(&at, &t));
+                            continue;
+                        }
+                        Some(t) => Some(t),
+                        None => {
+                            problems.extend(new_province(
+                                conn,
+                                &at,
+                                &part.into,
+                                part.name.is_some(),
+                                part.plan.clone().unwrap_or(from.plan.clone()),
+                            )?);
+                            None
+                        }
+                    };
+                    if all_found {
+                        problems.extend(move_collisions(
+                            conn,
+                            &at,
+                            &from,
+                            to.as_ref(),
+                            &part.units,
+                        )?);
+                    }
+                }
+            }
             Step::Merge(m) => {
                 let mut found: Vec<Tenant> = Vec::new();
                 for slug in &m.from {
@@ -248,6 +322,139 @@ fn merge_collisions(
                 ),
             ));
         }
+    }
+    Ok(problems)
+}
+
+/// What is wrong with creating province `slug` for a split's part: taken already, no name,
+/// no such plan.
+fn new_province(
+    conn: &mut PgConnection,
+    at: &str,
+    slug: &crate::tenancy::Slug,
+    named: bool,
+    plan_code: String,
+) -> Result<Vec<Problem>, AppError> {
+    let mut problems = Vec::new();
+    if store::domain_owner(conn, slug.as_str())?.is_some() {
+        problems.push(Problem::new(
+            at,
+            format!("tên miền của {slug} đã được dùng."),
+            format!("{slug}'s host is taken already."),
+        ));
+    }
+    if !named {
+        problems.push(Problem::new(
+            at,
+            format!("tỉnh mới {slug} cần có name."),
+            format!("the new province {slug} needs a name."),
+        ));
+    }
+    if !store::plan_exists(conn, &plan_code)? {
+        problems.push(Problem::new(
+            at,
+            format!("không có gói dịch vụ \"{plan_code}\"."),
+            format!("there is no plan \"{plan_code}\"."),
+        ));
+    }
+    Ok(problems)
+}
+
+/// What would collide if `units` of `from` moved into `to` (`None`: a province the plan
+/// creates, empty): staff working in moved and staying units, staff accounts the receiver has
+/// already, unit codes without a free new code, schemas at different versions.
+fn move_collisions(
+    conn: &mut PgConnection,
+    at: &str,
+    from: &Tenant,
+    to: Option<&Tenant>,
+    units: &[UnitCode],
+) -> Result<Vec<Problem>, AppError> {
+    let mut problems = Vec::new();
+    let codes: Vec<String> = units.iter().map(UnitCode::to_string).collect();
+    let set = super::moves::move_set(conn, &from.db_ref(), &codes)?;
+    for (email, units) in &set.mixed_staff {
+        problems.push(Problem::new(
+            at,
+            format!(
+                "cán bộ {email} làm việc ở cả đơn vị chuyển đi và đơn vị ở lại ({}): hãy phân công lại trước.",
+                units.join(", ")
+            ),
+            format!(
+                "staff {email} work in moved and staying units ({}): reassign them first.",
+                units.join(", ")
+            ),
+        ));
+    }
+    let mut tables = vec![from];
+    let taken = match to {
+        Some(to) => {
+            tables.push(to);
+            if schema_version(conn, from)? != schema_version(conn, to)? {
+                problems.push(Problem::new(
+                    at,
+                    "các tỉnh chưa cùng phiên bản cơ sở dữ liệu: hãy chạy portal migrate trước."
+                        .into(),
+                    "the provinces are at different schema versions: run portal migrate first."
+                        .into(),
+                ));
+            }
+            let h = merge::holdings(conn, &to.db_ref())?;
+            for email in set.staff_emails.intersection(&h.staff_emails) {
+                problems.push(Problem::new(
+                    at,
+                    format!(
+                        "cán bộ {email} có tài khoản ở cả {} và {}.",
+                        from.slug, to.slug
+                    ),
+                    format!(
+                        "staff {email} has an account in both {} and {}.",
+                        from.slug, to.slug
+                    ),
+                ));
+            }
+            h.unit_codes
+        }
+        None => BTreeSet::new(),
+    };
+    for t in tables {
+        let unknown = merge::unknown_tables(conn, &t.db_ref())?;
+        if !unknown.is_empty() {
+            problems.push(Problem::new(
+                at,
+                format!(
+                    "{} có bảng mà việc chuyển chưa biết: {}.",
+                    t.slug,
+                    unknown.join(", ")
+                ),
+                format!(
+                    "{} has tables a move does not know: {}.",
+                    t.slug,
+                    unknown.join(", ")
+                ),
+            ));
+        }
+    }
+    let arriving: BTreeSet<String> = set
+        .units
+        .iter()
+        .chain(&set.received_elsewhere)
+        .cloned()
+        .collect();
+    if let Err(failed) = merge::unit_renames(&arriving, &taken, &from.code) {
+        problems.push(Problem::new(
+            at,
+            format!(
+                "không đặt được mã mới cho đơn vị {} của {}.",
+                failed.join(", "),
+                from.slug
+            ),
+            format!(
+                "no free new code for units {} of {}.",
+                failed.join(", "),
+                from.slug
+            ),
+        ));
     }
     Ok(problems)
 }

@@ -69,6 +69,7 @@ mod pages;
 mod pgbouncer;
 mod provisioning;
 mod reorg;
+mod reorg_moves;
 mod reorg_props;
 mod reorg_units;
 mod replicas;

@@ -760,3 +760,96 @@ async fn index_refresh_recomputes_the_stored_months_since_the_given_one() {
         assert!(err.contains("--since"), "{bad}: {err}");
     }
 }
+
+#[derive(QueryableByName, Debug, PartialEq)]
+struct DraftRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    procedure_code: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    answers: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    files: String,
+}
+
+/// The drafts of a schema with their answers and files' names and bytes, sorted.
+fn drafts(app: &TestApp, schema: &str) -> Vec<DraftRow> {
+    sql_query(format!(
+        "SELECT d.procedure_code, d.answers::text AS answers, \
+                coalesce(string_agg(f.field || '=' || f.name || ':' || encode(f.data, 'hex'), ';' \
+                                    ORDER BY f.field), '') AS files \
+           FROM {schema}.drafts d LEFT JOIN {schema}.draft_files f ON f.draft_id = d.id \
+          GROUP BY d.id ORDER BY d.procedure_code, answers"
+    ))
+    .load(&mut app.raw_connection())
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_citizens_draft_of_a_procedure_the_successor_also_holds_a_draft_of_is_kept() {
+    let (app, _, _) = two_provinces().await;
+    let citizen = uuid::Uuid::new_v4();
+    let mut conn = app.raw_connection();
+    // The same citizen: a draft of LX-001 in both provinces (different answers, a file in the
+    // merged province's), and one of HT-001 only in the merged province.
+    for (schema, procedure, answer, file) in [
+        ("t_bac_giang", "LX-001", "giang", Some("ảnh")),
+        ("t_bac_giang", "HT-001", "giang-ht", None),
+        ("t_bac_ninh", "LX-001", "ninh", None),
+    ] {
+        sql_query(format!(
+            "INSERT INTO {schema}.drafts (citizen_id, procedure_code, answers) \
+             VALUES ('{citizen}', '{procedure}', jsonb_build_object('full_name', '{answer}'))"
+        ))
+        .execute(&mut conn)
+        .unwrap();
+        if let Some(name) = file {
+            sql_query(format!(
+                "INSERT INTO {schema}.draft_files (id, draft_id, field, name, content_type, size, data) \
+                 SELECT gen_random_uuid(), id, 'portrait_photo', '{name}.png', 'image/png', 3, '\\x010203' \
+                   FROM {schema}.drafts WHERE procedure_code = '{procedure}'"
+            ))
+            .execute(&mut conn)
+            .unwrap();
+        }
+    }
+    let mut all_before = drafts(&app, "t_bac_giang");
+    all_before.extend(drafts(&app, "t_bac_ninh"));
+    all_before
+        .sort_by(|a, b| (&a.procedure_code, &a.answers).cmp(&(&b.procedure_code, &b.answers)));
+    let before = rows(&app, &["t_bac_giang", "t_bac_ninh"]);
+    let plan = plan_file(PLAN);
+    let (code, out, err) = portal(&app, &["reorganise", plan.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("left in bac-giang"), "{out}");
+
+    // Nothing lost: every draft, its answers and its files are still there, in one schema or
+    // the other; none twice.
+    let mut all_after = drafts(&app, "t_bac_giang");
+    all_after.extend(drafts(&app, "t_bac_ninh"));
+    all_after.sort_by(|a, b| (&a.procedure_code, &a.answers).cmp(&(&b.procedure_code, &b.answers)));
+    assert_eq!(all_after, all_before);
+    let after = rows(&app, &["t_bac_giang", "t_bac_ninh"]);
+    for table in ["drafts", "draft_files"] {
+        assert_eq!(after[table], before[table], "{table}");
+    }
+    // The successor keeps its own draft of LX-001 and gets the one it had none of; the
+    // merged province's LX-001 draft, with its file, stays behind whole.
+    let ninh: Vec<(String, String)> = drafts(&app, "t_bac_ninh")
+        .into_iter()
+        .map(|d| (d.procedure_code, d.answers))
+        .collect();
+    assert_eq!(
+        ninh,
+        [
+            (
+                "HT-001".to_string(),
+                r#"{"full_name": "giang-ht"}"#.to_string()
+            ),
+            ("LX-001".to_string(), r#"{"full_name": "ninh"}"#.to_string()),
+        ]
+    );
+    let giang = drafts(&app, "t_bac_giang");
+    assert_eq!(giang.len(), 1, "{giang:?}");
+    assert_eq!(giang[0].answers, r#"{"full_name": "giang"}"#);
+    assert_eq!(giang[0].files, "portrait_photo=ảnh.png:010203");
+}

@@ -9,15 +9,15 @@ use serde_json::{Value, json};
 use crate::helpers::{CITIZEN_ID, TestApp};
 use crate::reorg::{plan_file, portal, rows};
 
-const HN: &str = "ha-noi.localhost";
+pub const HN: &str = "ha-noi.localhost";
 /// Phường Ba Đình and Phường Ngọc Hà, Hà Nội (national codes).
-const A: &str = "00004";
-const B: &str = "00008";
+pub const A: &str = "00004";
+pub const B: &str = "00008";
 /// A third ward of Hà Nội.
 const WARD3: &str = "00025";
 
 /// A birth registration, decided by commune `unit`.
-fn birth(unit: &str) -> Value {
+pub fn birth(unit: &str) -> Value {
     json!({
         "procedure_code": "HT-001",
         "unit_code": unit,
@@ -102,7 +102,7 @@ fn snapshot(app: &TestApp) -> String {
 
 /// Hà Nội with a dossier decided by B (received at B's counter), one filed online for B, an
 /// official in A and one in B.
-async fn ha_noi() -> (TestApp, Vec<String>, String, String) {
+pub async fn ha_noi() -> (TestApp, Vec<String>, String, String) {
     let app = TestApp::spawn().await;
     app.create_province_from_manifest("ha-noi").await;
     let citizen = app.citizen_token(HN, "dan@example.vn").await;
