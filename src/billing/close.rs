@@ -301,13 +301,18 @@ fn draft(
     };
     let mut lines = Vec::new();
     let fees = prorate(&segs, period.days());
+    // The plan's name, as the clerk set it: an invoice shows no internal code.
+    let names: std::collections::HashMap<String, String> = plans::table
+        .select((plans::code, plans::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
     for (s, amount) in segs.iter().zip(fees) {
         let days = (s.until - s.from).num_days();
+        let plan = names.get(&s.plan).unwrap_or(&s.plan);
         lines.push(NewLine {
             description: format!(
-                "Phí thuê gói {} / Lease fee, plan {} ({} – {}, {days}/{} ngày)",
-                s.plan,
-                s.plan,
+                "Phí thuê gói {plan} / Lease fee, plan {plan} ({} – {}, {days}/{} ngày)",
                 s.from.format("%d/%m/%Y"),
                 (s.until - chrono::Duration::days(1)).format("%d/%m/%Y"),
                 period.days()

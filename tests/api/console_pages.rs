@@ -337,7 +337,7 @@ async fn the_printed_invoice_multiplies_out_says_the_amount_in_words_and_speaks_
     assert_eq!((days, of), (28, 31));
     assert!(
         en.body
-            .contains("Lease fee, plan standard (04/10/2026 – 31/10/2026)")
+            .contains("Lease fee, plan Tiêu chuẩn (04/10/2026 – 31/10/2026)")
     );
     assert!(
         !en.body.contains("Phí thuê gói") && !en.body.contains("ngày"),
