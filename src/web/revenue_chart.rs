@@ -7,7 +7,7 @@ use crate::lang::Lang;
 use crate::web::close_pages::money;
 use crate::web::pages::tr;
 
-/// The drawing's coordinates (`viewBox="0 0 360 175"`): 30 units a month, columns standing
+/// The drawing's coordinates (`viewBox="0 0 360 185"`): 30 units a month, columns standing
 /// on `BASELINE`, the tallest reaching `BASELINE - PLOT_HEIGHT`.
 const MONTH_WIDTH: i64 = 30;
 const BAR_WIDTH: i64 = 12;
@@ -31,8 +31,10 @@ pub struct Bar {
 /// One month in the table (and its label under the columns).
 pub struct MonthView {
     pub period: String,
-    /// `10/26`, under the columns.
+    /// The month (`10`) under its columns; 30 units hold no more at a readable size.
     pub label: String,
+    /// The year (`2026`) under the first month and every January.
+    pub year: Option<String>,
     pub label_x: i64,
     pub invoiced: String,
     pub paid: String,
@@ -124,7 +126,9 @@ pub fn chart(months: &[MonthRevenue], lang: Lang) -> RevenueChart {
             .enumerate()
             .map(|(i, m)| MonthView {
                 period: m.period.to_string(),
-                label: month_label(m),
+                label: m.period.first_day().format("%m").to_string(),
+                year: (i == 0 || m.period.first_day().format("%m").to_string() == "01")
+                    .then(|| m.period.first_day().format("%Y").to_string()),
                 label_x: i as i64 * MONTH_WIDTH + 15,
                 invoiced: money(m.invoiced_vnd, lang),
                 paid: money(m.paid_vnd, lang),
