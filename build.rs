@@ -8,9 +8,10 @@ fn main() {
     println!("cargo:rerun-if-changed=migrations");
     let out = std::env::var("OUT_DIR").expect("OUT_DIR");
     for kind in ["public", "tenant"] {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("migrations")
-            .join(kind);
+        // The manifest's folder when the script runs, not when it was compiled: a target
+        // folder copied from another checkout must not embed that checkout's migrations.
+        let root = std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR");
+        let dir = Path::new(&root).join("migrations").join(kind);
         let mut names: Vec<String> = std::fs::read_dir(&dir)
             .expect("migrations folder")
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())

@@ -33,10 +33,11 @@ pub enum Action {
     PaymentReconcile,
     EinvoiceBuyerPut,
     EinvoiceIssue,
+    TenantLeaseEnd,
 }
 
 impl Action {
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 24] = [
         Action::TenantCreate,
         Action::TenantAdminRequested,
         Action::TenantApply,
@@ -60,6 +61,7 @@ impl Action {
         Action::PaymentReconcile,
         Action::EinvoiceBuyerPut,
         Action::EinvoiceIssue,
+        Action::TenantLeaseEnd,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -87,6 +89,7 @@ impl Action {
             Action::PaymentReconcile => "payments.reconcile",
             Action::EinvoiceBuyerPut => "einvoice.buyer_put",
             Action::EinvoiceIssue => "einvoice.issue",
+            Action::TenantLeaseEnd => "tenant.lease_end",
         }
     }
 }

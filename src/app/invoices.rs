@@ -254,3 +254,15 @@ pub async fn einvoice_ref(
     });
     Ok(crate::einvoice::reference::EInvoiceRef { issued })
 }
+
+/// Invoiced and paid per period, the last `n` periods up to last month (or the newest
+/// period invoiced, when later): the console's revenue chart.
+pub async fn monthly_revenue(
+    app: &App,
+    n: usize,
+) -> Result<Vec<crate::billing::revenue::MonthRevenue>, AppError> {
+    let last = crate::period::Period::of(crate::clock::today_vn()).prev();
+    app.db
+        .control_async(move |conn| crate::billing::revenue::monthly(conn, last, n))
+        .await
+}

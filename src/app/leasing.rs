@@ -9,6 +9,7 @@ use super::{Actor, App};
 use crate::accounts::Email;
 use crate::accounts::staff::{self, StaffRole};
 use crate::audit::{self, Action};
+use crate::billing::money::{Segment, Vnd, prorate};
 use crate::error::AppError;
 use crate::lang::Msg;
 use crate::leasing::plans::{self, Plan, PlanInput};
@@ -16,6 +17,7 @@ use crate::leasing::subscriptions::{self, Request};
 use crate::leasing::{self, LeaseView};
 use crate::notify::invitation::invitation_mail;
 use crate::notify::outbox::{self, NewMail};
+use crate::period::Period;
 use crate::tenancy::{Tenant, store};
 
 /// Creates or changes plan `code`, audited; provinces on it get its rate at once on this
@@ -44,6 +46,100 @@ pub struct NewLease {
     pub starts_on: NaiveDate,
 }
 
+/// A change to a province's lease: a plan from a date (a first lease, or a change of plan),
+/// or the end of the latest lease after its last day.
+#[derive(Debug, Clone)]
+pub enum LeaseChange {
+    Start(NewLease),
+    End { last_day: NaiveDate },
+}
+
+impl LeaseChange {
+    /// The day the change takes effect.
+    pub fn day(&self) -> NaiveDate {
+        match self {
+            LeaseChange::Start(l) => l.starts_on,
+            LeaseChange::End { last_day } => *last_day,
+        }
+    }
+}
+
+/// A change dated more than a year back would rewrite what was billed long ago.
+fn check_not_too_old(field: &str, day: NaiveDate) -> Result<(), AppError> {
+    let earliest = crate::clock::today_vn() - chrono::Duration::days(366);
+    if day < earliest {
+        return Err(AppError::invalid(
+            field,
+            Msg::new(
+                "Ngày này quá xa trong quá khứ (tối đa một năm trước).",
+                "The date is too far in the past (a year back at most).",
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Applies `change` to province `slug` inside the caller's transaction, checked and audited:
+/// the one place a lease changes, whether for real ([`start_lease`], [`end_lease`]) or in the
+/// dry run of [`lease_effect`]. Returns the province as it is afterwards.
+fn apply_change(
+    conn: &mut diesel::PgConnection,
+    name: &str,
+    slug: &str,
+    change: &LeaseChange,
+) -> Result<Tenant, AppError> {
+    let t = store::find_by_slug(conn, slug)?.ok_or(AppError::NotFound)?;
+    match change {
+        LeaseChange::Start(lease) => {
+            check_not_too_old("starts_on", lease.starts_on)?;
+            if !store::plan_exists(conn, &lease.plan)? {
+                return Err(AppError::invalid(
+                    "plan",
+                    Msg::new("Không có gói dịch vụ này.", "There is no such plan."),
+                ));
+            }
+            leasing::start_lease(conn, t.id, &lease.plan, lease.starts_on, name)?;
+            audit::record(
+                conn,
+                name,
+                Action::TenantLease,
+                slug,
+                json!({ "plan": lease.plan, "starts_on": lease.starts_on }),
+            )?;
+        }
+        LeaseChange::End { last_day } => {
+            check_not_too_old("last_day", *last_day)?;
+            leasing::end_lease(conn, t.id, *last_day)?;
+            audit::record(
+                conn,
+                name,
+                Action::TenantLeaseEnd,
+                slug,
+                json!({ "last_day": last_day }),
+            )?;
+        }
+    }
+    store::find_by_slug(conn, slug)?.ok_or(AppError::NotFound)
+}
+
+/// Applies a lease change for real (API and console alike); returns the province and its
+/// leases, and reloads the registry (its rate may change).
+pub fn change_lease(
+    app: &App,
+    actor: &Actor,
+    slug: &str,
+    change: &LeaseChange,
+) -> Result<(Tenant, Vec<LeaseView>), AppError> {
+    let name = actor.audit_name();
+    let found = app.db.control(|conn| {
+        let t = apply_change(conn, &name, slug, change)?;
+        let leases = leasing::history(conn, t.id)?;
+        Ok((t, leases))
+    })?;
+    app.registry.reload()?;
+    Ok(found)
+}
+
 /// Starts a lease for province `slug` (no earlier than a year ago), audited; returns the
 /// province and its leases, and reloads the registry (its rate may change).
 pub fn start_lease(
@@ -52,39 +148,129 @@ pub fn start_lease(
     slug: &str,
     lease: &NewLease,
 ) -> Result<(Tenant, Vec<LeaseView>), AppError> {
-    let earliest = crate::clock::today_vn() - chrono::Duration::days(366);
-    if lease.starts_on < earliest {
-        return Err(AppError::invalid(
-            "starts_on",
-            Msg::new(
-                "Ngày bắt đầu quá xa trong quá khứ.",
-                "The start date is too far in the past.",
-            ),
-        ));
+    change_lease(app, actor, slug, &LeaseChange::Start(lease.clone()))
+}
+
+/// Ends province `slug`'s latest lease after `last_day` (the last day billed, no earlier
+/// than a year ago), audited; returns the province and its leases.
+pub fn end_lease(
+    app: &App,
+    actor: &Actor,
+    slug: &str,
+    last_day: NaiveDate,
+) -> Result<(Tenant, Vec<LeaseView>), AppError> {
+    change_lease(app, actor, slug, &LeaseChange::End { last_day })
+}
+
+/// A period's lease fees (before VAT, no overage) as the close would bill them.
+#[derive(Debug, Clone)]
+pub struct PeriodFees {
+    pub period: Period,
+    /// Each plan over its days, with its prorated fee.
+    pub lines: Vec<(Segment, Vnd)>,
+}
+
+impl PeriodFees {
+    pub fn total(&self) -> i64 {
+        self.lines.iter().map(|(_, v)| v.0).sum()
     }
-    let name = actor.audit_name();
-    let found = app.db.control(|conn| {
-        let t = store::find_by_slug(conn, slug)?.ok_or(AppError::NotFound)?;
-        if !store::plan_exists(conn, &lease.plan)? {
-            return Err(AppError::invalid(
-                "plan",
-                Msg::new("Không có gói dịch vụ này.", "There is no such plan."),
-            ));
+}
+
+/// What a lease change would do to the bills: for the month it takes effect and the next,
+/// the lease fees before and after, and the invoice already issued for the month, if any
+/// (an issued invoice never changes).
+#[derive(Debug, Clone)]
+pub struct LeaseEffect {
+    /// Per period: (before, after, the number of the invoice issued for it).
+    pub periods: Vec<(PeriodFees, PeriodFees, Option<String>)>,
+}
+
+/// [`apply_change`] in a savepoint rolled back, with the billing code's segments read before
+/// and after: the same checks (a refusal is the one applying would give) and the same
+/// proration as the close, nothing written, nothing notified.
+pub async fn lease_effect(
+    app: &App,
+    actor: &Actor,
+    slug: &str,
+    change: &LeaseChange,
+) -> Result<LeaseEffect, AppError> {
+    use diesel::prelude::*;
+    let (name, slug, change) = (actor.audit_name(), slug.to_string(), change.clone());
+    let first = Period::of(change.day());
+    let periods = [first, first.next()];
+    let fees = |conn: &mut diesel::PgConnection, tenant: uuid::Uuid, period: Period| {
+        let segs = crate::billing::close::segments(conn, tenant, period)?;
+        let amounts = prorate(&segs, period.days());
+        Ok::<_, AppError>(PeriodFees {
+            period,
+            lines: segs.into_iter().zip(amounts).collect(),
+        })
+    };
+    /// Leaves the savepoint by an error either way, so it is always rolled back.
+    enum Dry {
+        Seen(Vec<PeriodFees>),
+        Failed(AppError),
+    }
+    impl From<diesel::result::Error> for Dry {
+        fn from(e: diesel::result::Error) -> Dry {
+            Dry::Failed(e.into())
         }
-        leasing::start_lease(conn, t.id, &lease.plan, lease.starts_on, &name)?;
-        audit::record(
-            conn,
-            &name,
-            Action::TenantLease,
-            slug,
-            json!({ "plan": lease.plan, "starts_on": lease.starts_on }),
-        )?;
-        let t = store::find_by_slug(conn, slug)?.ok_or(AppError::NotFound)?;
-        let leases = leasing::history(conn, t.id)?;
-        Ok((t, leases))
-    })?;
-    app.registry.reload()?;
-    Ok(found)
+    }
+    app.db
+        .control_async(move |conn| {
+            let t = store::find_by_slug(conn, &slug)?.ok_or(AppError::NotFound)?;
+            let mut before = Vec::new();
+            for p in periods {
+                before.push(fees(conn, t.id.0, p)?);
+            }
+            let dry = conn.transaction::<(), Dry, _>(|c| {
+                let after = (|| {
+                    apply_change(c, &name, &slug, &change)?;
+                    periods
+                        .iter()
+                        .map(|p| fees(c, t.id.0, *p))
+                        .collect::<Result<Vec<_>, AppError>>()
+                })();
+                Err(match after {
+                    Ok(a) => Dry::Seen(a),
+                    Err(e) => Dry::Failed(e),
+                })
+            });
+            let after = match dry {
+                Err(Dry::Seen(a)) => a,
+                Err(Dry::Failed(e)) => return Err(e),
+                Ok(()) => return Err(AppError::internal("a dry run cannot commit")),
+            };
+            let mut out = Vec::new();
+            for (b, a) in before.into_iter().zip(after) {
+                use crate::db::schema::invoices;
+                let issued: Option<String> = invoices::table
+                    .filter(invoices::tenant_id.eq(t.id.0))
+                    .filter(invoices::period.eq(b.period.to_string()))
+                    .select(invoices::number)
+                    .first(conn)
+                    .optional()?;
+                out.push((b, a, issued));
+            }
+            Ok(LeaseEffect { periods: out })
+        })
+        .await
+}
+
+/// A province, its leases (oldest first) and every plan: the console's lease page.
+pub async fn leases_of(
+    app: &App,
+    slug: &str,
+) -> Result<(Tenant, Vec<LeaseView>, Vec<Plan>), AppError> {
+    let slug = slug.to_string();
+    app.db
+        .control_async(move |conn| {
+            let t = store::find_by_slug(conn, &slug)?.ok_or(AppError::NotFound)?;
+            let leases = leasing::history(conn, t.id)?;
+            let plans = plans::list(conn)?;
+            Ok((t, leases, plans))
+        })
+        .await
 }
 
 /// A province's or commune's request for the service (national API and form alike), and

@@ -627,8 +627,8 @@ fn load(
         // Their own ids are this installation's to give.
         "public:leases" => (
             "public.leases",
-            "tenant_id, plan_code, starts_on, created_at, created_by",
-            "tenant_id, plan_code, starts_on, created_at, created_by",
+            "tenant_id, plan_code, starts_on, created_at, created_by, last_day",
+            "tenant_id, plan_code, starts_on, created_at, created_by, last_day",
             "",
         ),
         "public:usage_events" => (

@@ -160,17 +160,23 @@ pub fn preview(
     Ok(rows)
 }
 
-/// The lease segments of a tenant inside the period (each plan over its days).
-fn segments(
+/// The lease segments of a tenant inside the period (each plan over its days): what the
+/// close bills, and what the console's lease pages show before a change is applied.
+pub fn segments(
     conn: &mut PgConnection,
     tenant: uuid::Uuid,
     period: Period,
 ) -> Result<Vec<Segment>, AppError> {
-    let rows: Vec<(NaiveDate, String, i64)> = leases::table
+    let rows: Vec<(NaiveDate, String, i64, Option<NaiveDate>)> = leases::table
         .inner_join(plans::table.on(plans::code.eq(leases::plan_code)))
         .filter(leases::tenant_id.eq(tenant))
         .order(leases::starts_on.asc())
-        .select((leases::starts_on, leases::plan_code, plans::monthly_fee_vnd))
+        .select((
+            leases::starts_on,
+            leases::plan_code,
+            plans::monthly_fee_vnd,
+            leases::last_day,
+        ))
         .load(conn)?;
     // A province merged into another by a reorganisation leases nothing from that day on
     // (the successor does): its last lease ends there, prorated like any change.
@@ -179,8 +185,12 @@ fn segments(
         .select(crate::db::schema::tenants::merged_on)
         .first(conn)?;
     let mut out = Vec::new();
-    for (i, (starts, plan, fee)) in rows.iter().enumerate() {
+    for (i, (starts, plan, fee, last_day)) in rows.iter().enumerate() {
         let next = rows.get(i + 1).map(|r| r.0).unwrap_or(period.end());
+        // An ended lease stops after its last day, even with no lease after it.
+        let next = last_day
+            .and_then(|d| d.succ_opt())
+            .map_or(next, |after| next.min(after));
         let ends = merged_on.map_or(next, |m| next.min(m));
         let from = (*starts).max(period.first_day());
         let until = ends.min(period.end());

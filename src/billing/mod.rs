@@ -6,6 +6,7 @@ pub mod invoice;
 pub mod money;
 pub mod provider;
 pub mod provider_events;
+pub mod revenue;
 pub mod send;
 pub mod table;
 pub mod webhook;

@@ -461,6 +461,7 @@ diesel::table! {
         starts_on -> Date,
         created_at -> Timestamptz,
         created_by -> Text,
+        last_day -> Nullable<Date>,
     }
 }
 

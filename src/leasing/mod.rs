@@ -8,10 +8,12 @@ use diesel::prelude::*;
 
 use crate::db::schema::{leases, tenants};
 use crate::error::AppError;
+use crate::lang::Msg;
 use crate::tenancy::TenantId;
 
 /// Records that `plan` is leased from `starts_on` (control-plane door). A lease runs until the
-/// next one starts; history is kept for proration. A lease starting today or earlier also
+/// next one starts (or its `last_day`); history is kept for proration. A lease put again on
+/// the same day replaces that one, open-ended. A lease starting today or earlier also
 /// becomes the tenant's current plan (which the rate limit and hard caps read).
 pub fn start_lease(
     conn: &mut PgConnection,
@@ -33,9 +35,55 @@ pub fn start_lease(
             leases::plan_code.eq(plan),
             leases::created_by.eq(actor),
             leases::created_at.eq(diesel::dsl::now),
+            leases::last_day.eq(None::<NaiveDate>),
         ))
         .execute(conn)?;
     sync_current_plan(conn, tenant, crate::clock::today_vn())
+}
+
+/// Ends the province's latest lease: `last_day` is the last day billed. Refused (422
+/// `last_day`) without a lease, or before the latest lease starts (a lease scheduled after
+/// the day would still start: it is not this one to end). Ending again moves the day.
+pub fn end_lease(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    last_day: NaiveDate,
+) -> Result<(), AppError> {
+    let latest: Option<(i64, NaiveDate)> = leases::table
+        .filter(leases::tenant_id.eq(tenant.0))
+        .order(leases::starts_on.desc())
+        .select((leases::id, leases::starts_on))
+        .for_update()
+        .first(conn)
+        .optional()?;
+    let Some((id, starts_on)) = latest else {
+        return Err(AppError::invalid(
+            "last_day",
+            Msg::new(
+                "Tỉnh này chưa thuê gói nào để kết thúc.",
+                "This province has no lease to end.",
+            ),
+        ));
+    };
+    if last_day < starts_on {
+        return Err(AppError::invalid(
+            "last_day",
+            Msg::owned(
+                format!(
+                    "Ngày cuối phải từ ngày bắt đầu của lần thuê gần nhất ({}) trở đi.",
+                    starts_on.format("%d/%m/%Y")
+                ),
+                format!(
+                    "The last day cannot be before the latest lease starts ({}).",
+                    starts_on.format("%d/%m/%Y")
+                ),
+            ),
+        ));
+    }
+    diesel::update(leases::table.find(id))
+        .set(leases::last_day.eq(Some(last_day)))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Sets `tenants.plan_code` to the lease in force on `today` (leases starting later wait).
@@ -104,26 +152,46 @@ pub fn refresh_current_plans(
     Ok(due.into_iter().map(|d| d.slug).collect())
 }
 
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct LeaseView {
     pub plan: String,
     pub starts_on: NaiveDate,
     pub created_by: String,
+    /// The last day billed when the lease was ended; `null`: until the next lease starts.
+    pub last_day: Option<NaiveDate>,
+}
+
+impl LeaseView {
+    /// The first day this lease no longer runs (exclusive), given the lease after it:
+    /// its `last_day` + 1 or the next start, whichever comes first; `None`: open-ended.
+    pub fn ends(&self, next: Option<&LeaseView>) -> Option<NaiveDate> {
+        let ended = self.last_day.and_then(|d| d.succ_opt());
+        match (ended, next.map(|n| n.starts_on)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 /// A tenant's leases, oldest first.
 pub fn history(conn: &mut PgConnection, tenant: TenantId) -> Result<Vec<LeaseView>, AppError> {
-    let rows: Vec<(String, NaiveDate, String)> = leases::table
+    let rows: Vec<(String, NaiveDate, String, Option<NaiveDate>)> = leases::table
         .filter(leases::tenant_id.eq(tenant.0))
         .order(leases::starts_on.asc())
-        .select((leases::plan_code, leases::starts_on, leases::created_by))
+        .select((
+            leases::plan_code,
+            leases::starts_on,
+            leases::created_by,
+            leases::last_day,
+        ))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(plan, starts_on, created_by)| LeaseView {
+        .map(|(plan, starts_on, created_by, last_day)| LeaseView {
             plan,
             starts_on,
             created_by,
+            last_day,
         })
         .collect())
 }

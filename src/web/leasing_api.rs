@@ -20,6 +20,7 @@ pub fn operator_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(list_plans)
         .service(put_plan)
         .service(put_lease)
+        .service(end_lease)
         .service(get_tenant_usage)
         .service(list_subscriptions)
         .service(approve_subscription)
@@ -72,6 +73,31 @@ async fn put_lease(
     let (app, actor) = (state.app.clone(), user.actor());
     let (tenant, leases) =
         crate::web::in_span(move || leasing::start_lease(&app, &actor, &slug, &lease)).await??;
+    let mut body = serde_json::to_value(TenantView::new(&tenant, &state)).unwrap_or_default();
+    body["leases"] = serde_json::to_value(leases).unwrap_or_default();
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct LeaseEndForm {
+    /// The last day billed (`YYYY-MM-DD`), at most a year back.
+    last_day: NaiveDate,
+}
+
+/// `POST /api/v1/tenants/{slug}/lease/end` `{last_day}` → 200: the tenant and its leases; its
+/// latest lease is billed up to and including `last_day`.
+#[post("/api/v1/tenants/{slug}/lease/end")]
+async fn end_lease(
+    OperatorAdmin(user): OperatorAdmin,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+    form: web::Json<LeaseEndForm>,
+) -> Result<HttpResponse, AppError> {
+    let slug = slug.into_inner();
+    let last_day = form.into_inner().last_day;
+    let (app, actor) = (state.app.clone(), user.actor());
+    let (tenant, leases) =
+        crate::web::in_span(move || leasing::end_lease(&app, &actor, &slug, last_day)).await??;
     let mut body = serde_json::to_value(TenantView::new(&tenant, &state)).unwrap_or_default();
     body["leases"] = serde_json::to_value(leases).unwrap_or_default();
     Ok(HttpResponse::Ok().json(body))

@@ -15,6 +15,7 @@ pub mod invoice_csv;
 pub mod invoice_pages;
 pub mod invoice_print;
 mod lang_http;
+pub mod lease_pages;
 pub mod leasing_api;
 pub(crate) mod middleware;
 mod national;
@@ -32,6 +33,7 @@ pub mod period_query;
 pub mod plan_pages;
 mod province;
 pub mod qr;
+pub mod revenue_chart;
 pub mod session;
 pub mod state;
 mod verify;
@@ -141,7 +143,8 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
                     .configure(operator_pages::routes)
                     .configure(invoice_pages::operator_routes)
                     .configure(close_pages::routes)
-                    .configure(plan_pages::routes),
+                    .configure(plan_pages::routes)
+                    .configure(lease_pages::routes),
             )
             .service(
                 web::scope("")

@@ -177,6 +177,8 @@ struct ConsolePage {
     last_period: String,
     rows: Vec<ConsoleRow>,
     pending: usize,
+    /// Invoiced and paid over the last 12 periods.
+    revenue: crate::web::revenue_chart::RevenueChart,
 }
 
 #[get("/")]
@@ -192,6 +194,8 @@ async fn show_console(
     let period = Period::of(crate::clock::today_vn());
     let tenants = crate::app::tenants::list_with_usage(&state, period).await?;
     let pending = crate::app::leasing::pending_subscriptions(&state).await? as usize;
+    let months = crate::app::invoices::monthly_revenue(&state, 12).await?;
+    let revenue = crate::web::revenue_chart::chart(&months, Lang::of(&req));
     let rows = tenants
         .into_iter()
         .map(|(tenant, u)| {
@@ -220,6 +224,7 @@ async fn show_console(
             last_period: period.prev().to_string(),
             rows,
             pending,
+            revenue,
         },
         &csrf,
     )

@@ -189,3 +189,188 @@ async fn a_province_admin_lists_only_its_own_invoices_with_a_printable_view() {
         404
     );
 }
+
+/// One column of the revenue chart: (class, period, amount, height).
+fn columns(body: &str) -> Vec<(String, String, i64, i64)> {
+    let svg = body
+        .split("id=\"revenue-chart\"")
+        .nth(1)
+        .and_then(|r| r.split("</svg>").next())
+        .expect("the revenue chart");
+    let attr = |tag: &str, name: &str| -> String {
+        tag.split(&format!(" {name}=\""))
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or_else(|| panic!("{name} in {tag}"))
+            .to_string()
+    };
+    svg.split("<rect ")
+        .skip(1)
+        .map(|tag| {
+            let tag = &format!(" {}", tag.split('>').next().unwrap());
+            (
+                attr(tag, "class"),
+                attr(tag, "data-period"),
+                attr(tag, "data-vnd").parse().unwrap(),
+                attr(tag, "height").parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[derive(diesel::QueryableByName)]
+struct Month {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    period: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    invoiced: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    paid: i64,
+}
+
+#[tokio::test]
+async fn the_revenue_chart_draws_each_months_invoice_totals_from_the_database() {
+    use portal::period::Period;
+    let app = TestApp::spawn().await;
+    app.create_tenant("ha-noi", "Thành phố Hà Nội").await;
+    app.create_tenant("hue", "Thành phố Huế").await;
+    let last = Period::of(portal::clock::today_vn()).prev();
+    let earlier = last.prev();
+    exec(
+        &app,
+        &format!(
+            "UPDATE leases SET starts_on = '{}'",
+            earlier.first_day().format("%Y-%m-%d")
+        ),
+    );
+    // Huế on the premium plan from mid-month: the two provinces' totals differ.
+    exec(
+        &app,
+        &format!(
+            "INSERT INTO leases (tenant_id, plan_code, starts_on, created_by) \
+             SELECT id, 'premium', '{}', 'test' FROM tenants WHERE slug = 'hue'",
+            (earlier.first_day() + chrono::Duration::days(14)).format("%Y-%m-%d")
+        ),
+    );
+    let op = app.operator_token().await;
+    let mut numbers = Vec::new();
+    for period in [earlier, last] {
+        let res = app
+            .post_json(
+                "ops.localhost",
+                "/api/v1/billing/close",
+                Some(&op),
+                &serde_json::json!({ "period": period.to_string() }),
+            )
+            .await;
+        let body: serde_json::Value = res.json().await.unwrap();
+        for i in body["invoices"].as_array().unwrap() {
+            numbers.push((
+                period,
+                i["tenant"].as_str().unwrap().to_string(),
+                i["number"].as_str().unwrap().to_string(),
+            ));
+        }
+    }
+    let number = |p: Period, slug: &str| {
+        numbers
+            .iter()
+            .find(|(q, s, _)| *q == p && s == slug)
+            .unwrap()
+            .2
+            .clone()
+    };
+    // Paid: Hà Nội's of both months; void: Huế's earlier one; Huế's last one is owed.
+    for n in [number(earlier, "ha-noi"), number(last, "ha-noi")] {
+        let res = app
+            .post_json(
+                "ops.localhost",
+                &format!("/api/v1/invoices/{n}/pay"),
+                Some(&op),
+                &serde_json::json!({"reference": format!("VCB-{n}")}),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+    }
+    let res = app
+        .post_json(
+            "ops.localhost",
+            &format!("/api/v1/invoices/{}/void", number(earlier, "hue")),
+            Some(&op),
+            &serde_json::json!({"reason": "Sai gói"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+
+    let mut ops = operator_browser(&app).await;
+    let page = ops.get("/").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    page.assert_lean();
+    let bars = columns(&page.body);
+    assert_eq!(bars.len(), 24, "two columns for each of 12 months");
+    let periods: Vec<String> = last.last(12).iter().map(|p| p.to_string()).collect();
+    // The sums, computed here from the invoices themselves.
+    let sums: Vec<Month> = diesel::sql_query(
+        "SELECT period, \
+           sum(CASE WHEN status IN ('finalized', 'paid') THEN total_vnd ELSE 0 END)::bigint AS invoiced, \
+           sum(CASE WHEN status = 'paid' THEN total_vnd ELSE 0 END)::bigint AS paid \
+         FROM invoices GROUP BY period",
+    )
+    .load(&mut app.raw_connection())
+    .unwrap();
+    assert_eq!(sums.len(), 2);
+    assert!(sums.iter().all(|m| m.invoiced > 0 && m.paid > 0));
+    assert!(sums.iter().any(|m| m.invoiced != m.paid));
+    let max = sums.iter().map(|m| m.invoiced).max().unwrap();
+    for (i, period) in periods.iter().enumerate() {
+        let (invoiced, paid) = sums
+            .iter()
+            .find(|m| &m.period == period)
+            .map_or((0, 0), |m| (m.invoiced, m.paid));
+        let (a, b) = (&bars[2 * i], &bars[2 * i + 1]);
+        assert_eq!(
+            (a.0.as_str(), a.1.as_str(), a.2),
+            ("bar-invoiced", period.as_str(), invoiced),
+            "{period}"
+        );
+        assert_eq!(
+            (b.0.as_str(), b.1.as_str(), b.2),
+            ("bar-paid", period.as_str(), paid),
+            "{period}"
+        );
+        // Drawn to scale: the tallest is 130 units, each column its share, rounded.
+        for (amount, height) in [(a.2, a.3), (b.2, b.3)] {
+            assert!(
+                (i128::from(amount) * 130 - i128::from(height) * i128::from(max)).abs() * 2
+                    <= i128::from(max),
+                "{period}: {amount} drawn {height} high (max {max})"
+            );
+        }
+        // The table says the same, in đồng.
+        let row = page
+            .body
+            .split(&format!("<tr data-period=\"{period}\">"))
+            .nth(1)
+            .and_then(|r| r.split("</tr>").next())
+            .unwrap();
+        if invoiced > 0 {
+            assert!(
+                row.contains(&crate::console_pages::vnd(invoiced))
+                    && row.contains(&crate::console_pages::vnd(paid)),
+                "{row}"
+            );
+        }
+    }
+    // A text alternative, and the English page in English.
+    assert!(
+        page.body
+            .contains("<title id=\"revenue-title\">Doanh thu theo tháng")
+    );
+    assert!(page.body.contains("<desc id=\"revenue-desc\">"));
+    let en = ops.get("/?lang=en").await;
+    assert!(
+        en.body
+            .contains("<title id=\"revenue-title\">Monthly revenue")
+    );
+    assert_eq!(columns(&en.body).len(), 24);
+}

@@ -12,7 +12,7 @@ const OPERATOR: &str = "ops.localhost";
 const PROVINCE: &str = "ha-noi.localhost";
 
 /// Every JSON route of `CONTRACT.md`, by site (path parameters renamed freely).
-const CONTRACT: [(&str, &str, &str); 43] = [
+const CONTRACT: [(&str, &str, &str); 50] = [
     (NATIONAL, "post", "/api/v1/auth/token"),
     (NATIONAL, "get", "/api/v1/provinces"),
     (NATIONAL, "get", "/api/v1/index"),
@@ -33,6 +33,13 @@ const CONTRACT: [(&str, &str, &str); 43] = [
     (OPERATOR, "get", "/api/v1/invoices"),
     (OPERATOR, "get", "/api/v1/invoices/{}"),
     (OPERATOR, "post", "/api/v1/stripe/webhook"),
+    (OPERATOR, "post", "/api/v1/tenants/{}/lease/end"),
+    (OPERATOR, "get", "/api/v1/tenants/{}/buyer"),
+    (OPERATOR, "put", "/api/v1/tenants/{}/buyer"),
+    (OPERATOR, "get", "/api/v1/invoices/{}/einvoice.xml"),
+    (OPERATOR, "post", "/api/v1/invoices/{}/einvoice"),
+    (OPERATOR, "post", "/api/v1/invoices/{}/einvoice/adjust"),
+    (OPERATOR, "post", "/api/v1/invoices/{}/einvoice/replace"),
     (PROVINCE, "post", "/api/v1/auth/token"),
     (PROVINCE, "get", "/api/v1/procedures"),
     (PROVINCE, "post", "/api/v1/auth/register"),
@@ -660,6 +667,110 @@ async fn operator_and_national_answers_match_the_document() {
         "/api/v1/billing/close",
         "/api/v1/billing/close",
         Some(json!({"period": "2026-01"})),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn einvoice_and_lease_end_answers_match_the_operator_document() {
+    use crate::einvoice_kit::{close_last_period, lao_cai_buyer, settings_with_seller};
+    let db = crate::helpers::TestDb::create();
+    let settings = settings_with_seller(&db);
+    let app = TestApp::spawn_with(db, settings).await;
+    app.create_tenant("lao-cai", "Tỉnh Lào Cai").await;
+    let token = app.operator_token().await;
+    let c = Checker {
+        app: &app,
+        host: OPERATOR,
+        doc: document(&app, OPERATOR).await,
+        token: Some(token.clone()),
+    };
+    let invoices = close_last_period(&app, &token).await;
+    let number = invoices[0]["number"].as_str().unwrap().to_string();
+    let buyer = "/api/v1/tenants/{slug}/buyer";
+    let missing = c
+        .call(200, "get", buyer, "/api/v1/tenants/lao-cai/buyer", None)
+        .await;
+    assert!(!missing["missing"].as_array().unwrap().is_empty());
+    c.call(
+        422,
+        "put",
+        buyer,
+        "/api/v1/tenants/lao-cai/buyer",
+        Some(json!({"name": "UBND", "tax_code": "12", "address": "Lào Cai"})),
+    )
+    .await;
+    let xml = "/api/v1/invoices/{number}/einvoice.xml";
+    let at = |suffix: &str| format!("/api/v1/invoices/{number}{suffix}");
+    c.call(409, "get", xml, &at("/einvoice.xml"), None).await;
+    let issue = "/api/v1/invoices/{number}/einvoice";
+    c.call(409, "post", issue, &at("/einvoice"), None).await;
+    let saved = c
+        .call(
+            200,
+            "put",
+            buyer,
+            "/api/v1/tenants/lao-cai/buyer",
+            Some(lao_cai_buyer()),
+        )
+        .await;
+    assert_eq!(saved["missing"], json!([]));
+    let issued = c.call(200, "post", issue, &at("/einvoice"), None).await;
+    assert_eq!(issued["status"], "issued");
+    // The XML is no JSON: its content type is the document's.
+    let res = app
+        .get_with_token(OPERATOR, &at("/einvoice.xml"), &token)
+        .await;
+    assert_eq!(res.status(), 200);
+    let declared = c.doc["paths"][xml]["get"]["responses"]["200"]["content"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with(&declared)
+    );
+    c.call(
+        409,
+        "post",
+        "/api/v1/invoices/{number}/einvoice/adjust",
+        &at("/einvoice/adjust"),
+        None,
+    )
+    .await;
+    c.call(
+        409,
+        "post",
+        "/api/v1/invoices/{number}/einvoice/replace",
+        &at("/einvoice/replace"),
+        Some(json!({"by": number})),
+    )
+    .await;
+    let end = "/api/v1/tenants/{slug}/lease/end";
+    let ended = c
+        .call(
+            200,
+            "post",
+            end,
+            "/api/v1/tenants/lao-cai/lease/end",
+            Some(json!({"last_day": portal::clock::today_vn()})),
+        )
+        .await;
+    assert_eq!(
+        ended["leases"][0]["last_day"],
+        json!(portal::clock::today_vn())
+    );
+    c.call(
+        422,
+        "post",
+        end,
+        "/api/v1/tenants/lao-cai/lease/end",
+        Some(json!({"last_day": "2000-01-01"})),
     )
     .await;
 }

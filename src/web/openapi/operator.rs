@@ -4,15 +4,18 @@
 
 #![allow(dead_code)] // The functions only carry `#[utoipa::path]`; the handlers live elsewhere.
 
-use super::schemas::{ClosedPeriod, ErrorEnvelope, LeasedTenant, WebhookReceived};
+use super::schemas::{BuyerView, ClosedPeriod, ErrorEnvelope, LeasedTenant, WebhookReceived};
 use crate::accounts::operators::OperatorAccount;
 use crate::billing::invoice::Invoice;
+use crate::einvoice::buyer::BuyerDetails;
+use crate::einvoice::store::IssuedEInvoice;
 use crate::leasing::plans::{Plan, PlanInput};
 use crate::leasing::subscriptions::Request;
 use crate::metering::usage::Usage;
 use crate::web::billing_api::{CloseForm, PayForm, VoidForm};
+use crate::web::einvoice_api::ReplaceForm;
 use crate::web::leasing_api::SubscriptionPage;
-use crate::web::leasing_api::{DeclineForm, LeaseForm};
+use crate::web::leasing_api::{DeclineForm, LeaseEndForm, LeaseForm};
 use crate::web::operator::{CreateTenantForm, TenantView, TokenForm, TokenResponse};
 
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth",
@@ -66,6 +69,18 @@ fn resume_tenant() {}
         (status = 422, description = "Unknown plan or a start too far back", body = ErrorEnvelope),
     ))]
 fn put_lease() {}
+
+#[utoipa::path(post, path = "/api/v1/tenants/{slug}/lease/end", tag = "leasing",
+    security(("bearer" = [])), params(("slug" = String, Path)),
+    description = "Ends the province's latest lease: it is billed up to and including \
+        `last_day` (at most a year back); ending again moves the day. A lease put later starts \
+        open-ended.",
+    request_body = LeaseEndForm,
+    responses(
+        (status = 200, description = "The tenant and its leases", body = LeasedTenant),
+        (status = 422, description = "No lease to end, a day before the latest lease starts, or too far back", body = ErrorEnvelope),
+    ))]
+fn end_lease() {}
 
 #[utoipa::path(get, path = "/api/v1/tenants/{slug}/usage", tag = "leasing",
     security(("bearer" = [])),
@@ -206,3 +221,68 @@ fn send_invoice() {}
         (status = 422, description = "The event has no id", body = ErrorEnvelope),
     ))]
 fn receive_provider_event() {}
+
+#[utoipa::path(get, path = "/api/v1/tenants/{slug}/buyer", tag = "einvoice",
+    security(("bearer" = [])), params(("slug" = String, Path)),
+    description = "The province as the buyer of its e-invoices (docs/einvoice.md), and what the \
+        law still needs of the details before one can be issued.",
+    responses((status = 200, description = "The buyer details and `missing`", body = BuyerView)))]
+fn get_buyer() {}
+
+#[utoipa::path(put, path = "/api/v1/tenants/{slug}/buyer", tag = "einvoice",
+    security(("bearer" = [])), params(("slug" = String, Path)),
+    description = "Replaces the buyer details. Incomplete details may be saved (`missing` says \
+        what is still needed); ill-formed ones may not (a tax code of 10 or 10-3 digits, a \
+        budget-relationship unit code of 7 digits, at most 400 characters of name and address).",
+    request_body = BuyerDetails,
+    responses(
+        (status = 200, description = "Saved; the details and `missing`", body = BuyerView),
+        (status = 422, description = "An ill-formed value (`fields` names it)", body = ErrorEnvelope),
+    ))]
+fn put_buyer() {}
+
+#[utoipa::path(get, path = "/api/v1/invoices/{number}/einvoice.xml", tag = "einvoice",
+    security(("bearer" = [])), params(("number" = String, Path)),
+    description = "The invoice's e-invoice in the tax authority's XML (message 2.1.0, valid \
+        against `reference/einvoice-2.1.0.xsd`): the one issued, or before issue a preview with \
+        the series' next number (not taken).",
+    responses(
+        (status = 200, description = "The XML", content_type = "application/xml", body = String),
+        (status = 409, description = "`einvoice_incomplete`: the buyer or the seller lacks what the law requires (`fields`)", body = ErrorEnvelope),
+    ))]
+fn get_einvoice_xml() {}
+
+#[utoipa::path(post, path = "/api/v1/invoices/{number}/einvoice", tag = "einvoice",
+    security(("bearer" = [])), params(("number" = String, Path)),
+    description = "Issues the invoice's e-invoice through the provider now (what the monthly \
+        job does by the 7th); repeated, the same answer and no second e-invoice. Our invoice id \
+        is the provider's idempotency key.",
+    responses(
+        (status = 200, description = "Issued (or issued before)", body = IssuedEInvoice),
+        (status = 409, description = "`einvoice_incomplete` (`fields`), `einvoice_invalid`, `invalid_transition` (a void invoice) or `no_einvoice_provider`", body = ErrorEnvelope),
+        (status = 503, description = "The provider failed or timed out: recorded, and retried with the same number and key", body = ErrorEnvelope),
+    ))]
+fn issue_einvoice() {}
+
+#[utoipa::path(post, path = "/api/v1/invoices/{number}/einvoice/adjust", tag = "einvoice",
+    security(("bearer" = [])), params(("number" = String, Path)),
+    description = "The credit of void invoice `number` as an adjustment e-invoice (`TCHDon=2`) \
+        naming the original's template, series, number and date; repeated, the same one.",
+    responses(
+        (status = 200, description = "Issued (or issued before)", body = IssuedEInvoice),
+        (status = 409, description = "`invalid_transition`: not void, or its original e-invoice was never issued; or `einvoice_incomplete`, `no_einvoice_provider`", body = ErrorEnvelope),
+        (status = 503, description = "The provider failed or timed out: recorded, and retried with the same key", body = ErrorEnvelope),
+    ))]
+fn adjust_einvoice() {}
+
+#[utoipa::path(post, path = "/api/v1/invoices/{number}/einvoice/replace", tag = "einvoice",
+    security(("bearer" = [])), params(("number" = String, Path)),
+    description = "Issues invoice `by`'s e-invoice as the replacement (`TCHDon=1`) of void \
+        invoice `number`'s: `by` must be live, of the same province, without an e-invoice.",
+    request_body = ReplaceForm,
+    responses(
+        (status = 200, description = "Issued (or issued before)", body = IssuedEInvoice),
+        (status = 409, description = "`invalid_transition`: `number` not void or never e-invoiced, or `by` not a live invoice of the same province; or `einvoice_incomplete`, `no_einvoice_provider`", body = ErrorEnvelope),
+        (status = 503, description = "The provider failed or timed out: recorded, and retried with the same key", body = ErrorEnvelope),
+    ))]
+fn replace_einvoice() {}

@@ -180,6 +180,18 @@ pub struct LeasedTenant {
     pub leases: Vec<crate::leasing::LeaseView>,
 }
 
+/// `GET|PUT /api/v1/tenants/{slug}/buyer` → 200: the buyer details and what the law still
+/// needs of them.
+#[derive(ToSchema)]
+pub struct BuyerView {
+    #[schema(inline)]
+    #[serde(flatten)]
+    pub details: crate::einvoice::buyer::BuyerDetails,
+    /// What is still missing before an e-invoice can be issued (`buyer.name`,
+    /// `buyer.tax_code`, `buyer.address`); empty when complete.
+    pub missing: Vec<String>,
+}
+
 /// `POST /api/v1/billing/close` → 200.
 #[derive(ToSchema)]
 pub struct ClosedPeriod {
