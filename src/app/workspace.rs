@@ -170,6 +170,23 @@ pub struct Receipt {
     pub dossier: DossierRow,
     pub files: Vec<AttachmentMeta>,
     pub desk: Desk,
+    /// Before acceptance (no legal due date yet): the date the result would be due were the
+    /// dossier accepted on the day it was filed, so the paper a citizen takes home from the
+    /// counter names a date, as Vietnam's "giấy tiếp nhận và hẹn trả kết quả" does.
+    pub expected_due: Option<chrono::NaiveDate>,
+}
+
+/// [`Receipt::expected_due`] for `d`.
+fn expected_due(d: &DossierRow, cal: &crate::calendar::Calendar) -> Option<chrono::NaiveDate> {
+    if d.due_on.is_some() || d.status != crate::dossiers::status::Status::Submitted {
+        return None;
+    }
+    let procedure = crate::catalog::national().get(&d.procedure_code)?;
+    Some(crate::dossiers::deadlines::due_on_acceptance(
+        cal,
+        crate::clock::vn_date(d.submitted_at),
+        procedure.processing_days,
+    ))
 }
 
 /// The receipt for a staff member who reaches the dossier (fully or the receipt), else 404.
@@ -181,6 +198,7 @@ pub async fn staff_receipt(
 ) -> Result<Receipt, AppError> {
     let (id, role) = actor.staff_member()?;
     let code = tracking::normalize(code);
+    let cal = app.calendar.get(&app.db).await?;
     super::staff::door(app, tenant)
         .run(move |conn| {
             let d = store::find_by_code(conn, &code)?.ok_or(AppError::NotFound)?;
@@ -193,6 +211,7 @@ pub async fn staff_receipt(
             Ok(Receipt {
                 files: attachments::list(conn, d.id)?,
                 desk: Desk::read(conn)?,
+                expected_due: expected_due(&d, &cal),
                 dossier: d,
             })
         })
@@ -201,16 +220,19 @@ pub async fn staff_receipt(
 
 /// The receipt for the citizen who owns the dossier, else 404.
 pub async fn citizen_receipt(
+    app: &App,
     db: &crate::db::TenantDb,
     citizen: CitizenId,
     code: &str,
 ) -> Result<Receipt, AppError> {
     let code = tracking::normalize(code);
+    let cal = app.calendar.get(&app.db).await?;
     db.run(move |conn| {
         let d = store::find_owned(conn, &code, citizen)?;
         Ok(Receipt {
             files: attachments::list(conn, d.id)?,
             desk: Desk::read(conn)?,
+            expected_due: expected_due(&d, &cal),
             dossier: d,
         })
     })

@@ -122,3 +122,53 @@ async fn the_receipt_lists_each_document_with_its_hash_and_a_qr_to_tracking_on_a
         .unwrap();
     assert!(css.contains("@page a5{size:A5"), "the A5 page size");
 }
+
+/// Before acceptance there is no legal due date yet: the receipt names the expected one (the
+/// date the result would be due were the dossier accepted the day it was filed), says so, and
+/// gives way to the real one once it is accepted (the same day here, so the same date).
+#[tokio::test]
+async fn a_receipt_before_acceptance_names_the_expected_date_then_the_due_date() {
+    let app = TestApp::spawn().await;
+    app.create_tenant("ha-noi", "Hà Nội").await;
+    let token = app.citizen_token(HN, "hen@example.vn").await;
+    let code = app.submit_complete_licence_renewal(HN, &token).await;
+    let mut owner = Browser::new(&app, HN);
+    owner.sign_in("hen@example.vn", "/dossiers").await;
+    let before = owner.get(&format!("/dossiers/{code}/receipt")).await;
+    assert_eq!(before.status, 200, "{}", before.body);
+    assert!(
+        before.body.contains("Ngày hẹn trả kết quả (dự kiến)"),
+        "{}",
+        before.body
+    );
+
+    let official = app
+        .staff_token("ha-noi", "canbo@hanoi.gov.vn", StaffRole::Official)
+        .await;
+    let res = app
+        .act(
+            HN,
+            &official,
+            &code,
+            serde_json::json!({"action": "accept"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let accepted: serde_json::Value = res.json().await.unwrap();
+    let due = chrono::NaiveDate::parse_from_str(accepted["due_on"].as_str().unwrap(), "%Y-%m-%d")
+        .unwrap()
+        .format("%d/%m/%Y")
+        .to_string();
+    let expected = before
+        .body
+        .split("(dự kiến)")
+        .nth(1)
+        .and_then(|rest| rest.split("<strong>").nth(1))
+        .and_then(|rest| rest.split("</strong>").next())
+        .unwrap_or_default();
+    assert_eq!(expected, due, "accepted the day it was filed");
+
+    let after = owner.get(&format!("/dossiers/{code}/receipt")).await;
+    assert!(after.body.contains(&due));
+    assert!(!after.body.contains("(dự kiến)"), "{}", after.body);
+}

@@ -5,6 +5,14 @@
 /// `(vi, en)` for a key; `("", "")` when unknown.
 pub(super) fn lookup(key: &str) -> (&'static str, &'static str) {
     match key {
+        "expected_due" => (
+            "Ngày hẹn trả kết quả (dự kiến)",
+            "Expected date of the result",
+        ),
+        "expected_due_hint" => (
+            "Tính từ ngày nộp theo thời hạn giải quyết của thủ tục, không kể ngày nghỉ; ngày hẹn chính thức được ghi khi hồ sơ được tiếp nhận.",
+            "Counted from the filing date by the procedure's time limit in working days; the official date is set when the dossier is accepted.",
+        ),
         "fee_receipt_link" => ("Biên lai thu phí, lệ phí", "Fee receipt"),
         "fee_receipt_title" => (
             "Biên lai thu phí, lệ phí điện tử",

@@ -75,6 +75,8 @@ struct ReceiptPage {
     issuer: String,
     received_on: String,
     due: String,
+    /// Before acceptance: the expected date (see `app::workspace::Receipt::expected_due`).
+    expected_due: String,
     documents: Vec<DocumentLine>,
     /// The public tracking page, prefilled with the code (never the citizen ID).
     tracking_url: String,
@@ -130,6 +132,7 @@ fn page(frame: Frame, r: Receipt, lang: Lang) -> ReceiptPage {
         },
         received_on: local_time(d.submitted_at),
         due: d.due_on.map(date).unwrap_or_default(),
+        expected_due: r.expected_due.map(date).unwrap_or_default(),
         documents,
         qr: qr::svg(&tracking_url),
         tracking_url,
@@ -190,7 +193,7 @@ pub async fn show_citizen_receipt(
     let Some(citizen) = who.0 else {
         return Ok(session::to_sign_in(&req));
     };
-    let r = app::workspace::citizen_receipt(&province.db, citizen.id, &code).await?;
+    let r = app::workspace::citizen_receipt(&state, &province.db, citizen.id, &code).await?;
     let branding = citizen_pages::branding(&req, &province).await?;
     let back = format!("/dossiers/{}", r.dossier.tracking_code);
     let frame = Frame {
