@@ -42,6 +42,9 @@ pub const STAYS: &[&str] = &[
     "fee_receipt_counters",
     "drafts",
     "draft_files",
+    // Unfinished resumable uploads belong to drafts, which stay.
+    "uploads",
+    "upload_parts",
     "tracking_failures",
 ];
 

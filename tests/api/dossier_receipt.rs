@@ -31,6 +31,19 @@ async fn upload(app: &TestApp, token: &str, code: &str, field: &str, name: &str,
     assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
 }
 
+/// The official accepts the dossier; its due date as pages print it (dd/mm/yyyy).
+async fn accept(app: &TestApp, official: &str, code: &str) -> String {
+    let res = app
+        .act(HN, official, code, serde_json::json!({"action": "accept"}))
+        .await;
+    assert_eq!(res.status(), 200);
+    let accepted: serde_json::Value = res.json().await.unwrap();
+    chrono::NaiveDate::parse_from_str(accepted["due_on"].as_str().unwrap(), "%Y-%m-%d")
+        .unwrap()
+        .format("%d/%m/%Y")
+        .to_string()
+}
+
 fn short(bytes: &[u8]) -> String {
     let hex: String = Sha256::digest(bytes)
         .iter()
@@ -57,20 +70,7 @@ async fn the_receipt_lists_each_document_with_its_hash_and_a_qr_to_tracking_on_a
     let official = app
         .staff_token("ha-noi", "canbo@hanoi.gov.vn", StaffRole::Official)
         .await;
-    let res = app
-        .act(
-            HN,
-            &official,
-            &code,
-            serde_json::json!({"action": "accept"}),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    let accepted: serde_json::Value = res.json().await.unwrap();
-    let due = chrono::NaiveDate::parse_from_str(accepted["due_on"].as_str().unwrap(), "%Y-%m-%d")
-        .unwrap()
-        .format("%d/%m/%Y")
-        .to_string();
+    let due = accept(&app, &official, &code).await;
 
     let mut owner = Browser::new(&app, HN);
     owner.sign_in("nhan@example.vn", "/dossiers").await;
@@ -145,20 +145,7 @@ async fn a_receipt_before_acceptance_names_the_expected_date_then_the_due_date()
     let official = app
         .staff_token("ha-noi", "canbo@hanoi.gov.vn", StaffRole::Official)
         .await;
-    let res = app
-        .act(
-            HN,
-            &official,
-            &code,
-            serde_json::json!({"action": "accept"}),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    let accepted: serde_json::Value = res.json().await.unwrap();
-    let due = chrono::NaiveDate::parse_from_str(accepted["due_on"].as_str().unwrap(), "%Y-%m-%d")
-        .unwrap()
-        .format("%d/%m/%Y")
-        .to_string();
+    let due = accept(&app, &official, &code).await;
     let expected = before
         .body
         .split("(dự kiến)")
