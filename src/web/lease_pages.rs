@@ -83,8 +83,8 @@ impl LeasesPage {
     }
 }
 
-/// `name (code)` of a plan; the code alone when the plan is gone.
-fn plan_name(plans: &[Plan], code: &str) -> String {
+/// A plan's name (the pages show no internal code); the code alone when the plan is gone.
+pub(super) fn plan_name(plans: &[Plan], code: &str) -> String {
     plans
         .iter()
         .find(|p| p.code == code)

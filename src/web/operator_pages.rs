@@ -17,6 +17,7 @@ use crate::metering::usage;
 use crate::period::Period;
 use crate::tenancy::{Site, Tenant, TenantStatus};
 use crate::web::AppState;
+use crate::web::lease_pages::plan_name;
 use crate::web::pages::Layout;
 use crate::web::period_query::{PeriodQuery, period_or_now};
 use crate::web::session::{self, Csrf, SESSION_COOKIE};
@@ -164,6 +165,8 @@ async fn sign_out_operator(
 /// One province on the dashboard.
 struct ConsoleRow {
     tenant: Tenant,
+    /// The plan's name as the clerk set it (the page shows no internal code).
+    plan: String,
     dossiers: i64,
     included: i64,
 }
@@ -196,6 +199,7 @@ async fn show_console(
     let pending = crate::app::leasing::pending_subscriptions(&state).await? as usize;
     let months = crate::app::invoices::monthly_revenue(&state, 12).await?;
     let revenue = crate::web::revenue_chart::chart(&months, Lang::of(&req));
+    let plans = crate::app::leasing::plans(&state).await?;
     let rows = tenants
         .into_iter()
         .map(|(tenant, u)| {
@@ -208,6 +212,7 @@ async fn show_console(
                     included: 0,
                 });
             ConsoleRow {
+                plan: plan_name(&plans, &tenant.plan),
                 tenant,
                 dossiers: d.used,
                 included: d.included,
@@ -244,6 +249,9 @@ struct UsageBar {
 struct TenantPage {
     layout: Layout,
     tenant: Tenant,
+    /// The plan's name (see `ConsoleRow::plan`), and each lease's.
+    plan: String,
+    lease_plans: Vec<String>,
     period: String,
     prev: String,
     bars: Vec<UsageBar>,
@@ -291,8 +299,11 @@ async fn show_tenant_usage(
         })
         .collect();
     let layout = Layout::operator(&req).with_session(csrf.token(), Some(&user.email));
+    let plans = crate::app::leasing::plans(&state).await?;
     let page = TenantPage {
         layout,
+        plan: plan_name(&plans, &tenant.plan),
+        lease_plans: leases.iter().map(|l| plan_name(&plans, &l.plan)).collect(),
         tenant,
         period: period.to_string(),
         prev: period.prev().to_string(),

@@ -55,9 +55,16 @@ async fn an_operator_signs_in_sees_usage_and_approves_a_request_through_the_page
         "{}",
         page.body
     );
+    // Plans by their names, never their codes.
+    assert!(page.body.contains("<td>Tiêu chuẩn</td>"), "{}", page.body);
+    assert!(!page.body.contains("<td>standard</td>"));
     let page = ops.get("/tenants/ha-noi").await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("meter-fill") && page.body.contains("standard"));
+    assert!(
+        page.body.contains("meter-fill") && page.body.contains("<strong>Tiêu chuẩn</strong>"),
+        "{}",
+        page.body
+    );
     assert_eq!(ops.get("/tenants/ha-noi?period=2026-13").await.status, 422);
     assert_eq!(ops.get("/plans").await.status, 200);
 
