@@ -13,6 +13,8 @@ use crate::lang::{Lang, Msg};
 use crate::web::AppState;
 use crate::web::extract::Province;
 use crate::web::pages::Layout;
+use crate::web::province::citizen_pages;
+use crate::web::session::{self, Csrf, PageCitizen};
 
 /// The national host's routes.
 pub fn national_routes(cfg: &mut web::ServiceConfig) {
@@ -63,8 +65,15 @@ fn t(lang: Lang, vi: &'static str, en: &'static str) -> String {
     Msg::new(vi, en).get(lang).to_string()
 }
 
-/// The page for `code` (blank: the form alone): 200 when known, 404 otherwise.
-async fn page(state: &AppState, layout: Layout, code: &str) -> Result<HttpResponse, AppError> {
+/// The page for `code` (blank: the form alone): 200 when known, 404 otherwise. `csrf`: the
+/// layout carries a signed-in citizen's sign-out form.
+async fn page(
+    req: &HttpRequest,
+    state: &AppState,
+    layout: Layout,
+    code: &str,
+    csrf: Option<&Csrf>,
+) -> Result<HttpResponse, AppError> {
     let lang = layout.lang;
     let found = if code.trim().is_empty() {
         None
@@ -121,13 +130,10 @@ async fn page(state: &AppState, layout: Layout, code: &str) -> Result<HttpRespon
         check_label: t(lang, "Kiểm tra", "Check"),
         layout,
     };
-    let html = page
-        .render()
-        .map_err(|e| AppError::internal(format!("template: {e}")))?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header(("Cache-Control", "no-store"))
-        .body(html))
+    match csrf {
+        Some(csrf) => session::page(req, status, &page, csrf),
+        None => session::page_without_form(req, status, &page),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -143,7 +149,7 @@ async fn verify_form(
     state: web::Data<AppState>,
     query: web::Query<CodeQuery>,
 ) -> Result<HttpResponse, AppError> {
-    page(&state, Layout::national(&req), &query.code).await
+    page(&req, &state, Layout::national(&req), &query.code, None).await
 }
 
 /// `GET /verify/{code}`: where the QR code points.
@@ -153,16 +159,19 @@ async fn show_verification(
     state: web::Data<AppState>,
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    page(&state, Layout::national(&req), &code).await
+    page(&req, &state, Layout::national(&req), &code, None).await
 }
 
+/// The province's page frame, with the citizen's name and sign-out when signed in (as on
+/// every other page of the province), not a "sign in" link.
 async fn province_layout(
     req: &HttpRequest,
-    state: &AppState,
     province: &Province,
+    who: &PageCitizen,
+    csrf: &Csrf,
 ) -> Result<Layout, AppError> {
-    let site = province.site(state).await?;
-    Ok(Layout::province(req, &province.tenant.name, &site.branding))
+    let branding = citizen_pages::branding(req, province).await?;
+    Ok(citizen_pages::layout(req, &branding, csrf, who.0.as_ref()))
 }
 
 #[get("/verify")]
@@ -170,10 +179,12 @@ async fn province_verify_form(
     req: HttpRequest,
     state: web::Data<AppState>,
     province: Province,
+    who: PageCitizen,
+    csrf: Csrf,
     query: web::Query<CodeQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let layout = province_layout(&req, &state, &province).await?;
-    page(&state, layout, &query.code).await
+    let layout = province_layout(&req, &province, &who, &csrf).await?;
+    page(&req, &state, layout, &query.code, Some(&csrf)).await
 }
 
 #[get("/verify/{code}")]
@@ -181,8 +192,10 @@ async fn show_province_verification(
     req: HttpRequest,
     state: web::Data<AppState>,
     province: Province,
+    who: PageCitizen,
+    csrf: Csrf,
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let layout = province_layout(&req, &state, &province).await?;
-    page(&state, layout, &code).await
+    let layout = province_layout(&req, &province, &who, &csrf).await?;
+    page(&req, &state, layout, &code, Some(&csrf)).await
 }

@@ -180,6 +180,15 @@ async fn a_pdf_result_is_returned_downloaded_and_verified_on_any_host_without_pe
     assert!(page.body.contains(&format!("/verify/{verification}")));
     assert!(page.body.contains("<svg") && page.body.contains("class=\"qr\""));
     assert!(page.body.contains(&format!("/dossiers/{code}/result")));
+    // The verify page the QR code opens, to the signed-in citizen: their own menu (sign out),
+    // as on every other page of the province, not a "sign in" link.
+    let page = b.get(&format!("/verify/{verification}")).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("Đăng xuất") && !page.body.contains(">Đăng nhập</a>"),
+        "{}",
+        page.body
+    );
 }
 
 #[tokio::test]
