@@ -108,15 +108,21 @@ fn method_options(lang: Lang, online: bool, transfers: bool) -> Vec<MethodOption
 }
 
 /// The page in `mode` for the citizen's dossier `code` (404 for another's).
+/// The three pay routes differ only by `mode`: a signed-out visitor goes to sign in.
 async fn pay_page(
     req: &HttpRequest,
     province: &Province,
     state: &AppState,
-    citizen: &crate::accounts::citizens::Citizen,
+    who: PageCitizen,
     csrf: &Csrf,
-    code: String,
+    code: &str,
     mode: PayMode,
 ) -> Result<HttpResponse, AppError> {
+    let Some(citizen) = who.0 else {
+        return Ok(session::to_citizen_sign_in(req));
+    };
+    let citizen = &citizen;
+    let code = tracking::normalize(code);
     let lang = Lang::of(req);
     let choice = payments::pay_choice(&province.db, citizen.id, code).await?;
     let d = &choice.dossier;
@@ -165,20 +171,7 @@ pub async fn show_pay(
     csrf: Csrf,
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(citizen) = who.0 else {
-        return Ok(session::to_citizen_sign_in(&req));
-    };
-    let code = tracking::normalize(&code);
-    pay_page(
-        &req,
-        &province,
-        &state,
-        &citizen,
-        &csrf,
-        code,
-        PayMode::Choose,
-    )
-    .await
+    pay_page(&req, &province, &state, who, &csrf, &code, PayMode::Choose).await
 }
 
 /// `GET /dossiers/{code}/pay/transfer`: the open transfer's account, amount, reference and
@@ -192,17 +185,13 @@ pub async fn show_transfer(
     csrf: Csrf,
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(citizen) = who.0 else {
-        return Ok(session::to_citizen_sign_in(&req));
-    };
-    let code = tracking::normalize(&code);
     pay_page(
         &req,
         &province,
         &state,
-        &citizen,
+        who,
         &csrf,
-        code,
+        &code,
         PayMode::Transfer,
     )
     .await
@@ -218,20 +207,7 @@ pub async fn show_counter(
     csrf: Csrf,
     code: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(citizen) = who.0 else {
-        return Ok(session::to_citizen_sign_in(&req));
-    };
-    let code = tracking::normalize(&code);
-    pay_page(
-        &req,
-        &province,
-        &state,
-        &citizen,
-        &csrf,
-        code,
-        PayMode::Counter,
-    )
-    .await
+    pay_page(&req, &province, &state, who, &csrf, &code, PayMode::Counter).await
 }
 
 #[derive(Debug, Default, Deserialize)]
