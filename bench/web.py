@@ -4,6 +4,8 @@ provinces, against the same binary's trivial route as the ceiling. Uses wrk with
 
     bench/web.py [--provinces 63] [--duration 10] [--runs 3] [--append]
     BENCH_REUSE=1 bench/web.py --provinces 3400 --only trivial,home   # keeps a seeded database
+    BENCH_PG_URL=postgres://postgres@127.0.0.1:5441 BENCH_CITUS_WORKERS=127.0.0.1:5442,127.0.0.1:5443 \
+        bench/web.py --only home,submit      # on a Citus coordinator, provinces over two workers
 
 Seeds a fresh database `portal_bench_web` (63 provinces, one citizen each), starts
 `target/release/portal serve` on 127.0.0.1:18080, runs each scenario `--runs` times and prints
@@ -16,7 +18,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "bench", "out")
 PG = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 DB = os.environ.get("BENCH_WEB_DB", "portal_bench_web")
-PORT = 18080
+PORT = int(os.environ.get("BENCH_PORT", "18080"))
+# A Citus cluster (#22): the coordinator is BENCH_PG_URL, these are its workers; `migrate`
+# registers them and provisioning places each province on the least loaded one.
+CITUS_WORKERS = os.environ.get("BENCH_CITUS_WORKERS", "")
 # BENCH_BIN: another build of the binary (say, the previous commit's) as a baseline.
 BIN = os.environ.get("BENCH_BIN") or os.path.join(ROOT, "target", "release", "portal")
 SECRET = "bench-secret-0123456789abcdef0123456789"
@@ -27,6 +32,27 @@ def sh(*args, env=None, check=True, **kw):
 def psql(sql, db="postgres"):
     return sh("psql", f"{PG}/{db}", "-Atqc", sql).stdout
 
+def database(verb):
+    """CREATE or DROP the bench database; on Citus, on every node (Citus propagates it only
+    when asked, and `migrate` expects the database on the workers too)."""
+    if verb == "drop":
+        # Node by node: a propagated DROP fails as a whole when one node lacks the database.
+        for url in [PG] + [f"postgres://postgres@{w}" for w in CITUS_WORKERS.split(",") if w]:
+            sh("psql", f"{url}/postgres", "-Atqc", f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
+    elif CITUS_WORKERS:
+        sh("psql", f"{PG}/postgres", "-Atq", "-c", "SET citus.enable_create_database_propagation TO on",
+           "-c", f'CREATE DATABASE "{DB}"')
+    else:
+        psql(f'CREATE DATABASE "{DB}"')
+
+def placement():
+    """Provinces per node, as `host:port count, ...` (Citus only)."""
+    if not CITUS_WORKERS:
+        return "one node"
+    rows = psql("SELECT nodeport, count(DISTINCT colocation_id) FROM citus_shards "
+                "WHERE citus_table_type = 'schema' GROUP BY nodeport ORDER BY nodeport", DB)
+    return ", ".join(f"port {r.split('|')[0]}: {r.split('|')[1]} provinces" for r in rows.split())
+
 def env():
     e = dict(os.environ)
     e.update({
@@ -35,7 +61,10 @@ def env():
         "PORTAL__STORAGE__DATA_DIR": os.path.join(OUT, "data"),
         # Every simulated client is 127.0.0.1: the per-client limits would measure themselves.
         "PORTAL__LIMITS__ENABLED": "false",
+        "PGSSLMODE": "disable",
     })
+    if CITUS_WORKERS:
+        e["PORTAL__CITUS__WORKERS"] = CITUS_WORKERS
     return e
 
 def http(method, host, path, body=None, token=None):
@@ -59,12 +88,13 @@ def seed(n, reuse=False):
             psql("SELECT count(*) FROM public.tenants", DB).strip() == str(n):
         print(f"reusing the {n} provinces of {DB}", flush=True)
         return
-    roles = psql(f"SELECT string_agg(role_name, ' ') FROM public.tenants", DB).strip() if \
-        psql(f"SELECT 1 FROM pg_database WHERE datname = '{DB}'").strip() else ""
-    psql(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
+    # (A database left invalid by an interrupted drop answers no query: its roles stay.)
+    roles = sh("psql", f"{PG}/{DB}", "-Atqc", "SELECT string_agg(role_name, ' ') FROM public.tenants",
+               check=False).stdout.strip()
+    database("drop")
     for r in roles.split():
         psql(f'DROP ROLE IF EXISTS "{r}"')
-    psql(f'CREATE DATABASE "{DB}"')
+    database("create")
     sh(BIN, "migrate", env=env())
     # The bench measures serving, not the plans' fair-use limits (429s): lift them here.
     psql("UPDATE plans SET rate_limit_rps = 1000000, rate_burst = 1000000", DB)
@@ -83,7 +113,8 @@ def slug(i):
 
 def start_server():
     shutil.rmtree(os.path.join(OUT, "data"), ignore_errors=True)
-    proc = subprocess.Popen([BIN, "serve"], env=env(), stdout=subprocess.DEVNULL, stderr=open(os.path.join(OUT, "server.log"), "w"))
+    # The server logs to stdout: keep it, a failed request's cause is there.
+    proc = subprocess.Popen([BIN, "serve"], env=env(), stdout=open(os.path.join(OUT, "server.log"), "w"), stderr=subprocess.STDOUT)
     for _ in range(100):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1)
@@ -217,6 +248,7 @@ def main():
     # Reuse only without the POST scenario: it signs citizens up and stores dossiers.
     seed(a.provinces, reuse=os.environ.get("BENCH_REUSE") == "1" and "submit" not in a.only)
     server = start_server()
+    print(f"placement: {placement()}", flush=True)
     try:
         waited = settle(server)
         print(f"start-up jobs done after {waited:.0f} s", flush=True)

@@ -597,6 +597,28 @@ async fn billing_close_and_export_work_on_the_cluster() {
     assert_eq!(per_node(&cluster, &placed), [1, 1], "{placed:?}");
     submit_and_list(&app, "ha-noi.localhost", "dan@example.vn").await;
     let mut conn = app.raw_connection();
+
+    // The evaluation index job, run on demand: it reads each province's history on its worker
+    // (a CTE's column list used to be dropped on the way there: "column unit does not exist").
+    let month = portal::period::Period::of(portal::clock::today_vn()).to_string();
+    let out = portal(&cluster, &app.db, &["index", "refresh", "--since", &month]);
+    assert!(
+        stdout(&out).contains("of 2 province(s)"),
+        "{}",
+        stdout(&out)
+    );
+    let counted = count(
+        &mut conn,
+        &format!(
+            "SELECT coalesce(sum(u.received), 0)::int8 AS n FROM public.unit_stats u \
+             JOIN public.tenants t ON t.id = u.tenant_id WHERE t.slug = 'ha-noi' AND u.period = '{month}'"
+        ),
+    );
+    assert_eq!(
+        counted, 1,
+        "the dossier submitted on ha-noi, counted by the index job"
+    );
+
     sql_query("UPDATE public.leases SET starts_on = '2026-10-01'")
         .execute(&mut conn)
         .unwrap();
