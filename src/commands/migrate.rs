@@ -32,6 +32,13 @@ pub fn run(settings: &Settings) -> Outcome {
         if n > 0 {
             println!("citus: {n} province role(s) may now reach the workers (LOGIN, no password)");
         }
+        let pool = settings.database.pool_size;
+        let short = db
+            .control(|c| Ok(crate::db::citus::connection_shortfalls(c, pool)?))
+            .map_err(|e| Failure::new(1, format!("citus: connection limits: {e}")))?;
+        for line in &short {
+            eprintln!("citus: WARNING: {line} (docs/scaling.md, \"Connections to the workers\")");
+        }
     }
     let printed = AtomicUsize::new(0);
     let progress = |done: usize, total: usize| {

@@ -293,6 +293,64 @@ pub fn load(conn: &mut PgConnection) -> QueryResult<Vec<(Node, i64)>> {
         .collect())
 }
 
+/// What the nodes' connection limits cannot hold, one line each (empty when they can). A
+/// coordinator backend keeps a connection to a worker **per province role** it has served
+/// (Citus connects as the current role), so a worker may see `pool_size` connections per
+/// province it holds, per server process; past its `max_connections` submissions fail, and past
+/// the coordinator's `citus.max_shared_pool_size` they wait until `statement_timeout`
+/// (docs/scaling.md, "Connections to the workers", measured). `pool_size` is one process's.
+pub fn connection_shortfalls(conn: &mut PgConnection, pool_size: u32) -> QueryResult<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct Limit {
+        #[diesel(sql_type = Text)]
+        host: String,
+        #[diesel(sql_type = Int4)]
+        port: i32,
+        #[diesel(sql_type = Text)]
+        value: String,
+    }
+    // A few connections for the maintenance daemon, the operator's sessions and a move.
+    const HEADROOM: i64 = 10;
+    let limits: Vec<Limit> = sql_query(
+        "SELECT nodename AS host, nodeport AS port, result AS value \
+           FROM run_command_on_workers('SHOW max_connections') WHERE success",
+    )
+    .load(conn)?;
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = Text)]
+        value: String,
+    }
+    let shared: i64 = sql_query("SELECT current_setting('citus.max_shared_pool_size') AS value")
+        .get_result::<Setting>(conn)?
+        .value
+        .parse()
+        .unwrap_or(-1);
+    let mut short = Vec::new();
+    for (node, provinces) in load(conn)? {
+        let need = i64::from(pool_size) * provinces + HEADROOM;
+        let max = limits
+            .iter()
+            .find(|l| l.host == node.host && l.port == node.port)
+            .and_then(|l| l.value.parse::<i64>().ok());
+        if let Some(max) = max.filter(|max| need > *max) {
+            short.push(format!(
+                "worker {node} holds {provinces} province(s): with a pool of {pool_size} per \
+                 server process it may need {need} connections per process, and its \
+                 max_connections is {max}"
+            ));
+        }
+        // Citus shows its default (0) as the coordinator's max_connections; -1 is no limit.
+        if shared > 0 && need > shared {
+            short.push(format!(
+                "worker {node}: the coordinator's citus.max_shared_pool_size ({shared}) is below \
+                 the {need} connections its provinces may need; requests would wait for a slot"
+            ));
+        }
+    }
+    Ok(short)
+}
+
 /// Moves `schema` to `to` while it is served (`citus_schema_move`, logical replication when
 /// the nodes run `wal_level = logical`: writes go on during the copy and wait only for the
 /// final switch). Not inside a transaction: Citus refuses it there. Needs a superuser or the

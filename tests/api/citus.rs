@@ -598,6 +598,33 @@ async fn billing_close_and_export_work_on_the_cluster() {
     submit_and_list(&app, "ha-noi.localhost", "dan@example.vn").await;
     let mut conn = app.raw_connection();
 
+    // `migrate` warns when the workers cannot hold the connections the pool may open (one per
+    // province role per backend): silent with the default pool, loud with one as large as a
+    // worker's max_connections (each worker holds one province here).
+    let warned = |pool: Option<i64>| {
+        let mut cmd = portal_command(&cluster, &app.db);
+        if let Some(p) = pool {
+            cmd.env("PORTAL__DATABASE__POOL_SIZE", p.to_string());
+        }
+        let out = cmd.arg("migrate").output().expect("portal migrate");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(!warned(None).contains("WARNING"), "{}", warned(None));
+    let max: i64 = {
+        let url = citus::url_at(&cluster.url("postgres"), &cluster.workers[0]).unwrap();
+        let mut worker = PgConnection::establish(&url).unwrap();
+        count(
+            &mut worker,
+            "SELECT current_setting('max_connections')::int8 AS n",
+        )
+    };
+    let loud = warned(Some(max));
+    assert!(
+        loud.contains(&format!("max_connections is {max}")),
+        "a pool of {max}: {loud}"
+    );
+
     // The evaluation index job, run on demand: it reads each province's history on its worker
     // (a CTE's column list used to be dropped on the way there: "column unit does not exist").
     let month = portal::period::Period::of(portal::clock::today_vn()).to_string();
