@@ -134,6 +134,8 @@ pub async fn create(
         if start.length > max {
             return Err(documents::too_large(max));
         }
+        // One start at a time per citizen, or two at once both find room under the cap.
+        resumable::lock_starts(conn, start.citizen)?;
         // Abandoned uploads go whenever a new one starts (and with the hourly sweep).
         resumable::sweep_expired(conn, now)?;
         let draft = drafts::ensure(conn, start.citizen, &start.procedure_code)?;

@@ -27,6 +27,9 @@ pub const EINVOICE_ISSUE: i64 = 0x706f_7274_0008;
 /// One citizen's online submissions, as the first key of a two-key transaction lock (the
 /// second is a hash of the citizen's id). Two-key locks never meet the one-key ones above.
 pub const CITIZEN_SUBMISSIONS: i32 = 0x7375_626d;
+/// One citizen's starts of resumable uploads, counted against the cap one at a time (two-key
+/// transaction lock: this class, `hashtext(citizen id)`).
+pub const CITIZEN_UPLOADS: i32 = 0x7570_6c64;
 /// Anonymous tracking lookups, one at a time per code and per client (transaction locks of
 /// the two-key form: this class, `hashtext(code or client)`).
 pub const TRACKING_CODE: i32 = 0x7472_6b31;

@@ -85,6 +85,18 @@ pub fn sweep_expired(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<usiz
     Ok(diesel::delete(uploads::table.filter(uploads::expires_at.le(now))).execute(conn)?)
 }
 
+/// Takes the citizen's upload-start lock for this transaction: a start that counts the open
+/// uploads and then adds one must not run beside another doing the same (both would see room
+/// under the cap). Released at commit.
+pub fn lock_starts(conn: &mut PgConnection, citizen: CitizenId) -> Result<(), AppError> {
+    use diesel::sql_types::{Integer, Text};
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .bind::<Integer, _>(crate::db::locks::CITIZEN_UPLOADS)
+        .bind::<Text, _>(citizen.to_string())
+        .execute(conn)?;
+    Ok(())
+}
+
 /// The citizen's unfinished, unexpired uploads in this province, but for the one of
 /// `(draft_id, field)` (which a new upload of that document replaces); with the earliest expiry.
 pub fn open_uploads(

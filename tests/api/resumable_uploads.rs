@@ -484,3 +484,50 @@ async fn a_citizen_may_have_only_so_many_unfinished_uploads() {
         .await;
     assert_eq!(res.status(), 201);
 }
+
+/// Many starts at once (a script, or a phone retrying) must not slip past the cap: each
+/// start counts the citizen's unfinished uploads and inserts one, so two counting at the same
+/// time both saw room. Starts of one citizen are now taken one at a time in the province.
+#[tokio::test]
+async fn starts_sent_all_at_once_do_not_pass_the_cap() {
+    let app = TestApp::spawn().await;
+    app.create_tenant("ha-noi", "Hà Nội").await;
+    let me = Session::sign_in(&app, HN, "cung-luc@example.vn").await;
+    let targets: Vec<(String, &str)> = [
+        ("GPLX-001", "licence_scan"),
+        ("GPLX-001", "portrait_photo"),
+        ("GPLX-003", "licence_scan"),
+        ("GPLX-003", "portrait_photo"),
+        ("GPLX-004", "health_certificate"),
+        ("GPLX-004", "portrait_photo"),
+    ]
+    .map(|(code, field)| (format!("/procedures/{code}/apply/uploads"), field))
+    .into();
+    // Every target on its own is accepted (so a 422 cannot pass for the cap). A race shows
+    // only when requests overlap: three bursts, the uploads cleared between them.
+    for burst in 0..3 {
+        let mut statuses: Vec<u16> = futures_util::future::join_all(
+            targets
+                .iter()
+                .map(|(uploads, field)| me.create_at(uploads, field, "a.jpg", 1000)),
+        )
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+        statuses.sort_unstable();
+        let open = count(
+            &app,
+            "SELECT count(*) AS n FROM t_ha_noi.uploads WHERE received < length",
+        );
+        assert_eq!(
+            (statuses, open),
+            (vec![201, 201, 201, 201, 429, 429], 4),
+            "burst {burst}: six starts at once, four allowed"
+        );
+        count(
+            &app,
+            "WITH gone AS (DELETE FROM t_ha_noi.uploads RETURNING 1) SELECT count(*) AS n FROM gone",
+        );
+    }
+}
