@@ -82,6 +82,7 @@ mod staff;
 mod staff_pages;
 mod stripe;
 mod stripe_fees;
+mod transfer_received;
 mod unavailable;
 mod units;
 mod uploads;
