@@ -51,6 +51,7 @@ mod index;
 mod index_units;
 mod invoice_pages;
 mod isolation;
+mod lease_lapse;
 mod lease_pages;
 mod mail;
 mod mail_once;

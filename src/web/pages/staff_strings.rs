@@ -105,6 +105,8 @@ pub(super) const CODE_KEYS: &[&str] = &[
     "fee_state_paid",
     "fee_state_not_collected",
     "transfer_received_done",
+    "lease_confirm_suspends",
+    "lease_confirm_suspends_why",
 ];
 
 /// `(vi, en)` for a key; `("", "")` when unknown.
