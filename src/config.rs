@@ -248,7 +248,8 @@ pub struct JobSettings {
     pub usage_sample_secs: u64,
     pub billing_close_grace_hours: u32,
     /// How often each replica checks that every province's current plan is the lease in
-    /// force today (a lease dated in the future takes effect on its day).
+    /// force today (a lease dated in the future takes effect on its day), and that no
+    /// province is served after its ended lease's last day.
     pub plan_refresh_secs: u64,
     /// Run the mail worker on this replica; unset: it follows `enabled` like every job.
     #[serde(default)]

@@ -119,11 +119,16 @@ fn spawn_jobs(state: &web::Data<AppState>) {
         },
     );
     let db = state.db.clone();
+    let app = state.app.clone();
     crate::jobs::every(
         "plan-refresh",
         Duration::from_secs(jobs.plan_refresh_secs),
         registry.clone(),
-        move |reg| crate::jobs::plans::run_once(&db, reg, crate::clock::today_vn()).map(|_| ()),
+        move |reg| {
+            let today = crate::clock::today_vn();
+            crate::jobs::plans::run_once(&db, reg, today)?;
+            crate::jobs::plans::suspend_lapsed(&app, today).map(|_| ())
+        },
     );
     let db = state.db.clone();
     // Abandoned resumable uploads (docs/uploads.md); idempotent, so no lock.

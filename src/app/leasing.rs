@@ -162,6 +162,45 @@ pub fn end_lease(
     change_lease(app, actor, slug, &LeaseChange::End { last_day })
 }
 
+/// The day a province whose lease ends after `last_day` is suspended, unless a later lease
+/// starts by then: the day after.
+pub fn suspended_from(last_day: NaiveDate) -> NaiveDate {
+    last_day.succ_opt().unwrap_or(last_day)
+}
+
+/// Suspends every active province whose lease ended before `today` with no later lease
+/// ([`leasing::lapsed`]), as the operator's suspend does (`tenant.suspend`, audited under
+/// `job:lease-end`, with the lease's last day), once per end: a province the operator resumes
+/// afterwards stays active. One transaction; returns the slugs suspended, and reloads the
+/// registry when there are any (the `tenants` trigger tells the other replicas).
+pub fn suspend_lapsed(app: &App, today: NaiveDate) -> Result<Vec<String>, AppError> {
+    let actor = Actor::Job("lease-end");
+    let suspended = app.db.control(|conn| {
+        let mut suspended = Vec::new();
+        for l in leasing::lapsed(conn, today)? {
+            if l.status == crate::tenancy::TenantStatus::Active.as_str() {
+                store::set_status(conn, &l.slug, crate::tenancy::TenantStatus::Suspended)?;
+                audit::record(
+                    conn,
+                    &actor.audit_name(),
+                    Action::TenantSuspend,
+                    &l.slug,
+                    json!({ "reason": "lease_ended", "last_day": l.last_day }),
+                )?;
+                tracing::info!(tenant = %l.slug, last_day = %l.last_day, %today, "lease ended: province suspended");
+                suspended.push(l.slug);
+            }
+            // Suspended or merged already: nothing to do, and nothing to redo after a resume.
+            leasing::mark_lapse_handled(conn, l.lease_id)?;
+        }
+        Ok(suspended)
+    })?;
+    if !suspended.is_empty() {
+        app.registry.reload()?;
+    }
+    Ok(suspended)
+}
+
 /// A period's lease fees (before VAT, no overage) as the close would bill them.
 #[derive(Debug, Clone)]
 pub struct PeriodFees {

@@ -46,6 +46,9 @@ pub struct ManagedDossier {
     pub result: Option<crate::dossiers::results::ResultRow>,
     /// The fee receipt in force, once paid.
     pub fee_receipt: Option<crate::dossiers::fee_receipts::FeeReceiptView>,
+    /// Where the fee stands (read by [`dossier`] for the page, with full access; `None` after
+    /// a move, or when no fee was asked).
+    pub fee: Option<crate::payments::state::FeeState>,
 }
 
 impl ManagedDossier {
@@ -61,6 +64,7 @@ impl ManagedDossier {
             dossier,
             receipt_only: false,
             desk: Desk::default(),
+            fee: None,
         })
     }
 
@@ -192,7 +196,13 @@ pub async fn dossier(
         .run(move |conn| {
             let found = store::find_by_code(conn, &code)?;
             let mut found = match reach(conn, &actor, found)? {
-                (d, Access::Full) => ManagedDossier::read(conn, d)?,
+                (d, Access::Full) => {
+                    let fee = crate::payments::state::of_dossier(conn, &d)?;
+                    ManagedDossier {
+                        fee,
+                        ..ManagedDossier::read(conn, d)?
+                    }
+                }
                 (d, _) => ManagedDossier {
                     dossier: d,
                     events: Vec::new(),
@@ -201,6 +211,7 @@ pub async fn dossier(
                     desk: Desk::default(),
                     result: None,
                     fee_receipt: None,
+                    fee: None,
                 },
             };
             found.desk = Desk::read(conn)?;

@@ -24,6 +24,8 @@ pub const BILLING_PUSH: i64 = 0x706f_7274_0007;
 pub const PLAN_REFRESH: i64 = 0x706f_7274_006d;
 /// Issuing the previous month's e-invoices (the e-invoice job).
 pub const EINVOICE_ISSUE: i64 = 0x706f_7274_0008;
+/// Suspending the provinces whose lease ended (the plan job).
+pub const LEASE_LAPSE: i64 = 0x706f_7274_0009;
 /// One citizen's online submissions, as the first key of a two-key transaction lock (the
 /// second is a hash of the citizen's id). Two-key locks never meet the one-key ones above.
 pub const CITIZEN_SUBMISSIONS: i32 = 0x7375_626d;
@@ -77,6 +79,7 @@ mod tests {
             super::BILLING_PUSH,
             super::PLAN_REFRESH,
             super::EINVOICE_ISSUE,
+            super::LEASE_LAPSE,
         ];
         keys.sort();
         assert!(keys.windows(2).all(|w| w[0] != w[1]));

@@ -462,6 +462,7 @@ diesel::table! {
         created_at -> Timestamptz,
         created_by -> Text,
         last_day -> Nullable<Date>,
+        lapse_suspended_at -> Nullable<Timestamptz>,
     }
 }
 

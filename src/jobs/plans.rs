@@ -1,5 +1,6 @@
 //! Each province's current plan follows its leases: a lease dated in the future becomes the
-//! plan (rate limit, hard caps) on its day in Vietnam, on every replica.
+//! plan (rate limit, hard caps) on its day in Vietnam, on every replica; and a province whose
+//! lease ended is suspended the day after its last day, unless a later lease starts.
 
 use chrono::NaiveDate;
 
@@ -22,4 +23,15 @@ pub fn run_once(
         registry.reload()?;
     }
     Ok(changed)
+}
+
+/// The lease-end half, once across replicas (`LEASE_LAPSE`): the provinces suspended today
+/// because their lease ended (`None` when another replica holds the lock).
+pub fn suspend_lapsed(
+    app: &crate::app::App,
+    today: NaiveDate,
+) -> Result<Option<Vec<String>>, AppError> {
+    super::with_lock(&app.db, crate::db::locks::LEASE_LAPSE, || {
+        crate::app::leasing::suspend_lapsed(app, today)
+    })
 }

@@ -36,6 +36,7 @@ pub fn start_lease(
             leases::created_by.eq(actor),
             leases::created_at.eq(diesel::dsl::now),
             leases::last_day.eq(None::<NaiveDate>),
+            leases::lapse_suspended_at.eq(None::<chrono::DateTime<chrono::Utc>>),
         ))
         .execute(conn)?;
     sync_current_plan(conn, tenant, crate::clock::today_vn())
@@ -43,7 +44,8 @@ pub fn start_lease(
 
 /// Ends the province's latest lease: `last_day` is the last day billed. Refused (422
 /// `last_day`) without a lease, or before the latest lease starts (a lease scheduled after
-/// the day would still start: it is not this one to end). Ending again moves the day.
+/// the day would still start: it is not this one to end). Ending again moves the day, and the
+/// suspension the day after it is due again ([`lapsed`]).
 pub fn end_lease(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -81,7 +83,48 @@ pub fn end_lease(
         ));
     }
     diesel::update(leases::table.find(id))
-        .set(leases::last_day.eq(Some(last_day)))
+        .set((
+            leases::last_day.eq(Some(last_day)),
+            leases::lapse_suspended_at.eq(None::<chrono::DateTime<chrono::Utc>>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A province whose lease ended: its latest lease's last day is past and no later lease
+/// starts, and the plan job has not suspended it for this end yet.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct Lapsed {
+    #[diesel(sql_type = diesel::sql_types::Int8)]
+    pub lease_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub slug: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub status: String,
+    #[diesel(sql_type = diesel::sql_types::Date)]
+    pub last_day: NaiveDate,
+}
+
+/// The provinces that are no longer leased on `today` ([`Lapsed`]), locked, by slug.
+pub fn lapsed(conn: &mut PgConnection, today: NaiveDate) -> Result<Vec<Lapsed>, AppError> {
+    Ok(diesel::sql_query(
+        "SELECT l.id AS lease_id, t.slug, t.status, l.last_day \
+           FROM tenants t \
+           JOIN LATERAL (SELECT id, last_day, lapse_suspended_at FROM leases \
+                          WHERE tenant_id = t.id \
+                          ORDER BY starts_on DESC LIMIT 1) l ON true \
+          WHERE l.last_day < $1 AND l.lapse_suspended_at IS NULL \
+          ORDER BY t.slug \
+          FOR UPDATE OF t",
+    )
+    .bind::<diesel::sql_types::Date, _>(today)
+    .load(conn)?)
+}
+
+/// Records that the end of lease `lease_id` was acted on: the next runs leave the province be.
+pub fn mark_lapse_handled(conn: &mut PgConnection, lease_id: i64) -> Result<(), AppError> {
+    diesel::update(leases::table.find(lease_id))
+        .set(leases::lapse_suspended_at.eq(Some(crate::clock::now())))
         .execute(conn)?;
     Ok(())
 }

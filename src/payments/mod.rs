@@ -4,6 +4,7 @@
 //! transaction), ask the provider, then record the outcome (another). The sandbox confirms at
 //! once; Stripe answers with a Checkout page and its webhook confirms later ([`settle`]).
 
+pub mod state;
 pub mod stripe;
 pub mod transfer;
 pub mod vietqr;

@@ -342,6 +342,8 @@ struct LeaseConfirmPage {
     starts_on: String,
     last_day: String,
     periods: Vec<PeriodView>,
+    /// Ending a lease: "Tỉnh sẽ bị tạm ngừng từ ngày …" (the plan job suspends it then).
+    suspends: String,
 }
 
 fn fee_lines(fees: &PeriodFees, plans: &[Plan], lang: Lang) -> Vec<FeeLine> {
@@ -454,8 +456,18 @@ async fn preview_lease_change(
             format!("{} {}", tr(lang, "lease_confirm_end"), date(*last_day))
         }
     };
+    let suspends = match &change {
+        LeaseChange::Start(_) => String::new(),
+        LeaseChange::End { last_day } => format!(
+            "{} {}. {}",
+            tr(lang, "lease_confirm_suspends"),
+            date(leasing::suspended_from(*last_day)),
+            tr(lang, "lease_confirm_suspends_why")
+        ),
+    };
     let layout = Layout::operator(&req).with_session(csrf.token(), Some(&user.email));
     let page = LeaseConfirmPage {
+        suspends,
         layout,
         tenant_name: tenant.name,
         slug: tenant.slug,

@@ -233,6 +233,17 @@ async fn ending_a_lease_on_the_page_equals_the_api_and_bills_up_to_its_last_day(
     // The month after: nothing billed any more.
     let next = table(&preview.body, &format!("after-{}", last.next()));
     assert!(next.contains("Không tính phí thuê gói"), "{next}");
+    // And what the operator should expect of the province: suspended the day after (#20).
+    let suspended_from = (last_day + Duration::days(1))
+        .format("%d/%m/%Y")
+        .to_string();
+    assert!(
+        preview
+            .body
+            .contains(&format!("Tỉnh sẽ bị tạm ngừng từ ngày {suspended_from}")),
+        "{}",
+        preview.body
+    );
 
     let done = ops.post("/tenants/ha-noi/leases", &form).await;
     assert_eq!(

@@ -774,3 +774,218 @@ async fn einvoice_and_lease_end_answers_match_the_operator_document() {
     )
     .await;
 }
+
+/// The operations that were served undocumented (the unit test's former `KNOWN_GAPS`): their
+/// real answers, success and refusal, match the documents.
+#[tokio::test]
+async fn payment_receipt_result_and_verify_answers_match_the_documents() {
+    let app = TestApp::spawn().await;
+    let fee = 135_000;
+    let (citizen, code) = crate::stripe_fees::dossier_awaiting(&app, fee).await;
+    let admin = app
+        .staff_token("ha-noi", "admin@hanoi.gov.vn", StaffRole::Admin)
+        .await;
+    // `dossier_awaiting` made the official; a second token for the same account.
+    let official = app
+        .token(
+            PROVINCE,
+            "canbo@hanoi.gov.vn",
+            crate::helpers::STAFF_PASSWORD,
+        )
+        .await;
+    let mut c = Checker {
+        app: &app,
+        host: PROVINCE,
+        doc: document(&app, PROVINCE).await,
+        token: Some(admin),
+    };
+    let account = "/api/v1/manage/payment-account";
+    c.call(404, "get", account, account, None).await;
+    c.call(
+        422,
+        "put",
+        account,
+        account,
+        Some(json!({"bank_bin": "97", "account_number": "1-2", "account_name": ""})),
+    )
+    .await;
+    let good = json!({"bank_bin": "970436", "account_number": "1023456789", "account_name": "UBND HA NOI"});
+    c.call(200, "put", account, account, Some(good)).await;
+    c.call(200, "get", account, account, None).await;
+    let reconcile = "/api/v1/manage/payments/reconcile";
+    c.call(
+        422,
+        "post",
+        reconcile,
+        reconcile,
+        Some(json!({"lines": []})),
+    )
+    .await;
+
+    let chosen: Value = app
+        .post_json(
+            PROVINCE,
+            &format!("/api/v1/dossiers/{code}/pay"),
+            Some(&citizen),
+            &json!({"method": "bank_transfer"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let reference = chosen["transfer"]["reference"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Staff confirm the transfer: a wrong amount first (reported), then the right one.
+    c.token = Some(official);
+    let received = "/api/v1/manage/dossiers/{code}/transfer-received";
+    let here = format!("/api/v1/manage/dossiers/{code}/transfer-received");
+    let line = c
+        .call(
+            200,
+            "post",
+            received,
+            &here,
+            Some(json!({"reference": reference, "amount_vnd": fee - 1})),
+        )
+        .await;
+    assert_eq!(line["outcome"], "amount_mismatch", "{line}");
+    let line = c
+        .call(
+            200,
+            "post",
+            received,
+            &here,
+            Some(json!({"reference": reference, "amount_vnd": fee})),
+        )
+        .await;
+    assert_eq!(line["outcome"], "paid", "{line}");
+
+    // The fee receipt voided and replaced; a paper result attached.
+    let void = "/api/v1/manage/dossiers/{code}/fee-receipt/void";
+    let here = format!("/api/v1/manage/dossiers/{code}/fee-receipt/void");
+    c.call(422, "post", void, &here, Some(json!({"reason": ""})))
+        .await;
+    let d = c
+        .call(
+            200,
+            "post",
+            void,
+            &here,
+            Some(json!({"reason": "Sai tên người nộp"})),
+        )
+        .await;
+    assert_eq!(d["fee_receipt"]["replaces_number"], 1, "{d}");
+    let result = "/api/v1/manage/dossiers/{code}/result";
+    let here = format!("/api/v1/manage/dossiers/{code}/result");
+    let d = c
+        .call(
+            200,
+            "post",
+            result,
+            &here,
+            Some(json!({"decision_number": "123/QĐ-SGTVT", "pickup": "Bộ phận một cửa, 1 Tràng Tiền"})),
+        )
+        .await;
+    let verification = d["result"]["verification_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // The admin's statement: the line paid before, and a stranger's.
+    c.token = Some(
+        app.token(
+            PROVINCE,
+            "admin@hanoi.gov.vn",
+            crate::helpers::STAFF_PASSWORD,
+        )
+        .await,
+    );
+    let report = c
+        .call(
+            200,
+            "post",
+            reconcile,
+            reconcile,
+            Some(json!({"lines": [
+                {"reference": reference, "amount_vnd": fee},
+                {"reference": "LPZZZZZZZZ", "amount_vnd": 1},
+            ]})),
+        )
+        .await;
+    assert_eq!(
+        (report["already_paid"].clone(), report["refused"].clone()),
+        (json!(1), json!(1))
+    );
+
+    // The owner: a paper result has no file to download.
+    c.token = Some(citizen);
+    let download = "/api/v1/dossiers/{code}/result";
+    c.call(
+        404,
+        "get",
+        download,
+        &format!("/api/v1/dossiers/{code}/result"),
+        None,
+    )
+    .await;
+
+    // Verifying, without a token, on the province and on the national site.
+    c.token = None;
+    let verify = "/api/v1/verify/{code}";
+    c.call(
+        200,
+        "get",
+        verify,
+        &format!("/api/v1/verify/{verification}"),
+        None,
+    )
+    .await;
+    c.call(404, "get", verify, "/api/v1/verify/KHONG-CO", None)
+        .await;
+    let national = Checker {
+        app: &app,
+        host: NATIONAL,
+        doc: document(&app, NATIONAL).await,
+        token: None,
+    };
+    national
+        .call(
+            200,
+            "get",
+            verify,
+            &format!("/api/v1/verify/{verification}"),
+            None,
+        )
+        .await;
+
+    // An operator posts a statement for the province.
+    let ops = Checker {
+        app: &app,
+        host: OPERATOR,
+        doc: document(&app, OPERATOR).await,
+        token: Some(app.operator_token().await),
+    };
+    let for_tenant = "/api/v1/tenants/{slug}/payments/reconcile";
+    let lines = json!({"lines": [{"reference": reference, "amount_vnd": fee}]});
+    let report = ops
+        .call(
+            200,
+            "post",
+            for_tenant,
+            "/api/v1/tenants/ha-noi/payments/reconcile",
+            Some(lines.clone()),
+        )
+        .await;
+    assert_eq!(report["already_paid"], 1, "{report}");
+    ops.call(
+        404,
+        "post",
+        for_tenant,
+        "/api/v1/tenants/khong-co/payments/reconcile",
+        Some(lines),
+    )
+    .await;
+}

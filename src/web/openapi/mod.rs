@@ -90,7 +90,7 @@ English messages. Tokens come from `POST /api/v1/auth/token` and are valid on th
         shared::register_citizen, shared::citizen_token,
         national::list_provinces, national::index_api, national::request_subscription,
         national::search, national::my_dossiers, province::track_dossier, province::track_dossier_post,
-        national::where_to_file,
+        national::where_to_file, shared::verify_result,
     ),
     components(schemas(ErrorEnvelope)),
 )]
@@ -113,6 +113,7 @@ struct NationalApi;
         operator::send_invoice, operator::receive_provider_event,
         operator::get_buyer, operator::put_buyer, operator::get_einvoice_xml,
         operator::issue_einvoice, operator::adjust_einvoice, operator::replace_einvoice,
+        operator::reconcile_tenant_statement,
     ),
     components(schemas(ErrorEnvelope)),
 )]
@@ -127,6 +128,7 @@ struct OperatorApi;
         province::site_info, province::who_am_i, province::list_procedures, province::list_units,
         province::get_procedure, province::submit_dossier, province::list_my_dossiers,
         province::get_dossier, province::upload_attachment, province::download_attachment,
+        province::download_result, shared::verify_result,
         province::withdraw_dossier, province::supplement_dossier, province::pay_dossier,
         province::rate_dossier, province::track_dossier, province::track_dossier_post,
         province::list_queue, province::export_queue, province::register_counter_dossier, province::get_managed_dossier,
@@ -135,7 +137,9 @@ struct OperatorApi;
         province::toggle_procedure, province::list_staff, province::invite_staff,
         province::deactivate_staff, province::activate_staff, province::accept_invitation,
         province::get_own_usage, province::list_own_invoices, province::upload_logo,
-        province::delete_logo,
+        province::delete_logo, province::attach_dossier_result, province::void_fee_receipt,
+        province::confirm_transfer, province::get_payment_account, province::put_payment_account,
+        province::reconcile_statement,
     ),
     components(schemas(ErrorEnvelope)),
 )]

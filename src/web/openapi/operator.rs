@@ -6,6 +6,7 @@
 
 use super::schemas::{BuyerView, ClosedPeriod, ErrorEnvelope, LeasedTenant, WebhookReceived};
 use crate::accounts::operators::OperatorAccount;
+use crate::app::payments::Reconciliation;
 use crate::billing::invoice::Invoice;
 use crate::einvoice::buyer::BuyerDetails;
 use crate::einvoice::store::IssuedEInvoice;
@@ -17,6 +18,7 @@ use crate::web::einvoice_api::ReplaceForm;
 use crate::web::leasing_api::SubscriptionPage;
 use crate::web::leasing_api::{DeclineForm, LeaseEndForm, LeaseForm};
 use crate::web::operator::{CreateTenantForm, TenantView, TokenForm, TokenResponse};
+use crate::web::payments_api::StatementForm;
 
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth",
     description = "Signs an operator in; the token is valid on the operator site only.",
@@ -74,7 +76,9 @@ fn put_lease() {}
     security(("bearer" = [])), params(("slug" = String, Path)),
     description = "Ends the province's latest lease: it is billed up to and including \
         `last_day` (at most a year back); ending again moves the day. A lease put later starts \
-        open-ended.",
+        open-ended. The day after `last_day`, unless a later lease starts, the plan job \
+        suspends the province (its site answers 503; audited `tenant.suspend` by \
+        `job:lease-end`), once: the operator's resume afterwards stands.",
     request_body = LeaseEndForm,
     responses(
         (status = 200, description = "The tenant and its leases", body = LeasedTenant),
@@ -286,3 +290,16 @@ fn adjust_einvoice() {}
         (status = 503, description = "The provider failed or timed out: recorded, and retried with the same key", body = ErrorEnvelope),
     ))]
 fn replace_einvoice() {}
+
+#[utoipa::path(post, path = "/api/v1/tenants/{slug}/payments/reconcile", tag = "payments",
+    security(("bearer" = [])), params(("slug" = String, Path)),
+    description = "An operator posts a province's bank statement for it (role `operator`): the \
+                   same matching and report as the province admin's \
+                   `POST /api/v1/manage/payments/reconcile`, audited under the operator's name.",
+    request_body = StatementForm,
+    responses(
+        (status = 200, description = "Each line's outcome, and the counts", body = Reconciliation),
+        (status = 404, description = "No such province", body = ErrorEnvelope),
+        (status = 422, description = "No lines, or more than 1000", body = ErrorEnvelope),
+    ))]
+fn reconcile_tenant_statement() {}

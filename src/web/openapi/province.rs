@@ -5,19 +5,24 @@
 
 use super::schemas::{
     AttachmentStored, CheckoutStarted, CounterSubmitted, ErrorEnvelope, FileUpload, LogoStored,
-    LogoUpload, ManagedProcedure, ProcedureItem, ProcedureSwitch, QueueItem, Rated, Submitted,
-    TokenSubject,
+    LogoUpload, ManagedProcedure, ProcedureItem, ProcedureSwitch, QueueItem, Rated, ResultUpload,
+    Submitted, TokenSubject,
 };
 use crate::accounts::staff::StaffAccount;
+use crate::app::payments::Reconciliation;
 use crate::billing::invoice::Invoice;
 use crate::catalog::Procedure;
 use crate::dossiers::view::{DossierSummary, DossierView, TrackingView};
 use crate::metering::usage::Usage;
+use crate::payments::transfer::{AccountInput, LineResult, ReceivingAccount, StatementLine};
 use crate::tenancy::branding::{Branding, BrandingInput};
+use crate::web::payments_api::StatementForm;
 use crate::web::province::SiteInfo;
 use crate::web::province::admin_api::{AcceptForm, InviteForm, ToggleForm};
 use crate::web::province::dossier_api::{CitizenMoveForm, RatingForm, SubmitForm, TrackingForm};
-use crate::web::province::manage_api::{ActionForm, CounterForm};
+use crate::web::province::manage_api::{
+    ActionForm, CounterForm, PaperResultForm, VoidFeeReceiptForm,
+};
 
 #[utoipa::path(get, path = "/api/v1/site", tag = "province",
     responses((status = 200, description = "Who this province is and how it looks", body = SiteInfo)))]
@@ -108,6 +113,17 @@ fn supplement_dossier() {}
         (status = 409, description = "`invalid_transition`; `pay_at_desk` (no online payment: the message says how much to pay and where)", body = ErrorEnvelope),
     ))]
 fn pay_dossier() {}
+
+#[utoipa::path(get, path = "/api/v1/dossiers/{code}/result", tag = "dossiers",
+    security(("bearer" = [])), params(("code" = String, Path, description = "Tracking code")),
+    description = "The owner downloads the e-copy of the dossier's result (the signed PDF staff \
+                   attached). A paper result has no file: its decision number and where to \
+                   collect it are in the dossier's `result`.",
+    responses(
+        (status = 200, description = "The signed PDF, as a download", content_type = "application/pdf", body = String),
+        (status = 404, description = "No e-copy attached (none yet, or a paper result), or not the caller's dossier", body = ErrorEnvelope),
+    ))]
+fn download_result() {}
 
 #[utoipa::path(post, path = "/api/v1/dossiers/{code}/rating", tag = "dossiers",
     security(("bearer" = [])), params(("code" = String, Path)),
@@ -217,6 +233,86 @@ fn download_managed_attachment() {}
         (status = 422, description = "Unknown action, or a note, date or fee is missing", body = ErrorEnvelope),
     ))]
 fn act_on_dossier() {}
+
+#[utoipa::path(post, path = "/api/v1/manage/dossiers/{code}/result", tag = "staff",
+    security(("bearer" = [])), params(("code" = String, Path)),
+    description = "Attaches (or replaces) the result of a dossier the staff member's units \
+                   decide, while it is processing or resolved: the signed e-copy as a multipart \
+                   `file` (a PDF, checked by its bytes), or a paper decision as JSON. The result \
+                   gets a verification code (`GET /api/v1/verify/{code}`); a replaced result's \
+                   code stops verifying.",
+    request_body(description = "The e-copy, or the paper decision",
+        content((ResultUpload = "multipart/form-data"), (PaperResultForm = "application/json"))),
+    responses(
+        (status = 200, description = "The dossier with its `result`", body = DossierView),
+        (status = 400, description = "JSON without `decision_number` and `pickup` (`malformed`)", body = ErrorEnvelope),
+        (status = 409, description = "`invalid_transition`: the dossier is not processing or resolved", body = ErrorEnvelope),
+        (status = 413, description = "The file is over the site's upload limit", body = ErrorEnvelope),
+        (status = 422, description = "No file, not a PDF, or a paper decision's field empty or too long (`fields`)", body = ErrorEnvelope),
+    ))]
+fn attach_dossier_result() {}
+
+#[utoipa::path(post, path = "/api/v1/manage/dossiers/{code}/fee-receipt/void", tag = "staff",
+    security(("bearer" = [])), params(("code" = String, Path)),
+    description = "Voids the fee e-receipt in force and issues its replacement with the next \
+                   number of the series (`replaces_number` names the voided one); nothing is \
+                   erased. Staff whose units decide the dossier.",
+    request_body = VoidFeeReceiptForm,
+    responses(
+        (status = 200, description = "The dossier; its `fee_receipt` is the replacement", body = DossierView),
+        (status = 409, description = "`no_fee_receipt`: the dossier has no receipt in force", body = ErrorEnvelope),
+        (status = 422, description = "No reason, or over 500 characters", body = ErrorEnvelope),
+    ))]
+fn void_fee_receipt() {}
+
+#[utoipa::path(post, path = "/api/v1/manage/dossiers/{code}/transfer-received", tag = "payments",
+    security(("bearer" = [])), params(("code" = String, Path)),
+    description = "Staff whose units decide the dossier confirm the bank transfer of its fee as \
+                   their statement shows it: the transfer's reference (any case, spaces \
+                   ignored) and the amount received. Matched at the exact amount, the fee is \
+                   paid, the dossier moves on, its e-receipt is issued and the citizen mailed, in \
+                   one transaction. Anything else changes nothing and says why in `outcome`: \
+                   `already_paid`, `amount_mismatch` (with `expected_vnd`), \
+                   `unknown_reference` (also another dossier's reference), `not_awaiting_payment`.",
+    request_body = StatementLine,
+    responses(
+        (status = 200, description = "What became of the line", body = LineResult),
+    ))]
+fn confirm_transfer() {}
+
+#[utoipa::path(get, path = "/api/v1/manage/payment-account", tag = "payments",
+    security(("bearer" = [])),
+    description = "The bank account that receives fees paid by transfer (the province admin).",
+    responses(
+        (status = 200, description = "The account", body = ReceivingAccount),
+        (status = 404, description = "The admin has not set one yet", body = ErrorEnvelope),
+    ))]
+fn get_payment_account() {}
+
+#[utoipa::path(put, path = "/api/v1/manage/payment-account", tag = "payments",
+    security(("bearer" = [])),
+    description = "Sets the account that receives fees by transfer (the province admin; \
+                   audited). Normalised as banks print it: the account number without spaces \
+                   in capitals, the holder's name in capitals without diacritics.",
+    request_body = AccountInput,
+    responses(
+        (status = 200, description = "The account as stored", body = ReceivingAccount),
+        (status = 422, description = "`bank_bin` not 6 digits, `account_number` not 4 to 19 letters or digits, `account_name` empty, over 50 characters or not letters and digits (every bad field in `fields`)", body = ErrorEnvelope),
+    ))]
+fn put_payment_account() {}
+
+#[utoipa::path(post, path = "/api/v1/manage/payments/reconcile", tag = "payments",
+    security(("bearer" = [])),
+    description = "The province admin posts a bank statement (a day at a time): each line is \
+                   matched against the province's open transfers by reference and exact amount, \
+                   as `POST /api/v1/manage/dossiers/{code}/transfer-received` matches one. One \
+                   transaction; a line seen before changes nothing (`already_paid`).",
+    request_body = StatementForm,
+    responses(
+        (status = 200, description = "Each line's outcome, and the counts", body = Reconciliation),
+        (status = 422, description = "No lines, or more than 1000", body = ErrorEnvelope),
+    ))]
+fn reconcile_statement() {}
 
 #[utoipa::path(get, path = "/api/v1/manage/branding", tag = "admin", security(("bearer" = [])),
     responses((status = 200, description = "The province's branding", body = Branding)))]

@@ -146,6 +146,14 @@ pub struct LogoStored {
     pub url: String,
 }
 
+/// A result's e-copy: one `file` part (`POST /api/v1/manage/dossiers/{code}/result`).
+#[derive(ToSchema)]
+pub struct ResultUpload {
+    /// The signed e-copy of the result: a PDF, checked by its bytes.
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+}
+
 /// An attachment: one `file` part and at most one `field` part (each twice: 400).
 #[derive(ToSchema)]
 pub struct FileUpload {

@@ -1,10 +1,11 @@
 //! Operations every site answers: the probes, this document, and (national and province
-//! sites) a citizen's registration and sign-in.
+//! sites) a citizen's registration and sign-in, and verifying a result.
 
 #![allow(dead_code)] // The functions only carry `#[utoipa::path]`; the handlers live elsewhere.
 
 use super::schemas::{ErrorEnvelope, Probe};
 use crate::accounts::citizens::Citizen;
+use crate::app::results::Verification;
 use crate::web::citizen_auth::{RegisterForm, TokenForm};
 use crate::web::operator::TokenResponse;
 
@@ -59,3 +60,16 @@ fn register_citizen() {}
          headers(("Retry-After" = u64, description = "Seconds to wait")), body = ErrorEnvelope),
     ))]
 fn citizen_token() {}
+
+#[utoipa::path(get, path = "/api/v1/verify/{code}", tag = "results",
+    description = "Verifies a dossier's result by the code printed on it, without sign-in and \
+                   without personal data: the issuing province, the procedure, the day it was \
+                   issued and the SHA-256 of the e-copy (or of the paper decision's text), to \
+                   compare with the document in hand. The same answer on the national site and \
+                   every province's. A replaced result's code no longer verifies.",
+    params(("code" = String, Path, description = "The verification code printed on the result")),
+    responses(
+        (status = 200, description = "The result is genuine", body = Verification),
+        (status = 404, description = "No result has this code (or it was replaced)", body = ErrorEnvelope),
+    ))]
+fn verify_result() {}

@@ -139,8 +139,8 @@ pub(super) fn lookup(key: &str) -> (&'static str, &'static str) {
         "lease_end" => ("Kết thúc thuê", "End the lease"),
         "lease_last_day" => ("Ngày cuối cùng được tính phí", "Last day billed"),
         "lease_last_day_hint" => (
-            "Sau ngày này tỉnh không còn bị tính phí thuê gói. Tạm ngừng trang của tỉnh là một thao tác riêng.",
-            "After this day the province is no longer billed a lease fee. Suspending its site is a separate step.",
+            "Sau ngày này tỉnh không còn bị tính phí thuê gói, và từ ngày hôm sau tỉnh bị tạm ngừng (trừ khi có gói thuê mới bắt đầu).",
+            "After this day the province is no longer billed a lease fee, and from the next day it is suspended (unless a new lease starts).",
         ),
         "lease_preview" => (
             "Xem trước ảnh hưởng đến phí",
@@ -155,6 +155,14 @@ pub(super) fn lookup(key: &str) -> (&'static str, &'static str) {
         "lease_confirm_lead" => (
             "Chưa có gì thay đổi. Dưới đây là phí thuê gói (chưa gồm VAT và phí vượt mức) của tháng áp dụng và tháng sau, trước và sau thay đổi, tính đúng như khi chốt kỳ.",
             "Nothing has changed yet. Below are the lease fees (before VAT and overage) of the month the change takes effect and the next, before and after it, computed as the close computes them.",
+        ),
+        "lease_confirm_suspends" => (
+            "Tỉnh sẽ bị tạm ngừng từ ngày",
+            "The province will be suspended from",
+        ),
+        "lease_confirm_suspends_why" => (
+            "Từ ngày đó (ngay sau khi áp dụng, nếu ngày đó đã qua), trang và API của tỉnh trả lời “tạm ngừng” cho đến khi nhà vận hành cho tỉnh hoạt động lại; thuê gói mới không tự mở lại tỉnh.",
+            "From that day (right after applying, if it has passed), the province's site and API answer “suspended” until the operator resumes the province; a new lease does not resume it by itself.",
         ),
         "lease_month" => ("Tháng", "Month"),
         "lease_now" => ("Hiện tại", "Now"),

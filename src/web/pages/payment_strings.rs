@@ -96,6 +96,61 @@ pub(super) fn lookup(key: &str) -> (&'static str, &'static str) {
         ),
         "withdraw_confirm" => ("Xác nhận rút hồ sơ", "Yes, withdraw it"),
         "withdraw_keep" => ("Không rút, quay lại", "Keep it, go back"),
+        // The fee on the staff's dossier page, and confirming a transfer received.
+        "payment_title" => ("Thanh toán", "Payment"),
+        "payment_method" => ("Cách thanh toán", "Payment method"),
+        "payment_state" => ("Tình trạng", "State"),
+        "payment_receipt" => ("Biên lai điện tử", "E-receipt"),
+        "fee_method_not_chosen" => (
+            "Công dân chưa chọn (hoặc nộp tại bộ phận một cửa)",
+            "Not chosen yet (or at the service desk)",
+        ),
+        "fee_method_transfer" => ("Chuyển khoản ngân hàng (VietQR)", "Bank transfer (VietQR)"),
+        "fee_method_online" => ("Thẻ hoặc ví điện tử", "Card or e-wallet"),
+        "fee_method_counter" => ("Nộp tại bộ phận một cửa", "At the service desk"),
+        "fee_state_awaiting_payment" => {
+            ("Chờ công dân thanh toán", "Awaiting the citizen's payment")
+        }
+        "fee_state_awaiting_transfer" => ("Chờ chuyển khoản", "Awaiting the transfer"),
+        "fee_state_awaiting_provider" => (
+            "Chờ cổng thanh toán xác nhận",
+            "Awaiting the payment provider's confirmation",
+        ),
+        "fee_state_paid" => ("Đã thanh toán", "Paid"),
+        "fee_state_not_collected" => (
+            "Không thu (hồ sơ không còn chờ thanh toán)",
+            "Not collected (the dossier no longer awaits payment)",
+        ),
+        "transfer_received_button" => ("Đã nhận chuyển khoản", "Transfer received"),
+        "transfer_received_hint" => (
+            "Khi sao kê ngân hàng của tỉnh có khoản chuyển với đúng nội dung và số tiền này.",
+            "When the province's bank statement shows a transfer with exactly this reference and amount.",
+        ),
+        "transfer_received_title" => (
+            "Xác nhận đã nhận chuyển khoản",
+            "Confirm the transfer was received",
+        ),
+        "transfer_received_check" => (
+            "Chỉ xác nhận khi sao kê ngân hàng của tỉnh có khoản chuyển với đúng nội dung và đúng số tiền dưới đây.",
+            "Confirm only when the province's bank statement shows a transfer with exactly the reference and the amount below.",
+        ),
+        "transfer_received_what" => (
+            "Khi xác nhận: lệ phí được ghi nhận là đã thanh toán, biên lai điện tử được cấp với số tiếp theo, hồ sơ được xử lý tiếp, và công dân được gửi thư báo kèm đường dẫn đến biên lai. Việc này không hoàn tác được; nếu nhầm, phải hủy biên lai.",
+            "On confirming: the fee is recorded as paid, an e-receipt is issued with the next number, the dossier moves on, and the citizen is emailed a link to the receipt. This cannot be undone; a mistake needs the receipt voided.",
+        ),
+        "transfer_received_confirm" => (
+            "Xác nhận đã nhận chuyển khoản",
+            "Yes, the transfer was received",
+        ),
+        "transfer_received_refused" => ("Không xác nhận được", "Not confirmed"),
+        "transfer_received_cancel" => (
+            "Chưa xác nhận, quay lại hồ sơ",
+            "Not now, back to the dossier",
+        ),
+        "transfer_received_done" => (
+            "Đã xác nhận nhận chuyển khoản: lệ phí được ghi nhận là đã thanh toán, biên lai điện tử đã được cấp và công dân được gửi thư báo.",
+            "Transfer confirmed: the fee is recorded as paid, the e-receipt is issued and the citizen is emailed.",
+        ),
         _ => ("", ""),
     }
 }

@@ -95,6 +95,18 @@ pub(super) const CODE_KEYS: &[&str] = &[
     "assignee",
     "overdue",
     "due_soon",
+    "fee_method_not_chosen",
+    "fee_method_transfer",
+    "fee_method_online",
+    "fee_method_counter",
+    "fee_state_awaiting_payment",
+    "fee_state_awaiting_transfer",
+    "fee_state_awaiting_provider",
+    "fee_state_paid",
+    "fee_state_not_collected",
+    "transfer_received_done",
+    "lease_confirm_suspends",
+    "lease_confirm_suspends_why",
 ];
 
 /// `(vi, en)` for a key; `("", "")` when unknown.

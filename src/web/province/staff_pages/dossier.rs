@@ -107,6 +107,8 @@ struct ManagedDossierPage {
     extended: bool,
     /// Links to the fee e-receipt.
     fee_receipt: bool,
+    /// The fee's payment, once a fee was asked.
+    payment: Option<super::fee_payment::PaymentView>,
     forms: Vec<MoveForm>,
     history: Vec<EventLine>,
     files: Vec<FileLine>,
@@ -209,8 +211,10 @@ pub(super) struct Loaded {
     receipt_only: bool,
     desk: Desk,
     result: Option<crate::dossiers::results::ResultRow>,
-    /// A fee receipt is in force (the page links to it).
-    fee_receipt: bool,
+    /// The fee receipt in force (the page links to it).
+    fee_receipt: Option<crate::dossiers::fee_receipts::FeeReceiptView>,
+    /// Where the fee stands.
+    fee: Option<crate::payments::state::FeeState>,
 }
 
 pub(super) async fn load(app: &App, staff: &StaffUser, code: &str) -> Result<Loaded, AppError> {
@@ -224,7 +228,8 @@ pub(super) async fn load(app: &App, staff: &StaffUser, code: &str) -> Result<Loa
         receipt_only: found.receipt_only,
         desk: found.desk,
         result: found.result,
-        fee_receipt: found.fee_receipt.is_some(),
+        fee_receipt: found.fee_receipt,
+        fee: found.fee,
     })
 }
 
@@ -342,7 +347,11 @@ pub(super) fn render(
         desk,
         result,
         fee_receipt,
+        fee,
     } = loaded;
+    let payment = fee
+        .as_ref()
+        .map(|f| super::fee_payment::payment_view(f, fee_receipt.as_ref(), lang));
     let forms = move_forms(&d, &events, staff.account.role.leads(), &attempt, lang);
     let missing = documents::missing_for_view(&d, &files, lang);
     let mut errors = Vec::new();
@@ -545,9 +554,11 @@ pub(super) fn render(
         rt: ResultTexts::new(lang),
         layout: layout(req, &branding, csrf, staff),
         errors,
-        done: done
-            .map(|a| format!("{}: {}", tr(lang, "done"), action_label(a, lang)))
-            .unwrap_or_default(),
+        done: match done {
+            Some("transfer_received") => tr(lang, "transfer_received_done").to_string(),
+            Some(a) => format!("{}: {}", tr(lang, "done"), action_label(a, lang)),
+            None => String::new(),
+        },
         procedure_name: procedure_name(&d.procedure_code, lang),
         status: d.status().label(lang).to_string(),
         status_key: d.status().as_str().to_string(),
@@ -562,7 +573,8 @@ pub(super) fn render(
             .map_or_else(|| tr(lang, "not_yet").to_string(), date),
         fee: view::vnd(fee, lang),
         extended,
-        fee_receipt,
+        fee_receipt: fee_receipt.is_some(),
+        payment,
         forms,
         history,
         files,
@@ -610,10 +622,9 @@ pub async fn show_managed_dossier(
         return Ok(session::to_sign_in(&req));
     };
     let loaded = load(&state, &staff, &code).await?;
-    let done = query
-        .done
-        .as_deref()
-        .filter(|d| Action::parse(d).is_some() || matches!(*d, "transfer" | "assign"));
+    let done = query.done.as_deref().filter(|d| {
+        Action::parse(d).is_some() || matches!(*d, "transfer" | "assign" | "transfer_received")
+    });
     render(&req, &staff, &csrf, lang, loaded, Attempt::default(), done)
 }
 

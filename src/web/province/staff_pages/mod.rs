@@ -7,6 +7,7 @@ mod admin;
 pub mod apology;
 mod counter;
 mod dossier;
+mod fee_payment;
 mod fee_receipt;
 mod invitation;
 mod moves;
@@ -42,6 +43,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(fee_receipt::show_citizen_fee_receipt)
         .service(fee_receipt::confirm_void_fee_receipt)
         .service(fee_receipt::void_fee_receipt)
+        .service(fee_payment::confirm_transfer_page)
+        .service(fee_payment::confirm_transfer_received)
         .service(counter::show_counter_form)
         .service(counter::register_at_counter)
         .service(dossier::show_managed_dossier)

@@ -1,0 +1,1 @@
+ALTER TABLE leases DROP COLUMN lapse_suspended_at;
