@@ -196,3 +196,53 @@ name = "Phường Không Có"
     assert!(previews_left(&app).is_empty(), "{:?}", previews_left(&app));
     assert_eq!(live(&app), before, "the live database is untouched");
 }
+
+/// #18 with #8: dossiers moved with their unit keep their code (the old province's prefix),
+/// which tracking finds through `public.moved_dossiers`. Those rows travel with the receiving
+/// province's export, so the codes still answer after it is imported elsewhere.
+#[tokio::test]
+async fn moved_codes_travel_with_the_receivers_export_and_answer_after_its_import() {
+    let (app, codes, _, _, _) = crate::reorg_moves::two_provinces().await;
+    let plan = plan_file(crate::reorg_moves::MOVE);
+    let (code, out, err) = portal(&app, &["reorganise", plan.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    app.state.registry.reload().unwrap();
+    let mut before = Vec::new();
+    for c in &codes {
+        before.push(crate::reorg_moves::track(&app, "localhost", c).await);
+    }
+
+    let dir = Folder(std::env::temp_dir().join(format!("exports-{}", uuid::Uuid::new_v4())));
+    std::fs::create_dir(&dir.0).unwrap();
+    export(&app, "bac-ninh", &dir.0);
+    let file = dir.0.join("bac-ninh.jsonl");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let moved = text
+        .lines()
+        .filter(|l| l.starts_with("{\"t\":\"public:moved_dossiers\""))
+        .count();
+    assert_eq!(moved, codes.len(), "{codes:?}");
+
+    // Into a second installation where Hà Nội does not exist: the prefix leads nowhere, the
+    // moved rows lead to Bắc Ninh.
+    let dst = TestApp::spawn().await;
+    let (code, out, err) = portal(&dst, &["tenant", "import", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    dst.state.registry.reload().unwrap();
+    for (c, was) in codes.iter().zip(&before) {
+        for host in ["localhost", "bac-ninh.localhost"] {
+            assert_eq!(
+                &crate::reorg_moves::track(&dst, host, c).await,
+                was,
+                "{c} on {host}"
+            );
+        }
+    }
+    let n: S = sql_query(
+        "SELECT count(*)::text AS s FROM public.moved_dossiers m JOIN public.tenants t \
+         ON t.id = m.tenant_id WHERE t.slug = 'bac-ninh'",
+    )
+    .get_result(&mut dst.raw_connection())
+    .unwrap();
+    assert_eq!(n.s, codes.len().to_string());
+}
