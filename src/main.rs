@@ -65,6 +65,10 @@ enum Command {
         /// Print what would change and write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// With --dry-run: preview on these provinces' exports (files or folders of
+        /// `tenant export` files), loaded into a scratch database; the live one is not touched.
+        #[arg(long, requires = "dry_run", num_args = 1.., value_name = "FILE_OR_DIR")]
+        on_export: Vec<PathBuf>,
     },
     /// The national evaluation index.
     Index {
@@ -280,7 +284,11 @@ fn run(command: Command, settings: Settings) -> Result<(), Failure> {
         Command::Calendar {
             action: CalendarAction::Import { path },
         } => commands::calendar::import(&settings, &path),
-        Command::Reorganise { plan, dry_run } => commands::reorg::run(&settings, &plan, dry_run),
+        Command::Reorganise {
+            plan,
+            dry_run,
+            on_export,
+        } => commands::reorg::run(&settings, &plan, dry_run, &on_export),
         Command::Index {
             action: IndexAction::Refresh { since },
         } => commands::index::refresh(&settings, &since),

@@ -27,6 +27,7 @@ pub mod placement;
 pub mod province_admin;
 pub mod provisioning;
 pub mod reorg;
+pub mod reorg_preview;
 pub mod results;
 pub mod resumable;
 pub mod session_handoff;

@@ -201,12 +201,26 @@ pub fn province_of_code(app: &App, code: &str) -> Option<std::sync::Arc<Tenant>>
 }
 
 /// Tracking on the national host: the province's own lookup (same limits, same answer
-/// floor), found by the code's prefix; an unknown prefix answers 404 after the same floor.
+/// floor), found by the code's prefix, else by where the dossier was moved; an unknown code
+/// answers 404 after the same floor.
 pub async fn track(
     app: &App,
     lookup: super::citizen::TrackingLookup,
 ) -> Result<crate::dossiers::view::TrackingView, AppError> {
-    match province_of_code(app, &lookup.code) {
+    let province = match province_of_code(app, &lookup.code) {
+        Some(t) => Some(t),
+        // A dossier moved with its unit (#18) to a province imported here without the one
+        // its prefix names: the holder recorded with the import answers.
+        None => {
+            let code = lookup.code.clone();
+            app.db
+                .control_async(move |conn| crate::reorg::moves::holder(conn, &code))
+                .await?
+                .and_then(|id| app.registry.get(crate::tenancy::TenantId(id)))
+                .and_then(|t| app.registry.serving(&t))
+        }
+    };
+    match province {
         Some(t) => super::citizen::track(app, &app.db.tenant(t.db_ref()), lookup).await,
         None => {
             let floor = std::time::Duration::from_millis(app.settings.tracking.answer_floor_ms);

@@ -6,6 +6,7 @@
 //! The file is the operator's (signed with `export.signing_key`, checked before anything is
 //! written) but its rows are still held to what the platform accepts on input (#15):
 //! - every control-plane row names the imported province, else the whole import is refused;
+//!   moved dossiers' codes (#18) are the file's own dossiers' and held by no other province;
 //!   hosts are valid and nobody's here, plans exist, usage is within what the file's own
 //!   dossiers, mail, staff and documents can account for;
 //! - national accounts only for the file's own dossiers and drafts, and without a password
@@ -208,6 +209,8 @@ struct Checks<'a> {
     sums: HashMap<(String, Metric), i64>,
     /// National accounts the file's dossiers and drafts name.
     citizens: Option<BTreeSet<String>>,
+    /// Tracking codes of the file's dossiers.
+    codes: Option<BTreeSet<String>>,
     mails_held: u64,
 }
 
@@ -302,6 +305,29 @@ impl Checks<'_> {
                     return Err(at(format!(
                         "notified {} is not 0, 80 or 100",
                         r["notified"]
+                    )));
+                }
+            }
+            "public:moved_dossiers" => {
+                // Only codes of the file's own dossiers, and none another province here holds:
+                // else tracking would send someone else's code to this province.
+                let code = r["tracking_code"].as_str().unwrap_or_default().to_string();
+                if self.codes.is_none() {
+                    tenant_enter(conn, &self.door)?;
+                    let codes: Vec<String> = crate::db::schema::dossiers::table
+                        .select(crate::db::schema::dossiers::tracking_code)
+                        .load(conn)?;
+                    tenant_leave(conn)?;
+                    self.codes = Some(codes.into_iter().collect());
+                }
+                if !self.codes.as_ref().is_some_and(|c| c.contains(&code)) {
+                    return Err(at(format!(
+                        "the tracking code {code:?} is not a dossier of the file; an import brings only its own moved dossiers"
+                    )));
+                }
+                if crate::reorg::moves::holder(conn, &code)?.is_some() {
+                    return Err(at(format!(
+                        "the tracking code {code:?} is recorded here as moved to another province"
                     )));
                 }
             }
@@ -488,6 +514,7 @@ pub fn import(
             bounds: None,
             sums: HashMap::new(),
             citizens: None,
+            codes: None,
             mails_held: 0,
         };
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
@@ -639,6 +666,7 @@ fn load(
         ),
         "public:usage_daily" => ("public.usage_daily", "*", "*", ""),
         "public:usage_period" => ("public.usage_period", "*", "*", ""),
+        "public:moved_dossiers" => ("public.moved_dossiers", "*", "*", ""),
         // No password from a file: the citizen sets one anew.
         _ => (
             "identity.citizens",

@@ -123,7 +123,7 @@ pub fn apply(settings: &Settings, path: &Path, dry_run: bool) -> Outcome {
 }
 
 /// The operator key that signs exports and checks imports; a clear error without it.
-fn signing_key(settings: &Settings) -> Result<secrecy::SecretString, Failure> {
+pub(super) fn signing_key(settings: &Settings) -> Result<secrecy::SecretString, Failure> {
     use secrecy::ExposeSecret;
     settings
         .export

@@ -1,4 +1,5 @@
-//! Server-level chores for `portal up`: is PostgreSQL there, and does our database exist.
+//! Server-level chores: is PostgreSQL there, does our database exist (`portal up`), and a
+//! scratch database for previews.
 
 use diesel::prelude::*;
 use diesel::sql_query;
@@ -72,6 +73,79 @@ pub fn ensure_database(url: &str, citus: bool) -> Result<bool, AdminError> {
         .execute(&mut conn)
         .map_err(|e| AdminError::Create(e.to_string()))?;
     Ok(true)
+}
+
+/// A database of its own for a preview (`portal reorganise PLAN --dry-run --on-export`):
+/// created on the server of the live database under a fresh name, dropped when this value is
+/// dropped, with the roles its provinces made (roles are cluster-wide; every one of them was
+/// made for this database under a fresh name). The live database is never touched.
+#[derive(Debug)]
+pub struct Scratch {
+    pub name: String,
+    pub url: String,
+    maintenance: String,
+}
+
+impl Scratch {
+    pub fn create(live_url: &str) -> Result<Scratch, AdminError> {
+        let (prefix, _, query) = split_url(live_url).ok_or(AdminError::BadUrl)?;
+        let name = format!("portal_preview_{}", uuid::Uuid::new_v4().simple());
+        let maintenance = format!("{prefix}postgres{query}");
+        let mut conn = PgConnection::establish(&maintenance)
+            .map_err(|e| AdminError::Unreachable(e.to_string().trim().to_string()))?;
+        sql_query(format!("CREATE DATABASE {}", quote_ident(&name)))
+            .execute(&mut conn)
+            .map_err(|e| AdminError::Create(e.to_string()))?;
+        Ok(Scratch {
+            url: format!("{prefix}{name}{query}"),
+            name,
+            maintenance,
+        })
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        #[derive(QueryableByName)]
+        struct Role {
+            #[diesel(sql_type = Text)]
+            role_name: String,
+        }
+        let roles: Vec<Role> = PgConnection::establish(&self.url)
+            .ok()
+            .and_then(|mut c| {
+                sql_query("SELECT role_name FROM public.tenants")
+                    .load(&mut c)
+                    .ok()
+            })
+            .unwrap_or_default();
+        let Ok(mut conn) = PgConnection::establish(&self.maintenance) else {
+            eprintln!(
+                "warning: cannot reach PostgreSQL to drop the scratch database {}",
+                self.name
+            );
+            return;
+        };
+        let dropped = sql_query(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            quote_ident(&self.name)
+        ))
+        .execute(&mut conn);
+        if let Err(e) = dropped {
+            eprintln!("warning: the scratch database {} is left: {e}", self.name);
+            return;
+        }
+        for r in roles {
+            if let Err(e) = sql_query(format!("DROP ROLE IF EXISTS {}", quote_ident(&r.role_name)))
+                .execute(&mut conn)
+            {
+                eprintln!(
+                    "warning: role {} of the scratch database is left: {e}",
+                    r.role_name
+                );
+            }
+        }
+    }
 }
 
 #[cfg(test)]

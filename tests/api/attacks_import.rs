@@ -123,12 +123,13 @@ pub(crate) fn sign(mut lines: Vec<String>, key: &str) -> Vec<String> {
     lines
 }
 
-const ORDER: [&str; 6] = [
+const ORDER: [&str; 7] = [
     "public:tenant_domains",
     "public:leases",
     "public:usage_events",
     "public:usage_daily",
     "public:usage_period",
+    "public:moved_dossiers",
     "identity:citizens",
 ];
 
@@ -531,4 +532,80 @@ async fn an_unsigned_export_is_refused_and_the_key_is_required() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("PORTAL__EXPORT__SIGNING_KEY"));
     let _ = std::fs::remove_file(path);
+}
+
+/// #18: an export carries the codes of dossiers moved to its province
+/// (`public:moved_dossiers`), which tracking looks up before a code's prefix. A file naming
+/// another province's code there would take that code's tracking away from it: refused, as is
+/// a code of the file's own that another province here holds as moved.
+#[tokio::test]
+async fn an_import_cannot_claim_another_provinces_tracking_codes() {
+    let src = source().await;
+    let (dst, victim) = destination(None).await;
+    let qn = dst.citizen_token("quang-ninh.localhost", EMAIL).await;
+    let code = dst
+        .submit_licence_renewal("quang-ninh.localhost", &qn)
+        .await;
+    let track = |code: String| {
+        let dst = &dst;
+        async move {
+            dst.get(
+                "localhost",
+                &format!(
+                    "/api/v1/tracking/{code}?id_number={}",
+                    crate::helpers::CITIZEN_ID
+                ),
+            )
+            .await
+            .status()
+        }
+    };
+    assert_eq!(track(code.clone()).await, 200);
+    let own = serde_json::from_str::<Value>(&lines(&src.file)[0]).unwrap()["tenant_id"].clone();
+    let mut l = lines(&src.file);
+    add_row(
+        &mut l,
+        "public:moved_dossiers",
+        json!({"tracking_code": code, "tenant_id": own, "moved_on": "2026-07-01"}),
+    );
+    let out = import(&dst, &sign(l, EXPORT_KEY));
+    assert_refused(
+        &dst,
+        &out,
+        &["public:moved_dossiers", &code, "not a dossier of the file"],
+    );
+    assert_eq!(track(code.clone()).await, 200);
+
+    // The file's own dossier, recorded here as moved to Quảng Ninh.
+    let l = lines(&src.file);
+    let own_code = l
+        .iter()
+        .filter_map(|x| serde_json::from_str::<Value>(x).ok())
+        .find(|v| v["t"] == "tenant:dossiers")
+        .unwrap()["r"]["tracking_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    sql_query(format!(
+        "INSERT INTO public.moved_dossiers (tracking_code, tenant_id, moved_on) \
+         VALUES ('{own_code}', '{victim}', '2026-07-01')"
+    ))
+    .execute(&mut dst.raw_connection())
+    .unwrap();
+    let mut l = l;
+    add_row(
+        &mut l,
+        "public:moved_dossiers",
+        json!({"tracking_code": own_code, "tenant_id": own, "moved_on": "2026-07-01"}),
+    );
+    let out = import(&dst, &sign(l, EXPORT_KEY));
+    assert_refused(
+        &dst,
+        &out,
+        &[
+            "public:moved_dossiers",
+            &own_code,
+            "moved to another province",
+        ],
+    );
 }

@@ -71,6 +71,7 @@ mod pages;
 mod pgbouncer;
 mod provisioning;
 mod reorg;
+mod reorg_exports;
 mod reorg_moves;
 mod reorg_props;
 mod reorg_units;

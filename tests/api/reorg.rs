@@ -96,7 +96,7 @@ async fn file(app: &TestApp, host: &str, token: &str) -> String {
 }
 
 /// Two provinces with dossiers, staff and units (Bắc Ninh from its manifest), and Huế.
-async fn two_provinces() -> (TestApp, String, String) {
+pub async fn two_provinces() -> (TestApp, String, String) {
     let app = TestApp::spawn().await;
     app.create_tenant("bac-giang", "Tỉnh Bắc Giang").await;
     app.create_province_from_manifest("bac-ninh").await;

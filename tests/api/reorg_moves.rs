@@ -17,7 +17,7 @@ use crate::reorg_units::{B, HN, birth, ha_noi};
 const BN: &str = "bac-ninh.localhost";
 
 /// (status, due_on) of a code tracked on `host`.
-async fn track(app: &TestApp, host: &str, code: &str) -> (String, Value) {
+pub async fn track(app: &TestApp, host: &str, code: &str) -> (String, Value) {
     let res = app
         .get(
             host,
@@ -79,7 +79,7 @@ fn moved_rows(app: &TestApp, schemas: &[&str]) -> BTreeMap<String, i64> {
 
 /// Hà Nội as in the unit tests (two dossiers decided by ward B, staff in A and B), a dossier
 /// decided by A, and Bắc Ninh from its manifest.
-async fn two_provinces() -> (TestApp, Vec<String>, String, String, String) {
+pub async fn two_provinces() -> (TestApp, Vec<String>, String, String, String) {
     let (app, codes, official_a, official_b) = ha_noi().await;
     app.create_province_from_manifest("bac-ninh").await;
     let citizen = app.citizen_token(HN, "dan@example.vn").await;
@@ -99,7 +99,7 @@ async fn two_provinces() -> (TestApp, Vec<String>, String, String, String) {
     (app, codes, own, official_a, official_b)
 }
 
-const MOVE: &str = r#"
+pub const MOVE: &str = r#"
 effective = "2099-07-01"
 [[move_units]]
 from = "ha-noi"

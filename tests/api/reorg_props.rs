@@ -2,9 +2,12 @@
 //! and an official in each, random dossiers (licence renewals decided by the province, birth
 //! registrations decided by a ward; filed, accepted or refused) and a random plan of merges
 //! (into one of the group or a new province), moves of units to another province and splits
-//! (into the province itself and a new one), every row is conserved (per table, over every
+//! (into the province itself and a new one), renames of provinces (those in no other step) and
+//! of wards (those in no move or split), every row is conserved (per table, over every
 //! schema), every tracking code answers on the national host with the same status and due
-//! date, and every official signs in with the old password where their unit or province now is.
+//! date, every official signs in with the old password where their unit or province now is,
+//! every province's old name finds the province now serving it, and a renamed ward shows its
+//! new name where it is now served and is found by its old one.
 
 use std::collections::BTreeMap;
 
@@ -38,6 +41,10 @@ enum Op {
     },
     /// A province's wards: `keep` stay, the others go to a new province.
     Split { from: usize, keep: Vec<usize> },
+    /// A province (in no other step) gets a new name.
+    Rename(usize),
+    /// A ward (in no move or split) of a province gets a new name.
+    RenameUnit { province: usize, ward: usize },
 }
 
 #[derive(Debug, Clone)]
@@ -61,14 +68,25 @@ fn case() -> impl Strategy<Value = Case> {
                 prop::collection::vec(province(), n),
                 // Per province: which kind of step it starts (0 merge, 1 move, 2 split, 3 none),
                 // a successor choice and a ward mask.
-                prop::collection::vec((0u8..4, prop::option::of(0usize..2), 1usize..4), n),
+                // And whether it is renamed (if in no other step) and which ward is (if any).
+                prop::collection::vec(
+                    (
+                        0u8..4,
+                        prop::option::of(0usize..2),
+                        1usize..4,
+                        any::<bool>(),
+                        prop::option::of(0usize..2),
+                    ),
+                    n,
+                ),
             )
         })
         .prop_map(|(provinces, choices)| {
             let n = provinces.len();
             let mut used = vec![false; n];
             let mut ops = Vec::new();
-            for (i, (kind, into, mask)) in choices.into_iter().enumerate() {
+            let renames: Vec<(bool, Option<usize>)> = choices.iter().map(|c| (c.3, c.4)).collect();
+            for (i, (kind, into, mask, _, _)) in choices.into_iter().enumerate() {
                 if used[i] {
                     continue;
                 }
@@ -98,6 +116,27 @@ fn case() -> impl Strategy<Value = Case> {
                     _ => {}
                 }
             }
+            // Renames act on what no other step names: unit steps come first in a plan, and a
+            // province or a unit may be in one step only.
+            let mut renamed = Vec::new();
+            for (i, (province, ward)) in renames.into_iter().enumerate() {
+                if province && !used[i] {
+                    renamed.push(Op::Rename(i));
+                }
+                let Some(k) = ward else { continue };
+                let taken = ops.iter().any(|op| match op {
+                    Op::Move { from, wards, .. } => *from == i && wards.contains(&k),
+                    Op::Split { from, .. } => *from == i,
+                    _ => false,
+                });
+                if !taken {
+                    renamed.push(Op::RenameUnit {
+                        province: i,
+                        ward: k,
+                    });
+                }
+            }
+            ops.extend(renamed);
             Case { provinces, ops }
         })
         .prop_filter("a plan has a step", |c| !c.ops.is_empty())
@@ -114,6 +153,74 @@ fn schema(slug: &str) -> String {
 /// Ward `k` of province `i`: a national-style code of its own.
 fn ward(i: usize, k: usize) -> String {
     format!("9{i}0{k}0")
+}
+
+fn province_name(i: usize) -> String {
+    format!("Tỉnh {}", i + 1)
+}
+
+fn ward_name(i: usize, k: usize) -> String {
+    format!("Phường {i}-{k}")
+}
+
+/// Words for new names: a new name shares nothing with the old one, so a search by the old
+/// name finds the unit or province only through the names it was known by.
+const WORDS: [&str; 4] = ["An", "Bình", "Cường", "Dũng"];
+
+fn new_province_name(i: usize) -> String {
+    format!("Thành phố {}", WORDS[i])
+}
+
+fn new_ward_name(i: usize, k: usize) -> String {
+    format!("Xã {} {}", WORDS[i], WORDS[k])
+}
+
+fn query(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The slugs the national search finds for `q`.
+async fn search(app: &TestApp, q: &str) -> Vec<String> {
+    let v: Value = app
+        .get("localhost", &format!("/api/v1/search?q={}", query(q)))
+        .await
+        .json()
+        .await
+        .unwrap();
+    v["provinces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["slug"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// (code, name) of the units a province's `/api/v1/units?q=` finds.
+async fn units(app: &TestApp, slug: &str, q: &str) -> Vec<(String, String)> {
+    let res = app
+        .get(
+            &format!("{slug}.localhost"),
+            &format!("/api/v1/units?q={}", query(q)),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let v: Vec<Value> = res.json().await.unwrap();
+    v.iter()
+        .map(|u| {
+            (
+                u["code"].as_str().unwrap().to_string(),
+                u["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
 }
 
 async fn track(app: &TestApp, code: &str) -> (String, Value) {
@@ -212,6 +319,17 @@ fn plan_text(case: &Case) -> (String, Holders, Vec<String>) {
                     at.insert((*from, Some(k)), new.clone());
                 }
             }
+            Op::Rename(i) => plan.push_str(&format!(
+                "[[rename]]\nslug = \"{}\"\nname = \"{}\"\n",
+                slug(*i),
+                new_province_name(*i)
+            )),
+            Op::RenameUnit { province, ward: k } => plan.push_str(&format!(
+                "[[rename_unit]]\nprovince = \"{}\"\nunit = \"{}\"\nname = \"{}\"\n",
+                slug(*province),
+                ward(*province, *k),
+                new_ward_name(*province, *k)
+            )),
         }
     }
     (plan, at, new_schemas)
@@ -225,12 +343,13 @@ async fn run(case: Case) {
     for (i, p) in case.provinces.iter().enumerate() {
         let s = slug(i);
         let host = format!("{s}.localhost");
-        app.create_tenant(&s, &format!("Tỉnh {}", i + 1)).await;
+        app.create_tenant(&s, &province_name(i)).await;
         for k in 0..2 {
             diesel::sql_query(format!(
-                "INSERT INTO {}.units (code, name, kind, receives) VALUES ('{}', 'Phường {i}-{k}', 'ward', true)",
+                "INSERT INTO {}.units (code, name, kind, receives) VALUES ('{}', '{}', 'ward', true)",
                 schema(&s),
-                ward(i, k)
+                ward(i, k),
+                ward_name(i, k)
             ))
             .execute(&mut app.raw_connection())
             .unwrap();
@@ -325,6 +444,42 @@ async fn run(case: Case) {
     for (email, i, k) in &staff {
         let host = format!("{}.localhost", at[&(*i, *k)]);
         app.token(&host, email, STAFF_PASSWORD).await;
+    }
+    // Every province's old name finds the province serving it now (itself, renamed or not,
+    // or its merge's successor); a renamed one is found by its new name too.
+    for i in 0..case.provinces.len() {
+        let serving = &at[&(i, None)];
+        let found = search(&app, &province_name(i)).await;
+        assert!(
+            found.contains(serving),
+            "{}: {found:?}\n{plan}",
+            province_name(i)
+        );
+    }
+    for op in &case.ops {
+        match op {
+            Op::Rename(i) => {
+                let found = search(&app, &new_province_name(*i)).await;
+                assert!(found.contains(&slug(*i)), "{found:?}\n{plan}");
+            }
+            // Where the ward is served now, it shows its new name, and its old name finds it.
+            Op::RenameUnit { province, ward: k } => {
+                let serving = &at[&(*province, Some(*k))];
+                let (old, new) = (ward_name(*province, *k), new_ward_name(*province, *k));
+                let code = ward(*province, *k);
+                let found = units(&app, serving, &new).await;
+                assert!(
+                    found.iter().any(|(c, n)| c.ends_with(&code) && *n == new),
+                    "{new} in {serving}: {found:?}\n{plan}"
+                );
+                let found = units(&app, serving, &old).await;
+                assert!(
+                    found.iter().any(|(c, n)| c.ends_with(&code) && *n == new),
+                    "{old} in {serving}: {found:?}\n{plan}"
+                );
+            }
+            _ => {}
+        }
     }
 }
 

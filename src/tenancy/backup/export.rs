@@ -171,6 +171,11 @@ pub fn export(
                     format!("SELECT row_to_json(x)::text AS v FROM usage_period x WHERE tenant_id = '{id}' AND period {open} ORDER BY metric, period"),
                 ),
                 (
+                    // Dossiers moved to it with their unit: their codes keep the old prefix.
+                    "public:moved_dossiers",
+                    format!("SELECT row_to_json(x)::text AS v FROM moved_dossiers x WHERE tenant_id = '{id}' ORDER BY tracking_code"),
+                ),
+                (
                     "identity:citizens",
                     // Never a password hash: an imported citizen sets a new password.
                     format!(

@@ -10,8 +10,10 @@
 //!    `tenant:<table>` for every table of the tenant schema (parents before children; dossiers,
 //!    history, attachments with their bytes in `blobs`, drafts, staff, outbox, logo, …), then
 //!    `public:tenant_domains`, `public:leases`, `public:usage_events|usage_daily|usage_period`
-//!    for the periods not yet invoiced, and `identity:citizens` for the national accounts that
-//!    filed in the province;
+//!    for the periods not yet invoiced, `public:moved_dossiers` for the dossiers it holds that
+//!    were moved to it with their unit (#18: their codes keep another province's prefix, and
+//!    tracking finds them by this table), and `identity:citizens` for the national accounts
+//!    that filed in the province;
 //! 3. a trailer `{"end": {SECTION: rows}, "signature": "hmac-sha256:…"}`: a file without it,
 //!    with other counts, or whose signature does not check with `export.signing_key`, is
 //!    refused (see [`signature`]).
@@ -36,12 +38,13 @@ use serde::{Deserialize, Serialize};
 pub const FORMAT: u32 = 1;
 
 /// The control-plane and identity sections, in load order, after the tenant tables.
-pub const CONTROL_SECTIONS: [&str; 6] = [
+pub const CONTROL_SECTIONS: [&str; 7] = [
     "public:tenant_domains",
     "public:leases",
     "public:usage_events",
     "public:usage_daily",
     "public:usage_period",
+    "public:moved_dossiers",
     "identity:citizens",
 ];
 
