@@ -6,7 +6,7 @@ provinces, against the same binary's trivial route as the ceiling. Uses wrk with
     BENCH_REUSE=1 bench/web.py --provinces 3400 --only trivial,home   # keeps a seeded database
 
 Seeds a fresh database `portal_bench_web` (63 provinces, one citizen each), starts
-`target/release/portal serve` on 127.0.0.1:18080, runs each scenario `--runs` times and prints
+`target/release/portal serve` on 127.0.0.1:18080 (`BENCH_WEB_PORT`), runs each scenario `--runs` times and prints
 the median requests/s, p50, p99 and errors. `--append` adds the table to BENCHMARKS.md.
 """
 import argparse, json, os, re, resource, shutil, statistics, subprocess, sys, time, urllib.request, urllib.error
@@ -16,7 +16,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "bench", "out")
 PG = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 DB = os.environ.get("BENCH_WEB_DB", "portal_bench_web")
-PORT = 18080
+# BENCH_WEB_PORT: another port, so that two runs (two databases) can go on side by side.
+PORT = int(os.environ.get("BENCH_WEB_PORT", "18080"))
 # BENCH_BIN: another build of the binary (say, the previous commit's) as a baseline.
 BIN = os.environ.get("BENCH_BIN") or os.path.join(ROOT, "target", "release", "portal")
 SECRET = "bench-secret-0123456789abcdef0123456789"
