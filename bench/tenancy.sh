@@ -6,12 +6,12 @@
 #   bench/tenancy.sh migrate-column [N=3400]      one new column in every tenant schema
 #   bench/tenancy.sh billing [N=3400] [E=10000000] close a period: N provinces, E usage events
 #
-# The data is generated here (database `portal_bench`, dropped and made again unless it
+# The data is generated here (database `portal_bench`, or `$BENCH_DB`; dropped and made again unless it
 # already holds N tenants and BENCH_REUSE=1), never committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-provision}
-export BENCH_DB=portal_bench
+export BENCH_DB=${BENCH_DB:-portal_bench}
 PG=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}
 
 command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine; }

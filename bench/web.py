@@ -8,7 +8,7 @@ provinces, against the same binary's trivial route as the ceiling. Uses wrk with
         bench/web.py --only home,submit      # on a Citus coordinator, provinces over two workers
 
 Seeds a fresh database `portal_bench_web` (63 provinces, one citizen each), starts
-`target/release/portal serve` on 127.0.0.1:18080, runs each scenario `--runs` times and prints
+`target/release/portal serve` on 127.0.0.1:18080 (`BENCH_WEB_PORT`), runs each scenario `--runs` times and prints
 the median requests/s, p50, p99 and errors. `--append` adds the table to BENCHMARKS.md.
 """
 import argparse, json, os, re, resource, shutil, statistics, subprocess, sys, time, urllib.request, urllib.error
@@ -18,7 +18,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "bench", "out")
 PG = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 DB = os.environ.get("BENCH_WEB_DB", "portal_bench_web")
-PORT = int(os.environ.get("BENCH_PORT", "18080"))
+# BENCH_WEB_PORT: another port, so that two runs (two databases) can go on side by side.
+PORT = int(os.environ.get("BENCH_WEB_PORT") or os.environ.get("BENCH_PORT") or "18080")
 # A Citus cluster (#22): the coordinator is BENCH_PG_URL, these are its workers; `migrate`
 # registers them and provisioning places each province on the least loaded one.
 CITUS_WORKERS = os.environ.get("BENCH_CITUS_WORKERS", "")

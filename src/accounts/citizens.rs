@@ -182,6 +182,46 @@ pub fn find_session(
     }))
 }
 
+/// [`find_session`] as the first statement of a province's transaction
+/// (`TenantDb::tx_entered_by`): the same read, as the login role, with the select list that
+/// then enters the province, in one round trip. `None` when the token no longer holds.
+pub fn find_session_entering(
+    conn: &mut PgConnection,
+    id: CitizenId,
+    version: i64,
+    entry: &crate::db::Entry,
+) -> Result<Option<(Citizen, crate::db::Entered)>, AppError> {
+    use diesel::sql_types::{BigInt, Nullable, Text, Uuid};
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Uuid)]
+        id: uuid::Uuid,
+        #[diesel(sql_type = Nullable<Text>)]
+        email: Option<String>,
+        #[diesel(sql_type = Text)]
+        full_name: String,
+        #[diesel(embed)]
+        entered: crate::db::Entered,
+    }
+    let row: Option<Row> = diesel::sql_query(format!(
+        "SELECT c.id, c.email, c.full_name, {} FROM identity.citizens c \
+         WHERE c.id = $1 AND c.active AND c.token_version = $2",
+        entry.columns()
+    ))
+    .bind::<Uuid, _>(id.0)
+    .bind::<BigInt, _>(version)
+    .get_result(conn)
+    .optional()?;
+    Ok(row.map(|r| {
+        let citizen = Citizen {
+            id: CitizenId(r.id),
+            email: r.email,
+            full_name: r.full_name,
+        };
+        (citizen, r.entered)
+    }))
+}
+
 /// Revokes every token issued to `id` so far (sign-out), when `version` is still current
 /// (a stale token signs nobody out twice).
 pub fn revoke_tokens(conn: &mut PgConnection, id: CitizenId, version: i64) -> Result<(), AppError> {

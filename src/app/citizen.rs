@@ -111,22 +111,48 @@ pub async fn procedure_enabled(db: &TenantDb, code: String) -> Result<bool, AppE
         .await
 }
 
-/// Files a dossier online for the signed-in citizen (the API; the pages file their draft).
+/// A citizen's verified token, its account not read yet: the id and token version that the
+/// account check of [`submit_online`] reads in the province's transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CitizenSession {
+    pub id: CitizenId,
+    pub version: i64,
+}
+
+/// Files a dossier online for the citizen whose token this is (the API; the pages file their
+/// draft). The account check (active, token of the current version: a sign-out, a new password
+/// or a deactivation on any replica counts at once) is the first statement of the province's
+/// write transaction, which it also enters (`TenantDb::tx_entered_by`): one transaction
+/// instead of two. A refused token gets 401 and writes nothing. The submission's contact
+/// address is the account's, read there.
 pub async fn submit_online(
     app: &super::App,
     db: &TenantDb,
     tenant: std::sync::Arc<Tenant>,
     mail: crate::notify::messages::MailContext,
+    session: CitizenSession,
     mut sub: crate::dossiers::submit::Submission,
 ) -> Result<store::DossierRow, AppError> {
-    if let Some(citizen) = sub.citizen_id {
-        note_holding(app, citizen, tenant.id).await?;
-    }
+    note_holding_checked(app, session, tenant.id).await?;
     // The province's switch from the site cache (what its pages show), not a read per filing.
     let site = app.registry.sites().get(&tenant.schema, db).await?;
     sub.offered = Some(site.enabled(&sub.procedure_code));
-    db.run(move |conn| crate::dossiers::submit::submit(conn, &tenant, &mail, &sub))
-        .await
+    db.run_entered_by(
+        move |conn, entry| {
+            crate::accounts::citizens::find_session_entering(
+                conn,
+                session.id,
+                session.version,
+                entry,
+            )?
+            .ok_or_else(AppError::unauthorized)
+        },
+        move |conn, citizen| {
+            sub.contact_email = citizen.email;
+            crate::dossiers::submit::submit(conn, &tenant, &mail, &sub)
+        },
+    )
+    .await
 }
 
 /// The citizen's own dossiers, newest first.
@@ -410,5 +436,27 @@ pub async fn note_holding(
         .control_async(move |conn| crate::frontdoor::holdings::record(conn, citizen, tenant))
         .await?;
     app.holdings_seen.insert(citizen, tenant);
+    Ok(())
+}
+
+/// [`note_holding`] for a token whose account has not been read yet: when the holding must be
+/// written, its transaction first checks the account as the province's transaction will, so a
+/// refused token writes nothing (401). Once the holding is seen, nothing is read here.
+async fn note_holding_checked(
+    app: &super::App,
+    session: CitizenSession,
+    tenant: crate::ids::TenantId,
+) -> Result<(), AppError> {
+    if app.holdings_seen.contains(session.id, tenant) {
+        return Ok(());
+    }
+    app.db
+        .control_async(move |conn| {
+            crate::accounts::citizens::find_session(conn, session.id, session.version)?
+                .ok_or_else(AppError::unauthorized)?;
+            crate::frontdoor::holdings::record(conn, session.id, tenant)
+        })
+        .await?;
+    app.holdings_seen.insert(session.id, tenant);
     Ok(())
 }

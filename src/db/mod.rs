@@ -20,7 +20,7 @@ use diesel::sql_query;
 use secrecy::ExposeSecret;
 
 pub use after_commit::after_commit;
-pub use tenant::{TenantDb, TenantRef};
+pub use tenant::{Entered, Entry, TenantDb, TenantRef};
 
 /// Enters a tenant inside a control-plane transaction (provisioning, manifests, import): the
 /// role and path are transaction-local as in the door, and the transaction keeps its own

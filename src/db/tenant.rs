@@ -56,6 +56,87 @@ impl TenantDb {
         let this = self.clone();
         crate::blocking::run(move || this.tx(f)).await?
     }
+
+    /// [`TenantDb::tx`] for an action that must read one control-plane row in the same
+    /// transaction before it touches the province (a submission reads the citizen's account):
+    /// `first` runs as the login role, before the tenant is entered, and its one statement
+    /// selects the row **and** [`Entry::columns`], so the row is read and the tenant entered in
+    /// one round trip. It returns the row with the [`Entered`] read back from that statement,
+    /// or its own refusal (then nothing else runs and the transaction rolls back). The door
+    /// checks that the statement did enter the tenant's role before `then` runs.
+    pub fn tx_entered_by<R, T, C, F>(&self, first: C, then: F) -> Result<T, AppError>
+    where
+        C: FnOnce(&mut PgConnection, &Entry) -> Result<(R, Entered), AppError>,
+        F: FnOnce(&mut PgConnection, R) -> Result<T, AppError>,
+    {
+        let mut conn = self.db.checkout()?;
+        let setup = format!(
+            "SELECT set_config('statement_timeout', {}, true)",
+            super::literal(&self.db.statement_timeout)
+        );
+        let entry = Entry(entry_columns(&self.tenant));
+        let _shape = super::OneNodeStatements::set(self.db.citus);
+        let result = super::in_transaction(&mut conn, &setup, |conn| {
+            let (row, entered) = first(conn, &entry)?;
+            if entered.portal_entered_role != self.tenant.role
+                || entered.portal_entered_path != quote_ident(&self.tenant.schema)
+            {
+                return Err(AppError::internal(
+                    "the first statement of a tenant transaction did not enter the tenant",
+                ));
+            }
+            then(conn, row)
+        });
+        super::after_commit::finish(&mut conn, result.is_ok());
+        result
+    }
+
+    /// [`TenantDb::tx_entered_by`] on the blocking thread pool, keeping the caller's span.
+    pub async fn run_entered_by<R, T, C, F>(&self, first: C, then: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        C: FnOnce(&mut PgConnection, &Entry) -> Result<(R, Entered), AppError> + Send + 'static,
+        F: FnOnce(&mut PgConnection, R) -> Result<T, AppError> + Send + 'static,
+    {
+        let this = self.clone();
+        crate::blocking::run(move || this.tx_entered_by(first, then)).await?
+    }
+}
+
+/// The select list that enters the tenant (its path and role, transaction-local, as the door
+/// does), for the first statement of [`TenantDb::tx_entered_by`]. Its values are literals:
+/// names this program made from the registry.
+#[derive(Debug)]
+pub struct Entry(String);
+
+impl Entry {
+    /// `set_config(…) AS portal_entered_path, set_config(…) AS portal_entered_role`.
+    pub fn columns(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What a statement that selected [`Entry::columns`] read back: the role it entered. Only such
+/// a statement makes one (`#[diesel(embed)]` it in the row), so holding one is the door's
+/// proof that the tenant was entered (it compares both values with the tenant's).
+#[derive(Debug, QueryableByName)]
+pub struct Entered {
+    #[diesel(sql_type = Text)]
+    portal_entered_path: String,
+    #[diesel(sql_type = Text)]
+    portal_entered_role: String,
+}
+
+/// The tenant's path and role as `set_config` expressions with literal values, named for
+/// [`Entered`].
+fn entry_columns(tenant: &TenantRef) -> String {
+    let role = super::literal(&tenant.role);
+    format!(
+        "set_config('search_path', {}, true) AS portal_entered_path, \
+         set_config('role', CASE WHEN current_setting('portal.provisioning_role', true) = {role} \
+                            THEN 'none' ELSE {role} END, true) AS portal_entered_role",
+        super::literal(&quote_ident(&tenant.schema)),
+    )
 }
 
 /// Switches the current transaction into the tenant: path, role and statement timeout, in

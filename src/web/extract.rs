@@ -208,6 +208,44 @@ impl FromRequest for CitizenUser {
     }
 }
 
+/// A citizen's token for the current site, verified (signature, expiry, audience, role) but its
+/// account not read: for the one action that reads the account in its own write transaction
+/// (`app::citizen::submit_online`, which refuses a signed-out or deactivated account with 401
+/// as [`CitizenUser`] does). Everything else takes [`CitizenUser`]. Carries the session's
+/// assurance level (`loa`) of the same token.
+#[derive(Debug, Clone, Copy)]
+pub struct CitizenToken {
+    pub session: crate::app::citizen::CitizenSession,
+    pub level: u8,
+}
+
+impl FromRequest for CitizenToken {
+    type Error = AppError;
+    type Future = Ready<Result<CitizenToken, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = (|| {
+            let (claims, site, _) = verified(req)?;
+            if claims.role != "citizen" {
+                return Err(AppError::forbidden());
+            }
+            // As `app::auth::resume`: a citizen's token speaks on a province or national site.
+            if !matches!(site, Site::Province(_) | Site::National) {
+                return Err(AppError::unauthorized());
+            }
+            let id = uuid::Uuid::parse_str(&claims.sub).map_err(|_| AppError::unauthorized())?;
+            Ok(CitizenToken {
+                session: crate::app::citizen::CitizenSession {
+                    id: crate::ids::CitizenId(id),
+                    version: claims.ver,
+                },
+                level: claims.loa,
+            })
+        })();
+        ready(token)
+    }
+}
+
 /// A signed-in official or admin of the current province, checked active on every request.
 #[derive(Debug, Clone)]
 pub struct StaffUser {

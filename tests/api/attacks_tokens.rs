@@ -345,6 +345,100 @@ async fn revoked_accounts_lose_their_live_tokens_and_sessions_at_once() {
     );
 }
 
+/// `POST /api/v1/dossiers` checks the account inside the province's write transaction
+/// (`TenantDb::tx_entered_by`), and before writing a holding where the citizen has not filed
+/// yet: each token the check refuses files nothing and records nothing, on both paths.
+#[tokio::test]
+async fn a_submission_with_a_token_the_account_check_refuses_writes_nothing() {
+    let w = world().await;
+    let app = &w.app;
+    let qn = app.token(QN, "dan@example.vn", CITIZEN_PASSWORD).await;
+    // Filed once in Hà Nội: this replica knows the holding, the check is the transaction's.
+    app.submit_licence_renewal(HN, &w.citizen).await;
+    let dossiers =
+        |schema: &str| count(app, &format!("SELECT count(*) AS n FROM {schema}.dossiers"));
+    let qn_holdings = || {
+        count(
+            app,
+            "SELECT count(*) AS n FROM identity.citizen_provinces h \
+             JOIN public.tenants t ON t.id = h.tenant_id WHERE t.slug = 'quang-ninh'",
+        )
+    };
+    let (hn_before, qn_before) = (dossiers("t_ha_noi"), dossiers("t_quang_ninh"));
+    assert_eq!(qn_holdings(), 0);
+    let mut nobody = claims_of(&w.citizen);
+    nobody["sub"] = json!(uuid::Uuid::new_v4().to_string());
+    let cases = [
+        (
+            "Quảng Ninh's token in Hà Nội",
+            HN,
+            qn.clone(),
+            401,
+            "unauthorized",
+        ),
+        (
+            "an official's token",
+            HN,
+            w.official.clone(),
+            403,
+            "forbidden",
+        ),
+        (
+            "no such account",
+            HN,
+            sign_hs256(&nobody),
+            401,
+            "unauthorized",
+        ),
+        (
+            "no such account",
+            QN,
+            sign_hs256(&{
+                let mut c = claims_of(&qn);
+                c["sub"] = nobody["sub"].clone();
+                c
+            }),
+            401,
+            "unauthorized",
+        ),
+    ];
+    for (what, host, token, status, code) in &cases {
+        let res = app
+            .post_json(host, "/api/v1/dossiers", Some(token), &licence_renewal())
+            .await;
+        assert_eq!(res.status().as_u16(), *status, "{what} on {host}");
+        refused(res, *status, code).await;
+    }
+    // Signed out everywhere (as `revoke_tokens` does): both tokens are dead, in the province
+    // where the holding is known and in the one where it would be written first.
+    exec(
+        app,
+        "UPDATE identity.citizens SET token_version = token_version + 1 \
+         WHERE email = 'dan@example.vn'",
+    );
+    for (host, token) in [(HN, &w.citizen), (QN, &qn)] {
+        let res = app
+            .post_json(host, "/api/v1/dossiers", Some(token), &licence_renewal())
+            .await;
+        refused(res, 401, "unauthorized").await;
+    }
+    assert_eq!(dossiers("t_ha_noi"), hn_before, "no dossier in Hà Nội");
+    assert_eq!(
+        dossiers("t_quang_ninh"),
+        qn_before,
+        "no dossier in Quảng Ninh"
+    );
+    assert_eq!(qn_holdings(), 0, "no holding written for a refused token");
+    // Signed in again, the same citizen files in both.
+    let hn_fresh = app.token(HN, "dan@example.vn", CITIZEN_PASSWORD).await;
+    let qn_fresh = app.token(QN, "dan@example.vn", CITIZEN_PASSWORD).await;
+    app.submit_licence_renewal(HN, &hn_fresh).await;
+    app.submit_licence_renewal(QN, &qn_fresh).await;
+    assert_eq!(dossiers("t_ha_noi"), hn_before + 1);
+    assert_eq!(dossiers("t_quang_ninh"), qn_before + 1);
+    assert_eq!(qn_holdings(), 1);
+}
+
 #[tokio::test]
 async fn the_json_api_ignores_the_session_cookie_so_another_site_cannot_ride_it() {
     let w = world().await;

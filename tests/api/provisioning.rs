@@ -370,3 +370,137 @@ async fn the_usage_functions_acl_does_not_grow_with_the_provinces() {
         );
     }
 }
+
+/// Everything a tenant schema holds that the migrations make, one line each, with the
+/// schema's and role's names written `S` and `R`: columns in order, relations with owner and
+/// privileges, indexes, constraints, triggers, functions, rows per table (but `branding`,
+/// which provisioning writes after the migrations) and the versions diesel recorded.
+fn schema_fingerprint(conn: &mut PgConnection, schema: &str, role: &str) -> Vec<String> {
+    #[derive(QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = Text)]
+        line: String,
+    }
+    let lines: Vec<Line> = sql_query(format!(
+        "SELECT 'column ' || c.relname || ' ' || a.attnum || ' ' || a.attname || ' ' \
+                || format_type(a.atttypid, a.atttypmod) || ' notnull=' || a.attnotnull \
+                || ' default=' || coalesce(pg_get_expr(d.adbin, d.adrelid), '') AS line \
+         FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 \
+              AND NOT a.attisdropped \
+         LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum \
+         WHERE c.relnamespace = $1::regnamespace \
+         UNION ALL \
+         SELECT 'relation ' || c.relname || ' kind=' || c.relkind::text || ' owner=' \
+                || pg_get_userbyid(c.relowner) || ' acl=' || coalesce(c.relacl::text, '') \
+         FROM pg_class c WHERE c.relnamespace = $1::regnamespace \
+         UNION ALL \
+         SELECT 'index ' || pg_get_indexdef(i.indexrelid) \
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+         WHERE c.relnamespace = $1::regnamespace \
+         UNION ALL \
+         SELECT 'constraint ' || conrelid::regclass::text || ' ' || conname || ' ' \
+                || pg_get_constraintdef(oid) \
+         FROM pg_constraint WHERE connamespace = $1::regnamespace \
+         UNION ALL \
+         SELECT 'trigger ' || pg_get_triggerdef(t.oid) \
+         FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
+         WHERE c.relnamespace = $1::regnamespace AND NOT t.tgisinternal \
+         UNION ALL \
+         SELECT 'function ' || pg_get_functiondef(p.oid) || ' owner=' \
+                || pg_get_userbyid(p.proowner) || ' acl=' || coalesce(p.proacl::text, '') \
+         FROM pg_proc p WHERE p.pronamespace = $1::regnamespace \
+         UNION ALL \
+         SELECT 'schema owner=' || pg_get_userbyid(n.nspowner) || ' acl=' \
+                || coalesce(n.nspacl::text, '') \
+         FROM pg_namespace n WHERE n.oid = $1::regnamespace \
+         UNION ALL \
+         SELECT 'rows ' || c.relname || ' ' || (xpath('/row/n/text()', query_to_xml( \
+                format('SELECT count(*) AS n FROM %I.%I', $2, c.relname), false, true, '')))[1]::text \
+         FROM pg_class c WHERE c.relnamespace = $1::regnamespace AND c.relkind = 'r' \
+              AND c.relname <> 'branding' \
+         UNION ALL \
+         SELECT 'migration ' || version FROM \"{schema}\".__diesel_schema_migrations"
+    ))
+    .bind::<Text, _>(format!("\"{schema}\""))
+    .bind::<Text, _>(schema)
+    .load(conn)
+    .unwrap();
+    let mut lines: Vec<String> = lines
+        .into_iter()
+        .map(|l| l.line.replace(schema, "S").replace(role, "R"))
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// Provisioning sends a new schema's migrations as one batch (`migrate::apply_new_tenant_schema`):
+/// the schema must be exactly what diesel's harness makes statement by statement (what
+/// `portal migrate` and provisioning on Citus do), and `portal migrate` must find it current.
+#[tokio::test]
+async fn a_province_made_in_one_batch_has_the_schema_the_migrations_make_one_by_one() {
+    let app = TestApp::spawn().await;
+    let db = app.database().clone();
+    let made = tokio::task::spawn_blocking(move || {
+        let new =
+            NewTenant::parse("bac-ninh", "Tỉnh Bắc Ninh", "standard", &[], "localhost").unwrap();
+        provision(&db, &new, "test").unwrap()
+    })
+    .await
+    .unwrap();
+    let mut conn = app.raw_connection();
+    // The reference: a schema made and migrated one migration at a time by the harness.
+    let id = uuid::Uuid::new_v4();
+    let reference = portal::db::TenantRef {
+        id: portal::tenancy::TenantId(id),
+        schema: "t_one_by_one".into(),
+        role: format!("pt_{}", id.simple()),
+    };
+    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        let role = format!("\"{}\"", reference.role);
+        for sql in [
+            format!("CREATE ROLE {role} NOLOGIN"),
+            format!("GRANT {role} TO CURRENT_USER"),
+            format!("CREATE SCHEMA t_one_by_one AUTHORIZATION {role}"),
+            "REVOKE ALL ON SCHEMA t_one_by_one FROM PUBLIC".into(),
+            format!("GRANT portal_tenants TO {role}"),
+        ] {
+            sql_query(sql).execute(conn)?;
+        }
+        portal::db::migrate::apply_tenant_migrations(
+            conn,
+            &reference,
+            portal::db::migrate::TENANT_MIGRATIONS,
+        )
+        .unwrap();
+        Ok(())
+    })
+    .unwrap();
+    let batch = schema_fingerprint(&mut conn, &made.schema, &made.role);
+    let one_by_one = schema_fingerprint(&mut conn, "t_one_by_one", &reference.role);
+    sql_query("DROP SCHEMA t_one_by_one CASCADE")
+        .execute(&mut conn)
+        .unwrap();
+    sql_query(format!("DROP ROLE \"{}\"", reference.role))
+        .execute(&mut conn)
+        .unwrap();
+    assert!(batch.iter().any(|l| l.starts_with("column dossiers ")));
+    assert!(batch.iter().any(|l| l.starts_with("migration ")));
+    let only_batch: Vec<_> = batch.iter().filter(|l| !one_by_one.contains(l)).collect();
+    let only_harness: Vec<_> = one_by_one.iter().filter(|l| !batch.contains(l)).collect();
+    assert!(
+        only_batch.is_empty() && only_harness.is_empty(),
+        "only in the batch: {only_batch:#?}\nonly by the harness: {only_harness:#?}"
+    );
+    // `portal migrate` finds nothing to do for it.
+    let report = portal::db::migrate::migrate_tenants(
+        app.database(),
+        &portal::db::migrate::TENANT_MIGRATIONS,
+        1,
+        &|_, _| {},
+    )
+    .unwrap();
+    assert!(
+        report.migrated.is_empty() && report.failed.is_empty(),
+        "{report:?}"
+    );
+}

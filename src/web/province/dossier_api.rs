@@ -20,7 +20,7 @@ use crate::notify::messages::MailContext;
 use crate::payments::{self, FeeOutcome, MoveContext};
 use crate::web::AppState;
 use crate::web::client_addr::ClientAddr;
-use crate::web::extract::{CitizenUser, Province, SessionLevel, SiteToken, StaffUser};
+use crate::web::extract::{CitizenToken, CitizenUser, Province, SiteToken, StaffUser};
 use crate::web::province::upload_form;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -148,8 +148,7 @@ pub struct SubmitForm {
 /// `POST /api/v1/dossiers` → 201 `{tracking_code, status}`.
 #[post("/api/v1/dossiers")]
 async fn submit_dossier(
-    CitizenUser(citizen): CitizenUser,
-    SessionLevel(level): SessionLevel,
+    token: CitizenToken,
     province: Province,
     state: web::Data<AppState>,
     lang: Lang,
@@ -162,17 +161,19 @@ async fn submit_dossier(
         procedure_code: form.procedure_code,
         answers: form.fields,
         channel: Channel::Online,
-        citizen_id: Some(citizen.id),
-        contact_email: citizen.email.clone(),
+        citizen_id: Some(token.session.id),
+        // The account's, filled by `submit_online` when it checks the account.
+        contact_email: None,
         lang,
-        actor: format!("citizen:{}", citizen.id),
+        actor: format!("citizen:{}", token.session.id),
         limits: SubmissionLimits::from_settings(&state.settings.limits),
         unit_code: form.unit_code,
         received_at: None,
-        assurance_level: Some(level),
+        assurance_level: Some(token.level),
         offered: None,
     };
-    let dossier = citizen::submit_online(&state, &province.db, tenant, ctx, sub).await?;
+    let dossier =
+        citizen::submit_online(&state, &province.db, tenant, ctx, token.session, sub).await?;
     Ok(HttpResponse::Created().json(json!({
         "tracking_code": dossier.tracking_code,
         "status": dossier.status,
