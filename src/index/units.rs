@@ -56,17 +56,21 @@ struct CountsRow {
 /// unit in force, per retired unit with something to count, and the province level when it has
 /// something to count. Definitions as [`super::compute`]'s, attributed as the module says.
 pub fn compute(conn: &mut PgConnection, period: Period) -> Result<Vec<UnitStat>, AppError> {
+    // `facts`' columns are named in its first branch, not in a list after its name: Citus 13.2
+    // sends the query to the worker without such a list, which then fails with "column unit
+    // does not exist" (citus::a_provinces_every_write_path_works_while_the_other_worker_is_down).
     let rows: Vec<CountsRow> = sql_query(
         "WITH b AS (SELECT ($1::date::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh') AS lo,
                            ($2::date::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh') AS hi),
               decision AS (SELECT e.dossier_id, min(e.at) AS at FROM dossier_events e
                            WHERE e.action IN ('resolve', 'refuse', 'stop') GROUP BY e.dossier_id),
-              facts (unit, received, received_online, informed, decided, decided_on_time,
-                     fee_requested, paid_online, rated, satisfied) AS (
+              facts AS (
                 SELECT CASE WHEN d.received_at_unit IS NOT NULL THEN d.received_at_unit
-                            WHEN d.channel = 'online' THEN d.competent_unit END,
-                       1, (d.channel = 'online')::int, (d.contact_email IS NOT NULL)::int,
-                       0, 0, 0, 0, 0, 0
+                            WHEN d.channel = 'online' THEN d.competent_unit END AS unit,
+                       1 AS received, (d.channel = 'online')::int AS received_online,
+                       (d.contact_email IS NOT NULL)::int AS informed,
+                       0 AS decided, 0 AS decided_on_time, 0 AS fee_requested,
+                       0 AS paid_online, 0 AS rated, 0 AS satisfied
                   FROM dossiers d, b WHERE d.submitted_at >= b.lo AND d.submitted_at < b.hi
                 UNION ALL
                 SELECT d.competent_unit, 0, 0, 0, 1,
