@@ -774,3 +774,214 @@ async fn a_worker_dies_and_only_its_provinces_wait_until_it_is_back() {
     let list: serde_json::Value = res.json().await.unwrap();
     assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
 }
+
+const HN: &str = "ha-noi.localhost";
+const RESULT_PDF: &[u8] =
+    b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+
+/// A staff move through the API that must succeed.
+async fn act_ok(app: &TestApp, host: &str, token: &str, code: &str, body: serde_json::Value) {
+    let res = app.act(host, token, code, body.clone()).await;
+    let status = res.status();
+    assert_eq!(status, 200, "{code} {body}: {}", res.text().await.unwrap());
+}
+
+/// The dossier as its owner sees it.
+async fn dossier_of(app: &TestApp, host: &str, token: &str, code: &str) -> serde_json::Value {
+    let res = app
+        .get_with_token(host, &format!("/api/v1/dossiers/{code}"), token)
+        .await;
+    assert_eq!(res.status(), 200, "{code}");
+    res.json().await.unwrap()
+}
+
+/// Runs `f` (a job's function) on a blocking thread with the app's database and registry.
+async fn job<T: Send + 'static>(
+    app: &TestApp,
+    f: impl FnOnce(&portal::db::Db, &portal::tenancy::Registry) -> T + Send + 'static,
+) -> T {
+    let (db, registry) = (app.database().clone(), app.state.registry.clone());
+    tokio::task::spawn_blocking(move || f(&db, &registry))
+        .await
+        .unwrap()
+}
+
+/// Every write path of a province (issue #22's audit, docs/scaling.md "Write paths"), run with
+/// the OTHER worker stopped: a statement that Citus planned across nodes (a writable CTE's
+/// intermediate results broadcast to every worker, a query touching another node) would fail
+/// here, as the one-statement submission did. Registration and sign-in, a draft's document by
+/// resumable upload, the submission with its attachments, every status change, the fee's
+/// payment and e-receipt, the result file and its control-plane index, the mail they queue,
+/// usage (sampling, API calls), the index of this province, and the overdue watch and upload
+/// sweep over every province (the dead worker's is logged and skipped, not in the way).
+#[tokio::test]
+async fn a_provinces_every_write_path_works_while_the_other_worker_is_down() {
+    use portal::accounts::staff::StaffRole;
+    let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+    let Some(cluster) = cluster() else { return };
+    let app = migrated(&cluster).await;
+    app.create_tenant("ha-noi", "Thành phố Hà Nội").await;
+    app.create_tenant("hue", "Thành phố Huế").await;
+    let placed = placements(&app);
+    assert_eq!(per_node(&cluster, &placed), [1, 1], "{placed:?}");
+    let hue_node = placed.iter().find(|(s, _)| s == "hue").unwrap().1.clone();
+    let hn = app.state.registry.by_slug("ha-noi").unwrap();
+    let stopped = StoppedWorker::stop(&cluster, &hue_node);
+
+    let citizen = app.citizen_token(HN, "dan@example.vn").await;
+    let official = app
+        .staff_token("ha-noi", "canbo@hanoi.gov.vn", StaffRole::Official)
+        .await;
+    // A draft's document, uploaded resumably (drafts, uploads, upload_parts, draft_files).
+    let me = crate::resumable_uploads::Session::sign_in(&app, HN, "dan@example.vn").await;
+    let scan = crate::resumable_uploads::scan();
+    let upload = me.create(scan.len()).await;
+    let res = me.patch(&upload, 0, scan.clone()).await;
+    assert_eq!(res.status(), 204, "{:?}", res.text().await);
+
+    // Submitted with its documents, then every move up to the returned result.
+    let code = app.submit_complete_licence_renewal(HN, &citizen).await;
+    for body in [
+        serde_json::json!({"action": "accept"}),
+        serde_json::json!({"action": "process"}),
+        serde_json::json!({"action": "request_payment", "fee_vnd": 135_000}),
+    ] {
+        act_ok(&app, HN, &official, &code, body).await;
+    }
+    let res = app
+        .post_json(
+            HN,
+            &format!("/api/v1/dossiers/{code}/pay"),
+            Some(&citizen),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), 200, "pay: {}", res.text().await.unwrap());
+    let paid = dossier_of(&app, HN, &citizen, &code).await;
+    assert_eq!(paid["fee_receipt"]["number"], 1, "{paid}");
+    act_ok(
+        &app,
+        HN,
+        &official,
+        &code,
+        serde_json::json!({"action": "resolve"}),
+    )
+    .await;
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(RESULT_PDF.to_vec())
+            .file_name("quyet-dinh.pdf")
+            .mime_str("application/pdf")
+            .unwrap(),
+    );
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/manage/dossiers/{code}/result")))
+        .header("Host", HN)
+        .bearer_auth(&official)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "result");
+    let with_result: serde_json::Value = res.json().await.unwrap();
+    let verification = with_result["result"]["verification_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    act_ok(
+        &app,
+        HN,
+        &official,
+        &code,
+        serde_json::json!({"action": "return_result"}),
+    )
+    .await;
+    let done = dossier_of(&app, HN, &citizen, &code).await;
+    assert_eq!(done["status"], "returned", "{done}");
+    let res = app
+        .get("localhost", &format!("/api/v1/verify/{verification}"))
+        .await;
+    assert_eq!(res.status(), 200, "verify on the national host");
+
+    // The overdue watch and the upload sweep go over every province: Huế's fail (logged), Hà
+    // Nội's are done. A late dossier gets its mark.
+    let late = app.submit_complete_licence_renewal(HN, &citizen).await;
+    act_ok(
+        &app,
+        HN,
+        &official,
+        &late,
+        serde_json::json!({"action": "accept"}),
+    )
+    .await;
+    sql_query(format!(
+        "UPDATE {}.dossiers SET due_on = current_date - 2 WHERE tracking_code = '{late}'",
+        hn.schema
+    ))
+    .execute(&mut app.raw_connection())
+    .unwrap();
+    let today = portal::clock::today_vn();
+    let watched = job(&app, move |db, reg| {
+        let cal = db.control(portal::calendar::load).unwrap();
+        portal::jobs::overdue::run_once(db, reg, &cal, today)
+    })
+    .await;
+    assert!(
+        matches!(watched, Ok(Some(_))),
+        "the overdue watch: {watched:?}"
+    );
+    let flag = dossier_of(&app, HN, &citizen, &late).await;
+    let marked = count(
+        &mut app.raw_connection(),
+        &format!(
+            "SELECT count(*) AS n FROM {}.dossiers WHERE due_flag = 'overdue'",
+            hn.schema
+        ),
+    );
+    assert_eq!(marked, 1, "{flag}");
+    let swept = job(&app, |db, reg| {
+        portal::app::resumable::sweep(db, reg, chrono::Utc::now())
+    })
+    .await;
+    assert!(swept.is_ok(), "the upload sweep: {swept:?}");
+
+    // Usage: this province's sample, the API calls counted in memory, its index rows.
+    let tenant = hn.clone();
+    let sampled = job(&app, move |db, _| {
+        portal::metering::sampling::sample(db, &tenant)
+    })
+    .await;
+    assert!(sampled.is_ok(), "{sampled:?}");
+    let state = app.state.clone();
+    let flushed = job(&app, move |db, reg| state.api_calls.flush(db, reg)).await;
+    assert!(flushed.is_ok(), "{flushed:?}");
+    let tenant = hn.clone();
+    let indexed = job(&app, move |db, _| {
+        portal::index::job::refresh(db, &[tenant], &[portal::period::Period::of(today)])
+    })
+    .await;
+    assert!(matches!(indexed, Ok(1)), "{indexed:?}");
+
+    // The mail all this queued leaves (the mail worker skips Huế meanwhile).
+    let unsent = format!(
+        "SELECT count(*) AS n FROM {}.outbox WHERE sent_at IS NULL",
+        hn.schema
+    );
+    let mut conn = app.raw_connection();
+    let mut left = count(&mut conn, &unsent);
+    for _ in 0..100 {
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        left = count(&mut conn, &unsent);
+    }
+    assert_eq!(left, 0, "Hà Nội's mail still unsent");
+    let sent = count(
+        &mut conn,
+        &format!("SELECT count(*) AS n FROM {}.outbox", hn.schema),
+    );
+    assert!(sent >= 5, "{sent} mails");
+    drop(stopped);
+}
