@@ -295,9 +295,16 @@ pub fn sweep(
 ) -> Result<usize, AppError> {
     let mut swept = 0;
     for tenant in registry.all() {
-        swept += db
+        // One province failing (its Citus worker down) does not keep the others' uploads.
+        match db
             .tenant(tenant.db_ref())
-            .tx(|conn| resumable::sweep_expired(conn, now))?;
+            .tx(|conn| resumable::sweep_expired(conn, now))
+        {
+            Ok(n) => swept += n,
+            Err(e) => {
+                tracing::warn!(tenant = %tenant.slug, error = %e, "upload sweep: this province failed; the others go on")
+            }
+        }
     }
     Ok(swept)
 }

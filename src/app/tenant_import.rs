@@ -731,16 +731,21 @@ fn finish(conn: &mut PgConnection, door: &TenantRef, tables: &[TableInfo]) -> Re
         #[derive(QueryableByName)]
         struct Next {
             #[diesel(sql_type = BigInt)]
-            #[allow(dead_code)]
             next: i64,
         }
-        sql_query(format!(
-            "SELECT setval($1::regclass, coalesce(max({}), 0) + 1, false) AS next FROM {}",
+        // Two statements: in one (`SELECT setval(…) FROM table`) Citus would run `setval` on
+        // the province's worker, whose copy of the sequence has that node's own range
+        // ("value 3 is out of bounds"); the coordinator's is the one its inserts use.
+        let highest = sql_query(format!(
+            "SELECT coalesce(max({}), 0)::int8 AS next FROM {}",
             quote_ident(&s.column_name),
             quote_ident(&s.table_name)
         ))
-        .bind::<Text, _>(&s.sequence)
         .get_result::<Next>(conn)?;
+        sql_query("SELECT setval($1::regclass, $2 + 1, false) AS next")
+            .bind::<Text, _>(&s.sequence)
+            .bind::<BigInt, _>(highest.next)
+            .get_result::<Next>(conn)?;
     }
     tenant_leave(conn)?;
     Ok(())

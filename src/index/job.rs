@@ -211,7 +211,25 @@ fn successors_since(
         .collect())
 }
 
-/// One query over the catalog and the statistics, whatever the number of provinces.
+/// The written-rows counters of the tables the index reads, per schema, on this node. On a
+/// Citus worker a province's tables are shards named `<table>_<shard id>`; the shell tables of
+/// the same name stay empty there and on the coordinator, so they count nothing but do no harm.
+const WRITES_HERE: &str = "SELECT n.nspname::text AS schema_name, \
+        sum(pg_catalog.pg_stat_get_tuples_inserted(c.oid) \
+          + pg_catalog.pg_stat_get_tuples_updated(c.oid) \
+          + pg_catalog.pg_stat_get_tuples_deleted(c.oid))::int8 AS writes \
+   FROM pg_catalog.pg_class c \
+   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+  WHERE c.relkind = 'r' \
+    AND (c.relname IN ('dossiers', 'dossier_events', 'payments', 'ratings', 'units') \
+         OR c.relname ~ '^(dossiers|dossier_events|payments|ratings|units)_[0-9]+$') \
+  GROUP BY n.nspname";
+
+/// One query over the catalog and the statistics, whatever the number of provinces. On a
+/// Citus coordinator the rows are written on the workers, whose statistics the coordinator's
+/// own never see: the same query runs on every worker (`run_command_on_workers`, one round
+/// trip each) and the sums are added up. A worker that does not answer counts nothing, so its
+/// provinces look changed, are tried, fail and are tried again at the next run.
 fn writes_per_schema(conn: &mut PgConnection) -> Result<HashMap<String, i64>, AppError> {
     #[derive(QueryableByName)]
     struct Row {
@@ -220,18 +238,22 @@ fn writes_per_schema(conn: &mut PgConnection) -> Result<HashMap<String, i64>, Ap
         #[diesel(sql_type = BigInt)]
         writes: i64,
     }
-    let rows: Vec<Row> = sql_query(
-        "SELECT n.nspname::text AS schema_name, \
-                sum(pg_catalog.pg_stat_get_tuples_inserted(c.oid) \
-                  + pg_catalog.pg_stat_get_tuples_updated(c.oid) \
-                  + pg_catalog.pg_stat_get_tuples_deleted(c.oid))::int8 AS writes \
-           FROM pg_catalog.pg_class c \
-           JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-          WHERE c.relkind = 'r' \
-            AND c.relname IN ('dossiers', 'dossier_events', 'payments', 'ratings', 'units') \
-          GROUP BY n.nspname",
-    )
-    .load(conn)?;
+    let sql = if crate::db::citus::is_citus(conn)? {
+        format!(
+            "SELECT schema_name, sum(writes)::int8 AS writes FROM ( \
+               {WRITES_HERE} \
+               UNION ALL \
+               SELECT x.schema_name, x.writes \
+                 FROM run_command_on_workers($q$ \
+                        SELECT coalesce(json_agg(w), '[]') FROM ({WRITES_HERE}) w $q$) r, \
+                      json_to_recordset(CASE WHEN r.success THEN r.result ELSE '[]' END::json) \
+                        AS x(schema_name text, writes int8) \
+             ) a GROUP BY schema_name"
+        )
+    } else {
+        WRITES_HERE.to_string()
+    };
+    let rows: Vec<Row> = sql_query(sql).load(conn)?;
     Ok(rows
         .into_iter()
         .map(|r| (r.schema_name, r.writes))

@@ -21,7 +21,9 @@ type Flagged = (
     Option<crate::ids::StaffId>,
 );
 
-/// One run over every province, under the job's lock. Returns the digests queued.
+/// One run over every province, under the job's lock. Returns the digests queued. A province
+/// that fails (its Citus worker down, a statement timeout) is logged and tried again at the
+/// next run; the others are still watched (they used to wait behind it).
 pub fn run_once(
     db: &Db,
     registry: &Registry,
@@ -31,7 +33,12 @@ pub fn run_once(
     with_lock(db, OVERDUE_WATCH, || {
         let mut queued = 0;
         for tenant in registry.all() {
-            queued += watch_province(db, &tenant, cal, today)?;
+            match watch_province(db, &tenant, cal, today) {
+                Ok(n) => queued += n,
+                Err(e) => {
+                    tracing::warn!(tenant = %tenant.slug, error = %e, "overdue watch: this province failed; the others go on")
+                }
+            }
         }
         Ok(queued)
     })

@@ -823,3 +823,447 @@ async fn a_worker_dies_and_only_its_provinces_wait_until_it_is_back() {
     let list: serde_json::Value = res.json().await.unwrap();
     assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
 }
+
+const HN: &str = "ha-noi.localhost";
+const RESULT_PDF: &[u8] =
+    b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+
+/// A staff move through the API that must succeed.
+async fn act_ok(app: &TestApp, host: &str, token: &str, code: &str, body: serde_json::Value) {
+    let res = app.act(host, token, code, body.clone()).await;
+    let status = res.status();
+    assert_eq!(status, 200, "{code} {body}: {}", res.text().await.unwrap());
+}
+
+/// The dossier as its owner sees it.
+async fn dossier_of(app: &TestApp, host: &str, token: &str, code: &str) -> serde_json::Value {
+    let res = app
+        .get_with_token(host, &format!("/api/v1/dossiers/{code}"), token)
+        .await;
+    assert_eq!(res.status(), 200, "{code}");
+    res.json().await.unwrap()
+}
+
+/// Runs `f` (a job's function) on a blocking thread with the app's database and registry.
+async fn job<T: Send + 'static>(
+    app: &TestApp,
+    f: impl FnOnce(&portal::db::Db, &portal::tenancy::Registry) -> T + Send + 'static,
+) -> T {
+    let (db, registry) = (app.database().clone(), app.state.registry.clone());
+    tokio::task::spawn_blocking(move || f(&db, &registry))
+        .await
+        .unwrap()
+}
+
+/// Every write path of a province (issue #22's audit, docs/scaling.md "Write paths"), run with
+/// the OTHER worker stopped: a statement that Citus planned across nodes (a writable CTE's
+/// intermediate results broadcast to every worker, a query touching another node) would fail
+/// here, as the one-statement submission did. Registration and sign-in, a draft's document by
+/// resumable upload, the submission with its attachments, every status change, the fee's
+/// payment and e-receipt, the result file and its control-plane index, the mail they queue,
+/// usage (sampling, API calls), the index of this province, and the overdue watch and upload
+/// sweep over every province (the dead worker's is logged and skipped, not in the way).
+#[tokio::test]
+async fn a_provinces_every_write_path_works_while_the_other_worker_is_down() {
+    use portal::accounts::staff::StaffRole;
+    let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+    let Some(cluster) = cluster() else { return };
+    let app = migrated(&cluster).await;
+    app.create_tenant("ha-noi", "Thành phố Hà Nội").await;
+    app.create_tenant("hue", "Thành phố Huế").await;
+    let placed = placements(&app);
+    assert_eq!(per_node(&cluster, &placed), [1, 1], "{placed:?}");
+    let hue_node = placed.iter().find(|(s, _)| s == "hue").unwrap().1.clone();
+    let hn = app.state.registry.by_slug("ha-noi").unwrap();
+    let stopped = StoppedWorker::stop(&cluster, &hue_node);
+
+    let citizen = app.citizen_token(HN, "dan@example.vn").await;
+    let official = app
+        .staff_token("ha-noi", "canbo@hanoi.gov.vn", StaffRole::Official)
+        .await;
+    // A draft's document, uploaded resumably (drafts, uploads, upload_parts, draft_files).
+    let me = crate::resumable_uploads::Session::sign_in(&app, HN, "dan@example.vn").await;
+    let scan = crate::resumable_uploads::scan();
+    let upload = me.create(scan.len()).await;
+    let res = me.patch(&upload, 0, scan.clone()).await;
+    assert_eq!(res.status(), 204, "{:?}", res.text().await);
+
+    // Submitted with its documents, then every move up to the returned result.
+    let code = app.submit_complete_licence_renewal(HN, &citizen).await;
+    for body in [
+        serde_json::json!({"action": "accept"}),
+        serde_json::json!({"action": "process"}),
+        serde_json::json!({"action": "request_payment", "fee_vnd": 135_000}),
+    ] {
+        act_ok(&app, HN, &official, &code, body).await;
+    }
+    let res = app
+        .post_json(
+            HN,
+            &format!("/api/v1/dossiers/{code}/pay"),
+            Some(&citizen),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), 200, "pay: {}", res.text().await.unwrap());
+    let paid = dossier_of(&app, HN, &citizen, &code).await;
+    assert_eq!(paid["fee_receipt"]["number"], 1, "{paid}");
+    act_ok(
+        &app,
+        HN,
+        &official,
+        &code,
+        serde_json::json!({"action": "resolve"}),
+    )
+    .await;
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(RESULT_PDF.to_vec())
+            .file_name("quyet-dinh.pdf")
+            .mime_str("application/pdf")
+            .unwrap(),
+    );
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/manage/dossiers/{code}/result")))
+        .header("Host", HN)
+        .bearer_auth(&official)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "result");
+    let with_result: serde_json::Value = res.json().await.unwrap();
+    let verification = with_result["result"]["verification_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    act_ok(
+        &app,
+        HN,
+        &official,
+        &code,
+        serde_json::json!({"action": "return_result"}),
+    )
+    .await;
+    let done = dossier_of(&app, HN, &citizen, &code).await;
+    assert_eq!(done["status"], "returned", "{done}");
+    let res = app
+        .get("localhost", &format!("/api/v1/verify/{verification}"))
+        .await;
+    assert_eq!(res.status(), 200, "verify on the national host");
+
+    // The overdue watch and the upload sweep go over every province: Huế's fail (logged), Hà
+    // Nội's are done. A late dossier gets its mark.
+    let late = app.submit_complete_licence_renewal(HN, &citizen).await;
+    act_ok(
+        &app,
+        HN,
+        &official,
+        &late,
+        serde_json::json!({"action": "accept"}),
+    )
+    .await;
+    sql_query(format!(
+        "UPDATE {}.dossiers SET due_on = current_date - 2 WHERE tracking_code = '{late}'",
+        hn.schema
+    ))
+    .execute(&mut app.raw_connection())
+    .unwrap();
+    let today = portal::clock::today_vn();
+    let watched = job(&app, move |db, reg| {
+        let cal = db.control(portal::calendar::load).unwrap();
+        portal::jobs::overdue::run_once(db, reg, &cal, today)
+    })
+    .await;
+    assert!(
+        matches!(watched, Ok(Some(_))),
+        "the overdue watch: {watched:?}"
+    );
+    let flag = dossier_of(&app, HN, &citizen, &late).await;
+    let marked = count(
+        &mut app.raw_connection(),
+        &format!(
+            "SELECT count(*) AS n FROM {}.dossiers WHERE due_flag = 'overdue'",
+            hn.schema
+        ),
+    );
+    assert_eq!(marked, 1, "{flag}");
+    let swept = job(&app, |db, reg| {
+        portal::app::resumable::sweep(db, reg, chrono::Utc::now())
+    })
+    .await;
+    assert!(swept.is_ok(), "the upload sweep: {swept:?}");
+
+    // Usage: this province's sample, the API calls counted in memory, its index rows.
+    let tenant = hn.clone();
+    let sampled = job(&app, move |db, _| {
+        portal::metering::sampling::sample(db, &tenant)
+    })
+    .await;
+    assert!(sampled.is_ok(), "{sampled:?}");
+    let state = app.state.clone();
+    let flushed = job(&app, move |db, reg| state.api_calls.flush(db, reg)).await;
+    assert!(flushed.is_ok(), "{flushed:?}");
+    let tenant = hn.clone();
+    let indexed = job(&app, move |db, _| {
+        portal::index::job::refresh(db, &[tenant], &[portal::period::Period::of(today)])
+    })
+    .await;
+    assert!(matches!(indexed, Ok(1)), "{indexed:?}");
+
+    // The mail all this queued leaves (the mail worker skips Huế meanwhile).
+    let unsent = format!(
+        "SELECT count(*) AS n FROM {}.outbox WHERE sent_at IS NULL",
+        hn.schema
+    );
+    let mut conn = app.raw_connection();
+    let mut left = count(&mut conn, &unsent);
+    for _ in 0..100 {
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        left = count(&mut conn, &unsent);
+    }
+    assert_eq!(left, 0, "Hà Nội's mail still unsent");
+    let sent = count(
+        &mut conn,
+        &format!("SELECT count(*) AS n FROM {}.outbox", hn.schema),
+    );
+    assert!(sent >= 5, "{sent} mails");
+    drop(stopped);
+}
+
+/// The schema's tables that are not a distributed table placed with the schema's others, if
+/// any: what a migration created must live where the province lives.
+fn misplaced_tables(conn: &mut PgConnection, schema: &str) -> Vec<String> {
+    #[derive(QueryableByName)]
+    struct T {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    let node = citus::node_of(conn, schema).unwrap().unwrap();
+    sql_query(format!(
+        "SELECT c.relname::text AS name FROM pg_class c \
+         WHERE c.relnamespace = '{schema}'::regnamespace AND c.relkind = 'r' \
+           AND NOT EXISTS (SELECT 1 FROM pg_dist_partition p \
+                JOIN pg_dist_shard s ON s.logicalrelid = p.logicalrelid \
+                JOIN pg_dist_placement pl ON pl.shardid = s.shardid \
+                JOIN pg_dist_node n ON n.groupid = pl.groupid \
+                WHERE p.logicalrelid = c.oid AND n.nodename = '{}' AND n.nodeport = {}) \
+         ORDER BY 1",
+        node.host, node.port
+    ))
+    .load::<T>(conn)
+    .unwrap()
+    .into_iter()
+    .map(|t| t.name)
+    .collect()
+}
+
+/// What #22 asked of the cluster besides `up`, moves and billing: a province exported from one
+/// PostgreSQL is imported onto the cluster (`portal tenant import`), lands on the least loaded
+/// worker and is served from it (its dossier moves on, new ones get fresh ids); each background
+/// job runs once over provinces on both workers, the index job seeing writes made on a worker;
+/// and a new tenant migration (a column, a table with a foreign key) reaches every province,
+/// its new table placed on the province's worker and written through the door.
+#[tokio::test]
+async fn an_import_every_job_and_a_new_tenant_migration_run_on_the_cluster() {
+    use portal::accounts::staff::StaffRole;
+    let _one_at_a_time = ONE_AT_A_TIME.lock().await;
+    let Some(cluster) = cluster() else { return };
+
+    // On one PostgreSQL: Hà Nội with an accepted dossier, exported by the command line.
+    let file = temp_dir("import").join("ha-noi.portal");
+    let imported_code = {
+        let single = TestApp::spawn().await;
+        single.create_tenant("ha-noi", "Thành phố Hà Nội").await;
+        let citizen = single.citizen_token(HN, "dan@example.vn").await;
+        let official = single
+            .staff_token("ha-noi", "canbo@hanoi.gov.vn", StaffRole::Official)
+            .await;
+        let code = single.submit_complete_licence_renewal(HN, &citizen).await;
+        act_ok(
+            &single,
+            HN,
+            &official,
+            &code,
+            serde_json::json!({"action": "accept"}),
+        )
+        .await;
+        let out = Command::new(env!("CARGO_BIN_EXE_portal"))
+            .args(["tenant", "export", "ha-noi", "--out"])
+            .arg(&file)
+            .env("DATABASE_URL", &single.db.url)
+            .env("PORTAL__EXPORT__SIGNING_KEY", EXPORT_KEY)
+            .env("PGSSLMODE", "disable")
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "export: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        code
+    };
+
+    // Onto the cluster, next to Huế: on the other worker.
+    let app = migrated(&cluster).await;
+    app.create_tenant("hue", "Thành phố Huế").await;
+    portal(
+        &cluster,
+        &app.db,
+        &["tenant", "import", file.to_str().unwrap()],
+    );
+    app.state.registry.reload().unwrap();
+    let placed = placements(&app);
+    assert_eq!(per_node(&cluster, &placed), [1, 1], "{placed:?}");
+    let hn = app.state.registry.by_slug("ha-noi").unwrap();
+    assert_eq!(
+        misplaced_tables(&mut app.raw_connection(), &hn.schema),
+        Vec::<String>::new()
+    );
+    let official = app
+        .staff_token("ha-noi", "canbo@hanoi.gov.vn", StaffRole::Official)
+        .await;
+    act_ok(
+        &app,
+        HN,
+        &official,
+        &imported_code,
+        serde_json::json!({"action": "process"}),
+    )
+    .await;
+    // A new dossier's id continues after the imported ones (the import's sequences).
+    let citizen = app.citizen_token(HN, "moi@example.vn").await;
+    let fresh = app.submit_licence_renewal(HN, &citizen).await;
+    let ids = count(
+        &mut app.raw_connection(),
+        &format!("SELECT count(DISTINCT id) AS n FROM {}.dossiers", hn.schema),
+    );
+    assert_eq!(ids, 2, "{imported_code} and {fresh}");
+
+    // Each job once, over both workers.
+    let today = portal::clock::today_vn();
+    let state = app.state.clone();
+    let ran = job(&app, move |db, reg| {
+        let cal = db.control(portal::calendar::load).unwrap();
+        let mut seen = portal::index::job::Seen::default();
+        (
+            format!(
+                "{:?}",
+                portal::index::job::run_once(db, reg, true, &mut seen)
+            ),
+            format!(
+                "{:?}",
+                portal::jobs::overdue::run_once(db, reg, &cal, today)
+            ),
+            format!("{:?}", portal::metering::sampling::run_once(db, reg)),
+            format!("{:?}", portal::jobs::plans::run_once(db, reg, today)),
+            format!(
+                "{:?}",
+                portal::app::resumable::sweep(db, reg, chrono::Utc::now())
+            ),
+            format!("{:?}", state.api_calls.flush(db, reg)),
+            seen,
+        )
+    })
+    .await;
+    let (index, overdue, sampled, plans, swept, flushed, seen) = ran;
+    assert_eq!(index, "Ok(Some(24))", "index: 2 provinces × 12 months");
+    assert!(overdue.starts_with("Ok(Some("), "{overdue}");
+    assert_eq!(sampled, "Ok(Some(2))");
+    assert!(plans.starts_with("Ok(Some("), "{plans}");
+    assert_eq!(swept, "Ok(0)");
+    assert!(flushed.starts_with("Ok("), "{flushed}");
+
+    // The index job recomputes a province whose dossiers changed on its worker (the
+    // coordinator's own statistics never see those writes).
+    let received = |schema: &str| {
+        count(
+            &mut app.raw_connection(),
+            &format!(
+                "SELECT coalesce(max(received), 0)::int8 AS n FROM public.province_stats s \
+                 JOIN public.tenants t ON t.id = s.tenant_id \
+                 WHERE t.schema_name = '{schema}' AND s.period = '{}'",
+                portal::period::Period::of(today)
+            ),
+        )
+    };
+    let hue = app.state.registry.by_slug("hue").unwrap();
+    assert_eq!(received(&hue.schema), 0);
+    let hue_citizen = app.citizen_token("hue.localhost", "hue@example.vn").await;
+    app.submit_licence_renewal("hue.localhost", &hue_citizen)
+        .await;
+    let seen = Arc::new(std::sync::Mutex::new(seen));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while received(&hue.schema) == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let seen = seen.clone();
+        job(&app, move |db, reg| {
+            portal::index::job::run_once(db, reg, false, &mut seen.lock().unwrap()).unwrap()
+        })
+        .await;
+    }
+    assert_eq!(received(&hue.schema), 1, "Huế's new dossier in the index");
+
+    // A new tenant migration, over every province on the cluster.
+    let dir = temp_dir("migrations");
+    crate::migrations::copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/tenant"),
+        &dir,
+    );
+    let new = dir.join("2099-01-01-000000_dossier_notes");
+    std::fs::create_dir_all(&new).unwrap();
+    std::fs::write(
+        new.join("up.sql"),
+        "ALTER TABLE branding ADD COLUMN note text;\n\
+         CREATE TABLE dossier_notes (\n\
+             id bigserial PRIMARY KEY,\n\
+             dossier_id bigint NOT NULL REFERENCES dossiers (id),\n\
+             body text NOT NULL\n\
+         );\n\
+         CREATE INDEX dossier_notes_dossier ON dossier_notes (dossier_id);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        new.join("down.sql"),
+        "DROP TABLE dossier_notes;\nALTER TABLE branding DROP COLUMN note;\n",
+    )
+    .unwrap();
+    // As `portal migrate` sends them, one statement at a time (`db::statements`: Citus refuses
+    // a multi-command string on a distributed schema).
+    let source = portal::db::statements::SqlMigrations::from_dir(&dir).unwrap();
+    let report = job(&app, move |db, _| {
+        portal::db::migrate::migrate_tenants(db, &source, 2, &|_, _| {}).unwrap()
+    })
+    .await;
+    assert_eq!(report.migrated, ["ha-noi", "hue"], "{report:?}");
+    assert!(report.failed.is_empty(), "{report:?}");
+    for slug in ["ha-noi", "hue"] {
+        let t = app.state.registry.by_slug(slug).unwrap();
+        let mut conn = app.raw_connection();
+        assert_eq!(
+            misplaced_tables(&mut conn, &t.schema),
+            Vec::<String>::new(),
+            "{slug}"
+        );
+        let door = app.database().tenant(t.db_ref());
+        let notes = tokio::task::spawn_blocking(move || {
+            door.tx(|conn| {
+                sql_query("UPDATE branding SET note = 'ghi chú'").execute(conn)?;
+                sql_query(
+                    "INSERT INTO dossier_notes (dossier_id, body) \
+                     SELECT id, 'ghi chú' FROM dossiers",
+                )
+                .execute(conn)?;
+                Ok(count(conn, "SELECT count(*) AS n FROM dossier_notes"))
+            })
+        })
+        .await
+        .unwrap();
+        assert!(matches!(notes, Ok(n) if n >= 1), "{slug}: {notes:?}");
+    }
+}

@@ -10,7 +10,7 @@ use portal::db::migrate::migrate_tenants;
 use crate::helpers::TestApp;
 use crate::manifests::tempdir;
 
-fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();

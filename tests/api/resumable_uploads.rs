@@ -15,7 +15,7 @@ const DOCS: &str = "/procedures/GPLX-001/apply/documents";
 const UPLOADS: &str = "/procedures/GPLX-001/apply/uploads";
 
 /// A signed-in citizen's browser session, as the page's script has it: cookies and form token.
-struct Session<'a> {
+pub(crate) struct Session<'a> {
     app: &'a TestApp,
     host: String,
     cookies: String,
@@ -23,7 +23,7 @@ struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
-    async fn sign_in(app: &'a TestApp, host: &str, email: &str) -> Session<'a> {
+    pub(crate) async fn sign_in(app: &'a TestApp, host: &str, email: &str) -> Session<'a> {
         app.citizen_token(host, email).await;
         let mut browser = Browser::new(app, host);
         browser.sign_in(email, "/").await;
@@ -76,7 +76,7 @@ impl<'a> Session<'a> {
     }
 
     /// A new upload of `licence_scan` that must be created; its address.
-    async fn create(&self, length: usize) -> String {
+    pub(crate) async fn create(&self, length: usize) -> String {
         let res = self
             .create_at(UPLOADS, "licence_scan", "giay.jpg", length)
             .await;
@@ -108,7 +108,7 @@ impl<'a> Session<'a> {
             .unwrap())
     }
 
-    async fn patch(&self, url: &str, offset: u64, bytes: Vec<u8>) -> reqwest::Response {
+    pub(crate) async fn patch(&self, url: &str, offset: u64, bytes: Vec<u8>) -> reqwest::Response {
         self.request(reqwest::Method::PATCH, url)
             .header("Upload-Offset", offset.to_string())
             .header("Content-Type", "application/offset+octet-stream")
@@ -225,7 +225,7 @@ async fn error_code(res: reqwest::Response) -> String {
 }
 
 /// A photo of a page, a few hundred KB: several parts.
-fn scan() -> Vec<u8> {
+pub(crate) fn scan() -> Vec<u8> {
     let photo = crate::fixtures::jpeg(720, 640, true);
     assert!(
         (300_000..1_048_576).contains(&photo.len()),
