@@ -460,3 +460,92 @@ async fn note_holding_checked(
     app.holdings_seen.insert(session.id, tenant);
     Ok(())
 }
+
+/// One of the citizen's dossiers that a reorganisation moved with its unit from this province
+/// to another (#18): it is no longer here, and the old site points to where it is now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MovedAway {
+    pub code: String,
+    pub province: std::sync::Arc<crate::tenancy::Tenant>,
+    pub moved_on: chrono::NaiveDate,
+}
+
+/// The citizen's dossiers filed in `here` (its prefix, or a province merged into it) that
+/// were moved to another province, as that province holds them (the citizen's own only).
+pub async fn moved_away(
+    app: &App,
+    here: &crate::tenancy::Tenant,
+    citizen: CitizenId,
+) -> Result<Vec<MovedAway>, AppError> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        tracking_code: String,
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        tenant_id: uuid::Uuid,
+        #[diesel(sql_type = diesel::sql_types::Date)]
+        moved_on: chrono::NaiveDate,
+    }
+    let id = here.id.0;
+    let rows: Vec<Row> = app
+        .db
+        .control_async(move |conn| {
+            use diesel::RunQueryDsl;
+            // Only provinces that hold some dossier of the citizen's: one indexed read each.
+            Ok(diesel::sql_query(
+                "SELECT m.tracking_code, m.tenant_id, m.moved_on FROM public.moved_dossiers m \
+                 WHERE m.tenant_id IN (SELECT tenant_id FROM identity.citizen_provinces \
+                                       WHERE citizen_id = $2 AND tenant_id <> $1) \
+                   AND split_part(m.tracking_code, '-', 1) IN \
+                       (SELECT code FROM public.tenants WHERE id = $1 OR successor_id = $1)",
+            )
+            .bind::<diesel::sql_types::Uuid, _>(id)
+            .bind::<diesel::sql_types::Uuid, _>(citizen.0)
+            .load(conn)?)
+        })
+        .await?;
+    let mut by_holder: std::collections::BTreeMap<uuid::Uuid, Vec<(String, chrono::NaiveDate)>> =
+        Default::default();
+    for r in rows {
+        by_holder
+            .entry(r.tenant_id)
+            .or_default()
+            .push((r.tracking_code, r.moved_on));
+    }
+    let mut out = Vec::new();
+    for (holder, codes) in by_holder {
+        let Some(t) = app
+            .registry
+            .get(crate::tenancy::TenantId(holder))
+            .and_then(|t| app.registry.serving(&t))
+        else {
+            continue;
+        };
+        let wanted: Vec<String> = codes.iter().map(|(c, _)| c.clone()).collect();
+        // The holder says which of them are the citizen's.
+        let own: Vec<String> = app
+            .db
+            .tenant(t.db_ref())
+            .run(move |conn| {
+                use crate::db::schema::dossiers;
+                use diesel::prelude::*;
+                Ok(dossiers::table
+                    .filter(dossiers::tracking_code.eq_any(&wanted))
+                    .filter(dossiers::citizen_id.eq(citizen.0))
+                    .select(dossiers::tracking_code)
+                    .load::<String>(conn)?)
+            })
+            .await?;
+        for (code, moved_on) in codes {
+            if own.contains(&code) {
+                out.push(MovedAway {
+                    code,
+                    province: t.clone(),
+                    moved_on,
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.code.cmp(&b.code));
+    Ok(out)
+}

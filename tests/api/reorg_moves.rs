@@ -385,3 +385,67 @@ async fn bad_moves_and_splits_are_refused_with_their_problems_and_nothing_writte
     let (code, out, err) = portal(&app, &["reorganise", plan.path().to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");
 }
+
+/// #18: a citizen whose dossier moved with its unit no longer finds it among the old
+/// province's dossiers; "my dossiers" there points to it: its code, the province now handling
+/// it, a link to it there. Only the citizen's own: another citizen with dossiers in the
+/// receiving province sees no pointer.
+#[tokio::test]
+async fn my_dossiers_on_the_old_site_points_to_the_citizens_dossiers_moved_away() {
+    let (app, codes, own, _, _) = two_provinces().await;
+    let (online, counter) = (&codes[0], &codes[1]);
+    let other = app.citizen_token(BN, "khac@example.vn").await;
+    app.submit_licence_renewal(BN, &other).await;
+    let mut dan = crate::browser::Browser::new(&app, HN);
+    dan.sign_in("dan@example.vn", "/dossiers").await;
+    let page = dan.get("/dossiers").await;
+    assert!(page.body.contains(&format!("href=\"/dossiers/{online}\"")));
+    assert!(!page.body.contains("Hồ sơ đã chuyển sang tỉnh khác"));
+
+    let plan = plan_file(MOVE);
+    let (code, out, err) = portal(&app, &["reorganise", plan.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    app.state.registry.reload().unwrap();
+
+    let page = dan.get("/dossiers").await;
+    assert_eq!(page.status, 200);
+    let body = &page.body;
+    let moved = body
+        .split("Hồ sơ đã chuyển sang tỉnh khác")
+        .nth(1)
+        .unwrap_or_else(|| panic!("a section for the moved dossiers in:\n{body}"));
+    let listed = body.split("Hồ sơ đã chuyển sang tỉnh khác").next().unwrap();
+    assert!(
+        moved.contains("bac-ninh.localhost") && moved.contains(&format!("/dossiers/{online}\"")),
+        "a link to {online} on Bắc Ninh in:\n{moved}"
+    );
+    let name = app.state.registry.by_slug("bac-ninh").unwrap().name.clone();
+    assert!(
+        moved.contains("Chuyển sang: <a") && moved.contains(&name),
+        "{moved}"
+    );
+    assert!(moved.contains("2099"), "the date it moved: {moved}");
+    assert!(
+        !listed.contains(online.as_str()),
+        "no longer among the province's own"
+    );
+    assert!(
+        listed.contains(&format!("href=\"/dossiers/{own}\"")),
+        "{listed}"
+    );
+    assert!(
+        !body.contains(counter.as_str()),
+        "a counter dossier is nobody's account's"
+    );
+
+    let mut khac = crate::browser::Browser::new(&app, HN);
+    khac.sign_in("khac@example.vn", "/dossiers").await;
+    let page = khac.get("/dossiers").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        !page.body.contains("Hồ sơ đã chuyển sang tỉnh khác"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(online.as_str()));
+}

@@ -223,6 +223,16 @@ pub(super) fn lookup(key: &str) -> (&'static str, &'static str) {
             "Bạn chưa nộp hồ sơ nào ở tỉnh này.",
             "You have no dossier in this province yet.",
         ),
+        "moved_dossiers" => (
+            "Hồ sơ đã chuyển sang tỉnh khác",
+            "Dossiers moved to another province",
+        ),
+        "moved_dossiers_hint" => (
+            "Sau khi sắp xếp đơn vị hành chính, các hồ sơ này do tỉnh khác giải quyết. Mã hồ sơ giữ nguyên; hãy đăng nhập ở trang của tỉnh đó để xem.",
+            "After the reorganisation of administrative units, another province handles these dossiers. Their codes are unchanged; sign in on that province's site to see them.",
+        ),
+        "moved_to" => ("Chuyển sang", "Moved to"),
+        "moved_on" => ("Từ ngày", "Since"),
         "status" => ("Trạng thái", "Status"),
         "submitted_at" => ("Ngày nộp", "Submitted"),
         "due_on" => ("Hạn trả kết quả", "Due"),

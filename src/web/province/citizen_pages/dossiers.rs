@@ -34,17 +34,27 @@ struct DossierLine {
     due: String,
 }
 
+/// A dossier of the citizen's moved to another province with its unit (#18).
+struct MovedLine {
+    code: String,
+    province: String,
+    url: String,
+    moved_on: String,
+}
+
 #[derive(Template)]
 #[template(path = "citizen/my_dossiers.html")]
 struct MyDossiersPage {
     layout: Layout,
     dossiers: Vec<DossierLine>,
+    moved: Vec<MovedLine>,
 }
 
 #[get("/dossiers")]
 pub async fn list_dossiers(
     req: HttpRequest,
     province: Province,
+    state: web::Data<AppState>,
     who: PageCitizen,
     csrf: Csrf,
     lang: Lang,
@@ -53,6 +63,16 @@ pub async fn list_dossiers(
         return Ok(session::to_citizen_sign_in(&req));
     };
     let rows = citizen::my_dossiers(&province.db, citizen.id).await?;
+    let moved = citizen::moved_away(&state, &province.tenant, citizen.id)
+        .await?
+        .into_iter()
+        .map(|m| MovedLine {
+            url: format!("{}/dossiers/{}", state.province_url(&m.province), m.code),
+            province: m.province.name.clone(),
+            moved_on: date(m.moved_on),
+            code: m.code,
+        })
+        .collect();
     let branding = branding(&req, &province).await?;
     let dossiers = rows
         .into_iter()
@@ -68,6 +88,7 @@ pub async fn list_dossiers(
     let page = MyDossiersPage {
         layout: layout(&req, &branding, &csrf, Some(&citizen)),
         dossiers,
+        moved,
     };
     session::page(&req, StatusCode::OK, &page, &csrf)
 }
