@@ -243,6 +243,24 @@ pub(crate) fn exec(conn: &mut PgConnection, sql: &str) -> Result<usize, AppError
     Ok(sql_query(sql).execute(conn)?)
 }
 
+/// Holds `tables` of `schema` (quoted) still until commit: writers wait, readers go on
+/// reading the state before the move.
+pub(crate) fn lock_tables(
+    conn: &mut PgConnection,
+    schema: &str,
+    tables: &[&str],
+) -> Result<(), AppError> {
+    let list: Vec<String> = tables
+        .iter()
+        .map(|t| format!("{schema}.{}", quote_ident(t)))
+        .collect();
+    exec(
+        conn,
+        &format!("LOCK TABLE {} IN EXCLUSIVE MODE", list.join(", ")),
+    )?;
+    Ok(())
+}
+
 /// The columns of a table, in order.
 pub(crate) fn columns(
     conn: &mut PgConnection,
@@ -323,21 +341,10 @@ pub fn move_rows(
         .filter(|(_, t)| *t != Treatment::Kept)
         .map(|(n, _)| *n)
         .collect();
-    let list = |schema: &str| {
-        moved_tables
-            .iter()
-            .map(|t| format!("{schema}.{}", quote_ident(t)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-
     // As the merged province: hold its tables still (readers go on reading the old state
     // until commit) and let the successor read them.
     set_role(conn, from)?;
-    exec(
-        conn,
-        &format!("LOCK TABLE {} IN EXCLUSIVE MODE", list(&src)),
-    )?;
+    lock_tables(conn, &src, &moved_tables)?;
     exec(
         conn,
         &format!("GRANT USAGE ON SCHEMA {src} TO {}", quote_ident(&into.role)),
@@ -360,10 +367,7 @@ pub fn move_rows(
 
     // As the successor: hold its tables too, so no id is taken while we renumber.
     set_role(conn, into)?;
-    exec(
-        conn,
-        &format!("LOCK TABLE {} IN EXCLUSIVE MODE", list(&dst)),
-    )?;
+    lock_tables(conn, &dst, &moved_tables)?;
     let dst_units: BTreeSet<String> = {
         use crate::db::schema::units;
         units::table

@@ -27,8 +27,8 @@ use diesel::sql_query;
 use diesel::sql_types::{Array, BigInt, Date, Nullable, Text};
 
 use super::merge::{
-    TABLES, Treatment, column_expr, columns, exec, literal, renumber_offsets, reset_sequences,
-    set_role, unit_renames,
+    TABLES, Treatment, column_expr, columns, exec, literal, lock_tables, renumber_offsets,
+    reset_sequences, set_role, unit_renames,
 };
 use crate::db::{TenantRef, quote_ident, tenant_enter, tenant_leave};
 use crate::error::AppError;
@@ -265,21 +265,10 @@ pub fn move_units(
         .map(|(n, _)| *n)
         .filter(|n| !STAYS.contains(n))
         .collect();
-    let list = |schema: &str| {
-        moving
-            .iter()
-            .map(|t| format!("{schema}.{}", quote_ident(t)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-
     // As the old province: hold its tables still (readers go on reading the old state until
     // commit), read what moves, and let the receiver read it.
     set_role(conn, from)?;
-    exec(
-        conn,
-        &format!("LOCK TABLE {} IN EXCLUSIVE MODE", list(&src)),
-    )?;
+    lock_tables(conn, &src, &moving)?;
     let set = read_set(conn, units)?;
     if !set.mixed_staff.is_empty() {
         // The plan's checks refuse this; a write between check and lock is the only way here.
@@ -300,10 +289,7 @@ pub fn move_units(
 
     // As the receiver: hold its tables too, so no id is taken while we renumber.
     set_role(conn, into)?;
-    exec(
-        conn,
-        &format!("LOCK TABLE {} IN EXCLUSIVE MODE", list(&dst)),
-    )?;
+    lock_tables(conn, &dst, &moving)?;
     let taken: BTreeSet<String> = sql_query("SELECT code FROM units")
         .load::<Code>(conn)?
         .into_iter()
