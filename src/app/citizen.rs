@@ -137,6 +137,9 @@ pub async fn submit_online(
     // The province's switch from the site cache (what its pages show), not a read per filing.
     let site = app.registry.sites().get(&tenant.schema, db).await?;
     sub.offered = Some(site.enabled(&sub.procedure_code));
+    // The procedure's deciding unit likewise (a round trip less per filing).
+    let directory = app.registry.sites().units(&tenant.schema, db).await?;
+    sub.unit_mapping = Some(directory.mapped.get(&sub.procedure_code).cloned());
     db.run_entered_by(
         move |conn, entry| {
             crate::accounts::citizens::find_session_entering(

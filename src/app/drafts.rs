@@ -196,6 +196,7 @@ pub async fn submit_draft(
             received_at: None,
             assurance_level: Some(who.assurance_level),
             offered: None,
+            unit_mapping: None,
         };
         let dossier = submit(conn, &tenant, &mail, &sub)?;
         for f in &files {

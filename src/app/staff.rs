@@ -463,6 +463,7 @@ pub async fn register_at_counter(
         received_at: None,
         assurance_level: None,
         offered: None,
+        unit_mapping: None,
     };
     let asked_point = input.received_at;
     door(app, tenant)

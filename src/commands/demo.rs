@@ -102,6 +102,7 @@ pub fn seed(settings: &Settings) -> Result<DemoAccounts, Failure> {
                     received_at: None,
                     assurance_level: None,
                     offered: None,
+                    unit_mapping: None,
                 };
                 submit(conn, &tenant, &ctx, &sub)?;
             }

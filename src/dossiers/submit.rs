@@ -60,6 +60,10 @@ pub struct Submission {
     /// Whether the province offers the procedure, as the caller read it from the site cache
     /// (forgotten on every change by its notification); `None`: read in the transaction.
     pub offered: Option<bool>,
+    /// The unit the province chose to decide the procedure (`Some(None)`: none chosen), as the
+    /// caller read it from the site cache's unit directory (forgotten on every change by the
+    /// same notification); `None`: read in the transaction.
+    pub unit_mapping: Option<Option<UnitCode>>,
 }
 
 /// The procedure, if the national catalog has it and this province offers it; else 422.
@@ -134,6 +138,7 @@ pub fn submit(
         procedure,
         sub.unit_code.as_deref(),
         sub.received_at.as_ref(),
+        sub.unit_mapping.clone(),
     );
     let (answers, placement) = match (answers, placement) {
         (Ok(a), Ok(p)) => (a, p),

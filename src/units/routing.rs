@@ -99,14 +99,19 @@ pub struct Placement {
 /// Places a new dossier: the competent unit the client asked for (checked), else the
 /// province's mapping for the procedure, else (at a commune's counter, for a commune-level
 /// procedure) the receiving commune, else the province. `received_at` is already checked by
-/// the caller (the staff member's own service point).
+/// the caller (the staff member's own service point). `known_mapping` is the province's mapping
+/// for the procedure when the caller read it from the site cache; `None` reads it here.
 pub fn place(
     conn: &mut PgConnection,
     procedure: &Procedure,
     asked: Option<&str>,
     received_at: Option<&Unit>,
+    known_mapping: Option<Option<UnitCode>>,
 ) -> Result<Placement, AppError> {
-    let mapped = store::procedure_unit(conn, &procedure.code)?;
+    let mapped = match known_mapping {
+        Some(mapped) => mapped,
+        None => store::procedure_unit(conn, &procedure.code)?,
+    };
     let competent = match asked.map(str::trim).filter(|t| !t.is_empty()) {
         Some(text) => {
             let unit = unit_of_province(conn, "unit_code", text)?;

@@ -381,7 +381,7 @@ async fn a_unit_code_not_in_the_national_list_or_of_another_province_is_422_on_u
 #[tokio::test]
 async fn without_a_unit_code_a_procedure_goes_to_the_unit_the_province_maps_it_to() {
     let app = TestApp::spawn().await;
-    app.create_province_from_manifest("ha-noi").await;
+    let hn = app.create_province_from_manifest("ha-noi").await;
     let citizen = app.citizen_token(HN, "dan@example.vn").await;
     // GPLX-001 is mapped to the provincial police in tenants/ha-noi.toml.
     let res = app
@@ -405,6 +405,46 @@ async fn without_a_unit_code_a_procedure_goes_to_the_unit_the_province_maps_it_t
         .unwrap();
     assert_eq!(d["competent_unit"], "CA-TINH");
     assert_eq!(d["received_at"], "online");
+
+    // The filing reads the mapping from the site cache (its first filing loaded it): a change
+    // reaches the next filings, as the units' trigger tells the cache to forget.
+    {
+        use diesel::RunQueryDsl;
+        diesel::sql_query(format!(
+            "UPDATE {}.procedure_units SET unit_code = 'TTPVHCC' WHERE procedure_code = 'GPLX-001'",
+            hn.schema
+        ))
+        .execute(&mut app.raw_connection())
+        .unwrap();
+    }
+    let mut seen = Value::Null;
+    for _ in 0..50 {
+        let res = app
+            .post_json(
+                HN,
+                "/api/v1/dossiers",
+                Some(&citizen),
+                &crate::helpers::licence_renewal(),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        let code = res.json::<Value>().await.unwrap()["tracking_code"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        seen = app
+            .get_with_token(HN, &format!("/api/v1/dossiers/{code}"), &citizen)
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()["competent_unit"]
+            .clone();
+        if seen == "TTPVHCC" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen, "TTPVHCC");
 }
 
 #[tokio::test]

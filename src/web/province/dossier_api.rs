@@ -171,6 +171,7 @@ async fn submit_dossier(
         received_at: None,
         assurance_level: Some(token.level),
         offered: None,
+        unit_mapping: None,
     };
     let dossier =
         citizen::submit_online(&state, &province.db, tenant, ctx, token.session, sub).await?;
