@@ -168,6 +168,7 @@ impl Application {
             .clone()
             .ok_or(StartError::NoJwtSecret)?;
         let db = Db::new(&settings.database).on_citus(settings.citus.enabled());
+        db.start_notifier();
         let registry = Registry::new(db.clone(), &settings.server.base_domain);
         if let Err(e) = registry.reload() {
             tracing::warn!(error = %e, "registry not loaded yet; the listener will retry");

@@ -6,12 +6,14 @@ mod after_commit;
 pub mod citus;
 pub mod locks;
 pub mod migrate;
+mod notifier;
 pub mod schema;
 pub mod statements;
 mod tenant;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use diesel::prelude::*;
@@ -19,7 +21,7 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnectio
 use diesel::sql_query;
 use secrecy::ExposeSecret;
 
-pub use after_commit::after_commit;
+pub use after_commit::{after_commit, notify_after_commit};
 pub use tenant::{Entered, Entry, TenantDb, TenantRef};
 
 /// Enters a tenant inside a control-plane transaction (provisioning, manifests, import): the
@@ -102,6 +104,8 @@ pub struct Db {
     timeouts: Arc<AtomicU64>,
     /// The database is a Citus coordinator (`[citus] workers` set): see [`one_node_statements`].
     citus: bool,
+    /// The notifier's queue once [`Db::start_notifier`] has run (shared by every clone).
+    notifier: Arc<OnceLock<Sender<Vec<notifier::Note>>>>,
 }
 
 /// The pool as `/metrics` shows it.
@@ -144,7 +148,24 @@ impl Db {
             waiting: Arc::default(),
             timeouts: Arc::default(),
             citus: false,
+            notifier: Arc::default(),
         }
+    }
+
+    /// Sends the notifications that committed transactions ask for ([`notify_after_commit`])
+    /// from a thread of their own, gathered, instead of on each transaction's connection (the
+    /// server does this; the CLI's one-off commands do not need to).
+    pub fn start_notifier(&self) {
+        if self.notifier.get().is_none()
+            && let Some(tx) = notifier::spawn(self.pool.clone())
+        {
+            let _ = self.notifier.set(tx);
+        }
+    }
+
+    /// The notifier's queue, if it runs (for the doors' [`after_commit::finish`]).
+    fn notifier(&self) -> Option<&Sender<Vec<notifier::Note>>> {
+        self.notifier.get()
     }
 
     /// The same pool, on a Citus coordinator (`[citus] workers` set) or not.
@@ -188,7 +209,7 @@ impl Db {
             literal(&self.statement_timeout)
         );
         let result = in_transaction(&mut conn, &setup, f);
-        after_commit::finish(&mut conn, result.is_ok());
+        after_commit::finish(&mut conn, result.is_ok(), self.notifier());
         result
     }
 

@@ -43,7 +43,7 @@ impl TenantDb {
         let setup = enter_sql(&self.tenant, &self.db.statement_timeout);
         let _shape = super::OneNodeStatements::set(self.db.citus);
         let result = super::in_transaction(&mut conn, &setup, f);
-        super::after_commit::finish(&mut conn, result.is_ok());
+        super::after_commit::finish(&mut conn, result.is_ok(), self.db.notifier());
         result
     }
 
@@ -87,7 +87,7 @@ impl TenantDb {
             }
             then(conn, row)
         });
-        super::after_commit::finish(&mut conn, result.is_ok());
+        super::after_commit::finish(&mut conn, result.is_ok(), self.db.notifier());
         result
     }
 

@@ -17,19 +17,10 @@ pub const CHANNEL: &str = "portal_outbox";
 /// Why not `pg_notify` inside the transaction: PostgreSQL serialises the commits of every
 /// transaction that issued a NOTIFY (one lock for the whole cluster, held through the WAL
 /// flush), which capped dossier submissions at a few hundred per second. Sent after the
-/// commit, on its own, the notification needs no WAL flush and holds that lock for an instant.
+/// commit, by the server's notifier (gathered with others, off the request's path;
+/// `db::notify_after_commit`), it needs no WAL flush and holds that lock for an instant.
 pub(crate) fn wake_after_commit(tenant: TenantId) {
-    let payload = tenant.to_string();
-    crate::db::after_commit(format!("outbox-wake:{payload}"), move |conn| {
-        // A lost wake-up costs a delay, not a mail: the worker sweeps every minute.
-        if let Err(e) = sql_query("SELECT pg_notify($1, $2)")
-            .bind::<Text, _>(CHANNEL)
-            .bind::<Text, _>(&payload)
-            .execute(conn)
-        {
-            tracing::warn!(error = %e, "mail worker not woken; it will find the mail at its sweep");
-        }
-    });
+    crate::db::notify_after_commit(CHANNEL, tenant.to_string());
 }
 
 #[derive(Debug)]
