@@ -149,6 +149,7 @@ pub fn serve(state: web::Data<AppState>, listener: TcpListener) -> std::io::Resu
             .service(
                 web::scope("")
                     .guard(guard::fn_guard(is_province))
+                    .configure(province::citizen_pages::home_route)
                     // Here, not in `province`: the invoice pages use the province's layout,
                     // and the province needs nothing of them.
                     .configure(invoice_pages::province_routes)
