@@ -528,3 +528,39 @@ async fn staff_are_created_in_units_from_the_api_and_bad_units_are_422() {
     assert_eq!(res.status(), 422);
     assert_eq!(error_code(res).await, "validation_failed");
 }
+
+#[tokio::test]
+async fn the_unit_list_gives_the_provinces_own_units_first_then_the_communes_by_name() {
+    let app = TestApp::spawn().await;
+    app.create_province_from_manifest("ha-noi").await;
+    let units = units_of(&app, HN).await;
+    assert!(units.len() > 100, "{}", units.len());
+    let rank = |kind: &str| match kind {
+        "centre" => 0,
+        "branch" => 1,
+        "department" => 2,
+        _ => 3,
+    };
+    // Names compared as a citizen reads them: without marks ("Đ" with "D", "Ô" with "O").
+    let keys: Vec<(i32, String)> = units
+        .iter()
+        .map(|u| {
+            (
+                rank(u["kind"].as_str().unwrap()),
+                portal::catalog::fold_vietnamese(u["name"].as_str().unwrap()),
+            )
+        })
+        .collect();
+    for pair in keys.windows(2) {
+        assert!(pair[0] <= pair[1], "{:?} before {:?}", pair[0], pair[1]);
+    }
+    // Not vacuous: the communes' names are not already in code order.
+    let names: Vec<&str> = units.iter().map(|u| u["name"].as_str().unwrap()).collect();
+    let mut by_code = units.clone();
+    by_code.sort_by(|a, b| a["code"].as_str().cmp(&b["code"].as_str()));
+    let code_order: Vec<&str> = by_code
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_ne!(names, code_order);
+}
