@@ -378,17 +378,13 @@ async fn a_unit_code_not_in_the_national_list_or_of_another_province_is_422_on_u
     assert_eq!(queue(&app, &province, "").await.len(), 0);
 }
 
-#[tokio::test]
-async fn without_a_unit_code_a_procedure_goes_to_the_unit_the_province_maps_it_to() {
-    let app = TestApp::spawn().await;
-    let hn = app.create_province_from_manifest("ha-noi").await;
-    let citizen = app.citizen_token(HN, "dan@example.vn").await;
-    // GPLX-001 is mapped to the provincial police in tenants/ha-noi.toml.
+/// Files a licence renewal online without a unit code and reads the dossier back.
+async fn file_licence_renewal(app: &TestApp, citizen: &str) -> Value {
     let res = app
         .post_json(
             HN,
             "/api/v1/dossiers",
-            Some(&citizen),
+            Some(citizen),
             &crate::helpers::licence_renewal(),
         )
         .await;
@@ -397,12 +393,20 @@ async fn without_a_unit_code_a_procedure_goes_to_the_unit_the_province_maps_it_t
         .as_str()
         .unwrap()
         .to_string();
-    let d: Value = app
-        .get_with_token(HN, &format!("/api/v1/dossiers/{code}"), &citizen)
+    app.get_with_token(HN, &format!("/api/v1/dossiers/{code}"), citizen)
         .await
         .json()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn without_a_unit_code_a_procedure_goes_to_the_unit_the_province_maps_it_to() {
+    let app = TestApp::spawn().await;
+    let hn = app.create_province_from_manifest("ha-noi").await;
+    let citizen = app.citizen_token(HN, "dan@example.vn").await;
+    // GPLX-001 is mapped to the provincial police in tenants/ha-noi.toml.
+    let d = file_licence_renewal(&app, &citizen).await;
     assert_eq!(d["competent_unit"], "CA-TINH");
     assert_eq!(d["received_at"], "online");
 
@@ -419,26 +423,7 @@ async fn without_a_unit_code_a_procedure_goes_to_the_unit_the_province_maps_it_t
     }
     let mut seen = Value::Null;
     for _ in 0..50 {
-        let res = app
-            .post_json(
-                HN,
-                "/api/v1/dossiers",
-                Some(&citizen),
-                &crate::helpers::licence_renewal(),
-            )
-            .await;
-        assert_eq!(res.status(), 201);
-        let code = res.json::<Value>().await.unwrap()["tracking_code"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        seen = app
-            .get_with_token(HN, &format!("/api/v1/dossiers/{code}"), &citizen)
-            .await
-            .json::<Value>()
-            .await
-            .unwrap()["competent_unit"]
-            .clone();
+        seen = file_licence_renewal(&app, &citizen).await["competent_unit"].clone();
         if seen == "TTPVHCC" {
             break;
         }
