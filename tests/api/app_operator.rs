@@ -2,8 +2,6 @@
 //! so every surface that offers it (API, console, national form, CLI) gets the same outcome
 //! and writes the same audit row.
 
-use std::process::Command;
-
 use diesel::prelude::*;
 use diesel::sql_query;
 use diesel::sql_types::Text;
@@ -43,20 +41,7 @@ fn audit_of(app: &TestApp, target: &str) -> Vec<(String, String, serde_json::Val
 
 /// Runs `portal ARGS` as `$USER=ops-oncall`; returns (exit code, stdout, stderr).
 pub(crate) fn portal_cli(db_url: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_portal"))
-        .env("DATABASE_URL", db_url)
-        .env("RUST_LOG", "warn")
-        .env("USER", "ops-oncall")
-        .env_remove("PORTAL_CONFIG")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .expect("run portal");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    crate::helpers::portal_cli_with(db_url, &[("USER", "ops-oncall")], args)
 }
 
 async fn cli(app: &TestApp, args: &[&str]) -> (i32, String, String) {

@@ -1,8 +1,6 @@
 //! The working-day calendar against a real database: imported decisions change what `load`
 //! returns, and the CLI refuses a bad file.
 
-use std::process::Command;
-
 use chrono::NaiveDate;
 use portal::calendar::{self, Calendar, DayKind};
 use portal::db::Db;
@@ -53,21 +51,7 @@ fn imported_days_make_a_swapped_saturday_working_and_a_bridge_day_a_holiday() {
 #[test]
 fn the_cli_imports_a_calendar_file_and_rejects_a_bad_one_with_exit_2() {
     let test_db = TestDb::create();
-    let portal = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_portal"))
-            .env("DATABASE_URL", &test_db.url)
-            .env("RUST_LOG", "warn")
-            .env_remove("PORTAL_CONFIG")
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(args)
-            .output()
-            .expect("run portal");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let portal = |args: &[&str]| crate::helpers::portal_cli_with(&test_db.url, &[], args);
 
     let (code, out, err) = portal(&["calendar", "import", "calendar/2026.toml"]);
     assert_eq!(code, 0, "{err}");

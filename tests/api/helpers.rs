@@ -880,3 +880,26 @@ impl std::future::IntoFuture for WorldBuilder {
         Box::pin(self.build())
     }
 }
+
+/// Runs the `portal` binary with `ARGS` against `db_url` (and `envs`), from the crate's
+/// directory and without a config file; returns (exit code, stdout, stderr).
+pub fn portal_cli_with(
+    db_url: &str,
+    envs: &[(&str, &str)],
+    args: &[&str],
+) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_portal"))
+        .env("DATABASE_URL", db_url)
+        .env("RUST_LOG", "warn")
+        .envs(envs.iter().copied())
+        .env_remove("PORTAL_CONFIG")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .expect("run portal");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

@@ -4,7 +4,6 @@
 //! and drops it; the live database is never written.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use diesel::prelude::*;
 use diesel::sql_query;
@@ -13,19 +12,10 @@ use crate::helpers::{EXPORT_KEY, TestApp};
 use crate::reorg::{plan_file, rows, two_provinces};
 
 fn portal(app: &TestApp, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_portal"))
-        .env("DATABASE_URL", &app.db.url)
-        .env("RUST_LOG", "warn")
-        .env("PORTAL__EXPORT__SIGNING_KEY", EXPORT_KEY)
-        .env_remove("PORTAL_CONFIG")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .expect("run portal");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+    crate::helpers::portal_cli_with(
+        &app.db.url,
+        &[("PORTAL__EXPORT__SIGNING_KEY", EXPORT_KEY)],
+        args,
     )
 }
 
