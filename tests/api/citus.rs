@@ -453,6 +453,9 @@ async fn a_province_moves_to_the_other_worker_while_16_clients_submit_and_nothin
     let _one_at_a_time = ONE_AT_A_TIME.lock().await;
     let Some(cluster) = cluster() else { return };
     let app = Arc::new(migrated(&cluster).await);
+    // 16 clients without pause outrun a plan's fair-use rate on a fast machine (CI's answered
+    // 429 to 1,024 of them): this test is about the move, not the limiter.
+    crate::faults::lift_rate_limits(&mut app.raw_connection());
     app.create_tenant("ha-noi", "Thành phố Hà Nội").await;
     app.create_tenant("hue", "Thành phố Huế").await;
     let host = "ha-noi.localhost";
