@@ -55,11 +55,19 @@ pub struct UnitDirectory {
     pub units: Vec<Unit>,
     /// The unit the province chose for each procedure decided above the commune.
     pub mapped: HashMap<String, UnitCode>,
+    /// Each unit's place in `units`, by code.
+    by_code: HashMap<String, usize>,
     loaded_at: Instant,
     max_age: Duration,
 }
 
 impl UnitDirectory {
+    /// The name of the unit in force with `code`; `None` for a retired (or unknown) unit, whose
+    /// name only the store has.
+    pub fn name_of(&self, code: &str) -> Option<&str> {
+        self.by_code.get(code).map(|&i| self.units[i].name.as_str())
+    }
+
     /// The units that decide `procedure` here (`units::routing::handles`), in the store's
     /// order (centre, branches, departments, then communes by name).
     pub fn deciding(&self, procedure: &Procedure) -> Vec<&Unit> {
@@ -133,9 +141,15 @@ impl SiteCache {
         let (units, mapped) = db
             .run(|conn| Ok((store::list(conn, false)?, store::procedure_units(conn)?)))
             .await?;
+        let by_code = units
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.code.as_str().to_string(), i))
+            .collect();
         let data = Arc::new(UnitDirectory {
             units,
             mapped: mapped.into_iter().collect(),
+            by_code,
             loaded_at: Instant::now(),
             max_age: jittered_max_age(schema),
         });

@@ -549,3 +549,47 @@ async fn the_unit_list_gives_the_provinces_own_units_first_then_the_communes_by_
         .collect();
     assert_ne!(names, code_order);
 }
+
+/// `(unit, unit_name)` of each dossier in the national "my dossiers" of `national`'s account.
+async fn my_units(app: &TestApp, national: &str) -> Vec<(Value, Value)> {
+    let res = app
+        .get_with_token("localhost", "/api/v1/me/dossiers", national)
+        .await;
+    assert_eq!(res.status(), 200);
+    let list: Vec<Value> = res.json().await.unwrap();
+    list.iter()
+        .map(|d| (d["unit"].clone(), d["unit_name"].clone()))
+        .collect()
+}
+
+/// The national "my dossiers" names the unit that decides each dossier (no raw codes on a
+/// page): from the province's unit directory while the unit is in force, and from the store
+/// once it is retired (the directory holds only units in force).
+#[tokio::test]
+async fn my_dossiers_names_the_deciding_unit_also_after_it_is_retired() {
+    let app = TestApp::spawn().await;
+    let t = app.create_province_from_manifest("ha-noi").await;
+    let email = "dan@example.vn";
+    let citizen = app.citizen_token(HN, email).await;
+    let res = app
+        .post_json(HN, "/api/v1/dossiers", Some(&citizen), &birth(Some(B)))
+        .await;
+    assert_eq!(res.status(), 201);
+    let national = app
+        .token("localhost", email, crate::helpers::CITIZEN_PASSWORD)
+        .await;
+    let want = vec![(json!(B), json!("Phường Ngọc Hà"))];
+    assert_eq!(my_units(&app, &national).await, want);
+
+    // Retired behind the application's back (its rule against open dossiers is not what is
+    // tested here), and the directory forgotten as the units' trigger makes every replica do.
+    crate::einvoice_kit::exec(
+        &app,
+        &format!(
+            "UPDATE {}.units SET retired_at = now() WHERE code = '{B}'",
+            t.schema
+        ),
+    );
+    app.state.registry.sites().forget(&t.schema);
+    assert_eq!(my_units(&app, &national).await, want);
+}
