@@ -125,9 +125,14 @@ pub async fn queue_page(
     door(app, tenant)
         .run(move |conn| {
             let scope = scope_of(conn, &actor)?;
+            let counts = queue::counts(conn, &scope)?;
+            let total = match queue::total_from_counts(&counts, &filter) {
+                Some(total) => total,
+                None => queue::count(conn, &scope, &filter)?,
+            };
             Ok(QueuePage {
-                counts: queue::counts(conn, &scope)?,
-                total: queue::count(conn, &scope, &filter)?,
+                counts,
+                total,
                 rows: queue::list(conn, &scope, &filter)?,
                 desk: Desk::read(conn)?,
                 scope,

@@ -211,6 +211,36 @@ pub fn count(conn: &mut PgConnection, scope: &UnitScope, f: &QueueFilter) -> Res
     Ok(filtered(scope, f).count().get_result(conn)?)
 }
 
+/// The filtered view's total read off [`counts`] when the filter narrows by status alone (the
+/// page's default view and its status tabs): the same number without a second pass over the
+/// scope, which was half of the page's time at 100,000 dossiers. `None` for any other filter.
+pub fn total_from_counts(counts: &[(String, i64)], f: &QueueFilter) -> Option<i64> {
+    let by_status_only = f.query.as_deref().map(str::trim).is_none_or(str::is_empty)
+        && f.procedure.is_none()
+        && f.unit.is_none()
+        && f.channel.is_none()
+        && f.assignee.is_none()
+        && f.flag.is_none();
+    if !by_status_only {
+        return None;
+    }
+    let counted = |status: &str| {
+        f.status.is_none_or(|s| s.as_str() == status)
+            && match f.open {
+                Openness::All => true,
+                Openness::Open => !FINAL.contains(&status),
+                Openness::Closed => FINAL.contains(&status),
+            }
+    };
+    Some(
+        counts
+            .iter()
+            .filter(|(status, _)| counted(status))
+            .map(|(_, n)| n)
+            .sum(),
+    )
+}
+
 /// How many dossiers each status holds within the scope (statuses without any are absent).
 pub fn counts(conn: &mut PgConnection, scope: &UnitScope) -> Result<Vec<(String, i64)>, AppError> {
     Ok(dossiers::table
