@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::lang::Lang;
 use crate::web::AppState;
 use crate::web::client_addr::ClientAddr;
-use crate::web::extract::CitizenUser;
+use crate::web::extract::CitizenToken;
 // The province's tracking inputs, read the same way on the national host.
 use crate::web::pages::{Layout, NationalHomePage, ProvinceLink};
 use crate::web::province::dossier_api::{TrackingForm, TrackingQuery, digits};
@@ -80,11 +80,11 @@ async fn search(
 /// every province, newest first.
 #[get("/api/v1/me/dossiers")]
 async fn my_dossiers(
-    CitizenUser(citizen): CitizenUser,
+    token: CitizenToken,
     state: web::Data<AppState>,
     lang: Lang,
 ) -> Result<HttpResponse, AppError> {
-    let mine = app::national::my_dossiers(&state, citizen.id, lang).await?;
+    let mine = app::national::my_dossiers_by_token(&state, token.session, lang).await?;
     Ok(HttpResponse::Ok().json(mine.dossiers))
 }
 
