@@ -143,23 +143,19 @@ pub async fn my_dossiers(
 
 /// [`my_dossiers`] for a citizen's verified token whose account is not read yet (the API):
 /// the account check (active, token of the current version, as every citizen request makes
-/// it) and the provinces that hold its dossiers are read in one control-plane transaction
-/// instead of two. A token that no longer holds gets 401.
+/// it) and the provinces that hold its dossiers are read in one statement, where the extractor
+/// and the action took a transaction each. A token that no longer holds gets 401.
 pub async fn my_dossiers_by_token(
     app: &App,
     session: super::citizen::CitizenSession,
     lang: Lang,
 ) -> Result<MyDossiers, AppError> {
-    let (citizen, holders) = app
+    let holders = app
         .db
-        .control_async(move |conn| {
-            let citizen =
-                crate::accounts::citizens::find_session(conn, session.id, session.version)?
-                    .ok_or_else(AppError::unauthorized)?;
-            Ok((citizen.id, holdings::of(conn, citizen.id)?))
-        })
-        .await?;
-    dossiers_held(app, citizen, holders, lang).await
+        .control_async(move |conn| holdings::of_session(conn, session.id, session.version))
+        .await?
+        .ok_or_else(AppError::unauthorized)?;
+    dossiers_held(app, session.id, holders, lang).await
 }
 
 /// The account's dossiers in the provinces `holders` names, each asked in its own

@@ -410,6 +410,7 @@ diesel::table! {
         since -> Timestamptz,
     }
 }
+diesel::allow_tables_to_appear_in_same_query!(citizens, citizen_provinces);
 
 // One-time codes that hand a national session to a province's site (#17.3).
 diesel::table! {

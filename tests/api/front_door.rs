@@ -190,6 +190,20 @@ async fn my_dossiers_asks_only_the_3_of_34_provinces_that_hold_the_accounts_doss
     assert_eq!(mine.provinces_queried, 3);
     assert_eq!(mine.dossiers.len(), 3);
 
+    // A deactivated account's token lists nothing: 401, as on every citizen route.
+    crate::einvoice_kit::exec(
+        &app,
+        &format!("UPDATE identity.citizens SET active = false WHERE id = '{citizen}'"),
+    );
+    let res = app
+        .get_with_token(NATIONAL, "/api/v1/me/dossiers", &national)
+        .await;
+    assert_eq!(res.status(), 401, "deactivated");
+    crate::einvoice_kit::exec(
+        &app,
+        &format!("UPDATE identity.citizens SET active = true WHERE id = '{citizen}'"),
+    );
+
     // A province token is not a national one.
     let province_token = app.citizen_token("tinh-03.localhost", email).await;
     let res = app
