@@ -104,6 +104,20 @@ fn execute_units(
     if !unit_changes.is_empty() {
         db.tenant(tenant.db_ref())
             .tx(|conn| units::sync::apply(conn, &m.units, &unit_changes))?;
+        // Every replica's site cache holds the units (filing, the national catalog, the staff's
+        // pages). On one PostgreSQL the units' trigger tells them; on Citus it cannot (the
+        // tables live on a worker), so the change is announced from the control plane too.
+        let schema = tenant.schema.clone();
+        let sent = db.control(move |conn| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query("SELECT pg_notify('portal_site', $1)")
+                .bind::<diesel::sql_types::Text, _>(schema)
+                .execute(conn)?;
+            Ok(())
+        });
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, "unit change not announced; replicas see it within the cache's age");
+        }
     }
     Ok(())
 }

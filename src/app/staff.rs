@@ -122,23 +122,24 @@ pub async fn queue_page(
 ) -> Result<QueuePage, AppError> {
     actor.staff()?;
     let actor = actor.clone();
-    door(app, tenant)
-        .run(move |conn| {
-            let scope = scope_of(conn, &actor)?;
-            let counts = queue::counts(conn, &scope)?;
-            let total = match queue::total_from_counts(&counts, &filter) {
-                Some(total) => total,
-                None => queue::count(conn, &scope, &filter)?,
-            };
-            Ok(QueuePage {
-                counts,
-                total,
-                rows: queue::list(conn, &scope, &filter)?,
-                desk: Desk::read(conn)?,
-                scope,
-            })
+    let door = door(app, tenant);
+    let directory = super::workspace::units_of(app, &door).await?;
+    door.run(move |conn| {
+        let scope = scope_of(conn, &actor)?;
+        let counts = queue::counts(conn, &scope)?;
+        let total = match queue::total_from_counts(&counts, &filter) {
+            Some(total) => total,
+            None => queue::count(conn, &scope, &filter)?,
+        };
+        Ok(QueuePage {
+            counts,
+            total,
+            rows: queue::list(conn, &scope, &filter)?,
+            desk: Desk::read(conn, &directory)?,
+            scope,
         })
-        .await
+    })
+    .await
 }
 
 /// The whole filtered view (capped), for the CSV export: the same query as the page, with
@@ -151,12 +152,16 @@ pub async fn queue_export(
 ) -> Result<(Vec<DossierRow>, Desk), AppError> {
     actor.staff()?;
     let actor = actor.clone();
-    door(app, tenant)
-        .run(move |conn| {
-            let scope = scope_of(conn, &actor)?;
-            Ok((queue::export(conn, &scope, &filter)?, Desk::read(conn)?))
-        })
-        .await
+    let door = door(app, tenant);
+    let directory = super::workspace::units_of(app, &door).await?;
+    door.run(move |conn| {
+        let scope = scope_of(conn, &actor)?;
+        Ok((
+            queue::export(conn, &scope, &filter)?,
+            Desk::read(conn, &directory)?,
+        ))
+    })
+    .await
 }
 
 /// The dossier if the unit rule lets the staff member see it (else 404), with the access.
@@ -197,32 +202,33 @@ pub async fn dossier(
     actor.staff()?;
     let code = tracking::normalize(code);
     let actor = actor.clone();
-    door(app, tenant)
-        .run(move |conn| {
-            let found = store::find_by_code(conn, &code)?;
-            let mut found = match reach(conn, &actor, found)? {
-                (d, Access::Full) => {
-                    let fee = crate::payments::state::of_dossier(conn, &d)?;
-                    ManagedDossier {
-                        fee,
-                        ..ManagedDossier::read(conn, d)?
-                    }
+    let door = door(app, tenant);
+    let directory = super::workspace::units_of(app, &door).await?;
+    door.run(move |conn| {
+        let found = store::find_by_code(conn, &code)?;
+        let mut found = match reach(conn, &actor, found)? {
+            (d, Access::Full) => {
+                let fee = crate::payments::state::of_dossier(conn, &d)?;
+                ManagedDossier {
+                    fee,
+                    ..ManagedDossier::read(conn, d)?
                 }
-                (d, _) => ManagedDossier {
-                    dossier: d,
-                    events: Vec::new(),
-                    files: Vec::new(),
-                    receipt_only: true,
-                    desk: Desk::default(),
-                    result: None,
-                    fee_receipt: None,
-                    fee: None,
-                },
-            };
-            found.desk = Desk::read(conn)?;
-            Ok(found)
-        })
-        .await
+            }
+            (d, _) => ManagedDossier {
+                dossier: d,
+                events: Vec::new(),
+                files: Vec::new(),
+                receipt_only: true,
+                desk: Desk::default(),
+                result: None,
+                fee_receipt: None,
+                fee: None,
+            },
+        };
+        found.desk = Desk::read(conn, &directory)?;
+        Ok(found)
+    })
+    .await
 }
 
 /// One file of a dossier of the province, with its bytes.

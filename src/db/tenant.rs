@@ -32,6 +32,11 @@ impl TenantDb {
         self.tenant.id
     }
 
+    /// The province's schema name (what the site cache is keyed by).
+    pub fn schema(&self) -> &str {
+        &self.tenant.schema
+    }
+
     /// Runs `f` in one transaction whose `search_path` and role are the tenant's own. Both are
     /// transaction-local (`set_config(…, true)`), so they die with it: a pooled connection never
     /// carries one province's path into another's request, also behind PgBouncer.

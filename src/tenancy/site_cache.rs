@@ -49,10 +49,15 @@ impl SiteData {
     }
 }
 
-/// A province's units in force and its procedure mapping, for the national catalog.
+/// A province's units and its procedure mapping, for the national catalog, filing and the
+/// staff's pages.
 #[derive(Debug)]
 pub struct UnitDirectory {
+    /// The units in force, in the store's order (centre, branches, departments, then
+    /// communes by name).
     pub units: Vec<Unit>,
+    /// The retired ones, in the same order: old dossiers still name them.
+    pub retired: Vec<Unit>,
     /// The unit the province chose for each procedure decided above the commune.
     pub mapped: HashMap<String, UnitCode>,
     /// Each unit's place in `units`, by code.
@@ -124,7 +129,7 @@ impl SiteCache {
         Ok(data)
     }
 
-    /// The province's units in force and procedure mapping, from memory when fresh, else
+    /// The province's units and procedure mapping, from memory when fresh, else
     /// read in one tenant transaction (the same freshness rules as [`SiteCache::get`]).
     pub async fn units(&self, schema: &str, db: &TenantDb) -> Result<Arc<UnitDirectory>, AppError> {
         if let Some(hit) = self
@@ -138,9 +143,10 @@ impl SiteCache {
             return Ok(hit);
         }
         let generation = self.generation.load(Ordering::Acquire);
-        let (units, mapped) = db
-            .run(|conn| Ok((store::list(conn, false)?, store::procedure_units(conn)?)))
+        let (all, mapped) = db
+            .run(|conn| Ok((store::list(conn, true)?, store::procedure_units(conn)?)))
             .await?;
+        let (retired, units): (Vec<Unit>, Vec<Unit>) = all.into_iter().partition(|u| u.retired);
         let by_code = units
             .iter()
             .enumerate()
@@ -148,6 +154,7 @@ impl SiteCache {
             .collect();
         let data = Arc::new(UnitDirectory {
             units,
+            retired,
             mapped: mapped.into_iter().collect(),
             by_code,
             loaded_at: Instant::now(),

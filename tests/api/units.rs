@@ -564,7 +564,8 @@ async fn my_units(app: &TestApp, national: &str) -> Vec<(Value, Value)> {
 
 /// The national "my dossiers" names the unit that decides each dossier (no raw codes on a
 /// page): from the province's unit directory while the unit is in force, and from the store
-/// once it is retired (the directory holds only units in force).
+/// once it is retired (the directory holds only units in force); the staff's desk names it
+/// after retirement too.
 #[tokio::test]
 async fn my_dossiers_names_the_deciding_unit_also_after_it_is_retired() {
     let app = TestApp::spawn().await;
@@ -592,4 +593,14 @@ async fn my_dossiers_names_the_deciding_unit_also_after_it_is_retired() {
     );
     app.state.registry.sites().forget(&t.schema);
     assert_eq!(my_units(&app, &national).await, want);
+    // The staff's export names it too (their desk holds the retired units).
+    let official = app
+        .unit_staff_token("ha-noi", "xuly.b@hanoi.gov.vn", StaffRole::Official, &[B])
+        .await;
+    let csv = app
+        .get_with_token(HN, "/api/v1/manage/dossiers.csv?open=all", &official)
+        .await;
+    assert_eq!(csv.status(), 200);
+    let csv = csv.text().await.unwrap();
+    assert!(csv.contains("Phường Ngọc Hà"), "{csv}");
 }
