@@ -4,6 +4,7 @@
 //! the staff who reach it and for its owner.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::accounts::staff::{self as staff_accounts, StaffRole};
 use crate::catalog;
@@ -49,22 +50,16 @@ pub enum ActedBy {
 /// every unit on every page was most of the queue page's server time with 3,328 units).
 #[derive(Debug, Clone, Default)]
 pub struct Desk {
-    pub units: Vec<Unit>,
+    /// Shared with the site cache, not copied: a province may hold thousands of units.
+    directory: Arc<UnitDirectory>,
     pub members: Vec<Member>,
-    pub mapped: Vec<(String, UnitCode)>,
 }
 
 impl Desk {
     pub fn read(
         conn: &mut diesel::PgConnection,
-        directory: &UnitDirectory,
+        directory: &Arc<UnitDirectory>,
     ) -> Result<Desk, AppError> {
-        let units = directory
-            .units
-            .iter()
-            .chain(&directory.retired)
-            .cloned()
-            .collect();
         let mut of: HashMap<uuid::Uuid, Vec<UnitCode>> = HashMap::new();
         for (s, u) in unit_store::all_staff_units(conn)? {
             of.entry(s).or_default().push(u);
@@ -80,18 +75,19 @@ impl Desk {
             })
             .collect();
         Ok(Desk {
-            units,
+            directory: directory.clone(),
             members,
-            mapped: directory
-                .mapped
-                .iter()
-                .map(|(p, u)| (p.clone(), u.clone()))
-                .collect(),
         })
     }
 
+    /// The province's units: in force first (centre, branches, departments, then communes by
+    /// name), then the retired ones.
+    pub fn units(&self) -> impl Iterator<Item = &Unit> {
+        self.directory.all()
+    }
+
     pub fn unit(&self, code: &str) -> Option<&Unit> {
-        self.units.iter().find(|u| u.code.as_str() == code)
+        self.directory.find(code)
     }
 
     /// A unit's name (its code only if the unit is unknown, which the schema prevents).
@@ -127,17 +123,12 @@ impl Desk {
 
     /// The units in force that may decide a procedure, and the one the province chose.
     pub fn deciders(&self, procedure_code: &str) -> (Vec<&Unit>, Option<UnitCode>) {
-        let mapped = self
-            .mapped
-            .iter()
-            .find(|(p, _)| p == procedure_code)
-            .map(|(_, u)| u.clone());
+        let mapped = self.directory.mapped.get(procedure_code).cloned();
         let Some(p) = catalog::national().get(procedure_code) else {
             return (Vec::new(), mapped);
         };
         let list = self
-            .units
-            .iter()
+            .units()
             .filter(|u| routing::handles(u, p, mapped.as_ref()))
             .collect();
         (list, mapped)
@@ -155,8 +146,7 @@ impl Desk {
     /// The service points (units that receive, in force) a staff member of `scope` may name
     /// as where a counter dossier was received.
     pub fn service_points(&self, scope: &UnitScope) -> Vec<&Unit> {
-        self.units
-            .iter()
+        self.units()
             .filter(|u| u.receives && !u.retired)
             .filter(|u| scope.units().is_none_or(|mine| mine.contains(&u.code)))
             .collect()
@@ -238,7 +228,7 @@ pub async fn staff_receipt(
 pub(crate) async fn units_of(
     app: &App,
     door: &crate::db::TenantDb,
-) -> Result<std::sync::Arc<UnitDirectory>, AppError> {
+) -> Result<Arc<UnitDirectory>, AppError> {
     app.registry.sites().units(door.schema(), door).await
 }
 

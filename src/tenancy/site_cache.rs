@@ -66,7 +66,34 @@ pub struct UnitDirectory {
     max_age: Duration,
 }
 
+impl Default for UnitDirectory {
+    /// No units: the desk of a page that shows none.
+    fn default() -> UnitDirectory {
+        UnitDirectory {
+            units: Vec::new(),
+            retired: Vec::new(),
+            mapped: HashMap::new(),
+            by_code: HashMap::new(),
+            loaded_at: Instant::now(),
+            max_age: Duration::ZERO,
+        }
+    }
+}
+
 impl UnitDirectory {
+    /// Every unit, in force first, then retired (each in the store's order).
+    pub fn all(&self) -> impl Iterator<Item = &Unit> {
+        self.units.iter().chain(&self.retired)
+    }
+
+    /// The unit with `code`, in force or retired.
+    pub fn find(&self, code: &str) -> Option<&Unit> {
+        match self.by_code.get(code) {
+            Some(&i) => Some(&self.units[i]),
+            None => self.retired.iter().find(|u| u.code.as_str() == code),
+        }
+    }
+
     /// The name of the unit in force with `code`; `None` for a retired (or unknown) unit, whose
     /// name only the store has.
     pub fn name_of(&self, code: &str) -> Option<&str> {

@@ -192,8 +192,7 @@ fn selects(p: &QueueParams, scope: &UnitScope, desk: &Desk, lang: Lang) -> Vec<S
     );
     let mut unit = vec![any("unit")];
     unit.extend(
-        desk.units
-            .iter()
+        desk.units()
             .filter(|u| !u.retired || p.unit.as_deref() == Some(u.code.as_str()))
             .filter(|u| scope.units().is_none_or(|mine| mine.contains(&u.code)))
             .map(|u| option("unit", u.code.as_str(), &u.name, &p.unit)),

@@ -78,17 +78,12 @@ fn unit_field(
         label: tr(lang, "province_level").to_string(),
         selected: asked.is_empty(),
     }];
-    options.extend(
-        desk.units
-            .iter()
-            .filter(|u| !u.retired)
-            .map(|u| OptionView {
-                id: format!("unit-{}", u.code),
-                value: u.code.to_string(),
-                label: u.name.clone(),
-                selected: asked == u.code.as_str(),
-            }),
-    );
+    options.extend(desk.units().filter(|u| !u.retired).map(|u| OptionView {
+        id: format!("unit-{}", u.code),
+        value: u.code.to_string(),
+        label: u.name.clone(),
+        selected: asked == u.code.as_str(),
+    }));
     f.options = options;
     f
 }
