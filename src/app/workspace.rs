@@ -182,6 +182,23 @@ pub struct Receipt {
     pub expected_due: Option<chrono::NaiveDate>,
 }
 
+impl Receipt {
+    /// The receipt of `d`, found and checked by the caller, in the caller's transaction.
+    fn read(
+        conn: &mut diesel::PgConnection,
+        d: DossierRow,
+        directory: &Arc<UnitDirectory>,
+        cal: &crate::calendar::Calendar,
+    ) -> Result<Receipt, AppError> {
+        Ok(Receipt {
+            files: attachments::list(conn, d.id)?,
+            desk: Desk::read(conn, directory)?,
+            expected_due: expected_due(&d, cal),
+            dossier: d,
+        })
+    }
+}
+
 /// [`Receipt::expected_due`] for `d`.
 fn expected_due(d: &DossierRow, cal: &crate::calendar::Calendar) -> Option<chrono::NaiveDate> {
     if d.due_on.is_some() || d.status != crate::dossiers::status::Status::Submitted {
@@ -214,12 +231,7 @@ pub async fn staff_receipt(
         {
             return Err(AppError::NotFound);
         }
-        Ok(Receipt {
-            files: attachments::list(conn, d.id)?,
-            desk: Desk::read(conn, &directory)?,
-            expected_due: expected_due(&d, &cal),
-            dossier: d,
-        })
+        Receipt::read(conn, d, &directory, &cal)
     })
     .await
 }
@@ -244,12 +256,7 @@ pub async fn citizen_receipt(
     let directory = units_of(app, db).await?;
     db.run(move |conn| {
         let d = store::find_owned(conn, &code, citizen)?;
-        Ok(Receipt {
-            files: attachments::list(conn, d.id)?,
-            desk: Desk::read(conn, &directory)?,
-            expected_due: expected_due(&d, &cal),
-            dossier: d,
-        })
+        Receipt::read(conn, d, &directory, &cal)
     })
     .await
 }

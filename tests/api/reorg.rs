@@ -25,19 +25,7 @@ name = "Thành phố Huế mới"
 "#;
 
 pub fn portal(app: &TestApp, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_portal"))
-        .env("DATABASE_URL", &app.db.url)
-        .env("RUST_LOG", "warn")
-        .env_remove("PORTAL_CONFIG")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .expect("run portal");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    crate::helpers::portal_cli_with(&app.db.url, &[], args)
 }
 
 /// A plan file of its own (removed when dropped).
