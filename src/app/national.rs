@@ -175,22 +175,23 @@ async fn dossiers_held(
         let t = t.clone();
         async move {
             // Units' names from the site cache (a query per province per request was a fifth
-            // of this endpoint's round trips); only a retired unit's name is read from the store.
+            // of this endpoint's round trips); only a unit the cache does not know yet (added
+            // since it was loaded) is read from the store.
             let directory = app.registry.sites().units(&t.schema, &door).await?;
             let (rows, unit_names) = door
                 .run(move |conn| {
                     let rows = store::list_for_citizen(conn, citizen)?;
                     let mut names = std::collections::HashMap::new();
-                    let mut retired = Vec::new();
+                    let mut unknown = Vec::new();
                     for code in rows.iter().filter_map(|d| d.competent_unit.as_deref()) {
-                        match directory.name_of(code) {
-                            Some(name) => {
-                                names.insert(code.to_string(), name.to_string());
+                        match directory.find(code) {
+                            Some(unit) => {
+                                names.insert(code.to_string(), unit.name.clone());
                             }
-                            None => retired.push(code),
+                            None => unknown.push(code),
                         }
                     }
-                    names.extend(crate::units::store::names(conn, &retired)?);
+                    names.extend(crate::units::store::names(conn, &unknown)?);
                     Ok((rows, names))
                 })
                 .await?;

@@ -94,12 +94,6 @@ impl UnitDirectory {
         }
     }
 
-    /// The name of the unit in force with `code`; `None` for a retired (or unknown) unit, whose
-    /// name only the store has.
-    pub fn name_of(&self, code: &str) -> Option<&str> {
-        self.by_code.get(code).map(|&i| self.units[i].name.as_str())
-    }
-
     /// The units that decide `procedure` here (`units::routing::handles`), in the store's
     /// order (centre, branches, departments, then communes by name).
     pub fn deciding(&self, procedure: &Procedure) -> Vec<&Unit> {

@@ -563,9 +563,8 @@ async fn my_units(app: &TestApp, national: &str) -> Vec<(Value, Value)> {
 }
 
 /// The national "my dossiers" names the unit that decides each dossier (no raw codes on a
-/// page): from the province's unit directory while the unit is in force, and from the store
-/// once it is retired (the directory holds only units in force); the staff's desk names it
-/// after retirement too.
+/// page), before and after the unit is retired (the province's unit directory holds retired
+/// units too); the staff's desk names it after retirement too.
 #[tokio::test]
 async fn my_dossiers_names_the_deciding_unit_also_after_it_is_retired() {
     let app = TestApp::spawn().await;
